@@ -1,0 +1,130 @@
+import path from "node:path";
+import express from "express";
+import config, { type ConfigOptions } from "@colyseus/tools";
+import { defineRoom, LocalDriver, LocalPresence, matchMaker, type Presence, type MatchMakerDriver } from "@colyseus/core";
+import { WebSocketTransport } from "@colyseus/ws-transport";
+import { monitor } from "@colyseus/monitor";
+import { loadConfig, type Config } from "./config";
+import { migrate, openDb, type Db } from "./db";
+import { resolveJwtSecret, TokenService } from "./auth/tokens";
+import { Delivery } from "./realtime/delivery";
+import { createServices } from "./services";
+import { installContext, type AppContext } from "./context";
+import { logger } from "./logger";
+import { metrics } from "./metrics";
+import { errorHandler, notFound, requestId, requireAuth } from "./http/middleware";
+import { basicAuth } from "./http/basicAuth";
+import { authRoutes } from "./http/routes/auth";
+import { opsRoutes } from "./http/routes/ops";
+import { friendsRoutes } from "./http/routes/friends";
+import { notificationsRoutes } from "./http/routes/notifications";
+import { gameInvitationsRoutes } from "./http/routes/gameInvitations";
+import { roomsRoutes } from "./http/routes/rooms";
+import { gamesRoutes } from "./http/routes/games";
+import { spacesRoutes } from "./http/routes/spaces";
+import { metaverseInvitesRoutes } from "./http/routes/metaverseInvites";
+import { triviaRoutes } from "./http/routes/trivia";
+import { matchingRoutes } from "./http/routes/matching";
+import { conversationsRoutes } from "./http/routes/conversations";
+import { UserLobbyRoom } from "./rooms/UserLobbyRoom";
+import { BiggerDiceRoom } from "./rooms/BiggerDiceRoom";
+import { SpaceRoom } from "./rooms/SpaceRoom";
+import { TriviaRoom } from "./rooms/TriviaRoom";
+import { ConversationRoom } from "./rooms/ConversationRoom";
+
+export interface RallyApp {
+  /** The Colyseus server configuration: pass to `listen()` or `@colyseus/testing`'s `boot()`. */
+  options: ConfigOptions;
+  ctx: AppContext;
+  /** Close what the app opened (DB pool, Redis): the server itself is closed by Colyseus. */
+  close(): Promise<void>;
+}
+
+/** Redis when REDIS_URL is set, else Colyseus' in-process presence and driver. */
+async function presenceAndDriver(cfg: Config): Promise<{ presence: Presence; driver: MatchMakerDriver; redisPing?: () => Promise<void> }> {
+  if (!cfg.REDIS_URL) return { presence: new LocalPresence(), driver: new LocalDriver() };
+  const { RedisPresence } = await import("@colyseus/redis-presence");
+  const { RedisDriver } = await import("@colyseus/redis-driver");
+  const presence = new RedisPresence(cfg.REDIS_URL);
+  const driver = new RedisDriver(cfg.REDIS_URL);
+  const redisPing = async () => {
+    await presence.hget("rally:ping", "x");
+  };
+  return { presence, driver, redisPing };
+}
+
+/**
+ * The one composition root: configuration, data layer, presence/driver, services, rooms and
+ * HTTP routes. `npm start` and the tests build the server through here.
+ */
+export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<RallyApp> {
+  const cfg = loadConfig(env);
+  const db: Db = await openDb({
+    databaseUrl: cfg.DATABASE_URL,
+    pgliteDir: cfg.dataDir === "memory" || cfg.DATA_DIR.startsWith("memory://") ? "memory://" : path.join(cfg.dataDir, "pglite"),
+    poolSize: cfg.DATABASE_POOL_SIZE,
+  });
+  const applied = await migrate(db);
+  if (applied.length) logger.info({ applied }, "migrations applied");
+
+  const { presence, driver, redisPing } = await presenceAndDriver(cfg);
+  const tokens = new TokenService(resolveJwtSecret(cfg.JWT_SECRET, cfg.dataDir), cfg.JWT_EXPIRES_IN);
+  const delivery = new Delivery(presence);
+  const services = createServices({ db, config: cfg, delivery, now: () => new Date() });
+  const ctx: AppContext = { config: cfg, db, tokens, delivery, services };
+  installContext(ctx);
+
+  const options = config({
+    options: {
+      presence,
+      driver,
+      publicAddress: cfg.PUBLIC_ADDRESS,
+      gracefullyShutdown: false, // src/index.ts owns signals so it can drain the pool last
+      greet: false,
+    },
+    displayLogs: false,
+    initializeTransport: (opts: any) =>
+      new WebSocketTransport({ ...opts, maxPayload: cfg.MAX_PAYLOAD_BYTES, pingInterval: 10_000, pingMaxRetries: 2 }),
+    rooms: {
+      user_lobby: defineRoom(UserLobbyRoom).filterBy(["ownerId"]),
+      bigger_dice: defineRoom(BiggerDiceRoom).filterBy(["roomName"]),
+      space: defineRoom(SpaceRoom).filterBy(["spaceId"]),
+      trivia: defineRoom(TriviaRoom).filterBy(["orgId", "sessionId"]),
+      conversation: defineRoom(ConversationRoom).filterBy(["conversationId"]),
+    },
+    initializeExpress: (app: express.Application) => {
+      app.disable("x-powered-by");
+      app.use(requestId);
+      app.use(express.json({ limit: "64kb" }));
+      app.use(opsRoutes(ctx, { redis: redisPing }));
+      if (cfg.MONITOR_USER && cfg.MONITOR_PASSWORD) {
+        app.use("/monitor", basicAuth(cfg.MONITOR_USER, cfg.MONITOR_PASSWORD), monitor() as express.RequestHandler);
+      }
+      app.use(authRoutes(ctx));
+      const auth = requireAuth(ctx.tokens);
+      app.use(friendsRoutes(ctx, auth));
+      app.use(notificationsRoutes(ctx, auth));
+      app.use(gameInvitationsRoutes(ctx, auth));
+      app.use(roomsRoutes(ctx, auth));
+      app.use(gamesRoutes(ctx, auth));
+      app.use(spacesRoutes(ctx, auth));
+      app.use(metaverseInvitesRoutes(ctx, auth));
+      app.use(triviaRoutes(ctx, auth));
+      app.use(matchingRoutes(ctx, auth));
+      app.use(conversationsRoutes(ctx, auth));
+      app.use(["/api", "/metaverse"], notFound);
+      if (cfg.SERVE_DEMO || env.NODE_ENV !== "test") {
+        app.use(express.static(path.resolve(__dirname, "../client-demo/dist")));
+      }
+      app.use(errorHandler);
+    },
+  });
+
+  return {
+    options,
+    ctx,
+    async close() {
+      await db.close().catch(() => undefined);
+    },
+  };
+}

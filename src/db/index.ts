@@ -1,0 +1,185 @@
+import fs from "node:fs";
+import path from "node:path";
+import { Pool, type PoolClient } from "pg";
+import { metrics } from "../metrics";
+
+export interface QueryResult<T> {
+  rows: T[];
+  rowCount: number;
+}
+
+/** Anything that runs SQL: the database itself, or a transaction in progress. */
+export interface Queryable {
+  query<T = any>(sql: string, params?: unknown[]): Promise<QueryResult<T>>;
+}
+
+/** The one data layer. Services receive a Db and never know which backend is behind it. */
+export interface Db extends Queryable {
+  readonly backend: "pglite" | "postgres";
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function timed<T>(backend: string, run: () => Promise<T>): Promise<T> {
+  const end = metrics.dbDuration.startTimer({ backend });
+  return run().finally(() => end());
+}
+
+class PgDb implements Db {
+  readonly backend = "postgres" as const;
+  constructor(private readonly pool: Pool) {
+    // An idle client losing its server (Postgres restart) must not crash the process.
+    pool.on("error", () => undefined);
+  }
+
+  query<T>(sql: string, params: unknown[] = []): Promise<QueryResult<T>> {
+    return timed(this.backend, async () => {
+      const r = await this.pool.query(sql, params);
+      return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
+    });
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const conn: PoolClient = await this.pool.connect();
+    const tx: Queryable = {
+      query: (sql, params = []) =>
+        timed(this.backend, async () => {
+          const r = await conn.query(sql, params as unknown[]);
+          return { rows: r.rows, rowCount: r.rowCount ?? 0 };
+        }),
+    };
+    let failed = false;
+    try {
+      await conn.query("BEGIN");
+      const result = await fn(tx);
+      await conn.query("COMMIT");
+      return result;
+    } catch (e) {
+      failed = true;
+      await conn.query("ROLLBACK").catch(() => undefined);
+      throw e;
+    } finally {
+      // A client whose connection broke is destroyed rather than returned to the pool.
+      conn.release(failed ? true : undefined);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query("SELECT 1");
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+class PgliteDb implements Db {
+  readonly backend = "pglite" as const;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  constructor(private readonly pg: any) {}
+
+  query<T>(sql: string, params: unknown[] = []): Promise<QueryResult<T>> {
+    return timed(this.backend, async () => {
+      const r = await this.pg.query(sql, params as any[]);
+      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+    });
+  }
+
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.pg.transaction(async (t: any) =>
+      fn({
+        query: (sql, params = []) =>
+          timed(this.backend, async () => {
+            const r = await t.query(sql, params as any[]);
+            return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+          }),
+      }),
+    );
+  }
+
+  async ping(): Promise<void> {
+    await this.pg.query("SELECT 1");
+  }
+
+  async close(): Promise<void> {
+    await this.pg.close();
+  }
+}
+
+export interface DbOptions {
+  databaseUrl?: string;
+  /** Directory for PGlite's files, or "memory://" for a throwaway database. */
+  pgliteDir: string;
+  poolSize?: number;
+}
+
+/** PostgreSQL through a pg Pool when a URL is given, otherwise PGlite stored on disk. */
+export async function openDb(opts: DbOptions): Promise<Db> {
+  if (opts.databaseUrl) {
+    const pool = new Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 });
+    const db = new PgDb(pool);
+    await db.ping();
+    return db;
+  }
+  const { PGlite } = await import("@electric-sql/pglite");
+  if (!opts.pgliteDir.startsWith("memory://")) fs.mkdirSync(opts.pgliteDir, { recursive: true });
+  const pg = await PGlite.create(opts.pgliteDir);
+  return new PgliteDb(pg);
+}
+
+export const MIGRATIONS_DIR = path.join(__dirname, "migrations");
+
+/**
+ * Apply the timestamped SQL files of `dir` in name order, each once, each in its own
+ * transaction. An advisory lock keeps two processes starting together from racing.
+ */
+export async function migrate(db: Db, dir = MIGRATIONS_DIR): Promise<string[]> {
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith(".sql")).sort();
+  const applied: string[] = [];
+  await db.transaction(async (tx) => {
+    await tx.query("SELECT pg_advisory_xact_lock(727274)");
+    await tx.query(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+    );
+    const done = new Set(
+      (await tx.query<{ name: string }>("SELECT name FROM schema_migrations")).rows.map((r) => r.name),
+    );
+    for (const file of files) {
+      if (done.has(file)) continue;
+      const sql = fs.readFileSync(path.join(dir, file), "utf8");
+      for (const statement of splitStatements(sql)) await tx.query(statement);
+      await tx.query("INSERT INTO schema_migrations (name) VALUES ($1)", [file]);
+      applied.push(file);
+    }
+  });
+  return applied;
+}
+
+/** Split a migration into statements (parameterised queries take one statement each). */
+function splitStatements(sql: string): string[] {
+  const out: string[] = [];
+  let current = "";
+  let inDollar = false;
+  for (const line of sql.split("\n")) {
+    const trimmed = line.trim();
+    if (!inDollar && (trimmed.startsWith("--") || trimmed === "")) continue;
+    current += line + "\n";
+    if ((line.match(/\$\$/g)?.length ?? 0) % 2 === 1) inDollar = !inDollar;
+    if (!inDollar && trimmed.endsWith(";")) {
+      out.push(current.trim());
+      current = "";
+    }
+  }
+  if (current.trim()) out.push(current.trim());
+  return out;
+}
+
+/** Every application table (for tests that start from clean tables). */
+export async function truncateAll(db: Db): Promise<void> {
+  const { rows } = await db.query<{ tablename: string }>(
+    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'",
+  );
+  if (rows.length === 0) return;
+  await db.query(`TRUNCATE ${rows.map((r) => `"${r.tablename}"`).join(", ")} RESTART IDENTITY CASCADE`);
+}

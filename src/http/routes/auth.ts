@@ -1,0 +1,48 @@
+import { Router } from "express";
+import { z } from "zod";
+import type { AppContext } from "../../context";
+import { body, requireAuth, userOf } from "../middleware";
+import type { User } from "../../services/users";
+
+const Username = z
+  .string()
+  .min(3, "must be at least 3 characters")
+  .max(32, "must be at most 32 characters")
+  .regex(/^[A-Za-z0-9_.-]+$/, "may contain letters, digits, _ . - only");
+
+const RegisterBody = z
+  .object({
+    username: Username,
+    password: z.string().min(8, "must be at least 8 characters").max(200, "must be at most 200 characters"),
+    displayName: z.string().trim().min(1).max(64).optional(),
+    avatarUrl: z.string().url().max(2000).optional(),
+    orgId: z.string().trim().min(1).max(64).regex(/^[\w.-]+$/, "may contain letters, digits, _ . - only").optional(),
+  })
+  .strict();
+
+const LoginBody = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(200) }).strict();
+
+export function authRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const issue = (user: User) => ({
+    token: ctx.tokens.sign({ id: user.id, username: user.username, orgId: user.orgId }),
+    user,
+  });
+
+  router.post("/api/auth/register", async (req, res) => {
+    const input = body(req, RegisterBody);
+    const user = await ctx.services.users.register(input);
+    res.status(201).json(issue(user));
+  });
+
+  router.post("/api/auth/login", async (req, res) => {
+    const { username, password } = body(req, LoginBody);
+    res.json(issue(await ctx.services.users.login(username, password)));
+  });
+
+  router.get("/api/users/me", requireAuth(ctx.tokens), async (req, res) => {
+    res.json(await ctx.services.users.require(userOf(req).id));
+  });
+
+  return router;
+}

@@ -1,0 +1,33 @@
+import { Router, type RequestHandler } from "express";
+import { matchMaker } from "@colyseus/core";
+import { z } from "zod";
+import type { AppContext } from "../../context";
+import { params } from "../middleware";
+
+const ROOM_NAMES = ["user_lobby", "bigger_dice", "space", "trivia", "conversation"] as const;
+/** Rooms whose listing is public to any signed-in user (lobbies and private chats are not). */
+const LISTABLE = new Set<string>(["bigger_dice"]);
+
+/** `GET /api/rooms/:roomName`: live public rooms of a kind, from every process (the driver). */
+export function roomsRoutes(_ctx: AppContext, auth: RequestHandler): Router {
+  const router = Router();
+  router.get("/api/rooms/:roomName", auth, async (req, res) => {
+    const { roomName } = params(req, z.object({ roomName: z.enum(ROOM_NAMES) }));
+    if (!LISTABLE.has(roomName)) {
+      res.json({ items: [] });
+      return;
+    }
+    const rooms = await matchMaker.query({ name: roomName, private: false });
+    res.json({
+      items: rooms.map((r) => ({
+        roomId: r.roomId,
+        name: r.name,
+        clients: r.clients,
+        maxClients: r.maxClients,
+        locked: r.locked,
+        metadata: r.metadata ?? {},
+      })),
+    });
+  });
+  return router;
+}

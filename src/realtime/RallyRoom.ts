@@ -1,0 +1,248 @@
+import { Room, ServerError, type AuthContext, type Client, type RoomOptions } from "@colyseus/core";
+import type { MessageContext } from "@colyseus/shared-types";
+import type { z } from "zod";
+import { appContext, type AppContext } from "../context";
+import { AppError, toAppError, type ErrorCode } from "../errors";
+import { logger } from "../logger";
+import { metrics } from "../metrics";
+import type { AuthUser } from "../auth/tokens";
+import { describeZodError } from "../protocol/common";
+import { ClientLimiter, type ClientLimiterOptions } from "./rateLimit";
+import { SeatEvents } from "./seatEvents";
+
+/** Close code for a client that kept flooding past its rate limit (docs/PROTOCOL.md §1). */
+export const CLOSE_FLOODING = 4008;
+
+export type RallyClient = Client<{ auth: AuthUser }>;
+
+export interface HandlerOptions {
+  /** The rate-limit bucket this message spends; "general" unless it has its own budget. */
+  bucket?: string;
+}
+
+type Handler<T> = (client: RallyClient, payload: T) => unknown | Promise<unknown>;
+
+/**
+ * Verify a join: the SDK's `client.auth.token`, or a `token` join option. Refuses with 401
+ * naming the reason, before the client gets a seat.
+ */
+export function authenticateJoin(token: unknown, options: unknown): AuthUser {
+  const fromOptions = options && typeof options === "object" ? (options as { token?: unknown }).token : undefined;
+  try {
+    return appContext().tokens.verify(token || fromOptions);
+  } catch (e) {
+    throw toServerError(e);
+  }
+}
+
+/** An AppError as the matchmaker's ServerError (the SDK's join rejects with its code). */
+export function toServerError(e: unknown): ServerError {
+  if (e instanceof ServerError) return e;
+  const err = toAppError(e);
+  if (err.code === "INTERNAL") logger.error({ err: e }, "join failed");
+  return new ServerError(err.status, err.message);
+}
+
+/** Parse join options with a zod schema; a bad value refuses the join with 400 naming the field. */
+export function parseJoinOptions<S extends z.ZodType>(schema: S, options: unknown): z.infer<S> {
+  const parsed = schema.safeParse(options ?? {});
+  if (!parsed.success) throw new ServerError(400, describeZodError(parsed.error));
+  return parsed.data;
+}
+
+/**
+ * The base of every rally room. It gives each room, once:
+ * - authentication (`static onAuth`, shared; rooms add their own checks on top);
+ * - `handle(type, schema, fn)`: rate limit, validate, run, and answer errors at the edge
+ *   (`room.request` rejects with `{code, message}`, `room.send` gets an `error` event);
+ * - `sendTo` / `broadcastEvent`: events with a per-seat `seq`, buffered while a seat is held
+ *   for a dropped client and replayed on reconnect;
+ * - `ping` → `pong`, and `UNKNOWN_MESSAGE` for anything unregistered.
+ * The room's own lifecycle methods (onJoin, onDrop, onReconnect, onLeave) are wrapped in
+ * the constructor so that seat bookkeeping happens around them without each room repeating it.
+ */
+export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Room<T & { client: RallyClient }> {
+  protected readonly ctx: AppContext = appContext();
+  protected readonly seats: SeatEvents;
+  private readonly limiters = new Map<string, ClientLimiter>();
+  /** Seconds a dropped client keeps its seat. */
+  protected reconnectSeconds = this.ctx.config.RECONNECT_SECONDS;
+  /** Rate-limit buckets; rooms may add their own (space adds MOVE). */
+  protected rateLimits: Record<string, ClientLimiterOptions> = {
+    general: {
+      perSecond: this.ctx.config.RATE_LIMIT_PER_SECOND,
+      burst: this.ctx.config.RATE_LIMIT_BURST,
+      reportEvery: true,
+    },
+  };
+
+  static override async onAuth(token: string, options: unknown, _context: AuthContext): Promise<AuthUser> {
+    return authenticateJoin(token, options);
+  }
+
+  constructor() {
+    super();
+    this.seats = new SeatEvents(this.ctx.config.EVENT_BUFFER_SIZE, (type) =>
+      metrics.messagesOut.inc({ room: this.roomName, type }),
+    );
+    this.wrapLifecycle();
+    this.onMessage("ping", (client: RallyClient, _payload: unknown, ctx: MessageContext) => {
+      const t = Date.now();
+      if (ctx.id !== undefined) return { t };
+      this.sendTo(client, "pong", { t });
+    });
+    this.onMessage("*", (client: RallyClient, type: string | number) => {
+      metrics.messagesIn.inc({ room: this.roomName, type: "unknown" });
+      if (!this.admit(client, "general", String(type))) return;
+      this.sendError(client, String(type), new AppError("UNKNOWN_MESSAGE", `Unknown message type: ${String(type).slice(0, 64)}`));
+    });
+  }
+
+  /**
+   * Register a client message. The payload is validated with `schema` (pass `null` for
+   * messages without one); the handler's return value is the request's reply
+   * (`{ ok: true }` when it returns nothing).
+   */
+  protected handle<S extends z.ZodType>(
+    type: string,
+    schema: S | null,
+    fn: Handler<z.infer<S>>,
+    opts: HandlerOptions = {},
+  ): void {
+    const bucket = opts.bucket ?? "general";
+    this.onMessage(type, (client: RallyClient, raw: unknown, mctx: MessageContext) => {
+      metrics.messagesIn.inc({ room: this.roomName, type });
+      const isRequest = mctx.id !== undefined;
+      const fail = (e: unknown) => {
+        const err = this.report(e, type);
+        if (isRequest) return mctx.reject({ code: err.code, message: err.message });
+        this.sendError(client, type, err);
+      };
+      if (!this.admit(client, bucket, type, isRequest ? mctx : undefined)) return;
+      let payload: unknown = raw;
+      if (schema) {
+        const parsed = schema.safeParse(raw ?? {});
+        if (!parsed.success) return fail(new AppError("INVALID_MESSAGE", describeZodError(parsed.error)));
+        payload = parsed.data;
+      }
+      try {
+        const result = fn(client, payload as z.infer<S>);
+        if (result instanceof Promise) {
+          return result.then(
+            (value) => (isRequest ? (value ?? { ok: true }) : undefined),
+            (e) => fail(e),
+          );
+        }
+        return isRequest ? (result ?? { ok: true }) : undefined;
+      } catch (e) {
+        return fail(e);
+      }
+    });
+  }
+
+  /** Send an event to one client (buffered while its seat is held after a drop). */
+  protected sendTo(client: Client | string, type: string, payload: object = {}): void {
+    this.seats.send(typeof client === "string" ? client : client.sessionId, type, payload);
+  }
+
+  /** Send an event to every seat in the room, connected or held. */
+  protected broadcastEvent(type: string, payload: object = {}, except?: Client | Client[]): void {
+    const skip = except === undefined ? undefined : (Array.isArray(except) ? except : [except]).map((c) => c.sessionId);
+    this.seats.broadcast(type, payload, skip);
+  }
+
+  protected sendError(client: Client, type: string, err: AppError): void {
+    this.sendTo(client, "error", { code: err.code, message: err.message, type });
+  }
+
+  /** Throw the typed error from rules and services; the handler wrapper answers it. */
+  protected fail(code: ErrorCode, message?: string): never {
+    throw new AppError(code, message);
+  }
+
+  /** The default on a drop: keep the seat for `reconnectSeconds`. Rooms may override. */
+  onDrop(client: RallyClient, _code?: number): void | Promise<void> {
+    this.allowReconnection(client, this.reconnectSeconds).catch(() => undefined);
+  }
+
+  private admit(client: RallyClient, bucket: string, type: string, mctx?: MessageContext): boolean {
+    let limiter = this.limiters.get(client.sessionId);
+    if (!limiter) {
+      limiter = new ClientLimiter(this.rateLimits, this.ctx.config.FLOOD_DISCONNECT_SECONDS);
+      this.limiters.set(client.sessionId, limiter);
+    }
+    const verdict = limiter.check(bucket, Date.now());
+    if (verdict.allowed) return true;
+    metrics.errors.inc({ code: "RATE_LIMITED", edge: "room" });
+    if (verdict.disconnect) {
+      logger.warn({ room: this.roomName, roomId: this.roomId, userId: client.auth?.id }, "disconnecting flooding client");
+      client.leave(CLOSE_FLOODING, "rate limit exceeded for too long");
+      return false;
+    }
+    const err = new AppError("RATE_LIMITED", "Too many messages: slow down");
+    if (mctx) mctx.reject({ code: err.code, message: err.message });
+    else if (verdict.report) this.sendError(client, type, err);
+    return false;
+  }
+
+  private report(e: unknown, type: string): AppError {
+    const err = toAppError(e);
+    metrics.errors.inc({ code: err.code, edge: "room" });
+    if (err.code === "INTERNAL") logger.error({ err: e, room: this.roomName, type }, "room handler failed");
+    return err;
+  }
+
+  /** Seat bookkeeping around the room's own lifecycle methods (see the class comment). */
+  private wrapLifecycle(): void {
+    const room = this as unknown as {
+      onCreate?: (o: unknown) => unknown;
+      onDispose?: () => unknown;
+      onJoin?: (c: RallyClient, o?: unknown, a?: unknown) => unknown;
+      onDrop?: (c: RallyClient, code?: number) => unknown;
+      onReconnect?: (c: RallyClient) => unknown;
+      onLeave?: (c: RallyClient, code?: number) => unknown;
+    };
+    const { onCreate, onDispose, onJoin, onDrop, onReconnect, onLeave } = room;
+    room.onCreate = (options) => {
+      metrics.rooms.inc({ room: this.roomName });
+      return onCreate?.call(this, options);
+    };
+    room.onDispose = () => {
+      metrics.rooms.dec({ room: this.roomName });
+      return onDispose?.call(this);
+    };
+    room.onJoin = async (client, options, auth) => {
+      this.seats.join(client);
+      metrics.connectedClients.inc({ room: this.roomName });
+      try {
+        await onJoin?.call(this, client, options, auth);
+      } catch (e) {
+        // A refused join never held a seat: the drop/leave hooks below skip it.
+        this.seats.leave(client.sessionId);
+        metrics.connectedClients.dec({ room: this.roomName });
+        throw toServerError(e);
+      }
+    };
+    room.onDrop = async (client, code) => {
+      if (!this.seats.has(client.sessionId)) return;
+      this.seats.drop(client.sessionId);
+      metrics.connectedClients.dec({ room: this.roomName });
+      await onDrop?.call(this, client, code);
+    };
+    room.onReconnect = async (client) => {
+      this.seats.reconnect(client);
+      metrics.connectedClients.inc({ room: this.roomName });
+      await onReconnect?.call(this, client);
+    };
+    room.onLeave = async (client, code) => {
+      if (!this.seats.has(client.sessionId)) return;
+      if (this.seats.isConnected(client.sessionId)) metrics.connectedClients.dec({ room: this.roomName });
+      try {
+        await onLeave?.call(this, client, code);
+      } finally {
+        this.seats.leave(client.sessionId);
+        this.limiters.delete(client.sessionId);
+      }
+    };
+  }
+}

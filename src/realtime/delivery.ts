@@ -1,0 +1,62 @@
+import type { Presence } from "@colyseus/core";
+
+/** An event for a user's lobby, or for a topic's room, carried over presence pub/sub. */
+export interface DeliveredEvent {
+  type: string;
+  payload: Record<string, unknown>;
+}
+
+export type DeliveryHandler = (event: DeliveredEvent) => void;
+
+const userChannel = (userId: string) => `rally:user:${userId}`;
+const topicChannel = (topic: string) => `rally:topic:${topic}`;
+const ONLINE_KEY = "rally:online";
+
+/**
+ * Cross-room and cross-process delivery. REST handlers, services and rooms call
+ * `toUser(userId, …)`; the user's lobby, wherever it lives, has subscribed with `onUser`.
+ * `toTopic` does the same for a live room keyed by a resource (e.g. `conversation:<id>`).
+ * With local presence this stays in the process; with Redis presence it crosses processes.
+ * Online status is kept in presence too, so every process sees the same answer.
+ */
+export class Delivery {
+  constructor(private readonly presence: Presence) {}
+
+  async toUser(userId: string, type: string, payload: Record<string, unknown>): Promise<void> {
+    await this.presence.publish(userChannel(userId), { type, payload } satisfies DeliveredEvent);
+  }
+
+  async toTopic(topic: string, type: string, payload: Record<string, unknown>): Promise<void> {
+    await this.presence.publish(topicChannel(topic), { type, payload } satisfies DeliveredEvent);
+  }
+
+  /** Subscribe to a user's events; returns the unsubscribe function. */
+  async onUser(userId: string, handler: DeliveryHandler): Promise<() => void> {
+    return this.listen(userChannel(userId), handler);
+  }
+
+  async onTopic(topic: string, handler: DeliveryHandler): Promise<() => void> {
+    return this.listen(topicChannel(topic), handler);
+  }
+
+  async setOnline(userId: string, online: boolean): Promise<void> {
+    if (online) await this.presence.hset(ONLINE_KEY, userId, String(Date.now()));
+    else await this.presence.hdel(ONLINE_KEY, userId);
+  }
+
+  async isOnline(userId: string): Promise<boolean> {
+    return (await this.presence.hget(ONLINE_KEY, userId)) !== null;
+  }
+
+  async onlineAmong(userIds: string[]): Promise<Set<string>> {
+    if (userIds.length === 0) return new Set();
+    const all = await this.presence.hgetall(ONLINE_KEY);
+    return new Set(userIds.filter((id) => all?.[id] !== undefined));
+  }
+
+  private async listen(channel: string, handler: DeliveryHandler): Promise<() => void> {
+    const callback = (event: DeliveredEvent) => handler(event);
+    await this.presence.subscribe(channel, callback);
+    return () => this.presence.unsubscribe(channel, callback);
+  }
+}

@@ -1,0 +1,40 @@
+import type { ServiceDeps } from "./deps";
+import { UsersService } from "./users";
+import { FriendsService } from "./friends";
+import { NotificationsService } from "./notifications";
+import { GameInvitationsService } from "./gameInvitations";
+import { GamesService } from "./games";
+import { SpacesService } from "./spaces";
+import { TriviaService } from "./trivia";
+import { MatchingService } from "./matching";
+import { ConversationsService } from "./conversations";
+
+/** The domain services, shared by rooms and REST routes. */
+export interface Services {
+  users: UsersService;
+  friends: FriendsService;
+  notifications: NotificationsService;
+  gameInvitations: GameInvitationsService;
+  games: GamesService;
+  spaces: SpacesService;
+  trivia: TriviaService;
+  matching: MatchingService;
+  conversations: ConversationsService;
+}
+
+export function createServices(base: Omit<ServiceDeps, "services">): Services {
+  const services = {} as Services;
+  const deps: ServiceDeps = { ...base, services };
+  Object.assign(services, {
+    users: new UsersService(deps),
+    friends: new FriendsService(deps),
+    notifications: new NotificationsService(deps),
+    gameInvitations: new GameInvitationsService(deps),
+    games: new GamesService(deps),
+    spaces: new SpacesService(deps),
+    trivia: new TriviaService(deps),
+    matching: new MatchingService(deps),
+    conversations: new ConversationsService(deps),
+  } satisfies Services);
+  return services;
+}

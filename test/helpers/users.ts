@@ -1,0 +1,31 @@
+import crypto from "node:crypto";
+import { ctx } from "./server";
+import type { AuthUser } from "../../src/auth/tokens";
+
+export interface TestUser extends AuthUser {
+  token: string;
+  avatarUrl: string | null;
+}
+
+let counter = 0;
+
+/** Create a user directly through the service and issue a token for it. */
+export async function createUser(opts: { username?: string; orgId?: string; avatarUrl?: string } = {}): Promise<TestUser> {
+  const username = opts.username ?? `user${++counter}_${crypto.randomBytes(3).toString("hex")}`;
+  const user = await ctx().services.users.register({
+    username,
+    password: "password123",
+    orgId: opts.orgId,
+    avatarUrl: opts.avatarUrl,
+  });
+  const auth: AuthUser = { id: user.id, username: user.username, orgId: user.orgId };
+  return { ...auth, avatarUrl: user.avatarUrl, token: ctx().tokens.sign(auth) };
+}
+
+export const createUsers = (n: number, opts: { orgId?: string } = {}) =>
+  Promise.all(Array.from({ length: n }, () => createUser(opts)));
+
+/** A token for `user` that expired a minute ago. */
+export function expiredToken(user: AuthUser): string {
+  return ctx().tokens.sign(user, -60);
+}

@@ -20,7 +20,8 @@ export interface HandlerOptions {
   bucket?: string;
 }
 
-type Handler<T> = (client: RallyClient, payload: T) => unknown | Promise<unknown>;
+/** `isRequest`: sent with `room.request` (the return value is the reply) rather than `room.send`. */
+type Handler<T> = (client: RallyClient, payload: T, meta: { isRequest: boolean }) => unknown | Promise<unknown>;
 
 /**
  * Verify a join: the SDK's `client.auth.token`, or a `token` join option. Refuses with 401
@@ -86,9 +87,9 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
       metrics.messagesOut.inc({ room: this.roomName, type }),
     );
     this.wrapLifecycle();
-    this.onMessage("ping", (client: RallyClient, _payload: unknown, ctx: MessageContext) => {
+    this.handle("ping", null, (client, _payload, { isRequest }) => {
       const t = Date.now();
-      if (ctx.id !== undefined) return { t };
+      if (isRequest) return { t };
       this.sendTo(client, "pong", { t });
     });
     this.onMessage("*", (client: RallyClient, type: string | number) => {
@@ -126,7 +127,7 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
         payload = parsed.data;
       }
       try {
-        const result = fn(client, payload as z.infer<S>);
+        const result = fn(client, payload as z.infer<S>, { isRequest });
         if (result instanceof Promise) {
           return result.then(
             (value) => (isRequest ? (value ?? { ok: true }) : undefined),

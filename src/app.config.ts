@@ -8,6 +8,7 @@ import { loadConfig, type Config } from "./config";
 import { migrate, openDb, type Db } from "./db";
 import { resolveJwtSecret, TokenService } from "./auth/tokens";
 import { Delivery } from "./realtime/delivery";
+import { sweepStaleProcesses } from "./realtime/staleProcesses";
 import { createServices } from "./services";
 import { installContext, type AppContext } from "./context";
 import { logger } from "./logger";
@@ -79,6 +80,9 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
       presence,
       driver,
       publicAddress: cfg.PUBLIC_ADDRESS,
+      // A room is created on the process that served its matchmaking request; the proxy in
+      // front spreads requests, and tests can tell where a room lives.
+      selectProcessIdToCreateRoom: async () => matchMaker.processId,
       gracefullyShutdown: false, // src/index.ts owns signals so it can drain the pool last
       greet: false,
     },
@@ -120,10 +124,14 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
     },
   });
 
+  // Only several processes can leave stale registrations behind.
+  const stopSweeping = cfg.REDIS_URL ? sweepStaleProcesses(cfg.STALE_PROCESS_SWEEP_MS) : () => undefined;
+
   return {
     options,
     ctx,
     async close() {
+      stopSweeping();
       await db.close().catch(() => undefined);
     },
   };

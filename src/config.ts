@@ -38,6 +38,7 @@ const EnvSchema = z.object({
   CHAT_MAX_CHARS: num(500, 1),
   TEXT_MAX_CHARS: num(2000, 1),
   SHUTDOWN_TIMEOUT_MS: num(10_000, 100),
+  STALE_PROCESS_SWEEP_MS: num(3000, 100),
   SERVE_DEMO: flag,
 });
 

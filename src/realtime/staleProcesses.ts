@@ -1,0 +1,26 @@
+import { matchMaker } from "@colyseus/core";
+import { logger } from "../logger";
+
+/**
+ * Colyseus cleans the rooms of a dead process only when another process starts or happens
+ * to time out talking to it (colyseus/colyseus#389), so after a kill -9 its rooms stay
+ * listed. Every process therefore sweeps on an interval: a process that no longer listens on
+ * its presence channel and fails a health check has its rooms removed from the driver.
+ * Cleanup time is bounded by the interval plus Colyseus' short IPC timeout.
+ */
+export function sweepStaleProcesses(everyMs: number): () => void {
+  let running = false;
+  const timer = setInterval(async () => {
+    if (running) return;
+    running = true;
+    try {
+      await matchMaker.healthCheckAllProcesses();
+    } catch (e) {
+      logger.warn({ err: e }, "stale process sweep failed");
+    } finally {
+      running = false;
+    }
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,6 +1,192 @@
+import { AppError } from "../errors";
+import type { AuthUser } from "../auth/tokens";
+import type { Queryable } from "../db";
+import type { CreateSessionBody } from "../protocol/trivia";
+import type { ScoredAnswer, TriviaQuestion } from "../rules/trivia";
 import type { ServiceDeps } from "./deps";
+import { isUuid } from "./users";
 
-// Filled in by its issue.
+/** A session's lifecycle in the database (the room's finer states live in its state). */
+export type TriviaSessionStatus = "lobby" | "in_progress" | "finished" | "interrupted";
+
+export interface TriviaSession {
+  id: string;
+  orgId: string;
+  hostId: string;
+  title: string;
+  status: TriviaSessionStatus;
+  questionCount: number;
+  createdAt: string;
+}
+
+export interface TriviaResultItem {
+  userId: string;
+  username: string;
+  team: string | null;
+  score: number;
+  rank: number;
+}
+
+export interface TriviaResults {
+  id: string;
+  status: TriviaSessionStatus;
+  /** The scoreboard, best first; empty until the session has ended. */
+  items: TriviaResultItem[];
+  /** Team totals, best first (teams are optional, so often empty). */
+  teams: Array<{ team: string; score: number }>;
+}
+
+/** What the room persists when a session ends. */
+export interface TriviaOutcome {
+  status: "finished" | "interrupted";
+  scoreboard: TriviaResultItem[];
+  answers: readonly ScoredAnswer[];
+}
+
+interface SessionRow {
+  id: string;
+  org_id: string;
+  host_id: string;
+  title: string;
+  status: TriviaSessionStatus;
+  question_count: number;
+  created_at: Date | string;
+}
+
+interface QuestionRow {
+  id: string;
+  text: string;
+  choices: string[] | string;
+  answer_index: number;
+  time_limit_sec: number;
+}
+
+const toSession = (r: SessionRow): TriviaSession => ({
+  id: r.id,
+  orgId: r.org_id,
+  hostId: r.host_id,
+  title: r.title,
+  status: r.status,
+  questionCount: Number(r.question_count),
+  createdAt: new Date(r.created_at).toISOString(),
+});
+
+const SESSION_COLUMNS = `s.id, s.org_id, s.host_id, s.title, s.status, s.created_at,
+  (SELECT count(*)::int FROM trivia_questions q WHERE q.session_id = s.id) AS question_count`;
+
+/**
+ * Trivia sessions, their questions and their results. Every read is scoped to the caller's
+ * organization: another org's session is indistinguishable from an unknown one.
+ */
 export class TriviaService {
   constructor(private readonly deps: ServiceDeps) {}
+
+  /** Store a session with its questions in the creator's organization; the creator hosts it. */
+  async create(creator: AuthUser, input: CreateSessionBody): Promise<TriviaSession> {
+    if (!creator.orgId) throw new AppError("FORBIDDEN", "token has no org_id: trivia sessions belong to an organization");
+    const orgId = creator.orgId;
+    return this.deps.db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ id: string }>(
+        `INSERT INTO trivia_sessions (org_id, host_id, title, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+        [orgId, creator.id, input.title, this.deps.now()],
+      );
+      const sessionId = rows[0]!.id;
+      for (const [i, q] of input.questions.entries()) {
+        await tx.query(
+          `INSERT INTO trivia_questions (session_id, position, text, choices, answer_index, time_limit_sec)
+           VALUES ($1, $2, $3, $4::jsonb, $5, $6)`,
+          [sessionId, i + 1, q.text, JSON.stringify(q.choices), q.answerIndex, q.timeLimitSec],
+        );
+      }
+      return (await this.find(orgId, sessionId, tx))!;
+    });
+  }
+
+  /** The session if it exists in `orgId`; null for an unknown id, a malformed id or another org's. */
+  async find(orgId: string, sessionId: string, db: Queryable = this.deps.db): Promise<TriviaSession | null> {
+    if (!isUuid(sessionId)) return null;
+    const { rows } = await db.query<SessionRow>(
+      `SELECT ${SESSION_COLUMNS} FROM trivia_sessions s WHERE s.id = $1 AND s.org_id = $2`,
+      [sessionId, orgId],
+    );
+    return rows[0] ? toSession(rows[0]) : null;
+  }
+
+  async require(orgId: string, sessionId: string): Promise<TriviaSession> {
+    const session = await this.find(orgId, sessionId);
+    if (!session) throw new AppError("NOT_FOUND", "Trivia session not found");
+    return session;
+  }
+
+  /** The session and its questions, answers included: for the room only, never for a client. */
+  async loadForRoom(orgId: string, sessionId: string): Promise<{ session: TriviaSession; questions: TriviaQuestion[] } | null> {
+    const session = await this.find(orgId, sessionId);
+    if (!session) return null;
+    const { rows } = await this.deps.db.query<QuestionRow>(
+      `SELECT id, text, choices, answer_index, time_limit_sec FROM trivia_questions WHERE session_id = $1 ORDER BY position`,
+      [sessionId],
+    );
+    const questions = rows.map((r) => ({
+      id: r.id,
+      text: r.text,
+      choices: typeof r.choices === "string" ? (JSON.parse(r.choices) as string[]) : r.choices,
+      answerIndex: r.answer_index,
+      timeLimitSec: r.time_limit_sec,
+    }));
+    return { session, questions };
+  }
+
+  /** The host started the session (a room that dies uncleanly leaves it in_progress; a new room may start again). */
+  async markStarted(sessionId: string): Promise<void> {
+    await this.deps.db.query(
+      `UPDATE trivia_sessions SET status = 'in_progress', started_at = $2 WHERE id = $1 AND status IN ('lobby', 'in_progress')`,
+      [sessionId, this.deps.now()],
+    );
+  }
+
+  /**
+   * Write the end of a session in one transaction: its status, the scoreboard and every
+   * scored answer. Idempotent (rewrites a previous outcome), so a retry is safe.
+   */
+  async saveOutcome(sessionId: string, outcome: TriviaOutcome): Promise<void> {
+    await this.deps.db.transaction(async (tx) => {
+      await tx.query(`DELETE FROM trivia_participants WHERE session_id = $1`, [sessionId]);
+      for (const p of outcome.scoreboard) {
+        await tx.query(
+          `INSERT INTO trivia_participants (session_id, user_id, username, team, score, rank) VALUES ($1, $2, $3, $4, $5, $6)`,
+          [sessionId, p.userId, p.username, p.team, p.score, p.rank],
+        );
+      }
+      for (const a of outcome.answers) {
+        await tx.query(
+          `INSERT INTO trivia_answers (question_id, user_id, session_id, choice_index, correct, points, elapsed_ms, answered_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+          [a.questionId, a.userId, sessionId, a.choiceIndex, a.correct, a.points, a.elapsedMs, new Date(a.answeredAt)],
+        );
+      }
+      await tx.query(`UPDATE trivia_sessions SET status = $2, ended_at = $3 WHERE id = $1`, [
+        sessionId,
+        outcome.status,
+        this.deps.now(),
+      ]);
+    });
+  }
+
+  /** `GET /api/trivia/sessions/:id/results`: the scoreboard once the session has ended. */
+  async results(orgId: string, sessionId: string): Promise<TriviaResults> {
+    const session = await this.require(orgId, sessionId);
+    const { rows } = await this.deps.db.query<{ user_id: string; username: string; team: string | null; score: number; rank: number }>(
+      `SELECT user_id, username, team, score, rank FROM trivia_participants WHERE session_id = $1 ORDER BY rank, username`,
+      [sessionId],
+    );
+    const items = rows.map((r) => ({ userId: r.user_id, username: r.username, team: r.team, score: r.score, rank: r.rank }));
+    const teams = new Map<string, number>();
+    for (const i of items) if (i.team) teams.set(i.team, (teams.get(i.team) ?? 0) + i.score);
+    return {
+      id: session.id,
+      status: session.status,
+      items,
+      teams: [...teams].map(([team, score]) => ({ team, score })).sort((a, b) => b.score - a.score || a.team.localeCompare(b.team)),
+    };
+  }
 }

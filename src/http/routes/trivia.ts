@@ -1,7 +1,44 @@
 import { Router, type RequestHandler } from "express";
+import { z } from "zod";
 import type { AppContext } from "../../context";
+import { AppError } from "../../errors";
+import { CreateSessionBody } from "../../protocol/trivia";
+import { body, params, userOf } from "../middleware";
 
-// Filled in by its issue.
-export function triviaRoutes(_ctx: AppContext, _auth: RequestHandler): Router {
-  return Router();
+/** Any string: a malformed id is answered 404 like an unknown one (the service checks the shape). */
+const SessionParams = z.object({ id: z.string().max(100) });
+
+/** The caller's organization; trivia is per organization, so a token without one is refused. */
+function orgOf(user: { orgId: string | null }): string {
+  if (!user.orgId) throw new AppError("FORBIDDEN", "token has no org_id: trivia sessions belong to an organization");
+  return user.orgId;
+}
+
+/** `/api/trivia/...` (docs/PROTOCOL.md §2). */
+export function triviaRoutes(ctx: AppContext, auth: RequestHandler): Router {
+  const router = Router();
+
+  router.post("/api/trivia/sessions", auth, async (req, res) => {
+    const user = userOf(req);
+    orgOf(user);
+    const input = body(req, CreateSessionBody);
+    const session = await ctx.services.trivia.create(user, input);
+    res.status(201).json({
+      id: session.id,
+      sessionId: session.id,
+      title: session.title,
+      status: session.status,
+      hostId: session.hostId,
+      questionCount: session.questionCount,
+      createdAt: session.createdAt,
+    });
+  });
+
+  router.get("/api/trivia/sessions/:id/results", auth, async (req, res) => {
+    const orgId = orgOf(userOf(req));
+    const { id } = params(req, SessionParams);
+    res.json(await ctx.services.trivia.results(orgId, id));
+  });
+
+  return router;
 }

@@ -1,0 +1,80 @@
+import { z } from "zod";
+import { text, uuid } from "./common";
+import { DIRECTIONS } from "../rules/space";
+
+/**
+ * Wire shapes of metaverse spaces (docs/PROTOCOL.md §2 `/api/spaces`, `/metaverse/invites/*`,
+ * §3 `space`). MOVE has no zod schema on purpose: it is validated by `moveError` in
+ * src/rules/space.ts, which allocates nothing on the hot path.
+ */
+
+const coordinate = z.number(); // zod 4 refuses NaN and ±Infinity; bounds depend on the space
+
+export const PositionSchema = z.object({
+  x: coordinate,
+  y: coordinate,
+  direction: z.enum(DIRECTIONS),
+});
+
+/** `joinOrCreate("space", {spaceId, initialPosition?})`; bounds are checked once the space is loaded. */
+export const SpaceJoinOptions = z.object({
+  spaceId: uuid(),
+  initialPosition: PositionSchema.optional(),
+});
+export type SpaceJoinOptions = z.infer<typeof SpaceJoinOptions>;
+
+export const ACTION_MAX_CHARS = 32;
+
+/** `ACTION {action}`: a short action name; "" clears it. */
+export const ActionMessage = z.object({
+  action: z.string().max(ACTION_MAX_CHARS, `must be at most ${ACTION_MAX_CHARS} characters`).transform((s) => s.trim()),
+});
+
+/** `CHAT {text}`, at most CHAT_MAX_CHARS (configurable, so built by the room). */
+export const chatMessage = (maxChars: number) => z.object({ text: text(maxChars) });
+
+/**
+ * In the room the space is the room's; a `spaceId` may still be sent (the source client
+ * does), and then it must be the room's own.
+ */
+export const SendInviteMessage = z.object({ toUserId: uuid(), spaceId: uuid().optional() });
+export const InviteIdMessage = z.object({ notificationId: uuid() });
+
+export const INVITABLE_USERS_MAX = 200;
+export const InvitableUsersFilter = {
+  /** Part of a username, case-insensitive. */
+  q: z.string().trim().min(1).max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(INVITABLE_USERS_MAX).optional(),
+};
+export const GetUsersMessage = z.object({ spaceId: uuid().optional(), ...InvitableUsersFilter });
+export const GetInvitesMessage = z.object({ includeExpired: z.boolean().optional() });
+
+// ---- REST ----
+
+export const SPACE_MAX_CAPACITY = 1000;
+export const SPACE_MAX_SIDE = 100_000;
+
+const side = z.number().int().min(1).max(SPACE_MAX_SIDE);
+
+export const CreateSpaceBody = z
+  .object({
+    name: text(100),
+    capacity: z.number().int().min(1).max(SPACE_MAX_CAPACITY),
+    width: side.optional(),
+    height: side.optional(),
+  })
+  .strict();
+export type CreateSpaceInput = z.infer<typeof CreateSpaceBody>;
+
+export const SendInviteBody = z.object({ toUserId: uuid(), spaceId: uuid() }).strict();
+export const NotificationIdParams = z.object({ notificationId: uuid() });
+export const SpaceIdParams = z.object({ spaceId: uuid() });
+export const InvitableUsersQuery = z.object(InvitableUsersFilter).strict();
+export const MyInvitesQuery = z
+  .object({
+    includeExpired: z
+      .enum(["true", "false", "1", "0"])
+      .optional()
+      .transform((v) => v === "true" || v === "1"),
+  })
+  .strict();

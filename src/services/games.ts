@@ -1,3 +1,6 @@
+import { matchMaker } from "@colyseus/core";
+import type { Queryable } from "../db";
+import type { EndReason, RollRecord } from "../rules/biggerDice";
 import type { ServiceDeps } from "./deps";
 
 export interface PrivateGameInput {
@@ -7,13 +10,60 @@ export interface PrivateGameInput {
   playerIds: [string, string];
 }
 
-// Filled in by the bigger_dice issue: history, and the private room behind a game invitation.
+/** A game as the room hands it over when it ends: written once, read back by the history route. */
+export interface GameResult {
+  /** Made by the room when the game starts (a retried write is then a no-op). */
+  id: string;
+  roomId: string;
+  roomName: string;
+  invitationId: string | null;
+  targetScore: number;
+  status: "finished" | "abandoned";
+  reason: EndReason;
+  winnerId: string | null;
+  /** In seat order. */
+  players: Array<{ userId: string; username: string; score: number }>;
+  rolls: RollRecord[];
+  startedAt: Date;
+  endedAt: Date;
+}
+
+/** `GET /api/games/history` items. */
+export interface GameHistoryItem {
+  id: string;
+  roomName: string;
+  players: Array<{ userId: string; username: string; score: number }>;
+  winnerId: string | null;
+  reason: EndReason;
+  rolls: RollRecord[];
+  startedAt: string;
+  endedAt: string;
+}
+
+interface HistoryRow {
+  id: string;
+  room_name: string;
+  winner_id: string | null;
+  reason: EndReason;
+  rolls: RollRecord[] | string;
+  players: GameHistoryItem["players"] | string | null;
+  started_at: Date | string;
+  ended_at: Date | string;
+}
+
+const json = <T>(v: T | string): T => (typeof v === "string" ? (JSON.parse(v) as T) : v);
+const iso = (d: Date | string) => new Date(d).toISOString();
+
+/** bigger_dice games: the history store, and the private room behind a game invitation. */
 export class GamesService {
   constructor(private readonly deps: ServiceDeps) {}
 
-  /** Create the private bigger_dice room reserved for an accepted invitation's two players. */
+  /**
+   * Create the private bigger_dice room reserved for an accepted invitation's two players.
+   * (A static import: a dynamic `import()` would load Colyseus' ESM build, a second matchmaker
+   * that was never set up.)
+   */
   async createPrivateRoom(input: PrivateGameInput): Promise<{ roomId: string }> {
-    const { matchMaker } = await import("@colyseus/core");
     const room = await matchMaker.createRoom("bigger_dice", {
       roomName: `invitation-${input.invitationId}`,
       invitationId: input.invitationId,
@@ -21,5 +71,63 @@ export class GamesService {
       allowedPlayerIds: input.playerIds,
     });
     return { roomId: room.roomId };
+  }
+
+  /** Store a finished or abandoned game with its players. Idempotent on `result.id`. */
+  async record(result: GameResult): Promise<void> {
+    await this.deps.db.transaction(async (tx: Queryable) => {
+      const inserted = await tx.query(
+        `INSERT INTO game_history
+           (id, room_id, room_name, invitation_id, target_score, status, reason, winner_id, rolls, started_at, ended_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11)
+         ON CONFLICT (id) DO NOTHING
+         RETURNING id`,
+        [
+          result.id,
+          result.roomId,
+          result.roomName,
+          result.invitationId,
+          result.targetScore,
+          result.status,
+          result.reason,
+          result.winnerId,
+          JSON.stringify(result.rolls),
+          result.startedAt,
+          result.endedAt,
+        ],
+      );
+      if (inserted.rows.length === 0) return; // already stored by an earlier attempt
+      for (const [seat, player] of result.players.entries()) {
+        await tx.query(
+          `INSERT INTO game_history_players (game_id, user_id, seat, username, score) VALUES ($1, $2, $3, $4, $5)`,
+          [result.id, player.userId, seat, player.username, player.score],
+        );
+      }
+    });
+  }
+
+  /** The games `userId` played, newest first. */
+  async history(userId: string, opts: { limit?: number } = {}): Promise<GameHistoryItem[]> {
+    const limit = Math.min(Math.max(opts.limit ?? 50, 1), 100);
+    const { rows } = await this.deps.db.query<HistoryRow>(
+      `SELECT g.id, g.room_name, g.winner_id, g.reason, g.rolls, g.started_at, g.ended_at,
+              (SELECT json_agg(json_build_object('userId', p.user_id, 'username', p.username, 'score', p.score) ORDER BY p.seat)
+                 FROM game_history_players p WHERE p.game_id = g.id) AS players
+         FROM game_history g
+        WHERE EXISTS (SELECT 1 FROM game_history_players me WHERE me.game_id = g.id AND me.user_id = $1)
+        ORDER BY g.ended_at DESC, g.created_at DESC
+        LIMIT $2`,
+      [userId, limit],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      roomName: r.room_name,
+      players: json(r.players ?? []) ?? [],
+      winnerId: r.winner_id,
+      reason: r.reason,
+      rolls: json(r.rolls),
+      startedAt: iso(r.started_at),
+      endedAt: iso(r.ended_at),
+    }));
   }
 }

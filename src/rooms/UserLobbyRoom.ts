@@ -1,6 +1,240 @@
-import { RallyRoom } from "../realtime/RallyRoom";
+import { matchMaker, ServerError, type AuthContext } from "@colyseus/core";
+import type { AuthUser } from "../auth/tokens";
+import { logger } from "../logger";
+import { AnswerInvitation, LobbyEvent, NotificationIds, SendInvitation, type PresenceEvent } from "../protocol/lobby";
+import { RallyRoom, type RallyClient } from "../realtime/RallyRoom";
+import type { DeliveredEvent } from "../realtime/delivery";
+import { isUuid } from "../services/users";
+import { LobbyFriend, LobbyInvitation, UserLobbyState } from "./schema/UserLobbyState";
 
-// Filled in by its issue.
-export class UserLobbyRoom extends RallyRoom {
-  onCreate(): void {}
+/** Events that may change the owner's unread count (space invites and matches write notifications too). */
+const UNREAD_EVENTS = new Set<string>([
+  LobbyEvent.notification,
+  LobbyEvent.notificationsChanged,
+  LobbyEvent.invitationReceived,
+  "INVITE_RECEIVED",
+  "new_match",
+]);
+const INVITATION_EVENTS = new Set<string>([LobbyEvent.invitationReceived, LobbyEvent.invitationUpdated, LobbyEvent.gameReady]);
+
+/**
+ * `user_lobby` (docs/PROTOCOL.md §3): each user's own real-time channel, one instance per
+ * user shared by all their devices (the token decides which; see onAuth).
+ *
+ * Everything delivered to the owner (`delivery.toUser`, from any room, REST handler or
+ * process) is forwarded to every device. Delivered events are handled one at a time, in
+ * order: the state change an event implies (unread count, friends, invitations, reloaded
+ * from the database) is applied and patched out first, then the event itself is sent, so a
+ * client that sees an event also sees the state that goes with it.
+ *
+ * Presence: the owner is online while this room holds at least one seat of theirs, a
+ * dropped device still inside its reconnection window included (a quick reconnect does not
+ * flap). Going offline tells friends and expires the owner's pending received invitations.
+ */
+export class UserLobbyRoom extends RallyRoom<{ state: UserLobbyState }> {
+  state = new UserLobbyState();
+  private ownerId = "";
+  private stopDelivery?: () => void;
+  /** Seats of the owner's devices: connected, or held for a dropped one. */
+  private readonly devices = new Set<string>();
+  /** Whether the owner was last announced online (to presence and friends). */
+  private announcedOnline = false;
+  /** Delivered events and state reloads, one after another, in order. */
+  private events: Promise<void> = Promise.resolve();
+  /** Online/offline transitions, one after another. */
+  private transitions: Promise<void> = Promise.resolve();
+
+  /**
+   * Route by the token, never by what the client sent: `ownerId` is overwritten here, and
+   * the matchmaker's `filterBy(["ownerId"])` then finds (or creates) the caller's own lobby.
+   */
+  static override async onAuth(token: string, options: unknown, context: AuthContext): Promise<AuthUser> {
+    const user = await super.onAuth(token, options, context);
+    if (!options || typeof options !== "object" || Array.isArray(options)) {
+      throw new ServerError(400, "join options must be an object");
+    }
+    (options as Record<string, unknown>).ownerId = user.id;
+    return user;
+  }
+
+  async onCreate(options: { ownerId?: unknown }): Promise<void> {
+    if (!isUuid(options?.ownerId)) throw new ServerError(400, 'join your lobby with joinOrCreate("user_lobby")');
+    const ownerId = options.ownerId;
+    // One lobby per user: `create` must not open a second one beside the first.
+    const existing = await matchMaker.query({ name: this.roomName, ownerId });
+    if (existing.length > 0) throw new ServerError(409, 'your lobby is already open: join it with joinOrCreate("user_lobby")');
+    this.ownerId = ownerId;
+    this.autoDispose = true;
+
+    // Every seat here is the owner's (onJoin refuses anyone else), so handlers act as the owner.
+    this.handle("game_invitation:send", SendInvitation, async (_client, { toUserId, map }) => {
+      const invitation = await this.ctx.services.gameInvitations.send(this.ownerId, toUserId, map);
+      await this.refresh(() => this.loadInvitations());
+      return { invitationId: invitation.id };
+    });
+    this.handle("game_invitation:accept", AnswerInvitation, async (_client, { invitationId }) => {
+      const { invitation, roomId } = await this.ctx.services.gameInvitations.accept(this.ownerId, invitationId);
+      await this.refresh(() => this.loadInvitations());
+      return { invitationId, roomId, map: invitation.map };
+    });
+    this.handle("game_invitation:decline", AnswerInvitation, async (_client, { invitationId }) => {
+      await this.ctx.services.gameInvitations.decline(this.ownerId, invitationId);
+      await this.refresh(() => this.loadInvitations());
+    });
+    this.handle("notifications:read", NotificationIds, async (_client, { ids }) => {
+      await this.ctx.services.notifications.setStatus(this.ownerId, ids, "read");
+      await this.refresh(() => this.loadUnread());
+    });
+    this.handle("notifications:dismiss", NotificationIds, async (_client, { ids }) => {
+      await this.ctx.services.notifications.setStatus(this.ownerId, ids, "dismissed");
+      await this.refresh(() => this.loadUnread());
+    });
+
+    // Subscribe before loading, so nothing delivered in between is missed.
+    this.stopDelivery = await this.ctx.delivery.onUser(ownerId, (event) => this.onDelivered(event));
+    try {
+      // The owner has no lobby, so is offline: a pending invitation to them is left over from a
+      // session that ended without its expiry (a crash, or a send racing the last leave).
+      await this.ctx.services.gameInvitations.expireReceived(ownerId);
+      await this.inOrder(async () => {
+        await Promise.all([this.loadFriends(), this.loadInvitations(), this.loadUnread()]);
+      });
+    } catch (e) {
+      this.stopDelivery();
+      throw e;
+    }
+  }
+
+  onJoin(client: RallyClient): Promise<void> {
+    // Defence in depth: onAuth routes by token, but joinById can name any room.
+    if (client.auth?.id !== this.ownerId) throw new ServerError(403, "this is another user's lobby");
+    this.devices.add(client.sessionId);
+    return this.syncPresence();
+  }
+
+  onLeave(client: RallyClient): Promise<void> {
+    // A consented leave, or a drop whose reconnection window ran out.
+    this.devices.delete(client.sessionId);
+    return this.syncPresence();
+  }
+
+  async onDispose(): Promise<void> {
+    this.stopDelivery?.();
+    this.devices.clear();
+    await this.syncPresence();
+  }
+
+  /** Forward a delivered event to every device, after the state change it implies. */
+  private onDelivered({ type, payload }: DeliveredEvent): void {
+    const body = payload && typeof payload === "object" ? payload : {};
+    void this.inOrder(async () => {
+      try {
+        await this.applyToState(type, body);
+        this.broadcastPatch();
+      } catch (err) {
+        logger.warn({ err, roomId: this.roomId, type }, "lobby state refresh failed");
+      }
+      this.broadcastEvent(type, body);
+    });
+  }
+
+  private async applyToState(type: string, payload: Record<string, unknown>): Promise<void> {
+    const work: Array<Promise<void>> = [];
+    if (type === LobbyEvent.presence) this.applyPresence(payload as Partial<PresenceEvent>);
+    if (type === LobbyEvent.friendsChanged) work.push(this.loadFriends());
+    if (INVITATION_EVENTS.has(type)) work.push(this.loadInvitations());
+    if (UNREAD_EVENTS.has(type)) work.push(this.loadUnread());
+    await Promise.all(work);
+  }
+
+  private applyPresence({ userId, online }: Partial<PresenceEvent>): void {
+    const friend = typeof userId === "string" ? this.state.friends.get(userId) : undefined;
+    if (friend && typeof online === "boolean") friend.online = online;
+  }
+
+  private async loadFriends(): Promise<void> {
+    const friends = await this.ctx.services.friends.list(this.ownerId);
+    const ids = new Set(friends.map((f) => f.user.id));
+    for (const id of [...this.state.friends.keys()]) if (!ids.has(id)) this.state.friends.delete(id);
+    for (const { user, online } of friends) {
+      const current = this.state.friends.get(user.id);
+      if (current) {
+        current.username = user.username;
+        current.online = online;
+      } else {
+        this.state.friends.set(user.id, new LobbyFriend({ username: user.username, online }));
+      }
+    }
+  }
+
+  /** The `invitations` map holds pending invitations only; answered and expired ones leave it. */
+  private async loadInvitations(): Promise<void> {
+    const pending = await this.ctx.services.gameInvitations.listPending(this.ownerId);
+    const ids = new Set(pending.map((i) => i.id));
+    for (const id of [...this.state.invitations.keys()]) if (!ids.has(id)) this.state.invitations.delete(id);
+    for (const inv of pending) {
+      const fields = {
+        id: inv.id,
+        direction: inv.sender.id === this.ownerId ? "sent" : "received",
+        fromUserId: inv.sender.id,
+        fromUsername: inv.sender.username,
+        toUserId: inv.receiver.id,
+        toUsername: inv.receiver.username,
+        map: inv.map,
+        status: inv.status,
+        createdAt: inv.createdAt,
+      };
+      const current = this.state.invitations.get(inv.id);
+      if (current) Object.assign(current, fields);
+      else this.state.invitations.set(inv.id, new LobbyInvitation(fields));
+    }
+  }
+
+  private async loadUnread(): Promise<void> {
+    this.state.unread = await this.ctx.services.notifications.unreadCount(this.ownerId);
+  }
+
+  /**
+   * Reload state after the owner's own action. The action is already stored (and others
+   * told), so a failed reload is logged rather than turned into an error reply; the next
+   * delivered event reloads again.
+   */
+  private refresh(load: () => Promise<void>): Promise<void> {
+    return this.inOrder(load).catch((err) => {
+      logger.warn({ err, roomId: this.roomId }, "lobby state refresh failed");
+    });
+  }
+
+  /**
+   * Run `work` after every earlier delivered event and reload, then patch the state out
+   * at once: a reply or event that follows finds the state already on the client.
+   * Errors are the caller's.
+   */
+  private inOrder(work: () => Promise<void>): Promise<void> {
+    const run = this.events.then(work).then(() => void this.broadcastPatch());
+    this.events = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Bring presence in line with the seats held: online with the first, offline after the
+   * last. Transitions run one at a time, so a leave racing a join cannot leave them wrong.
+   */
+  private syncPresence(): Promise<void> {
+    const run = this.transitions.then(async () => {
+      const online = this.devices.size > 0;
+      if (online === this.announcedOnline) return;
+      this.announcedOnline = online;
+      const { delivery, services } = this.ctx;
+      await delivery.setOnline(this.ownerId, online);
+      const friendIds = await services.friends.friendIds(this.ownerId);
+      const event: PresenceEvent = { userId: this.ownerId, online };
+      await Promise.all(friendIds.map((id) => delivery.toUser(id, LobbyEvent.presence, { ...event })));
+      if (!online) await services.gameInvitations.expireReceived(this.ownerId);
+    });
+    this.transitions = run.catch((err) => {
+      logger.error({ err, roomId: this.roomId, userId: this.ownerId }, "lobby presence update failed");
+    });
+    return this.transitions;
+  }
 }

@@ -1,6 +1,282 @@
+import { AppError } from "../errors";
+import type { Queryable } from "../db";
+import { decideAnswer, decideSend, RATE_WINDOW_MS, statusAfter, type Answer, type InvitationStatus } from "../rules/invitations";
+import type { GameReadyEvent, InvitationReceivedEvent, InvitationUpdatedEvent } from "../protocol/lobby";
 import type { ServiceDeps } from "./deps";
+import type { UserSummary } from "./friends";
+import type { Notification } from "./notifications";
+import { isUuid } from "./users";
 
-// Filled in by its issue.
+export interface GameInvitation {
+  id: string;
+  sender: UserSummary;
+  receiver: UserSummary;
+  friendshipId: string;
+  map: string;
+  status: InvitationStatus;
+  /** The private bigger_dice room, once accepted. */
+  roomId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface Row {
+  id: string;
+  sender_id: string;
+  receiver_id: string;
+  friendship_id: string;
+  map: string;
+  status: InvitationStatus;
+  room_id: string | null;
+  created_at: Date | string;
+  updated_at: Date | string;
+  sender_username: string;
+  sender_avatar: string | null;
+  receiver_username: string;
+  receiver_avatar: string | null;
+}
+
+const SELECT = `
+  SELECT g.*, s.username AS sender_username, s.avatar_url AS sender_avatar,
+         r.username AS receiver_username, r.avatar_url AS receiver_avatar
+    FROM game_invitations g
+    JOIN users s ON s.id = g.sender_id
+    JOIN users r ON r.id = g.receiver_id`;
+
+const toInvitation = (r: Row): GameInvitation => ({
+  id: r.id,
+  sender: { id: r.sender_id, username: r.sender_username, avatarUrl: r.sender_avatar },
+  receiver: { id: r.receiver_id, username: r.receiver_username, avatarUrl: r.receiver_avatar },
+  friendshipId: r.friendship_id,
+  map: r.map,
+  status: r.status,
+  roomId: r.room_id,
+  createdAt: new Date(r.created_at).toISOString(),
+  updatedAt: new Date(r.updated_at).toISOString(),
+});
+
+/** Advisory-lock namespace: one send at a time per sender, across processes. */
+const SEND_LOCK = 727301;
+const NOTIFICATION_KIND = "game_invitation";
+
+/**
+ * Game invitations between friends (docs/PROTOCOL.md §3 `user_lobby`). The policy is
+ * `rules/invitations.ts`; this service gathers its facts, stores before it tells anyone,
+ * and reaches users' lobbies through delivery. Status changes are conditional
+ * (`WHERE status = 'pending'`), so two answers, or an answer racing an expiry, cannot both win.
+ */
 export class GameInvitationsService {
   constructor(private readonly deps: ServiceDeps) {}
+
+  /**
+   * Store a pending invitation (and its notification) and only then tell the receiver:
+   * `game_invitation_received` with the source's fields, then `notification`.
+   */
+  async send(senderId: string, toUserId: string, map: string): Promise<GameInvitation> {
+    const { users, friends, notifications } = this.deps.services;
+    const now = this.deps.now();
+    const receiverOnline = isUuid(toUserId) && (await this.deps.delivery.isOnline(toUserId));
+    let stored: { invitation: GameInvitation; notification: Notification };
+    try {
+      stored = await this.deps.db.transaction(async (tx) => {
+        // Serialise this sender's sends so that concurrent ones cannot both pass the rate limit.
+        await tx.query("SELECT pg_advisory_xact_lock($1::int, hashtext($2))", [SEND_LOCK, senderId]);
+        const receiver = isUuid(toUserId) ? await users.get(toUserId, tx) : null;
+        const friendship = receiver && receiver.id !== senderId ? await friends.between(senderId, receiver.id, tx) : null;
+        const { rows: recent } = await tx.query<{ created_at: Date | string }>(
+          "SELECT created_at FROM game_invitations WHERE sender_id = $1 AND created_at > $2",
+          [senderId, new Date(now.getTime() - RATE_WINDOW_MS)],
+        );
+        const { rows: pair } = await tx.query<{ pending: boolean; last_sent: Date | string | null }>(
+          `SELECT bool_or(status = 'pending') AS pending,
+                  max(created_at) FILTER (WHERE sender_id = $1) AS last_sent
+             FROM game_invitations
+            WHERE (sender_id = $1 AND receiver_id = $2) OR (sender_id = $2 AND receiver_id = $1)`,
+          [senderId, receiver?.id ?? senderId],
+        );
+        const decision = decideSend({
+          senderId,
+          receiverId: toUserId,
+          receiverExists: receiver !== null,
+          areFriends: friendship?.status === "accepted",
+          receiverOnline,
+          pendingBetween: pair[0]?.pending === true,
+          lastSentToReceiverAt: pair[0]?.last_sent ? new Date(pair[0].last_sent) : null,
+          recentSends: recent.map((r) => new Date(r.created_at)),
+          // Read at call time: configuration may be changed while running (tests do).
+          limitPerMinute: this.deps.config.INVITES_PER_MINUTE,
+          now,
+        });
+        if (!decision.ok) throw new AppError(decision.code, decision.message);
+
+        const { rows } = await tx.query<{ id: string }>(
+          `INSERT INTO game_invitations (sender_id, receiver_id, friendship_id, map, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $5) RETURNING id`,
+          [senderId, toUserId, friendship!.id, map, now],
+        );
+        const invitation = (await this.get(rows[0]!.id, tx))!;
+        const notification = await notifications.create(
+          {
+            userId: toUserId,
+            type: "invites",
+            kind: NOTIFICATION_KIND,
+            title: "Game invitation",
+            message: `${invitation.sender.username} invited you to a game on ${map}`,
+            data: {
+              invitationId: invitation.id,
+              senderId,
+              senderUsername: invitation.sender.username,
+              map,
+              friendshipId: invitation.friendshipId,
+            },
+          },
+          tx,
+        );
+        return { invitation, notification };
+      });
+    } catch (e) {
+      // A concurrent send between the same two users won the pending-pair index.
+      if ((e as { code?: string }).code === "23505") throw new AppError("DUPLICATE_INVITATION");
+      throw e;
+    }
+
+    const { invitation, notification } = stored;
+    await this.deps.delivery.toUser(toUserId, "game_invitation_received", {
+      invitationId: invitation.id,
+      sender_username: invitation.sender.username,
+      sender_image: invitation.sender.avatarUrl,
+      map: invitation.map,
+      friendship_id: invitation.friendshipId,
+    } satisfies InvitationReceivedEvent);
+    await notifications.push(notification, { username: invitation.sender.username, avatarUrl: invitation.sender.avatarUrl });
+    return invitation;
+  }
+
+  /**
+   * The receiver accepts: the invitation is `accepted`, a private bigger_dice room is made for
+   * the two, and both get `game_invitation_updated` and `game_ready`.
+   */
+  async accept(userId: string, invitationId: string): Promise<{ invitation: GameInvitation; roomId: string }> {
+    const answered = await this.answer(userId, invitationId, "accept");
+    let roomId: string;
+    try {
+      ({ roomId } = await this.deps.services.games.createPrivateRoom({
+        invitationId: answered.id,
+        map: answered.map,
+        playerIds: [answered.sender.id, answered.receiver.id],
+      }));
+    } catch (e) {
+      // No room, no acceptance: let the receiver try again (unless the pair moved on meanwhile).
+      await this.deps.db
+        .query("UPDATE game_invitations SET status = 'pending', updated_at = $2 WHERE id = $1 AND status = 'accepted'", [
+          answered.id,
+          this.deps.now(),
+        ])
+        .catch(() => undefined);
+      throw e;
+    }
+    await this.deps.db.query("UPDATE game_invitations SET room_id = $2 WHERE id = $1", [answered.id, roomId]);
+    const invitation = { ...answered, roomId };
+    await this.deps.services.notifications.readByReference(userId, NOTIFICATION_KIND, { invitationId: invitation.id });
+    await this.tellBoth(invitation, "accepted");
+    const ready: GameReadyEvent = { invitationId: invitation.id, roomId, map: invitation.map };
+    await Promise.all(
+      [invitation.sender.id, invitation.receiver.id].map((id) => this.deps.delivery.toUser(id, "game_ready", { ...ready })),
+    );
+    return { invitation, roomId };
+  }
+
+  /** The receiver declines: `declined`, and both get `game_invitation_updated`. */
+  async decline(userId: string, invitationId: string): Promise<GameInvitation> {
+    const invitation = await this.answer(userId, invitationId, "decline");
+    await this.deps.services.notifications.readByReference(userId, NOTIFICATION_KIND, { invitationId: invitation.id });
+    await this.tellBoth(invitation, "declined");
+    return invitation;
+  }
+
+  /**
+   * The user's last device is gone: their pending received invitations become `expired`,
+   * and the senders (and the receiver's other listeners, if any) are told.
+   */
+  async expireReceived(userId: string): Promise<string[]> {
+    const { rows } = await this.deps.db.query<{ id: string; sender_id: string }>(
+      `UPDATE game_invitations SET status = 'expired', updated_at = $2
+        WHERE receiver_id = $1 AND status = 'pending'
+        RETURNING id, sender_id`,
+      [userId, this.deps.now()],
+    );
+    await Promise.all(
+      rows.flatMap((r) =>
+        [r.sender_id, userId].map((to) =>
+          this.deps.delivery.toUser(to, "game_invitation_updated", {
+            invitationId: r.id,
+            status: "expired",
+          } satisfies InvitationUpdatedEvent),
+        ),
+      ),
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Pending invitations the user sent or received, oldest first (the lobby's state). */
+  async listPending(userId: string): Promise<GameInvitation[]> {
+    const { rows } = await this.deps.db.query<Row>(
+      `${SELECT} WHERE (g.sender_id = $1 OR g.receiver_id = $1) AND g.status = 'pending' ORDER BY g.created_at, g.id`,
+      [userId],
+    );
+    return rows.map(toInvitation);
+  }
+
+  /** The user's invitations, newest first: received, sent, or both; optionally of one status. */
+  async list(
+    userId: string,
+    opts: { direction?: "received" | "sent"; status?: InvitationStatus; limit?: number } = {},
+  ): Promise<GameInvitation[]> {
+    const params: unknown[] = [userId];
+    let where =
+      opts.direction === "received" ? "g.receiver_id = $1" : opts.direction === "sent" ? "g.sender_id = $1" : "(g.sender_id = $1 OR g.receiver_id = $1)";
+    if (opts.status) {
+      params.push(opts.status);
+      where += ` AND g.status = $${params.length}`;
+    }
+    params.push(Math.min(opts.limit ?? 100, 200));
+    const { rows } = await this.deps.db.query<Row>(
+      `${SELECT} WHERE ${where} ORDER BY g.created_at DESC, g.id LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(toInvitation);
+  }
+
+  async get(id: string, db: Queryable = this.deps.db): Promise<GameInvitation | null> {
+    if (!isUuid(id)) return null;
+    const { rows } = await db.query<Row>(`${SELECT} WHERE g.id = $1`, [id]);
+    return rows[0] ? toInvitation(rows[0]) : null;
+  }
+
+  /** Move a pending invitation addressed to `userId`; anything else is refused by the rules. */
+  private async answer(userId: string, invitationId: string, answer: Answer): Promise<GameInvitation> {
+    if (isUuid(invitationId)) {
+      const { rows } = await this.deps.db.query<{ id: string }>(
+        `UPDATE game_invitations SET status = $3, updated_at = $4
+          WHERE id = $1 AND receiver_id = $2 AND status = 'pending'
+          RETURNING id`,
+        [invitationId, userId, statusAfter(answer), this.deps.now()],
+      );
+      if (rows[0]) return (await this.get(rows[0].id))!;
+    }
+    const current = await this.get(invitationId);
+    const decision = decideAnswer(current && { receiverId: current.receiver.id, status: current.status }, userId);
+    // ok here means it was pending a moment ago and another answer won the race.
+    if (decision.ok) throw new AppError("INVITATION_NOT_PENDING");
+    throw new AppError(decision.code, decision.message);
+  }
+
+  private async tellBoth(invitation: GameInvitation, status: InvitationUpdatedEvent["status"]): Promise<void> {
+    const event: InvitationUpdatedEvent = { invitationId: invitation.id, status };
+    await Promise.all(
+      [invitation.sender.id, invitation.receiver.id].map((id) =>
+        this.deps.delivery.toUser(id, "game_invitation_updated", { ...event }),
+      ),
+    );
+  }
 }

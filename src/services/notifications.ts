@@ -146,4 +146,21 @@ export class NotificationsService {
     await this.deps.delivery.toUser(userId, "notifications_changed", { ids, status });
     return updated;
   }
+
+  /**
+   * Mark as read the user's unread notifications of `kind` whose data contains `ref` (e.g.
+   * `{invitationId}`): answering what a notification announces reads it. Tells the lobby
+   * when anything changed; returns the ids.
+   */
+  async readByReference(userId: string, kind: string, ref: Record<string, unknown>): Promise<string[]> {
+    const { rows } = await this.deps.db.query<{ id: string }>(
+      `UPDATE notifications SET status = 'read', updated_at = now()
+        WHERE user_id = $1 AND kind = $2 AND status = 'unread' AND data @> $3::jsonb
+        RETURNING id`,
+      [userId, kind, JSON.stringify(ref)],
+    );
+    const ids = rows.map((r) => r.id);
+    if (ids.length) await this.deps.delivery.toUser(userId, "notifications_changed", { ids, status: "read" });
+    return ids;
+  }
 }

@@ -1,7 +1,27 @@
 import { Router, type RequestHandler } from "express";
+import { z } from "zod";
 import type { AppContext } from "../../context";
+import { query, userOf } from "../middleware";
 
-// Filled in by its issue.
-export function gameInvitationsRoutes(_ctx: AppContext, _auth: RequestHandler): Router {
-  return Router();
+const ListQuery = z
+  .object({
+    direction: z.enum(["received", "sent"]).optional(),
+    status: z.enum(["pending", "accepted", "declined", "expired"]).optional(),
+    limit: z.coerce.number().int().min(1).max(200).optional(),
+  })
+  .strict();
+
+/**
+ * The caller's game invitations and their status (docs/PROTOCOL.md §2); both directions
+ * unless `direction` says which. Sending and answering happen in the `user_lobby` room.
+ */
+export function gameInvitationsRoutes(ctx: AppContext, auth: RequestHandler): Router {
+  const router = Router();
+
+  router.get("/api/game-invitations", auth, async (req, res) => {
+    const opts = query(req, ListQuery);
+    res.json({ items: await ctx.services.gameInvitations.list(userOf(req).id, opts) });
+  });
+
+  return router;
 }

@@ -15,6 +15,9 @@ export const CLOSE_FLOODING = 4008;
 
 export type RallyClient = Client<{ auth: AuthUser }>;
 
+/** The user behind a seat: every seat passed onAuth, so its AuthUser is always there. */
+export const authOf = (client: Client): AuthUser => client.auth as AuthUser;
+
 export interface HandlerOptions {
   /** The rate-limit bucket this message spends; "general" unless it has its own budget. */
   bucket?: string;
@@ -111,34 +114,42 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
     opts: HandlerOptions = {},
   ): void {
     const bucket = opts.bucket ?? "general";
+    const SEND = { isRequest: false };
+    const REQUEST = { isRequest: true };
+    // Resolved on first use: roomName is not known yet when the base registers ping and "*".
+    let counted: { inc(): void } | undefined;
     this.onMessage(type, (client: RallyClient, raw: unknown, mctx: MessageContext) => {
-      metrics.messagesIn.inc({ room: this.roomName, type });
+      (counted ??= metrics.messagesIn.labels({ room: this.roomName, type })).inc();
       const isRequest = mctx.id !== undefined;
-      const fail = (e: unknown) => {
-        const err = this.report(e, type);
-        if (isRequest) return mctx.reject({ code: err.code, message: err.message });
-        this.sendError(client, type, err);
-      };
       if (!this.admit(client, bucket, type, isRequest ? mctx : undefined)) return;
       let payload: unknown = raw;
       if (schema) {
         const parsed = schema.safeParse(raw ?? {});
-        if (!parsed.success) return fail(new AppError("INVALID_MESSAGE", describeZodError(parsed.error)));
+        if (!parsed.success) {
+          return this.answerError(client, type, mctx, new AppError("INVALID_MESSAGE", describeZodError(parsed.error)));
+        }
         payload = parsed.data;
       }
       try {
-        const result = fn(client, payload as z.infer<S>, { isRequest });
+        const result = fn(client, payload as z.infer<S>, isRequest ? REQUEST : SEND);
         if (result instanceof Promise) {
           return result.then(
             (value) => (isRequest ? (value ?? { ok: true }) : undefined),
-            (e) => fail(e),
+            (e) => this.answerError(client, type, mctx, e),
           );
         }
         return isRequest ? (result ?? { ok: true }) : undefined;
       } catch (e) {
-        return fail(e);
+        return this.answerError(client, type, mctx, e);
       }
     });
+  }
+
+  /** The room edge for errors: a request rejects with `{code, message}`, a send gets `error`. */
+  private answerError(client: RallyClient, type: string, mctx: MessageContext, e: unknown): void {
+    const err = this.report(e, type);
+    if (mctx.id !== undefined) return void mctx.reject({ code: err.code, message: err.message });
+    this.sendError(client, type, err);
   }
 
   /** Send an event to one client (buffered while its seat is held after a drop). */

@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import { CloseCode, matchMaker, ServerError, type AuthContext } from "@colyseus/core";
-import { RallyRoom, type RallyClient } from "../realtime/RallyRoom";
+import { authOf, RallyRoom, type RallyClient } from "../realtime/RallyRoom";
 import type { AuthUser } from "../auth/tokens";
 import { logger } from "../logger";
 import { describeZodError } from "../protocol/common";
@@ -41,8 +41,6 @@ const STORE_ATTEMPTS_ON_SHUTDOWN = 3;
 
 type Role = "player" | "spectator";
 
-/** Every seated client passed onAuth, so it has a user. */
-const userOf = (client: RallyClient): AuthUser => client.auth!;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
@@ -176,7 +174,7 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
   }
 
   async onJoin(client: RallyClient, options?: DiceJoinOptions): Promise<void> {
-    const user = userOf(client);
+    const user = authOf(client);
     if (this.allowedUserIds && !this.allowedUserIds.includes(user.id)) {
       throw new ServerError(403, "This game is reserved for its two invited players");
     }
@@ -198,7 +196,7 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
   }
 
   private admitSpectator(client: RallyClient): void {
-    const user = userOf(client);
+    const user = authOf(client);
     const watching = [...this.sessions.values()].filter((s) => s.role === "spectator").length;
     if (watching >= MAX_SPECTATORS) throw new ServerError(409, "This game has as many spectators as it admits");
     this.sessions.set(client.sessionId, { userId: user.id, role: "spectator" });

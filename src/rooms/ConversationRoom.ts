@@ -1,7 +1,7 @@
 import { ServerError, type AuthContext, type Delayed } from "@colyseus/core";
 import type { AuthUser } from "../auth/tokens";
 import { appContext } from "../context";
-import { parseJoinOptions, RallyRoom, toServerError, type RallyClient } from "../realtime/RallyRoom";
+import { authOf, parseJoinOptions, RallyRoom, toServerError, type RallyClient } from "../realtime/RallyRoom";
 import type { DeliveredEvent } from "../realtime/delivery";
 import {
   ConversationJoinOptions,
@@ -21,8 +21,6 @@ import { isOnline, nextReadPosition, statusChange, type ConversationSeat } from 
 import { SYNC_LIMIT } from "../services/conversations";
 import { ConversationParticipant, ConversationState } from "./schema/ConversationState";
 
-/** Every seat passed onAuth, so a client always carries its user. */
-const userOf = (client: RallyClient): AuthUser => client.auth!;
 
 /**
  * `conversation`: the live chat of one conversation (docs/PROTOCOL.md §3), one room per
@@ -84,32 +82,32 @@ export class ConversationRoom extends RallyRoom<{ state: ConversationState }> {
 
   /** Stored, then broadcast through the topic; the request resolves with the stored message. */
   private async sendMessage(client: RallyClient, { content, clientMessageId }: MessagePayload) {
-    const { message } = await this.ctx.services.conversations.send(this.conversationId, userOf(client).id, content, clientMessageId);
+    const { message } = await this.ctx.services.conversations.send(this.conversationId, authOf(client).id, content, clientMessageId);
     return message;
   }
 
   private typing(client: RallyClient, { is_typing }: Typing): void {
-    this.setTyping(userOf(client).id, is_typing);
+    this.setTyping(authOf(client).id, is_typing);
   }
 
   /** The reader is always the sender of the receipt; the topic brings it back to broadcast. */
   private readReceipt(client: RallyClient, { message_id }: ReadReceipt): Promise<ReadReceiptEvent> {
-    return this.ctx.services.conversations.markRead(this.conversationId, userOf(client), message_id);
+    return this.ctx.services.conversations.markRead(this.conversationId, authOf(client), message_id);
   }
 
   /** Every stored message after `afterMessageId`, oldest first (a `sync` event when not a request). */
   private async sync(client: RallyClient, { afterMessageId }: Sync, isRequest: boolean) {
-    const reply = await this.ctx.services.conversations.since(this.conversationId, userOf(client).id, afterMessageId, ConversationRoom.syncLimit);
+    const reply = await this.ctx.services.conversations.since(this.conversationId, authOf(client).id, afterMessageId, ConversationRoom.syncLimit);
     if (!isRequest) this.sendTo(client, "sync", reply);
     return reply;
   }
 
   onJoin(client: RallyClient): void {
     // joinById lands here with any options: the seat is for this conversation's people only.
-    if (!this.state.participants.has(userOf(client).id)) {
+    if (!this.state.participants.has(authOf(client).id)) {
       throw new ServerError(403, "You are not a participant in this conversation");
     }
-    this.changePresence(client, () => this.roomSeats.set(client.sessionId, { userId: userOf(client).id, connected: true }));
+    this.changePresence(client, () => this.roomSeats.set(client.sessionId, { userId: authOf(client).id, connected: true }));
   }
 
   onDrop(client: RallyClient): void {
@@ -152,7 +150,7 @@ export class ConversationRoom extends RallyRoom<{ state: ConversationState }> {
    * (their first device came, or their last one went). Going offline also ends typing.
    */
   private changePresence(client: RallyClient, change: () => void): void {
-    const userId = userOf(client).id;
+    const userId = authOf(client).id;
     const before = isOnline(this.roomSeats.values(), userId);
     change();
     const after = isOnline(this.roomSeats.values(), userId);

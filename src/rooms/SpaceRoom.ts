@@ -2,7 +2,7 @@ import { ServerError, type AuthContext } from "@colyseus/core";
 import { appContext } from "../context";
 import { AppError } from "../errors";
 import type { AuthUser } from "../auth/tokens";
-import { parseJoinOptions, RallyRoom, toServerError, type RallyClient } from "../realtime/RallyRoom";
+import { authOf, parseJoinOptions, RallyRoom, toServerError, type RallyClient } from "../realtime/RallyRoom";
 import { SpaceState, SpaceUser } from "./schema/SpaceState";
 import {
   ActionMessage,
@@ -28,8 +28,6 @@ interface MovePayload {
   direction: string;
 }
 
-/** Every seat was authenticated by onAuth, so its AuthUser is always there. */
-const authOf = (client: RallyClient): AuthUser => client.auth!;
 
 /**
  * A metaverse space (docs/PROTOCOL.md §3 `space`): the members present, their avatars'

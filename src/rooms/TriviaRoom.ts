@@ -3,7 +3,7 @@ import { appContext } from "../context";
 import { AppError } from "../errors";
 import { logger } from "../logger";
 import type { AuthUser } from "../auth/tokens";
-import { parseJoinOptions, RallyRoom, type RallyClient } from "../realtime/RallyRoom";
+import { authOf, parseJoinOptions, RallyRoom, type RallyClient } from "../realtime/RallyRoom";
 import { AnswerMessage, chatMessage, TriviaJoinOptions, type ChatMessage } from "../protocol/trivia";
 import * as rules from "../rules/trivia";
 import type { TriviaSession } from "../services/trivia";
@@ -20,8 +20,6 @@ type Timer = ReturnType<Room["clock"]["setInterval"]>;
 
 const ROOM_NAME = "trivia";
 
-/** Every seated client passed onAuth, so it has a user. */
-const userOf = (client: RallyClient): AuthUser => client.auth!;
 
 /** Refuse a session that can no longer be played (its results are written). */
 function refuseEnded(session: Pick<TriviaSession, "status">): void {
@@ -94,35 +92,35 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
 
   /** Host only, from the lobby: marks the session started, then opens the first question. */
   private async start(client: RallyClient): Promise<void> {
-    rules.start(this.game, userOf(client).id, Date.now());
+    rules.start(this.game, authOf(client).id, Date.now());
     await this.ctx.services.trivia.markStarted(this.session.id);
     // Checked again: another `start` may have won while the write was in flight.
-    this.openQuestion(rules.start(this.game, userOf(client).id, Date.now()));
+    this.openQuestion(rules.start(this.game, authOf(client).id, Date.now()));
   }
 
   /** Host only, after a close: the next question, or the end of the session after the last. */
   private async nextQuestion(client: RallyClient): Promise<void> {
     if (this.ending) throw new AppError("SESSION_NOT_ACTIVE", "The session is finishing");
-    const next = rules.nextQuestion(this.game, userOf(client).id, Date.now());
+    const next = rules.nextQuestion(this.game, authOf(client).id, Date.now());
     if (next.status === "finished") return this.finish(next);
     this.openQuestion(next);
   }
 
   private answer(client: RallyClient, msg: AnswerMessage): void {
-    this.game = rules.answer(this.game, userOf(client).id, msg, Date.now());
-    const participant = this.state.participants.get(userOf(client).id);
+    this.game = rules.answer(this.game, authOf(client).id, msg, Date.now());
+    const participant = this.state.participants.get(authOf(client).id);
     if (participant) participant.answered = true;
     this.closeIfEveryoneAnswered();
   }
 
   private chat(client: RallyClient, msg: ChatMessage): void {
-    this.broadcastEvent("chat", { type: "chat", user_id: userOf(client).id, data: { text: msg.text } });
+    this.broadcastEvent("chat", { type: "chat", user_id: authOf(client).id, data: { text: msg.text } });
   }
 
   // ---- seats --------------------------------------------------------------------------
 
   onJoin(client: RallyClient, options: TriviaRoomOptions): void {
-    const user = userOf(client);
+    const user = authOf(client);
     // joinById skips the matchmaker's filter: the seat must still be this org's and session's.
     if (user.orgId !== this.session.orgId || options.sessionId !== this.session.id) {
       throw new ServerError(404, "Trivia session not found");
@@ -140,17 +138,17 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
   /** The seat is held for the reconnection window; the score stays. */
   onDrop(client: RallyClient, code?: number): void {
     super.onDrop(client, code);
-    this.setConnected(userOf(client).id, false);
+    this.setConnected(authOf(client).id, false);
     this.closeIfEveryoneAnswered();
   }
 
   onReconnect(client: RallyClient): void {
-    this.setConnected(userOf(client).id, true);
+    this.setConnected(authOf(client).id, true);
   }
 
   /** Gone for good: a participant stays on the scoreboard (connected=false) and may join again. */
   onLeave(client: RallyClient): void {
-    const userId = userOf(client).id;
+    const userId = authOf(client).id;
     if (this.seated.get(userId) !== client.sessionId) return;
     this.seated.delete(userId);
     this.setConnected(userId, false);

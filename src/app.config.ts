@@ -125,7 +125,7 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
   });
 
   // Only several processes can leave stale registrations behind.
-  const stopSweeping = cfg.REDIS_URL ? sweepStaleProcesses(cfg.STALE_PROCESS_SWEEP_MS) : () => undefined;
+  const stopSweeping = cfg.REDIS_URL ? sweepStaleProcesses(cfg.STALE_PROCESS_SWEEP_MS, delivery) : () => undefined;
 
   return {
     options,

@@ -1,4 +1,4 @@
-import type { Presence } from "@colyseus/core";
+import { matchMaker, type Presence } from "@colyseus/core";
 
 /** An event for a user's lobby, or for a topic's room, carried over presence pub/sub. */
 export interface DeliveredEvent {
@@ -39,9 +39,18 @@ export class Delivery {
     return this.listen(topicChannel(topic), handler);
   }
 
+  /** Online entries name the process holding the user's lobby, so a dead process's can be pruned. */
   async setOnline(userId: string, online: boolean): Promise<void> {
-    if (online) await this.presence.hset(ONLINE_KEY, userId, String(Date.now()));
+    if (online) await this.presence.hset(ONLINE_KEY, userId, matchMaker.processId ?? "local");
     else await this.presence.hdel(ONLINE_KEY, userId);
+  }
+
+  /** Forget the users whose lobbies lived on processes that are gone; returns how many. */
+  async pruneOnline(aliveProcessIds: Set<string>): Promise<number> {
+    const all = (await this.presence.hgetall(ONLINE_KEY)) ?? {};
+    const stale = Object.entries(all).filter(([, processId]) => !aliveProcessIds.has(processId));
+    await Promise.all(stale.map(([userId]) => this.presence.hdel(ONLINE_KEY, userId)));
+    return stale.length;
   }
 
   async isOnline(userId: string): Promise<boolean> {

@@ -1,20 +1,26 @@
 import { matchMaker } from "@colyseus/core";
 import { logger } from "../logger";
+import type { Delivery } from "./delivery";
 
 /**
  * Colyseus cleans the rooms of a dead process only when another process starts or happens
  * to time out talking to it (colyseus/colyseus#389), so after a kill -9 its rooms stay
  * listed. Every process therefore sweeps on an interval: a process that no longer listens on
  * its presence channel and fails a health check has its rooms removed from the driver.
- * Cleanup time is bounded by the interval plus Colyseus' short IPC timeout.
+ * Cleanup time is bounded by the interval plus Colyseus' short IPC timeout. Users whose
+ * lobby was on a dead process stop counting as online at the same time.
  */
-export function sweepStaleProcesses(everyMs: number): () => void {
+export function sweepStaleProcesses(everyMs: number, delivery: Delivery): () => void {
   let running = false;
   const timer = setInterval(async () => {
     if (running) return;
     running = true;
     try {
       await matchMaker.healthCheckAllProcesses();
+      const alive = new Set((await matchMaker.presence.channels("p:*")).map((c) => c.substring(2)));
+      alive.add(matchMaker.processId);
+      const pruned = await delivery.pruneOnline(alive);
+      if (pruned > 0) logger.info({ pruned }, "forgot online users of dead processes");
     } catch (e) {
       logger.warn({ err: e }, "stale process sweep failed");
     } finally {

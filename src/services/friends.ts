@@ -93,7 +93,13 @@ export class FriendsService {
       }
       throw e;
     }
-    return (await this.getRequest(id))!;
+    const request = (await this.getRequest(id))!;
+    // The addressee's lobby hears it live (their devices can show it at once).
+    await this.deps.delivery.toUser(addressee.id, "friend_request", {
+      id: request.id,
+      from: { id: request.requester.id, username: request.requester.username },
+    });
+    return request;
   }
 
   /** Accept a pending request addressed to `userId`; anyone else's is NOT_FOUND. */

@@ -124,3 +124,23 @@ describe("operations", () => {
     assert.equal(res.headers.get("x-request-id"), "abc-123");
   });
 });
+
+describe("GET /api/users/by-username/:username", () => {
+  it("returns the public profile only, case-insensitively", async () => {
+    const alice = await createUser({ orgId: "acme" });
+    const bob = await createUser();
+    const res = await api("GET", `/api/users/by-username/${alice.username.toUpperCase()}`, { token: bob.token });
+    assert.equal(res.status, 200);
+    assert.deepEqual(Object.keys(res.body).sort(), ["avatarUrl", "displayName", "id", "username"]);
+    assert.equal(res.body.id, alice.id);
+  });
+
+  it("404s an unknown user, 400s a malformed name and 401s without a token", async () => {
+    const bob = await createUser();
+    assert.equal((await api("GET", "/api/users/by-username/nobody_here", { token: bob.token })).status, 404);
+    const bad = await api("GET", `/api/users/by-username/${"x".repeat(500)}`, { token: bob.token });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.code, "INVALID_REQUEST");
+    assert.equal((await api("GET", "/api/users/by-username/whoever")).status, 401);
+  });
+});

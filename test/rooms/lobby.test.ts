@@ -652,3 +652,16 @@ describe("user_lobby", () => {
     });
   });
 });
+
+describe("user_lobby: friend requests", () => {
+  it("tells the addressee's lobby about a new friend request at once", async () => {
+    const [alice, bob] = await Promise.all([createUser(), createUser()]);
+    const { room, box } = await openLobby(bob);
+    const req = await api("POST", "/api/friends/requests", { token: alice.token, body: { username: bob.username } });
+    assert.equal(req.status, 201);
+    const event = await box.next("friend_request");
+    assert.equal(event.id, req.body.id);
+    assert.deepEqual(event.from, { id: alice.id, username: alice.username });
+    await room.leave();
+  });
+});

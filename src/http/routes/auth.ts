@@ -1,7 +1,8 @@
 import { Router } from "express";
 import { z } from "zod";
 import type { AppContext } from "../../context";
-import { body, requireAuth, userOf } from "../middleware";
+import { body, params, requireAuth, userOf } from "../middleware";
+import { AppError } from "../../errors";
 import type { User } from "../../services/users";
 
 const Username = z
@@ -42,6 +43,14 @@ export function authRoutes(ctx: AppContext): Router {
 
   router.get("/api/users/me", requireAuth(ctx.tokens), async (req, res) => {
     res.json(await ctx.services.users.require(userOf(req).id));
+  });
+
+  // Public profile lookup (to like or befriend someone by name): no org or private fields.
+  router.get("/api/users/by-username/:username", requireAuth(ctx.tokens), async (req, res) => {
+    const { username } = params(req, z.object({ username: Username }));
+    const user = await ctx.services.users.byUsername(username);
+    if (!user) throw new AppError("NOT_FOUND", "User not found");
+    res.json({ id: user.id, username: user.username, displayName: user.displayName, avatarUrl: user.avatarUrl });
   });
 
   return router;

@@ -1,0 +1,82 @@
+/** Sign up / log in. The token is kept per tab (see session.ts). */
+import { api, ApiError } from "./api";
+import type { Problem } from "./errors";
+import { signIn, type Me } from "./session";
+import { byId, form, h, inputValue } from "./ui";
+
+interface AuthReply {
+  token: string;
+  user: Me;
+}
+
+export function renderAuth(root: HTMLElement, onSignedIn: () => void): void {
+  let mode: "signup" | "login" = "signup";
+
+  const org = h(
+    "label",
+    { id: "auth-org-field" },
+    "Organization (optional — needed for trivia)",
+    h("input", { id: "auth-org", testid: "auth-org", placeholder: "e.g. acme", attrs: { autocomplete: "organization" } }),
+  );
+  const submit = h("button", { type: "submit", class: "primary", id: "auth-submit", testid: "auth-submit", text: "Create account" });
+  const title = h("p", { class: "muted", text: "Create an account to play." });
+  const switchLink = h("button", { type: "button", class: "link", testid: "auth-switch", text: "I already have an account" });
+
+  const render = () => {
+    org.classList.toggle("hidden", mode === "login");
+    submit.textContent = mode === "signup" ? "Create account" : "Log in";
+    title.textContent = mode === "signup" ? "Create an account to play." : "Welcome back.";
+    switchLink.textContent = mode === "signup" ? "I already have an account" : "Create a new account";
+  };
+  switchLink.addEventListener("click", () => {
+    mode = mode === "signup" ? "login" : "signup";
+    render();
+  });
+
+  const authForm = form(
+    { id: "auth-form" },
+    async (f) => {
+      const username = inputValue(f, "#auth-username");
+      const password = byId<HTMLInputElement>("auth-password").value;
+      const orgId = inputValue(f, "#auth-org");
+      const reply =
+        mode === "signup"
+          ? await api<AuthReply>("POST", "/api/auth/register", { username, password, ...(orgId ? { orgId } : {}) })
+          : await api<AuthReply>("POST", "/api/auth/login", { username, password }).catch((e) => {
+              if (e instanceof ApiError && e.code === "UNAUTHORIZED") {
+                throw { code: e.code, title: "Wrong username or password", detail: e.message } satisfies Problem;
+              }
+              throw e;
+            });
+      signIn(reply.token, reply.user);
+      onSignedIn();
+    },
+    h("label", {}, "Username", h("input", { id: "auth-username", testid: "auth-username", attrs: { autocomplete: "username", required: true } })),
+    h(
+      "label",
+      {},
+      "Password (8 characters or more)",
+      h("input", { id: "auth-password", testid: "auth-password", type: "password", attrs: { autocomplete: "current-password", required: true } }),
+    ),
+    org,
+    submit,
+  );
+
+  root.replaceChildren(
+    h(
+      "div",
+      { class: "auth" },
+      h(
+        "div",
+        { class: "card" },
+        h("div", { class: "brand" }, "rally", h("span", { text: "." })),
+        title,
+        authForm,
+        h("div", { class: "switch" }, switchLink),
+      ),
+      h("p", { class: "muted small", attrs: { style: "text-align:center;margin-top:14px" } }, "Tip: each browser tab keeps its own sign-in, so two tabs can be two players."),
+    ),
+  );
+  render();
+  byId("auth-username").focus();
+}

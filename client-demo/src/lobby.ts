@@ -1,0 +1,390 @@
+/**
+ * The lobby: the user's own `user_lobby` room (friends with online dots, pending game
+ * invitations, the unread count) plus friend requests and space invites over REST.
+ * Every event the server forwards here becomes a toast or a refresh.
+ */
+import type { Room } from "@colyseus/sdk";
+import type {
+  AnswerInvitation,
+  GameReadyEvent,
+  InvitationReceivedEvent,
+  InvitationUpdatedEvent,
+  NotificationIds,
+  PresenceEvent,
+  SendInvitation,
+} from "../../src/protocol/lobby";
+import type { UserLobbyState } from "../../src/rooms/schema/UserLobbyState";
+import type { FriendRequest } from "../../src/services/friends";
+import type { MatchView } from "../../src/services/matching";
+import type { ReceivedInvite } from "../../src/services/spaces";
+import { api, enc, list } from "./api";
+import * as notifications from "./notifications";
+import { leave, watchRoom } from "./rooms";
+import { me, sdk } from "./session";
+import { actionButton, avatar, banner, fill, form, h, inputValue, showError, time, toast } from "./ui";
+
+export interface LobbyHooks {
+  onGameReady(ev: GameReadyEvent): void;
+  onSpaceInviteAccepted(spaceId: string): void;
+  onNewMatch(ev: NewMatchEvent): void;
+  openChat(conversationId: string): void;
+}
+
+/** `new_match` (docs/PROTOCOL.md §3 user_lobby); `match.user` is the other user. */
+export interface NewMatchEvent {
+  type: "new_match";
+  data: { type: "new_match"; match: MatchView; conversation_id: string };
+}
+
+/** `INVITE_RECEIVED` (space invites). */
+export interface InviteReceivedEvent {
+  invite: Pick<ReceivedInvite, "id" | "fromUser" | "space" | "expiresAt">;
+}
+
+interface MetaverseEnvelope<T> {
+  status: "success";
+  message?: string;
+  data: T;
+}
+
+export const MAPS = ["Classic table", "Neon casino", "Beach boardwalk"];
+
+let room: Room<any, UserLobbyState> | null = null;
+let hooks: LobbyHooks | null = null;
+let poll: number | undefined;
+/** Open invitation toasts by invitation id: they go away once it is answered anywhere. */
+const invitationToasts = new Map<string, HTMLElement>();
+/** Invitations answered from this tab (their "accepted/declined" echo is not news here). */
+const answeredHere = new Set<string>();
+
+const els = {
+  banner: h("div", { class: "banner hidden", testid: "lobby-banner" }),
+  friends: h("ul", { class: "list", id: "friends-list", testid: "friends-list" }),
+  requests: h("ul", { class: "list", id: "friend-requests", testid: "friend-requests" }),
+  invitations: h("ul", { class: "list", id: "invitations-list", testid: "invitations-list" }),
+  spaceInvites: h("ul", { class: "list", id: "space-invites", testid: "space-invites" }),
+};
+
+export function mount(): HTMLElement {
+  const addFriend = form(
+    { class: "row", id: "friend-add-form" },
+    async (f) => {
+      const username = inputValue(f, "#friend-username");
+      if (!username) return;
+      const request = await api<FriendRequest>("POST", "/api/friends/requests", { username });
+      toast("success", `Friend request sent to ${request.addressee.username}`);
+      (f.querySelector("#friend-username") as HTMLInputElement).value = "";
+      await loadRequests();
+    },
+    h("input", { id: "friend-username", testid: "friend-username", class: "grow", placeholder: "Add a friend by username" }),
+    h("button", { type: "submit", class: "primary", testid: "friend-add", text: "Add" }),
+  );
+
+  return h(
+    "div",
+    {},
+    els.banner,
+    h(
+      "div",
+      { class: "grid" },
+      h(
+        "div",
+        { class: "card" },
+        h("h2", { text: "Friends" }),
+        addFriend,
+        h("h3", { text: "Requests", attrs: { style: "margin-top:16px" } }),
+        els.requests,
+        h("h3", { text: "Your friends", attrs: { style: "margin-top:16px" } }),
+        els.friends,
+      ),
+      h(
+        "div",
+        { class: "card" },
+        h("h2", { text: "Game invitations" }),
+        h("p", { class: "muted small", text: "Invite an online friend to a game of Bigger Dice from your friends list." }),
+        els.invitations,
+      ),
+      h(
+        "div",
+        { class: "card" },
+        h("h2", { text: "Space invites" }),
+        h("p", { class: "muted small", text: "Invites to metaverse spaces. Accepting one takes you there." }),
+        els.spaceInvites,
+      ),
+    ),
+  );
+}
+
+export function shown(): void {
+  void loadRequests();
+  void loadSpaceInvites();
+}
+
+export async function start(h: LobbyHooks): Promise<void> {
+  hooks = h;
+  renderFriends();
+  renderInvitations();
+  try {
+    room = await sdk().joinOrCreate("user_lobby", {});
+  } catch (e) {
+    banner(els.banner, "warn", "Could not connect to your lobby — reload the page to try again.");
+    showError(e, "joining your lobby");
+    return;
+  }
+  const joined = room;
+  watchRoom(joined, { label: "your lobby", banner: els.banner, onGone: () => (room = null) });
+  joined.onStateChange(() => {
+    for (const [id, el] of invitationToasts) {
+      if (!joined.state.invitations?.has(id)) {
+        el.remove();
+        invitationToasts.delete(id);
+      }
+    }
+    renderFriends();
+    renderInvitations();
+    notifications.setUnread(joined.state.unread ?? 0);
+  });
+  notifications.useLobbyForReadAll((ids) => joined.request("notifications:read", { ids } satisfies NotificationIds));
+
+  joined.onMessage("game_invitation_received", (ev: InvitationReceivedEvent) => {
+    const el = toast("info", `${ev.sender_username} invites you to Bigger Dice`, {
+      detail: `Map: ${ev.map}`,
+      testid: "toast-game-invitation",
+      actions: [
+        { label: "Accept", primary: true, testid: "toast-invitation-accept", run: () => answer(ev.invitationId, "accept") },
+        { label: "Decline", testid: "toast-invitation-decline", run: () => answer(ev.invitationId, "decline") },
+      ],
+    });
+    invitationToasts.set(ev.invitationId, el);
+    void notifications.refresh();
+  });
+  joined.onMessage("game_invitation_updated", (ev: InvitationUpdatedEvent) => {
+    invitationToasts.get(ev.invitationId)?.remove();
+    invitationToasts.delete(ev.invitationId);
+    if (answeredHere.has(ev.invitationId)) return;
+    const words = { accepted: "was accepted", declined: "was declined", expired: "expired" } as const;
+    toast(ev.status === "accepted" ? "success" : "warn", `A game invitation ${words[ev.status] ?? ev.status}`);
+  });
+  joined.onMessage("game_ready", (ev: GameReadyEvent) => hooks?.onGameReady(ev));
+  joined.onMessage("notification", (ev: { type: string; message: string; senderUsername: string | null }) => {
+    // Invitations and matches have their own toasts; others are announced here.
+    if (!["game_invitation", "space_invite", "new_match", "invites"].includes(ev.type)) {
+      toast("info", ev.message, { detail: ev.senderUsername ? `from ${ev.senderUsername}` : undefined });
+    }
+    void notifications.refresh();
+  });
+  joined.onMessage("notifications_changed", () => void notifications.refresh());
+  joined.onMessage("presence", (_ev: PresenceEvent) => renderFriends());
+  joined.onMessage("friends_changed", () => void loadRequests());
+  joined.onMessage("INVITE_RECEIVED", (ev: InviteReceivedEvent) => {
+    const { invite } = ev;
+    toast("info", `${invite.fromUser.username} invites you to the space “${invite.space.name}”`, {
+      testid: "toast-space-invite",
+      actions: [
+        { label: "Accept", primary: true, testid: "toast-space-accept", run: () => acceptSpaceInvite(invite.id) },
+        { label: "Decline", testid: "toast-space-decline", run: () => declineSpaceInvite(invite.id) },
+      ],
+    });
+    void loadSpaceInvites();
+    void notifications.refresh();
+  });
+  joined.onMessage("new_match", (ev: NewMatchEvent) => {
+    const { match, conversation_id } = ev.data;
+    toast("success", `It's a match with ${match.user.username}!`, {
+      testid: "toast-new-match",
+      timeoutMs: 8000,
+      actions: [{ label: "Open chat", primary: true, testid: "toast-open-chat", run: () => hooks?.openChat(conversation_id) }],
+    });
+    hooks?.onNewMatch(ev);
+    void notifications.refresh();
+  });
+
+  window.clearInterval(poll);
+  // Friend requests and space invites have no live event of their own: poll them gently.
+  poll = window.setInterval(() => {
+    if (document.getElementById("view-lobby")?.classList.contains("hidden")) return;
+    void loadRequests();
+    void loadSpaceInvites();
+  }, 4000);
+  void loadRequests();
+  void loadSpaceInvites();
+}
+
+export async function stop(): Promise<void> {
+  window.clearInterval(poll);
+  notifications.useLobbyForReadAll(null);
+  await leave(room);
+  room = null;
+}
+
+/** The friends the lobby knows, with their online state (for other screens' pickers). */
+export function friends(): Array<{ id: string; username: string; online: boolean }> {
+  const out: Array<{ id: string; username: string; online: boolean }> = [];
+  room?.state.friends?.forEach((f, id) => out.push({ id, username: f.username, online: f.online }));
+  return out.sort((a, b) => a.username.localeCompare(b.username));
+}
+
+async function answer(invitationId: string, how: "accept" | "decline"): Promise<void> {
+  if (!room) throw new Error("Your lobby is not connected");
+  const payload: AnswerInvitation = { invitationId };
+  answeredHere.add(invitationId);
+  if (how === "accept") {
+    const reply = await room.request<AnswerInvitation, { roomId: string; map: string }>("game_invitation:accept", payload);
+    // game_ready also arrives as an event; joining is idempotent in dice.ts.
+    hooks?.onGameReady({ invitationId, roomId: reply.roomId, map: reply.map });
+  } else {
+    await room.request("game_invitation:decline", payload);
+    toast("info", "Invitation declined");
+  }
+}
+
+async function sendInvitation(toUserId: string, username: string, map: string): Promise<void> {
+  if (!room) throw new Error("Your lobby is not connected");
+  const payload: SendInvitation = { toUserId, map };
+  await room.request<SendInvitation, { invitationId: string }>("game_invitation:send", payload);
+  toast("success", `Invitation sent to ${username}`, { detail: `Map: ${map}` });
+}
+
+function renderFriends(): void {
+  const list = friends();
+  if (list.length === 0) {
+    fill(els.friends, h("li", { class: "empty", text: room ? "No friends yet — add one above." : "Connecting…" }));
+    return;
+  }
+  fill(
+    els.friends,
+    ...list.map((f) => {
+      const mapSelect = h("select", { testid: `invite-map-${f.username}`, title: "Map", class: "map-select" }, ...MAPS.map((m) => h("option", { value: m, text: m })));
+      return h(
+        "li",
+        { testid: `friend-${f.username}`, attrs: { "data-online": String(f.online), "data-user-id": f.id } },
+        h("span", { class: `dot${f.online ? " online" : ""}`, title: f.online ? "online" : "offline", testid: "online-dot" }),
+        avatar(f.username),
+        h("span", { class: "who", text: f.username }),
+        mapSelect,
+        actionButton("Invite", () => sendInvitation(f.id, f.username, mapSelect.value), {
+          class: "primary",
+          testid: `invite-${f.username}`,
+          disabled: !f.online,
+          title: f.online ? "Invite to Bigger Dice" : "Offline friends cannot be invited",
+        }),
+      );
+    }),
+  );
+}
+
+function renderInvitations(): void {
+  const items: Array<NonNullable<ReturnType<UserLobbyState["invitations"]["get"]>>> = [];
+  room?.state.invitations?.forEach((inv) => items.push(inv));
+  if (items.length === 0) {
+    fill(els.invitations, h("li", { class: "empty", text: "No pending invitations." }));
+    return;
+  }
+  items.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  fill(
+    els.invitations,
+    ...items.map((inv) =>
+      inv.direction === "received"
+        ? h(
+            "li",
+            { testid: `invitation-from-${inv.fromUsername}` },
+            avatar(inv.fromUsername),
+            h("span", { class: "who" }, h("b", { text: inv.fromUsername }), ` invites you · ${inv.map}`),
+            actionButton("Accept", () => answer(inv.id, "accept"), { class: "primary", testid: "invitation-accept" }),
+            actionButton("Decline", () => answer(inv.id, "decline"), { testid: "invitation-decline" }),
+          )
+        : h(
+            "li",
+            { testid: `invitation-to-${inv.toUsername}` },
+            avatar(inv.toUsername),
+            h("span", { class: "who" }, "Waiting for ", h("b", { text: inv.toUsername }), ` · ${inv.map}`),
+            h("span", { class: "pill", text: time(inv.createdAt) }),
+          ),
+    ),
+  );
+}
+
+async function loadRequests(): Promise<void> {
+  try {
+    const [incoming, outgoing] = await Promise.all([
+      list<FriendRequest>("/api/friends/requests?direction=incoming"),
+      list<FriendRequest>("/api/friends/requests?direction=outgoing"),
+    ]);
+    const rows = [
+      ...incoming.map((r) =>
+        h(
+          "li",
+          { testid: `friend-request-${r.requester.username}` },
+          avatar(r.requester.username),
+          h("span", { class: "who" }, h("b", { text: r.requester.username }), " wants to be friends"),
+          actionButton(
+            "Accept",
+            async () => {
+              await api<FriendRequest>("POST", `/api/friends/requests/${enc(r.id)}/accept`);
+              toast("success", `You and ${r.requester.username} are now friends`);
+              await loadRequests();
+            },
+            { class: "primary", testid: `friend-accept-${r.requester.username}` },
+          ),
+        ),
+      ),
+      ...outgoing.map((r) =>
+        h(
+          "li",
+          { testid: `friend-pending-${r.addressee.username}` },
+          avatar(r.addressee.username),
+          h("span", { class: "who" }, "Waiting for ", h("b", { text: r.addressee.username })),
+          h("span", { class: "pill", text: "pending" }),
+        ),
+      ),
+    ];
+    fill(els.requests, ...(rows.length ? rows : [h("li", { class: "empty", text: "No pending requests." })]));
+  } catch (e) {
+    showError(e, "loading friend requests");
+  }
+}
+
+async function loadSpaceInvites(): Promise<void> {
+  try {
+    const reply = await api<MetaverseEnvelope<{ invites: ReceivedInvite[] }>>("GET", "/metaverse/invites/my-invites");
+    const invites = reply.data.invites.filter((i) => i.status !== "dismissed" && !i.expired);
+    if (invites.length === 0) {
+      fill(els.spaceInvites, h("li", { class: "empty", text: "No space invites." }));
+      return;
+    }
+    fill(
+      els.spaceInvites,
+      ...invites.map((inv) =>
+        h(
+          "li",
+          { testid: `space-invite-${inv.space.name}` },
+          avatar(inv.fromUser.username),
+          h("span", { class: "who" }, h("b", { text: inv.fromUser.username }), " → ", inv.space.name),
+          actionButton("Accept", () => acceptSpaceInvite(inv.id), { class: "primary", testid: "space-invite-accept" }),
+          actionButton("Decline", () => declineSpaceInvite(inv.id), { testid: "space-invite-decline" }),
+        ),
+      ),
+    );
+  } catch (e) {
+    showError(e, "loading space invites");
+  }
+}
+
+async function acceptSpaceInvite(notificationId: string): Promise<void> {
+  const reply = await api<MetaverseEnvelope<{ space: { id: string; name: string } }>>(
+    "POST",
+    `/metaverse/invites/${enc(notificationId)}/accept`,
+  );
+  toast("success", `You joined the space “${reply.data.space.name}”`);
+  void loadSpaceInvites();
+  hooks?.onSpaceInviteAccepted(reply.data.space.id);
+}
+
+async function declineSpaceInvite(notificationId: string): Promise<void> {
+  await api("POST", `/metaverse/invites/${enc(notificationId)}/decline`);
+  toast("info", "Space invite declined");
+  void loadSpaceInvites();
+}
+
+/** The signed-in user's id (for "is this me?" checks elsewhere). */
+export const myId = () => me().id;

@@ -1,0 +1,132 @@
+/**
+ * The rally browser demo: sign in, then one tab per system (lobby, Bigger Dice, spaces,
+ * trivia, chat). The user_lobby connection lives for the whole signed-in session and feeds
+ * the other screens (game_ready → dice, INVITE_RECEIVED → spaces, new_match → chat).
+ */
+import { api, whenUnauthorized } from "./api";
+import { renderAuth } from "./auth";
+import * as chat from "./conversations";
+import * as dice from "./dice";
+import * as lobby from "./lobby";
+import * as notifications from "./notifications";
+import { me, signOut, token, updateMe, type Me } from "./session";
+import * as space from "./space";
+import * as trivia from "./trivia";
+import { avatar, h, showError, toast } from "./ui";
+
+type Tab = "lobby" | "dice" | "space" | "trivia" | "chat";
+const TABS: Array<{ id: Tab; label: string }> = [
+  { id: "lobby", label: "Lobby" },
+  { id: "dice", label: "Bigger Dice" },
+  { id: "space", label: "Spaces" },
+  { id: "trivia", label: "Trivia" },
+  { id: "chat", label: "Chat" },
+];
+
+const root = document.getElementById("app")!;
+const views = new Map<Tab, HTMLElement>();
+const tabButtons = new Map<Tab, HTMLButtonElement>();
+
+export function showTab(tab: Tab): void {
+  for (const [id, view] of views) view.classList.toggle("hidden", id !== tab);
+  for (const [id, button] of tabButtons) button.classList.toggle("active", id === tab);
+  if (location.hash !== `#${tab}`) history.replaceState(null, "", `#${tab}`);
+  if (tab === "dice") dice.shown();
+  if (tab === "space") space.shown();
+  if (tab === "trivia") trivia.shown();
+  if (tab === "chat") chat.shown();
+  if (tab === "lobby") lobby.shown();
+}
+
+function renderApp(user: Me): void {
+  const nav = h("nav", { class: "tabs" });
+  for (const tab of TABS) {
+    const button = h("button", { type: "button", text: tab.label, testid: `tab-${tab.id}`, on: { click: () => showTab(tab.id) } });
+    tabButtons.set(tab.id, button);
+    nav.appendChild(button);
+  }
+  const header = h(
+    "header",
+    { class: "top" },
+    h("div", { class: "brand" }, "rally", h("span", { text: "." })),
+    nav,
+    h("div", { class: "spacer" }),
+    notifications.bell(),
+    h(
+      "div",
+      { class: "me" },
+      avatar(user.username),
+      h(
+        "div",
+        {},
+        h("div", { id: "me-username", testid: "me-username", text: user.username, attrs: { style: "font-weight:600" } }),
+        h("div", { class: "muted small", text: user.orgId ? `org ${user.orgId}` : "no organization" }),
+      ),
+      h("button", { type: "button", testid: "sign-out", text: "Sign out", on: { click: () => void leaveApp() } }),
+    ),
+  );
+  const main = h("main");
+  const mounts: Array<[Tab, () => HTMLElement]> = [
+    ["lobby", lobby.mount],
+    ["dice", dice.mount],
+    ["space", space.mount],
+    ["trivia", trivia.mount],
+    ["chat", chat.mount],
+  ];
+  for (const [id, mount] of mounts) {
+    const view = h("section", { id: `view-${id}`, class: "hidden" }, mount());
+    views.set(id, view);
+    main.appendChild(view);
+  }
+  root.replaceChildren(header, main, notifications.panel());
+
+  lobby.start({
+    onGameReady: (ev) => {
+      showTab("dice");
+      void dice.joinInvitationRoom(ev.roomId, ev.map);
+    },
+    onSpaceInviteAccepted: (spaceId) => {
+      showTab("space");
+      void space.enter(spaceId);
+    },
+    onNewMatch: () => chat.refresh(),
+    openChat: (conversationId) => {
+      showTab("chat");
+      void chat.open(conversationId);
+    },
+  });
+  const initial = location.hash.slice(1) as Tab;
+  showTab(TABS.some((t) => t.id === initial) ? initial : "lobby");
+}
+
+async function leaveApp(): Promise<void> {
+  await Promise.allSettled([lobby.stop(), dice.stop(), space.stop(), trivia.stop(), chat.stop()]);
+  signOut();
+  location.hash = "";
+  location.reload();
+}
+
+async function boot(): Promise<void> {
+  whenUnauthorized(() => {
+    toast("error", "Your session has expired — please sign in again");
+    signOut();
+    window.setTimeout(() => location.reload(), 1500);
+  });
+  if (!token()) {
+    renderAuth(root, () => location.reload());
+    return;
+  }
+  try {
+    // The token may have expired, or the server's data may be fresh: check who we are.
+    const fresh = await api<Me>("GET", "/api/users/me");
+    updateMe(fresh);
+  } catch (e) {
+    signOut();
+    renderAuth(root, () => location.reload());
+    showError(e, "Please sign in again");
+    return;
+  }
+  renderApp(me());
+}
+
+void boot();

@@ -125,7 +125,10 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
   });
 
   // Only several processes can leave stale registrations behind.
-  const stopSweeping = cfg.REDIS_URL ? sweepStaleProcesses(cfg.STALE_PROCESS_SWEEP_MS, delivery) : () => undefined;
+  const stopSweeping = cfg.REDIS_URL ? sweepStaleProcesses(cfg.STALE_PROCESS_SWEEP_MS, async (alive) => {
+        const gone = await services.presence.pruneDeadProcesses(alive);
+        if (gone.length) logger.info({ users: gone.length }, "users of dead processes went offline");
+      }) : () => undefined;
 
   return {
     options,

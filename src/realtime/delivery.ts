@@ -45,12 +45,12 @@ export class Delivery {
     else await this.presence.hdel(ONLINE_KEY, userId);
   }
 
-  /** Forget the users whose lobbies lived on processes that are gone; returns how many. */
-  async pruneOnline(aliveProcessIds: Set<string>): Promise<number> {
+  /** Forget the users whose lobbies lived on processes that are gone; returns the ids this call removed. */
+  async pruneOnline(aliveProcessIds: Set<string>): Promise<string[]> {
     const all = (await this.presence.hgetall(ONLINE_KEY)) ?? {};
-    const stale = Object.entries(all).filter(([, processId]) => !aliveProcessIds.has(processId));
-    await Promise.all(stale.map(([userId]) => this.presence.hdel(ONLINE_KEY, userId)));
-    return stale.length;
+    const stale = Object.keys(all).filter((userId) => !aliveProcessIds.has(all[userId]!));
+    const removed = await Promise.all(stale.map((userId) => this.presence.hdel(ONLINE_KEY, userId)));
+    return stale.filter((_, i) => removed[i]);
   }
 
   async isOnline(userId: string): Promise<boolean> {

@@ -1,6 +1,5 @@
 import { matchMaker } from "@colyseus/core";
 import { logger } from "../logger";
-import type { Delivery } from "./delivery";
 
 /**
  * Colyseus cleans the rooms of a dead process only when another process starts or happens
@@ -10,7 +9,7 @@ import type { Delivery } from "./delivery";
  * Cleanup time is bounded by the interval plus Colyseus' short IPC timeout. Users whose
  * lobby was on a dead process stop counting as online at the same time.
  */
-export function sweepStaleProcesses(everyMs: number, delivery: Delivery): () => void {
+export function sweepStaleProcesses(everyMs: number, onSwept: (alive: Set<string>) => Promise<unknown>): () => void {
   let running = false;
   const timer = setInterval(async () => {
     if (running) return;
@@ -19,8 +18,7 @@ export function sweepStaleProcesses(everyMs: number, delivery: Delivery): () => 
       await matchMaker.healthCheckAllProcesses();
       const alive = new Set((await matchMaker.presence.channels("p:*")).map((c) => c.substring(2)));
       alive.add(matchMaker.processId);
-      const pruned = await delivery.pruneOnline(alive);
-      if (pruned > 0) logger.info({ pruned }, "forgot online users of dead processes");
+      await onSwept(alive);
     } catch (e) {
       logger.warn({ err: e }, "stale process sweep failed");
     } finally {

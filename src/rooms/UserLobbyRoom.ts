@@ -225,12 +225,7 @@ export class UserLobbyRoom extends RallyRoom<{ state: UserLobbyState }> {
       const online = this.devices.size > 0;
       if (online === this.announcedOnline) return;
       this.announcedOnline = online;
-      const { delivery, services } = this.ctx;
-      await delivery.setOnline(this.ownerId, online);
-      const friendIds = await services.friends.friendIds(this.ownerId);
-      const event: PresenceEvent = { userId: this.ownerId, online };
-      await Promise.all(friendIds.map((id) => delivery.toUser(id, LobbyEvent.presence, { ...event })));
-      if (!online) await services.gameInvitations.expireReceived(this.ownerId);
+      await this.ctx.services.presence.announce(this.ownerId, online);
     });
     this.transitions = run.catch((err) => {
       logger.error({ err, roomId: this.roomId, userId: this.ownerId }, "lobby presence update failed");

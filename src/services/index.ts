@@ -8,6 +8,7 @@ import { SpacesService } from "./spaces";
 import { TriviaService } from "./trivia";
 import { MatchingService } from "./matching";
 import { ConversationsService } from "./conversations";
+import { PresenceService } from "./presence";
 
 /** The domain services, shared by rooms and REST routes. */
 export interface Services {
@@ -20,6 +21,7 @@ export interface Services {
   trivia: TriviaService;
   matching: MatchingService;
   conversations: ConversationsService;
+  presence: PresenceService;
 }
 
 export function createServices(base: Omit<ServiceDeps, "services">): Services {
@@ -35,6 +37,7 @@ export function createServices(base: Omit<ServiceDeps, "services">): Services {
     trivia: new TriviaService(deps),
     matching: new MatchingService(deps),
     conversations: new ConversationsService(deps),
+    presence: new PresenceService(deps),
   } satisfies Services);
   return services;
 }

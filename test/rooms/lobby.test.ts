@@ -665,3 +665,29 @@ describe("user_lobby: friend requests", () => {
     await room.leave();
   });
 });
+
+describe("user_lobby: a lobby that died with its process", () => {
+  it("takes its user offline for friends and expires their received invitations", async () => {
+    const [alice, bob] = await Promise.all([createUser(), createUser()]);
+    await befriend(alice, bob);
+    const aliceDevice = await openLobby(alice);
+    const bobDevice = await openLobby(bob);
+    await aliceDevice.box.next("presence", 4000, (p) => p.userId === bob.id && p.online);
+    const { invitationId } = await invite(aliceDevice, bob);
+    await bobDevice.box.next("game_invitation_received");
+
+    // Pretend Bob's lobby lived on a process that is gone: the sweep finds its entry stale.
+    await matchMaker.presence.hset("rally:online", bob.id, "dead-process");
+    const gone = await ctx().services.presence.pruneDeadProcesses(new Set([matchMaker.processId]));
+    assert.deepEqual(gone, [bob.id]);
+
+    const presence = await aliceDevice.box.next("presence", 4000, (p) => p.userId === bob.id && !p.online);
+    assert.deepEqual(withoutSeq(presence), { userId: bob.id, online: false });
+    await until(() => aliceDevice.room.state.friends.get(bob.id)?.online === false, 4000, "friends state offline");
+    const updated = await aliceDevice.box.next("game_invitation_updated");
+    assert.deepEqual(withoutSeq(updated), { invitationId, status: "expired" });
+    assert.equal(await ctx().delivery.isOnline(bob.id), false);
+    // A second sweep finds nothing more to announce.
+    assert.deepEqual(await ctx().services.presence.pruneDeadProcesses(new Set([matchMaker.processId])), []);
+  });
+});

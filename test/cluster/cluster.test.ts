@@ -379,6 +379,8 @@ describe("two rally processes behind nginx, sharing Redis and PostgreSQL", funct
       10_000,
       "bob offline in alice's friends list",
     );
+    // …and his friends' lobbies are told, as if he had left.
+    assert.deepEqual(withoutSeq(await a.box.next("presence", 5000)), { userId: bob.id, online: false });
     const refused = await rejection(a.room.request("game_invitation:send", { toUserId: bob.id, map: "canyon" }));
     assert.equal(refused.code, "USER_OFFLINE");
 

@@ -73,6 +73,7 @@ export function errorHandler(err: unknown, req: Request, res: Response, _next: N
   if (e?.type === "entity.parse.failed") appErr = new AppError("INVALID_REQUEST", "body: malformed JSON");
   else if (e?.type === "entity.too.large") appErr = new AppError("INVALID_REQUEST", "body: too large");
   else if (e?.type && typeof e.status === "number" && e.status < 500) appErr = new AppError("INVALID_REQUEST", `body: ${e.message}`);
+  else if (err instanceof URIError) appErr = new AppError("INVALID_REQUEST", "path: malformed percent-encoding"); // the router's decode
   else appErr = toAppError(err);
   if (appErr.code === "INTERNAL") logger.error({ err, reqId: req.id, url: req.originalUrl }, "request failed");
   metrics.errors.inc({ code: appErr.code, edge: "http" });

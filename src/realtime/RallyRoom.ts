@@ -95,10 +95,18 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
       if (isRequest) return { t };
       this.sendTo(client, "pong", { t });
     });
-    this.onMessage("*", (client: RallyClient, type: string | number) => {
+    this.onMessage("*", (client: RallyClient, type: unknown, third?: unknown) => {
       metrics.messagesIn.inc({ room: this.roomName, type: "unknown" });
-      if (!this.admit(client, "general", String(type))) return;
-      this.sendError(client, String(type), new AppError("UNKNOWN_MESSAGE", `Unknown message type: ${String(type).slice(0, 64)}`));
+      // A message whose type is literally "*" is dispatched to this handler directly, as
+      // (client, payload, context), not as (client, type, payload). A decoded payload never
+      // holds a function, so `reject` tells the two apart; a request has an id.
+      const direct = typeof (third as MessageContext | undefined)?.reject === "function" ? (third as MessageContext) : undefined;
+      const mctx = direct?.id !== undefined ? direct : undefined;
+      const name = direct ? "*" : String(type);
+      if (!this.admit(client, "general", name, mctx)) return;
+      const err = new AppError("UNKNOWN_MESSAGE", `Unknown message type: ${name.slice(0, 64)}`);
+      if (mctx) return mctx.reject({ code: err.code, message: err.message });
+      this.sendError(client, name, err);
     });
   }
 

@@ -217,7 +217,8 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
 
   /** Score the question, then (only now) reveal its answer and the scores. */
   private closeQuestion(): void {
-    if (this.game.status !== "question_active") return;
+    // Once the outcome is saved (interrupted), nothing more is scored or announced.
+    if (this.game.status !== "question_active" || this.ended) return;
     this.stopCountdown();
     const { game, question } = rules.closeQuestion(this.game);
     this.game = game;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ctx, sdk } from "../helpers/server";
+import { BASE_URL, ctx, sdk } from "../helpers/server";
 import { createUser } from "../helpers/users";
 import { inbox, until } from "../helpers/room";
 
@@ -59,5 +59,54 @@ describe("limits", () => {
     room.send("no_such_type", { blob: "x".repeat(70 * 1024) });
     await until(() => closeCode !== undefined, 4000, "the oversized frame to close the socket");
     assert.equal(closeCode, 1009);
+  });
+});
+
+/** Frames the SDK never produces, and type names the catch-all must not mistake (issue 8 fuzzing). */
+describe("malformed frames", () => {
+  const PROTOCOL_ROOM_DATA = 13;
+  const PROTOCOL_ROOM_REQUEST = 21;
+  const fixstr = (s: string) => [0xa0 | s.length, ...Buffer.from(s)];
+  /** A payload that is not MessagePack: a map announcing two entries, cut after one key. */
+  const truncated = [0x82, ...fixstr("a")];
+
+  it("refuses a message whose type is literally \"*\" with UNKNOWN_MESSAGE, as a request and as a send", async () => {
+    const user = await createUser();
+    const room = await sdk(user.token).joinOrCreate("user_lobby");
+    const box = inbox(room);
+    const rejected = await room.request("*", { x: 1 }).then(
+      () => undefined,
+      (e: any) => e.reason,
+    );
+    assert.equal(rejected?.code, "UNKNOWN_MESSAGE");
+    room.send("*", [1, 2]);
+    const err = await box.next("error");
+    assert.deepEqual([err.code, err.type], ["UNKNOWN_MESSAGE", "*"]);
+    assert.ok(room.connection.isOpen);
+  });
+
+  it("answers a request whose payload is not MessagePack with an error, and keeps the client", async () => {
+    const user = await createUser();
+    const room = await sdk(user.token).joinOrCreate("user_lobby");
+    const box = inbox(room);
+    room.connection.send(new Uint8Array([PROTOCOL_ROOM_REQUEST, 7, ...fixstr("notifications:read"), ...truncated]));
+    room.send("ping");
+    await box.next("pong");
+    assert.ok(room.connection.isOpen);
+  });
+
+  it("closes the socket of a send whose payload is not MessagePack (4002, the framework's WITH_ERROR); the server stays healthy", async () => {
+    const user = await createUser();
+    const room = await sdk(user.token).joinOrCreate("user_lobby");
+    room.reconnection.enabled = false;
+    let closeCode: number | undefined;
+    room.onLeave((code) => (closeCode = code));
+    room.connection.send(new Uint8Array([PROTOCOL_ROOM_DATA, ...fixstr("notifications:read"), ...truncated]));
+    await until(() => closeCode !== undefined, 4000, "the socket to close");
+    assert.equal(closeCode, 4002);
+    const health = await fetch(`${BASE_URL}/healthz`);
+    assert.equal(health.status, 200);
+    const again = await sdk(user.token).joinOrCreate("user_lobby");
+    assert.ok(again.connection.isOpen, "the user can come back");
   });
 });

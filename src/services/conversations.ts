@@ -256,17 +256,22 @@ export class ConversationsService {
     clientMessageId?: string,
   ): Promise<{ message: ChatMessage; created: boolean }> {
     if (!isUuid(conversationId)) throw notFound();
-    // The participant check rides on the insert: one round trip for the common case.
-    const inserted = await this.deps.db.query<{ id: string | number }>(
-      `INSERT INTO messages (conversation_id, sender_id, content, client_message_id)
-       SELECT $1::uuid, $2::uuid, $3::text, $4::varchar
-       WHERE EXISTS (SELECT 1 FROM conversation_participants WHERE conversation_id = $1::uuid AND user_id = $2::uuid)
-       ON CONFLICT (sender_id, client_message_id) DO NOTHING
-       RETURNING id`,
+    // One statement stores the message and reads it back with its sender: the participant
+    // check rides on the insert, and a connection lost after the commit cannot leave a stored
+    // message unacknowledged (and so never published).
+    const inserted = await this.deps.db.query<MessageRow>(
+      `WITH m AS (
+         INSERT INTO messages (conversation_id, sender_id, content, client_message_id)
+         SELECT $1::uuid, $2::uuid, $3::text, $4::varchar
+         WHERE EXISTS (SELECT 1 FROM conversation_participants WHERE conversation_id = $1::uuid AND user_id = $2::uuid)
+         ON CONFLICT (sender_id, client_message_id) DO NOTHING
+         RETURNING id, conversation_id, sender_id, content, client_message_id, created_at
+       )
+       ${MESSAGE_SELECT.replace("FROM messages m", "FROM m")}`,
       [conversationId, senderId, content, clientMessageId ?? null],
     );
-    const id = inserted.rows[0]?.id;
-    if (id === undefined) {
+    const row = inserted.rows[0];
+    if (row === undefined) {
       await this.requireParticipant(conversationId, senderId);
       const existing = clientMessageId ? await this.bySenderKey(senderId, clientMessageId) : null;
       if (!existing) throw new AppError("INTERNAL");
@@ -275,7 +280,7 @@ export class ConversationsService {
       }
       return { message: existing, created: false };
     }
-    const message = (await this.messageById(Number(id)))!;
+    const message = toMessage(row);
     await this.publish(conversationId, "message", { message });
     return { message, created: true };
   }

@@ -1,4 +1,5 @@
 import crypto from "node:crypto";
+import { api } from "./http";
 import { ctx } from "./server";
 import type { AuthUser } from "../../src/auth/tokens";
 
@@ -28,4 +29,13 @@ export const createUsers = (n: number, opts: { orgId?: string } = {}) =>
 /** A token for `user` that expired a minute ago. */
 export function expiredToken(user: AuthUser): string {
   return ctx().tokens.sign(user, -60);
+}
+
+/** Make two users friends over REST (request by `a`, accepted by `b`); returns the friendship id. */
+export async function befriend(a: TestUser, b: TestUser): Promise<string> {
+  const req = await api("POST", "/api/friends/requests", { token: a.token, body: { username: b.username } });
+  if (req.status !== 201) throw new Error(`friend request failed: ${req.status} ${JSON.stringify(req.body)}`);
+  const accepted = await api("POST", `/api/friends/requests/${req.body.id}/accept`, { token: b.token });
+  if (accepted.status !== 200) throw new Error(`accept failed: ${accepted.status} ${JSON.stringify(accepted.body)}`);
+  return req.body.id;
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { api } from "../helpers/http";
 import { sdk } from "../helpers/server";
-import { createUser, createUsers, type TestUser } from "../helpers/users";
+import { befriend, createUser, createUsers } from "../helpers/users";
 import { inbox, refusal, until } from "../helpers/room";
 import { BiggerDiceRoom } from "../../src/rooms/BiggerDiceRoom";
 import { cryptoDice, seededDice } from "../../src/rules/biggerDice";
@@ -10,12 +10,6 @@ import { cryptoDice, seededDice } from "../../src/rules/biggerDice";
  * The whole path across two rooms: a game invitation in `user_lobby` → accept → the private
  * `bigger_dice` room → both invited players play it to the end → history over REST.
  */
-async function befriend(a: TestUser, b: TestUser): Promise<void> {
-  const req = await api("POST", "/api/friends/requests", { token: a.token, body: { username: b.username } });
-  assert.equal(req.status, 201);
-  assert.equal((await api("POST", `/api/friends/requests/${req.body.id}/accept`, { token: b.token })).status, 200);
-}
-
 describe("game invitation → private bigger_dice room, end to end", () => {
   afterEach(() => {
     BiggerDiceRoom.dice = cryptoDice;

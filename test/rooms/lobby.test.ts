@@ -3,7 +3,7 @@ import crypto from "node:crypto";
 import { matchMaker } from "@colyseus/core";
 import { api } from "../helpers/http";
 import { ctx, sdk, type Room } from "../helpers/server";
-import { createUser, type TestUser } from "../helpers/users";
+import { befriend, createUser, type TestUser } from "../helpers/users";
 import { inbox, refusal, sleep, until, type Inbox } from "../helpers/room";
 
 /** `user_lobby` (docs/PROTOCOL.md §3): game invitations, notifications and presence. */
@@ -11,15 +11,6 @@ import { inbox, refusal, sleep, until, type Inbox } from "../helpers/room";
 const withoutSeq = ({ seq: _seq, ...rest }: any) => rest;
 /** `{code, message}` of a rejected `room.request`. */
 const reasonOf = (e: any): { code: string; message: string } => e?.reason ?? e;
-
-/** Make two users friends over REST; returns the friendship id. */
-async function befriend(a: TestUser, b: TestUser): Promise<string> {
-  const req = await api("POST", "/api/friends/requests", { token: a.token, body: { username: b.username } });
-  assert.equal(req.status, 201, JSON.stringify(req.body));
-  const accepted = await api("POST", `/api/friends/requests/${req.body.id}/accept`, { token: b.token });
-  assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
-  return req.body.id;
-}
 
 interface Device {
   room: Room;

@@ -1,0 +1,28 @@
+import http from "node:http";
+import { defineServer, matchMaker, type Server } from "@colyseus/core";
+import type { ConfigOptions } from "@colyseus/tools";
+import { WebSocketTransport } from "@colyseus/ws-transport";
+
+/**
+ * Start a Colyseus server from the same `ConfigOptions` that `@colyseus/tools`' listen()
+ * takes, but bound to 127.0.0.1 only (listen() binds every interface). The body mirrors
+ * tools' buildServerFromOptions so rally runs exactly as `npm start` builds it.
+ */
+export async function listenOnLoopback(options: ConfigOptions, port: number): Promise<Server> {
+  const httpServer = http.createServer();
+  const transport = options.initializeTransport
+    ? await options.initializeTransport({ server: httpServer })
+    : new WebSocketTransport({ server: httpServer });
+  const server = defineServer({
+    rooms: options.rooms ?? {},
+    routes: options.routes,
+    ...(options.options ?? {}),
+    express: options.initializeExpress,
+    transport,
+  } as Parameters<typeof defineServer>[0]);
+  await options.initializeGameServer?.(server);
+  await matchMaker.onReady;
+  await options.beforeListen?.();
+  await server.listen(port, "127.0.0.1");
+  return server;
+}

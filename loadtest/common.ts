@@ -1,0 +1,115 @@
+import crypto from "node:crypto";
+import { Client, type Room } from "@colyseus/sdk";
+import type { Options } from "@colyseus/loadtest";
+
+/**
+ * What every load-test bot shares: REST calls, registration (and login, like a returning
+ * user), an SDK client signed in with the token, and small timing helpers. The bots of one
+ * `@colyseus/loadtest` run live in one process, so bots that must meet (a dice pair, a space's
+ * members) coordinate through the small in-process `Rendezvous` below.
+ */
+
+export interface Session {
+  token: string;
+  user: { id: string; username: string; orgId: string | null };
+}
+
+/** The REST base for a loadtest `--endpoint` (ws://host:port or http://host:port). */
+export function httpBase(endpoint: string): string {
+  return endpoint.replace(/^ws(s?):\/\//, "http$1://").replace(/\/$/, "");
+}
+
+export async function api<T = any>(options: Options, method: string, path: string, init: { token?: string; body?: unknown } = {}): Promise<T> {
+  const res = await fetch(httpBase(options.endpoint) + path, {
+    method,
+    headers: {
+      "content-type": "application/json",
+      ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
+    },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  const json = (await res.json().catch(() => ({}))) as T & { code?: string; error?: string };
+  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${json.code ?? ""} ${json.error ?? ""}`.trim());
+  return json;
+}
+
+const runTag = crypto.randomBytes(3).toString("hex");
+
+/** Register a fresh user, then log in with the password as a returning user would. */
+export async function signUp(options: Options, opts: { orgId?: string; prefix?: string } = {}): Promise<Session> {
+  const username = `${opts.prefix ?? "lt"}_${runTag}_${options.clientId}`;
+  const password = `pw-${runTag}-${options.clientId}`;
+  await api(options, "POST", "/api/auth/register", {
+    body: { username, password, avatarUrl: `https://example.com/avatars/${username}.png`, ...(opts.orgId ? { orgId: opts.orgId } : {}) },
+  });
+  return api<Session>(options, "POST", "/api/auth/login", { body: { username, password } });
+}
+
+/** An SDK client for the loadtest endpoint, signed in with `token`. */
+export function sdk(options: Options, token: string): Client {
+  const client = new Client(options.endpoint);
+  client.auth.token = token;
+  return client;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export const jitter = (minMs: number, maxMs: number) => sleep(minMs + Math.random() * (maxMs - minMs));
+export const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)]!;
+
+/** Keys in-process meeting points: one bot `put`s a value, the others `get` it when it is there. */
+export class Rendezvous<T> {
+  private readonly values = new Map<string, T>();
+  private readonly waiters = new Map<string, Array<(v: T) => void>>();
+
+  put(key: string, value: T): void {
+    this.values.set(key, value);
+    for (const resolve of this.waiters.get(key) ?? []) resolve(value);
+    this.waiters.delete(key);
+  }
+
+  get(key: string, timeoutMs = 60_000): Promise<T> {
+    if (this.values.has(key)) return Promise.resolve(this.values.get(key)!);
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`nobody provided "${key}" within ${timeoutMs} ms`)), timeoutMs);
+      const list = this.waiters.get(key) ?? [];
+      list.push((v) => {
+        clearTimeout(timer);
+        resolve(v);
+      });
+      this.waiters.set(key, list);
+    });
+  }
+
+  delete(key: string): void {
+    this.values.delete(key);
+  }
+}
+
+/** Log rally `error` events (they carry `{code, message, type}`) instead of failing the bot. */
+export function logErrors(room: Room, who: string): void {
+  room.onMessage("error", (e: { code: string; message: string; type: string }) =>
+    console.warn(`${who}: ${e.type} → ${e.code} ${e.message}`),
+  );
+}
+
+/**
+ * Play one `bigger_dice` game in `room` as `userId`: ready, then roll whenever the turn is
+ * ours, after a human-like pause. Resolves with the winner's id when the game ends.
+ */
+export function playDice(room: Room, userId: string, thinkMs: [number, number] = [300, 900]): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const onTurn = (turn: string) => {
+      if (turn === userId) void jitter(...thinkMs).then(() => room.send("roll"));
+    };
+    room.onMessage("game_started", (e: { first_turn: string }) => onTurn(e.first_turn));
+    room.onMessage("turn_changed", (e: { current_turn: string }) => onTurn(e.current_turn));
+    room.onMessage("game_ended", (e: { winner_id: string | null }) => resolve(e.winner_id));
+    room.onLeave((code) => reject(new Error(`left the dice room (code ${code}) before the game ended`)));
+    room.send("ready");
+  });
+}
+
+/** Messages a bot does not look at still need a handler (the SDK warns otherwise). */
+export function ignoreOthers(room: Room): void {
+  room.onMessage("*", () => undefined);
+}

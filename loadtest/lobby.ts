@@ -1,0 +1,83 @@
+import { cli, type Options } from "@colyseus/loadtest";
+import type { Room } from "@colyseus/sdk";
+import { api, ignoreOthers, jitter, logErrors, pick, playDice, Rendezvous, sdk, signUp, type Session } from "./common";
+
+/**
+ * `user_lobby` bots, in pairs of friends: the odd bot of a pair sends a friend request to the
+ * even one over REST, which accepts it; both sit in their lobby. Every 10–30 s the even bot
+ * invites its friend to a dice game (`game_invitation:send`); the friend accepts most
+ * invitations and declines some. An accepted invitation brings `game_ready` to both, and
+ * they play the game in the private `bigger_dice` room, then return to waiting. Unread
+ * notifications are marked read now and then.
+ *
+ *   npx tsx loadtest/lobby.ts --endpoint ws://127.0.0.1:2567 --room user_lobby --numClients 20
+ */
+
+const sessions = new Rendezvous<Session>();
+
+async function main(options: Options): Promise<void> {
+  const session = await signUp(options, { prefix: "lobby" });
+  const { token, user } = session;
+  const pair = Math.floor(options.clientId / 2);
+  const isInviter = options.clientId % 2 === 0;
+  const client = sdk(options, token);
+
+  if (isInviter) {
+    sessions.put(String(pair), session);
+  } else {
+    // Become friends with the pair's inviter: request from here, accept there.
+    const inviter = await sessions.get(String(pair));
+    const request = await api<{ id: string }>(options, "POST", "/api/friends/requests", { token, body: { username: inviter.user.username } });
+    await api(options, "POST", `/api/friends/requests/${request.id}/accept`, { token: inviter.token });
+    sessions.put(`${pair}:friend`, session);
+  }
+
+  const lobby = await client.joinOrCreate("user_lobby");
+  logErrors(lobby, user.username);
+  ignoreOthers(lobby);
+
+  lobby.onMessage("game_ready", async ({ roomId }: { roomId: string }) => {
+    try {
+      const game = await client.joinById(roomId);
+      ignoreOthers(game);
+      await playDice(game, user.id);
+      game.onLeave.clear();
+      await game.leave(true);
+    } catch (e) {
+      console.warn(`${user.username}: game ${roomId}: ${(e as Error).message}`);
+    }
+  });
+
+  if (!isInviter) {
+    lobby.onMessage("game_invitation_received", async ({ invitationId }: { invitationId: string }) => {
+      await jitter(500, 3000);
+      const answer = Math.random() < 0.8 ? "game_invitation:accept" : "game_invitation:decline";
+      await lobby.request(answer, { invitationId }).catch((e) => console.warn(`${user.username}: ${answer}: ${e?.code ?? e}`));
+    });
+  }
+
+  // The loadtest tool starts bots one after another: the rest runs in the background.
+  void lifeInTheLobby(options, lobby, session, pair, isInviter);
+}
+
+async function lifeInTheLobby(options: Options, lobby: Room, session: Session, pair: number, isInviter: boolean): Promise<void> {
+  const friend = isInviter ? await sessions.get(`${pair}:friend`, 10 * 60_000).catch(() => null) : null;
+  let open = true;
+  lobby.onLeave(() => void (open = false));
+  while (open) {
+    await jitter(10_000, 30_000);
+    if (!open) break;
+    if (friend) {
+      await lobby
+        .request("game_invitation:send", { toUserId: friend.user.id, map: pick(["classic", "desert", "forest"]) })
+        .catch((e) => console.warn(`${session.user.username}: invite: ${e?.code ?? e}`));
+    }
+    if (Math.random() < 0.3) {
+      const unread = await api<{ items: Array<{ id: string }> }>(options, "GET", "/api/notifications?status=unread", { token: session.token });
+      const ids = unread.items.slice(0, 100).map((n) => n.id);
+      if (ids.length) lobby.send("notifications:read", { ids });
+    }
+  }
+}
+
+cli(main);

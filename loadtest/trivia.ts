@@ -1,0 +1,100 @@
+import { cli, type Options } from "@colyseus/loadtest";
+import type { Client } from "@colyseus/sdk";
+import { api, ignoreOthers, jitter, logErrors, pick, Rendezvous, sdk, signUp, sleep } from "./common";
+
+/**
+ * `trivia` bots, in groups of GROUP_SIZE (default 25) that share an organization: the
+ * group's first bot is the host. It creates a session of QUESTIONS questions over REST, and
+ * the players join it in two teams. Once they are in (or after 20 s) the host starts; each
+ * player answers every question after 1–4 s of thought (right about half the time) and chats
+ * a little; when a question closes, the host waits 2 s and moves on. When the session has
+ * finished, everyone leaves and the host opens the next session.
+ *
+ *   npx tsx loadtest/trivia.ts --endpoint ws://127.0.0.1:2567 --room trivia --numClients 50
+ */
+
+const GROUP_SIZE = Number(process.env.GROUP_SIZE ?? 25);
+const QUESTIONS = Number(process.env.QUESTIONS ?? 5);
+const TIME_LIMIT_SEC = Number(process.env.TIME_LIMIT_SEC ?? 8);
+
+/** "group:round" → the session id its host created. */
+const sessions = new Rendezvous<string>();
+
+interface QuestionStarted {
+  data: { question_id: string; choices: string[] };
+}
+
+async function main(options: Options): Promise<void> {
+  const group = Math.floor(options.clientId / GROUP_SIZE);
+  const isHost = options.clientId % GROUP_SIZE === 0;
+  const { token, user } = await signUp(options, { prefix: "trivia", orgId: `lt-org-${process.pid}-${group}` });
+  const client = sdk(options, token);
+  const members = Math.min(GROUP_SIZE, options.numClients - group * GROUP_SIZE);
+  // The loadtest tool starts bots one after another: the rounds run in the background.
+  void (async () => {
+    for (let round = 1; ; round++) {
+      try {
+        if (isHost) await host(options, client, token, `${group}:${round}`, members);
+        else await play(client, user.id, `${group}:${round}`, options.clientId % 2 ? "red" : "blue");
+      } catch (e) {
+        console.warn(`${user.username}: round ${round}: ${(e as Error).message}`);
+        await sleep(2000);
+      }
+    }
+  })();
+}
+
+async function host(options: Options, client: Client, token: string, key: string, members: number): Promise<void> {
+  const questions = Array.from({ length: QUESTIONS }, (_, i) => ({
+    text: `Question ${i + 1}: which is the answer?`,
+    choices: ["red", "green", "blue", "yellow"],
+    answerIndex: i % 4,
+    timeLimitSec: TIME_LIMIT_SEC,
+  }));
+  const created = await api<{ sessionId: string }>(options, "POST", "/api/trivia/sessions", {
+    token,
+    body: { title: `Load test ${key}`, questions },
+  });
+  const room = await client.joinOrCreate("trivia", { sessionId: created.sessionId });
+  logErrors(room, `host ${key}`);
+  ignoreOthers(room);
+  let present = 1;
+  room.onMessage("user_joined", (e: { participant_count: number }) => void (present = e.participant_count));
+  sessions.put(key, created.sessionId);
+
+  const finished = new Promise<void>((resolve) => {
+    room.onMessage("session_update", (e: { data: { state: string } }) => {
+      if (e.data.state === "finished") resolve();
+    });
+  });
+  room.onMessage("question_closed", () => {
+    void sleep(2000).then(() => room.send("next_question"));
+  });
+  const deadline = Date.now() + 20_000;
+  while (present < members && Date.now() < deadline) await sleep(250);
+  room.send("start");
+  await finished;
+  sessions.delete(key);
+  await room.leave(true).catch(() => undefined);
+  await sleep(3000);
+}
+
+async function play(client: Client, userId: string, key: string, team: string): Promise<void> {
+  const sessionId = await sessions.get(key, 120_000);
+  const room = await client.joinOrCreate("trivia", { sessionId, team });
+  logErrors(room, userId);
+  ignoreOthers(room);
+  room.onMessage("question_started", ({ data }: QuestionStarted) => {
+    void jitter(1000, Math.min(4000, TIME_LIMIT_SEC * 800)).then(() => room.send("answer", { questionId: data.question_id, choiceIndex: Math.floor(Math.random() * data.choices.length) }));
+    if (Math.random() < 0.1) room.send("chat", { text: pick(["easy!", "no idea", "go team " + team]) });
+  });
+  await new Promise<void>((resolve) => {
+    room.onMessage("session_update", (e: { data: { state: string } }) => {
+      if (e.data.state === "finished") resolve();
+    });
+    room.onLeave(() => resolve());
+  });
+  await room.leave(true).catch(() => undefined);
+}
+
+cli(main);

@@ -20,10 +20,18 @@ export interface TokenClaims {
 export type TokenFailure = "missing token" | "invalid token" | "token expired";
 
 export class TokenService {
+  /**
+   * A KeyObject, not the string: given a string, jsonwebtoken first tries it as a public key
+   * (which throws) on every verify, several times slower on the join and REST paths.
+   */
+  private readonly secret: crypto.KeyObject;
+
   constructor(
-    private readonly secret: string,
+    secret: string,
     private readonly expiresIn: string,
-  ) {}
+  ) {
+    this.secret = crypto.createSecretKey(Buffer.from(secret, "utf8"));
+  }
 
   sign(user: AuthUser, expiresIn: string | number = this.expiresIn): string {
     const claims: TokenClaims = { sub: user.id, username: user.username };

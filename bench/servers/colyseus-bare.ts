@@ -1,5 +1,5 @@
 import { defineRoom, LocalDriver, LocalPresence, Room, type Client } from "@colyseus/core";
-import { schema, t, type SchemaType } from "@colyseus/schema";
+import { SpaceState, SpaceUser } from "../../src/rooms/schema/SpaceState";
 import config from "@colyseus/tools";
 import { WebSocketTransport } from "@colyseus/ws-transport";
 import { announceReady, serveRpc } from "../lib/ipc";
@@ -10,33 +10,8 @@ import { benchPort, commonCommands, exitOnSigterm } from "./common";
  * The bare Colyseus 0.18 baseline: the same state shape as rally's `space` room (users map
  * userId → {userId, username, x, y, direction, action}) and a MOVE handler that just sets the
  * fields. No auth, no validation, no rate limits: what a user would write with Colyseus alone.
+ * It imports rally's own schema, so both servers encode exactly the same patches.
  */
-
-const User = schema(
-  {
-    userId: t.string(),
-    username: t.string(),
-    x: t.number(),
-    y: t.number(),
-    direction: t.string(),
-    action: t.string(),
-  },
-  "SpaceUser",
-);
-type User = SchemaType<typeof User>;
-
-const SpaceState = schema(
-  {
-    spaceId: t.string(),
-    name: t.string(),
-    capacity: t.number(),
-    width: t.number(),
-    height: t.number(),
-    users: t.map(User),
-  },
-  "SpaceState",
-);
-type SpaceState = SchemaType<typeof SpaceState>;
 
 interface JoinOptions {
   spaceId: string;
@@ -66,7 +41,7 @@ class BareSpaceRoom extends Room<{ state: SpaceState }> {
 
   onJoin(client: Client, options: JoinOptions): void {
     client.userData = options.userId;
-    const user = new User();
+    const user = new SpaceUser();
     user.userId = options.userId;
     user.username = options.username ?? options.userId;
     user.x = options.initialPosition?.x ?? 0;

@@ -4,7 +4,7 @@ import type { z } from "zod";
 import { appContext, type AppContext } from "../context";
 import { AppError, toAppError, type ErrorCode } from "../errors";
 import { logger } from "../logger";
-import { metrics } from "../metrics";
+import { messagesInTally, metrics } from "../metrics";
 import type { AuthUser } from "../auth/tokens";
 import { describeZodError } from "../protocol/common";
 import { ClientLimiter, type ClientLimiterOptions } from "./rateLimit";
@@ -96,7 +96,7 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
       this.sendTo(client, "pong", { t });
     });
     this.onMessage("*", (client: RallyClient, type: unknown, third?: unknown) => {
-      metrics.messagesIn.inc({ room: this.roomName, type: "unknown" });
+      messagesInTally(this.roomName, "unknown").count++;
       // A message whose type is literally "*" is dispatched to this handler directly, as
       // (client, payload, context), not as (client, type, payload). A decoded payload never
       // holds a function, so `reject` tells the two apart; a request has an id.
@@ -125,9 +125,9 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
     const SEND = { isRequest: false };
     const REQUEST = { isRequest: true };
     // Resolved on first use: roomName is not known yet when the base registers ping and "*".
-    let counted: { inc(): void } | undefined;
+    let received: { count: number } | undefined;
     this.onMessage(type, (client: RallyClient, raw: unknown, mctx: MessageContext) => {
-      (counted ??= metrics.messagesIn.labels({ room: this.roomName, type })).inc();
+      (received ??= messagesInTally(this.roomName, type)).count++;
       const isRequest = mctx.id !== undefined;
       if (!this.admit(client, bucket, type, isRequest ? mctx : undefined)) return;
       let payload: unknown = raw;

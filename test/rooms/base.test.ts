@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { api } from "../helpers/http";
 import { sdk } from "../helpers/server";
 import { createUser } from "../helpers/users";
 import { inbox, refusal } from "../helpers/room";
@@ -43,6 +44,22 @@ describe("RallyRoom conventions", () => {
     const pongs = box.of("pong").length;
     assert.ok(pongs >= 60 && pongs < 150, `burst of 60 then limited (got ${pongs} pongs)`);
     assert.ok(room.connection.isOpen);
+    await room.leave();
+  });
+});
+
+describe("room metrics", () => {
+  it("counts received messages by room and type in /metrics", async () => {
+    const read = async () => {
+      const text = String((await api("GET", "/metrics")).body);
+      const line = text.split("\n").find((l) => l.startsWith('rally_messages_in_total{room="user_lobby",type="ping"}'));
+      return line ? Number(line.split(" ").pop()) : 0;
+    };
+    const before = await read();
+    const user = await createUser();
+    const room = await sdk(user.token).joinOrCreate("user_lobby");
+    for (let i = 0; i < 5; i++) await room.request("ping");
+    assert.equal((await read()) - before, 5);
     await room.leave();
   });
 });

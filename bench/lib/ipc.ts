@@ -47,24 +47,32 @@ export function announceReady(info: unknown = {}): void {
 
 let nextId = 1;
 
-/** In the orchestrator: send a command to a child and wait for its answer. */
-export function rpc<T = unknown>(child: ChildProcess, cmd: string, args: unknown = {}, timeoutMs = 60_000): Promise<T> {
-  const id = nextId++;
+/**
+ * In the orchestrator: the first message from `child` that `pick` accepts (it returns
+ * undefined for the others), or a rejection when the child exits or `timeoutMs` passes.
+ * `send` runs once the listeners are in place; an error it reports also rejects.
+ */
+function awaitMessage<T>(
+  child: ChildProcess,
+  pick: (msg: any) => { value: T } | { error: Error } | undefined,
+  timeoutMs: number,
+  describe: { exit: (code: number | null) => string; timeout: string },
+  send?: (fail: (err: Error) => void) => void,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const onMessage = (msg: Reply) => {
-      if (!msg || msg.rpcReply !== id) return;
+    const fail = (err: Error) => {
       cleanup();
-      if (msg.ok) resolve(msg.result as T);
-      else reject(new Error(`${cmd} failed in child: ${msg.error}`));
+      reject(err);
     };
-    const onExit = (code: number | null) => {
+    const onMessage = (msg: unknown) => {
+      const picked = pick(msg);
+      if (!picked) return;
       cleanup();
-      reject(new Error(`child exited (code ${code}) during ${cmd}`));
+      if ("error" in picked) reject(picked.error);
+      else resolve(picked.value);
     };
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`${cmd} timed out after ${timeoutMs} ms`));
-    }, timeoutMs);
+    const onExit = (code: number | null) => fail(new Error(describe.exit(code)));
+    const timer = setTimeout(() => fail(new Error(describe.timeout)), timeoutMs);
     const cleanup = () => {
       clearTimeout(timer);
       child.off("message", onMessage);
@@ -72,40 +80,34 @@ export function rpc<T = unknown>(child: ChildProcess, cmd: string, args: unknown
     };
     child.on("message", onMessage);
     child.once("exit", onExit);
-    if (!child.connected) {
-      cleanup();
-      return reject(new Error(`child is gone (no IPC channel) for ${cmd}`));
-    }
-    child.send({ rpc: id, cmd, args } satisfies Request, (err) => {
-      if (!err) return;
-      cleanup();
-      reject(err);
-    });
+    send?.(fail);
   });
+}
+
+/** In the orchestrator: send a command to a child and wait for its answer. */
+export function rpc<T = unknown>(child: ChildProcess, cmd: string, args: unknown = {}, timeoutMs = 60_000): Promise<T> {
+  const id = nextId++;
+  return awaitMessage<T>(
+    child,
+    (msg: Reply) => {
+      if (!msg || msg.rpcReply !== id) return undefined;
+      return msg.ok ? { value: msg.result as T } : { error: new Error(`${cmd} failed in child: ${msg.error}`) };
+    },
+    timeoutMs,
+    { exit: (code) => `child exited (code ${code}) during ${cmd}`, timeout: `${cmd} timed out after ${timeoutMs} ms` },
+    (fail) => {
+      if (!child.connected) return fail(new Error(`child is gone (no IPC channel) for ${cmd}`));
+      child.send({ rpc: id, cmd, args } satisfies Request, (err) => err && fail(err));
+    },
+  );
 }
 
 /** In the orchestrator: wait for a child's `announceReady`. */
 export function waitReady<T = unknown>(child: ChildProcess, timeoutMs: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onMessage = (msg: { ready?: boolean; info?: T }) => {
-      if (!msg?.ready) return;
-      cleanup();
-      resolve(msg.info as T);
-    };
-    const onExit = (code: number | null) => {
-      cleanup();
-      reject(new Error(`${what} exited (code ${code}) before it was ready`));
-    };
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`${what} not ready after ${timeoutMs} ms`));
-    }, timeoutMs);
-    const cleanup = () => {
-      clearTimeout(timer);
-      child.off("message", onMessage);
-      child.off("exit", onExit);
-    };
-    child.on("message", onMessage);
-    child.once("exit", onExit);
-  });
+  return awaitMessage<T>(
+    child,
+    (msg: { ready?: boolean; info?: T }) => (msg?.ready ? { value: msg.info as T } : undefined),
+    timeoutMs,
+    { exit: (code) => `${what} exited (code ${code}) before it was ready`, timeout: `${what} not ready after ${timeoutMs} ms` },
+  );
 }

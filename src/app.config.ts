@@ -117,7 +117,7 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
       app.use(matchingRoutes(ctx, auth));
       app.use(conversationsRoutes(ctx, auth));
       app.use(["/api", "/metaverse"], notFound);
-      if (cfg.SERVE_DEMO || env.NODE_ENV !== "test") {
+      if (cfg.SERVE_DEMO || cfg.NODE_ENV !== "test") {
         app.use(express.static(path.resolve(__dirname, "../client-demo/dist")));
       }
       app.use(errorHandler);

@@ -1,5 +1,4 @@
 import { listen } from "@colyseus/tools";
-import { matchMaker } from "@colyseus/core";
 import { createApp } from "./app.config";
 import { logger } from "./logger";
 
@@ -32,7 +31,6 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
-  void matchMaker;
 }
 
 main().catch((e) => {

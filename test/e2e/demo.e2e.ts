@@ -7,168 +7,28 @@
  *
  *   npm run test:e2e        (needs /usr/bin/chromium: apt-get install chromium)
  *
- * Env: E2E_PORT (default 2620), CHROMIUM_PATH (default /usr/bin/chromium), E2E_SKIP_BUILD=1.
+ * Env: E2E_PORT (default 2620); the rest in ./harness.ts.
  */
 import { strict as assert } from "node:assert";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { expectNoProblems, shot, sleep, testid, useDemo, type Player } from "./harness";
 
-const ROOT = path.resolve(__dirname, "../..");
 const PORT = Number(process.env.E2E_PORT ?? 2620);
-const BASE = `http://127.0.0.1:${PORT}`;
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const ARTIFACTS = path.join(ROOT, "test-artifacts/e2e");
-const TSX = require.resolve("tsx/cli");
-const PASSWORD = "correct-horse-battery";
-
-interface Player {
-  name: "alice" | "bob";
-  username: string;
-  page: Page;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const testid = (id: string) => `[data-testid="${id}"]`;
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
-}
-
-/** Problems the page showed to the person (ui.showError keeps them in window.rallyProblems). */
-async function problems(p: Player): Promise<Array<{ code: string; title: string; detail?: string; context?: string }>> {
-  return p.page.evaluate(() => (window as unknown as { rallyProblems?: [] }).rallyProblems ?? []);
-}
-
-async function expectNoProblems(...players: Player[]): Promise<void> {
-  for (const p of players) {
-    const shown = await problems(p);
-    assert.deepEqual(shown, [], `${p.name} was shown errors: ${JSON.stringify(shown)}`);
-  }
-}
-
-async function waitForHealth(deadlineMs: number, server: ChildProcess): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (Date.now() < end) {
-    if (server.exitCode !== null) throw new Error(`the server exited with code ${server.exitCode}`);
-    try {
-      const res = await fetch(`${BASE}/healthz`);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(250);
-  }
-  throw new Error(`the server did not answer ${BASE}/healthz within ${deadlineMs} ms`);
-}
 
 describe("client demo in Chromium (two users)", function () {
   this.timeout(180_000);
 
-  let dataDir = "";
-  let server: ChildProcess | null = null;
-  let serverLog = "";
-  let browser: Browser | null = null;
-  const suffix = Date.now().toString(36).slice(-5);
-  const org = `acme-${suffix}`;
+  const demo = useDemo({ port: PORT });
+  const BASE = demo.base;
+  const suffix = demo.suffix;
   let alice: Player;
   let bob: Player;
 
-  before(async function () {
-    this.timeout(240_000);
-    if (!fs.existsSync(CHROMIUM)) {
-      throw new Error(`Chromium not found at ${CHROMIUM}: install it with "apt-get install -y chromium" (or set CHROMIUM_PATH)`);
-    }
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
-    for (const f of fs.readdirSync(ARTIFACTS)) if (f.endsWith(".png")) fs.rmSync(path.join(ARTIFACTS, f));
-
-    if (process.env.E2E_SKIP_BUILD !== "1") {
-      const build = spawnSync(process.execPath, [TSX, "client-demo/build.ts"], { cwd: ROOT, encoding: "utf8" });
-      if (build.status !== 0) throw new Error(`building the demo failed:\n${build.stdout}\n${build.stderr}`);
-    }
-
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rally-e2e-"));
-    // Embedded PGlite and in-process presence, whatever the calling shell points at.
-    const { DATABASE_URL: _db, REDIS_URL: _redis, ...env } = process.env;
-    server = spawn(process.execPath, [TSX, "src/index.ts"], {
-      cwd: ROOT,
-      env: {
-        ...env,
-        PORT: String(PORT),
-        DATA_DIR: dataDir,
-        JWT_SECRET: "e2e-secret-that-is-long-enough",
-        LOG_LEVEL: "warn",
-        NODE_ENV: "development",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true, // its own process group, so the whole tree is stopped in `after`
-    });
-    server.stdout!.on("data", (d) => (serverLog += d));
-    server.stderr!.on("data", (d) => (serverLog += d));
-    await waitForHealth(90_000, server);
-
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
-    const open = async (name: Player["name"]): Promise<Player> => {
-      const context = await browser!.newContext({ viewport: { width: 1280, height: 860 } });
-      const page = await context.newPage();
-      page.setDefaultTimeout(15_000);
-      page.on("pageerror", (e) => console.error(`[${name}] page error:`, e.message));
-      return { name, username: `${name}_${suffix}`, page };
-    };
-    alice = await open("alice");
-    bob = await open("bob");
+  before(async () => {
+    alice = await demo.player("alice");
+    bob = await demo.player("bob");
   });
 
-  beforeEach(async () => {
-    // Each step checks only the errors shown during it.
-    for (const p of [alice, bob]) {
-      await p?.page.evaluate(() => ((window as unknown as { rallyProblems?: unknown[] }).rallyProblems ?? []).splice(0)).catch(() => undefined);
-    }
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state !== "failed" || !alice || !bob) return;
-    const slug = (this.currentTest.title || "step").replace(/[^a-z0-9]+/gi, "-").slice(0, 40);
-    await Promise.allSettled([shot(alice.page, `failed-${slug}-alice`), shot(bob.page, `failed-${slug}-bob`)]);
-    if (serverLog.trim()) console.error("server output:\n" + serverLog.split("\n").slice(-40).join("\n"));
-  });
-
-  after(async function () {
-    this.timeout(30_000);
-    await browser?.close().catch(() => undefined);
-    if (server?.pid && server.exitCode === null) {
-      const exited = new Promise((r) => server!.once("exit", r));
-      try {
-        process.kill(-server.pid, "SIGTERM");
-      } catch {
-        // already gone
-      }
-      const stopped = await Promise.race([exited.then(() => true), sleep(12_000).then(() => false)]);
-      if (!stopped) {
-        try {
-          process.kill(-server.pid, "SIGKILL");
-        } catch {
-          // already gone
-        }
-      }
-    }
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  async function register(p: Player): Promise<void> {
-    await p.page.goto(BASE + "/");
-    await p.page.fill("#auth-username", p.username);
-    await p.page.fill("#auth-password", PASSWORD);
-    await p.page.fill("#auth-org", org);
-    await p.page.click(testid("auth-submit"));
-    await p.page.waitForSelector(`${testid("me-username")}:has-text("${p.username}")`);
-  }
+  const register = (p: Player) => demo.register(p);
 
   const tab = (p: Player, name: string) => p.page.click(testid(`tab-${name}`));
 

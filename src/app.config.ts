@@ -8,6 +8,8 @@ import { loadConfig, type Config } from "./config";
 import { migrate, openDb, type Db } from "./db";
 import { resolveJwtSecret, TokenService } from "./auth/tokens";
 import { Delivery } from "./realtime/delivery";
+import { systemClock } from "./realtime/clock";
+import { cryptoDice } from "./rules/biggerDice";
 import { sweepStaleProcesses } from "./realtime/staleProcesses";
 import { createServices } from "./services";
 import { installContext, type AppContext } from "./context";
@@ -72,7 +74,7 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
   const tokens = new TokenService(resolveJwtSecret(cfg.JWT_SECRET, cfg.dataDir), cfg.JWT_EXPIRES_IN);
   const delivery = new Delivery(presence);
   const services = createServices({ db, config: cfg, delivery, now: () => new Date() });
-  const ctx: AppContext = { config: cfg, db, tokens, delivery, services };
+  const ctx: AppContext = { config: cfg, db, tokens, delivery, services, clock: systemClock, dice: cryptoDice };
   installContext(ctx);
 
   const options = config({

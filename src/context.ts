@@ -3,6 +3,8 @@ import type { Db } from "./db";
 import type { TokenService } from "./auth/tokens";
 import type { Delivery } from "./realtime/delivery";
 import type { Services } from "./services";
+import type { Clock } from "./realtime/clock";
+import type { Dice } from "./rules/biggerDice";
 
 /**
  * What rooms need from the composition root. Colyseus constructs rooms itself, so
@@ -14,6 +16,10 @@ export interface AppContext {
   tokens: TokenService;
   delivery: Delivery;
   services: Services;
+  /** Where room timers and deadlines come from (tests install a manual clock). */
+  clock: Clock;
+  /** Where dice rolls come from (tests install a scripted die). */
+  dice: Dice;
 }
 
 let current: AppContext | undefined;

@@ -1,6 +1,6 @@
 import { matchMaker } from "@colyseus/core";
 import type { Queryable } from "../db";
-import type { EndReason, RollRecord } from "../rules/biggerDice";
+import type { EndReason, PendingTurn, RollRecord } from "../rules/biggerDice";
 import type { ServiceDeps } from "./deps";
 
 export interface PrivateGameInput {
@@ -24,6 +24,8 @@ export interface GameResult {
   /** In seat order. */
   players: Array<{ userId: string; username: string; score: number }>;
   rolls: RollRecord[];
+  /** The turn that was open when the server stopped (reason `server_shutdown`), else null. */
+  pendingTurn?: PendingTurn | null;
   startedAt: Date;
   endedAt: Date;
 }
@@ -36,6 +38,7 @@ export interface GameHistoryItem {
   winnerId: string | null;
   reason: EndReason;
   rolls: RollRecord[];
+  pendingTurn: PendingTurn | null;
   startedAt: string;
   endedAt: string;
 }
@@ -46,6 +49,7 @@ interface HistoryRow {
   winner_id: string | null;
   reason: EndReason;
   rolls: RollRecord[] | string;
+  pending_turn: PendingTurn | string | null;
   players: GameHistoryItem["players"] | string | null;
   started_at: Date | string;
   ended_at: Date | string;
@@ -78,8 +82,8 @@ export class GamesService {
     await this.deps.db.transaction(async (tx: Queryable) => {
       const inserted = await tx.query(
         `INSERT INTO game_history
-           (id, room_id, room_name, invitation_id, target_score, status, reason, winner_id, rolls, started_at, ended_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11)
+           (id, room_id, room_name, invitation_id, target_score, status, reason, winner_id, rolls, started_at, ended_at, pending_turn)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12::jsonb)
          ON CONFLICT (id) DO NOTHING
          RETURNING id`,
         [
@@ -94,6 +98,7 @@ export class GamesService {
           JSON.stringify(result.rolls),
           result.startedAt,
           result.endedAt,
+          result.pendingTurn ? JSON.stringify(result.pendingTurn) : null,
         ],
       );
       if (inserted.rows.length === 0) return; // already stored by an earlier attempt
@@ -110,7 +115,7 @@ export class GamesService {
   async history(userId: string, opts: { limit?: number } = {}): Promise<GameHistoryItem[]> {
     const limit = Math.min(Math.max(opts.limit ?? 50, 1), 100);
     const { rows } = await this.deps.db.query<HistoryRow>(
-      `SELECT g.id, g.room_name, g.winner_id, g.reason, g.rolls, g.started_at, g.ended_at,
+      `SELECT g.id, g.room_name, g.winner_id, g.reason, g.rolls, g.pending_turn, g.started_at, g.ended_at,
               (SELECT json_agg(json_build_object('userId', p.user_id, 'username', p.username, 'score', p.score) ORDER BY p.seat)
                  FROM game_history_players p WHERE p.game_id = g.id) AS players
          FROM game_history g
@@ -126,6 +131,7 @@ export class GamesService {
       winnerId: r.winner_id,
       reason: r.reason,
       rolls: json(r.rolls),
+      pendingTurn: r.pending_turn === null ? null : json(r.pending_turn),
       startedAt: iso(r.started_at),
       endedAt: iso(r.ended_at),
     }));

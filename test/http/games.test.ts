@@ -56,6 +56,7 @@ describe("GET /api/games/history", () => {
       winnerId: a!.id,
       reason: "win",
       rolls: older.rolls,
+      pendingTurn: null,
       startedAt: "2026-01-01T09:59:00.000Z",
       endedAt: "2026-01-01T10:00:00.000Z",
     });

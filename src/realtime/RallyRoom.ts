@@ -12,6 +12,10 @@ import { SeatEvents } from "./seatEvents";
 
 /** Close code for a client that kept flooding past its rate limit (docs/PROTOCOL.md §1). */
 export const CLOSE_FLOODING = 4008;
+/** Close code for a seat taken away by an admin or host: removed from a space, kicked from a trivia session. */
+export const CLOSE_REMOVED = 4403;
+/** Close code for every seat of a space that was deleted. */
+export const CLOSE_SPACE_DELETED = 4404;
 
 export type RallyClient = Client<{ auth: AuthUser }>;
 

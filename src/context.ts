@@ -2,6 +2,7 @@ import type { Config } from "./config";
 import type { Db } from "./db";
 import type { TokenService } from "./auth/tokens";
 import type { Delivery } from "./realtime/delivery";
+import type { RoomDirectory } from "./realtime/roomDirectory";
 import type { Services } from "./services";
 import type { Clock } from "./realtime/clock";
 import type { Dice } from "./rules/biggerDice";
@@ -15,6 +16,8 @@ export interface AppContext {
   db: Db;
   tokens: TokenService;
   delivery: Delivery;
+  /** Finds or creates rooms: the only way to reach the matchmaker outside app.config.ts. */
+  rooms: RoomDirectory;
   services: Services;
   /** Where room timers and deadlines come from (tests install a manual clock). */
   clock: Clock;

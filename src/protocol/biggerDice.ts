@@ -97,7 +97,14 @@ export interface DiceRoomMetadata {
   status: string;
   players: number;
   spectators: number;
+  /** Quick-match rooms only: open to quick matching while one player waits in them. */
+  quick?: true;
+  /** Quick-match rooms only: the player waiting (never paired with themselves). */
+  hostId?: string;
 }
+
+/** A quick-match room's name (it has none of its own). */
+export const quickRoomName = (id: string) => `Quick match ${id.slice(0, 8)}`;
 
 /** `bigger_dice.rolled`: `auto: true` when the server rolled for a player whose clock ran out. */
 export function rolledEvent(roomId: string, userId: string, username: string, outcome: RollOutcome, auto: boolean) {

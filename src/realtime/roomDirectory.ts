@@ -18,6 +18,11 @@ export interface RoutedRoomClass {
   fullMessage?: string;
   /** Open rooms of this kind one user may have created at once (0: no limit). */
   createdPerUser?(): number;
+  /**
+   * Pairing (dice quick match): which listed open room this client may be seated in, or null
+   * when the options ask for no pairing. See `pair`.
+   */
+  openMatch?(options: JoinOptions, auth: unknown): ((room: IRoomCache) => boolean) | null;
 }
 
 /** Who asked for a room: counted against DICE_ROOMS_PER_USER-style limits (0 = unlimited). */
@@ -225,6 +230,8 @@ export class RoomDirectory {
   private async seat(method: ClientMethod, roomName: string, klass: RoutedRoomClass, options: JoinOptions, auth: unknown): Promise<ISeatReservation> {
     const key = klass.roomKey(options);
     const creator = creatorOf(klass, auth);
+    const match = method === "create" ? null : (klass.openMatch?.(options, auth) ?? null);
+    if (match) return this.pair(method, roomName, match, options, auth, creator);
     for (let attempt = 1; ; attempt++) {
       const room = key === null
         ? await this.anyRoom(method, roomName, options, creator)
@@ -239,6 +246,29 @@ export class RoomDirectory {
         await sleep(20 * attempt);
       }
     }
+  }
+
+  /**
+   * Seat the client in the first open room `match` accepts, or in a new one, with the seat
+   * reserved before the lock is released: the next caller then sees the room's new client
+   * count (and a room that is now full as locked), so racing callers pair up exactly and never
+   * both open a room — on one process or many.
+   */
+  private pair(
+    method: ClientMethod,
+    roomName: string,
+    match: (room: IRoomCache) => boolean,
+    options: JoinOptions,
+    auth: unknown,
+    creator?: Creator,
+  ): Promise<ISeatReservation> {
+    return this.withLock(`open:${roomName}`, async () => {
+      const open = await matchMaker.query({ name: roomName, locked: false, private: false });
+      let room = open.find(match);
+      if (!room && method === "join") throw new ServerError(ErrorCode.MATCHMAKE_INVALID_CRITERIA, "no rooms found with provided criteria");
+      room ??= await this.createFor(roomName, null, options, creator);
+      return matchMaker.reserveSeatFor(room, options, auth);
+    });
   }
 
   /** Keyless joins (a dice room without a name): any open room, as the matchmaker finds it. */

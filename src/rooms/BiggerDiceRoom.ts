@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import { CloseCode, ServerError, type AuthContext } from "@colyseus/core";
+import { CloseCode, ServerError, type AuthContext, type IRoomCache } from "@colyseus/core";
 import { authOf, RallyRoom, type RallyClient } from "../realtime/RallyRoom";
 import { appContext } from "../context";
 import type { AuthUser } from "../auth/tokens";
@@ -10,6 +10,7 @@ import {
   DiceCreateOptions,
   NoPayload,
   parseDiceJoinOptions,
+  quickRoomName,
   rolledEvent,
   roundResultEvent,
   type DiceJoinOptions,
@@ -89,6 +90,7 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
   private disposed = false;
   /** Fires when the current turn runs out (ctx.clock, so tests drive it); cleared on dispose. */
   private turnTimer: Timer | null = null;
+  private quick = false;
 
   /**
    * One open room per name, so join by name is unambiguous; an invitation's private room is
@@ -103,6 +105,19 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
     return appContext().config.DICE_ROOMS_PER_USER;
   }
 
+  /**
+   * Quick match (`{quick: true}`): a public quick room where exactly one other player waits
+   * for the game to start. The directory picks and reserves under one lock (RoomDirectory.pair).
+   */
+  static openMatch(options: Record<string, unknown>, auth: unknown): ((room: IRoomCache) => boolean) | null {
+    if (options.quick !== true) return null;
+    const userId = (auth as AuthUser | undefined)?.id;
+    return (room) => {
+      const metadata = room.metadata as DiceRoomMetadata | undefined;
+      return room.clients === 1 && metadata?.quick === true && metadata.status === "waiting" && metadata.hostId !== userId;
+    };
+  }
+
   static override async onAuth(token: string, options: unknown, context: AuthContext): Promise<AuthUser> {
     const user = await super.onAuth(token, options, context);
     const parsed: DiceJoinOptions = parseDiceJoinOptions(options);
@@ -112,9 +127,11 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
   }
 
   async onCreate(options: unknown): Promise<void> {
-    const parsed = DiceCreateOptions.safeParse(options ?? {});
+    const given = (options ?? {}) as { quick?: unknown; roomName?: unknown };
+    const named = given.quick === true && given.roomName === undefined ? { ...given, roomName: quickRoomName(this.roomId) } : given;
+    const parsed = DiceCreateOptions.safeParse(named);
     if (!parsed.success) throw new ServerError(400, describeZodError(parsed.error));
-    const { roomName, targetScore, allowedPlayerIds, invitationId } = parsed.data;
+    const { roomName, targetScore, allowedPlayerIds, invitationId, quick } = parsed.data;
     const turnSeconds = parsed.data.turnSeconds ?? this.ctx.config.DICE_TURN_SECONDS;
 
     if (allowedPlayerIds) {
@@ -124,7 +141,9 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
       this.autoDispose = false;
       this.clock.setTimeout(() => this.stopWaitingForPlayers(), BiggerDiceRoom.privateRoomWaitSeconds * 1000);
     }
-    this.maxClients = PLAYER_SEATS + MAX_SPECTATORS;
+    // A quick room is for its two players only: full (and so locked) once they are seated.
+    this.quick = quick === true;
+    this.maxClients = this.quick ? PLAYER_SEATS : PLAYER_SEATS + MAX_SPECTATORS;
     this.game = newGame(targetScore, turnSeconds);
     this.state = new BiggerDiceState({ roomName, targetScore, turnSeconds });
 
@@ -133,7 +152,8 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
     this.handle("bigger_dice.roll", NoPayload, (client) => this.roll(client));
     this.handle("rematch", NoPayload, (client) => this.rematch(client));
 
-    this.publishMetadata();
+    // Listed before the create returns: quick matching reads this metadata under its lock.
+    await this.publishMetadata();
   }
 
   private ready(client: RallyClient): void {
@@ -483,14 +503,15 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
   }
 
   /** Listing metadata for GET /api/rooms/bigger_dice, kept current on every change. */
-  private publishMetadata(): void {
+  private publishMetadata(): Promise<void> {
     const metadata: DiceRoomMetadata = {
       roomName: this.state.roomName,
       status: this.game.status,
       players: this.game.seats.length,
       spectators: this.state.spectators.size,
+      ...(this.quick ? { quick: true as const, hostId: this.state.hostId } : {}),
     };
-    this.setMetadata(metadata).catch((err) => logger.warn({ err, roomId: this.roomId }, "dice: updating the room listing failed"));
+    return this.setMetadata(metadata).catch((err) => logger.warn({ err, roomId: this.roomId }, "dice: updating the room listing failed"));
   }
 
   /** A private room stops waiting for its players: from now on it closes once empty, like any other. */

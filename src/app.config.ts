@@ -130,10 +130,17 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
   });
 
   // Only several processes can leave stale registrations behind.
-  const stopSweeping = cfg.REDIS_URL ? sweepStaleProcesses(cfg.STALE_PROCESS_SWEEP_MS, rooms, async (alive) => {
-        const gone = await services.presence.pruneDeadProcesses(alive);
-        if (gone.length) logger.info({ users: gone.length }, "users of dead processes went offline");
-      }) : () => undefined;
+  // Every process sweeps: trivia sessions left in_progress by a dead process are interrupted
+  // (within one interval of a process starting); only several processes can leave stale
+  // presence registrations behind.
+  const stopSweeping = sweepStaleProcesses(cfg.STALE_PROCESS_SWEEP_MS, rooms, async (alive) => {
+    if (cfg.REDIS_URL) {
+      const gone = await services.presence.pruneDeadProcesses(alive);
+      if (gone.length) logger.info({ users: gone.length }, "users of dead processes went offline");
+    }
+    const interrupted = await services.trivia.interruptOrphaned(alive);
+    if (interrupted.length) logger.info({ sessions: interrupted }, "trivia sessions of dead processes marked interrupted");
+  });
 
   return {
     options,

@@ -3,10 +3,14 @@ import { z } from "zod";
 import type { AppContext } from "../../context";
 import { AppError } from "../../errors";
 import { CreateSessionBody } from "../../protocol/trivia";
-import { body, params, userOf } from "../middleware";
+import { body, params, query, userOf } from "../middleware";
+import { pageQueryShape } from "../paging";
 
 /** Any string: a malformed id is answered 404 like an unknown one (the service checks the shape). */
 const SessionParams = z.object({ id: z.string().max(100) });
+const SessionsQuery = z
+  .object({ status: z.enum(["lobby", "in_progress", "finished", "interrupted"]).optional(), ...pageQueryShape })
+  .strict();
 
 /** The caller's organization; trivia is per organization, so a token without one is refused. */
 function orgOf(user: { orgId: string | null }): string {
@@ -32,6 +36,11 @@ export function triviaRoutes(ctx: AppContext, auth: RequestHandler): Router {
       questionCount: session.questionCount,
       createdAt: session.createdAt,
     });
+  });
+
+  router.get("/api/trivia/sessions", auth, async (req, res) => {
+    const orgId = orgOf(userOf(req));
+    res.json(await ctx.services.trivia.list(orgId, query(req, SessionsQuery)));
   });
 
   router.get("/api/trivia/sessions/:id/results", auth, async (req, res) => {

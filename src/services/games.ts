@@ -1,6 +1,8 @@
 import type { Queryable } from "../db";
 import type { EndReason, PendingTurn, RollRecord } from "../rules/biggerDice";
 import type { ServiceDeps } from "./deps";
+import { decodeCursor, pageOf, timestampKey, type Page } from "../http/paging";
+import { isUuid } from "./users";
 
 export interface PrivateGameInput {
   invitationId: string;
@@ -107,28 +109,35 @@ export class GamesService {
   }
 
   /** The games `userId` played, newest first. */
-  async history(userId: string, opts: { limit?: number } = {}): Promise<GameHistoryItem[]> {
-    const limit = Math.min(Math.max(opts.limit ?? 50, 1), 100);
-    const { rows } = await this.deps.db.query<HistoryRow>(
+  async history(userId: string, page: { limit: number; cursor?: string }): Promise<Page<GameHistoryItem>> {
+    const after = decodeCursor(page.cursor);
+    const { rows } = await this.deps.db.query<HistoryRow & { ended_key: string }>(
       `SELECT g.id, g.room_name, g.winner_id, g.reason, g.rolls, g.pending_turn, g.started_at, g.ended_at,
+              g.ended_at::text AS ended_key,
               (SELECT json_agg(json_build_object('userId', p.user_id, 'username', p.username, 'score', p.score) ORDER BY p.seat)
                  FROM game_history_players p WHERE p.game_id = g.id) AS players
          FROM game_history g
         WHERE EXISTS (SELECT 1 FROM game_history_players me WHERE me.game_id = g.id AND me.user_id = $1)
-        ORDER BY g.ended_at DESC, g.created_at DESC
-        LIMIT $2`,
-      [userId, limit],
+          AND ($2::timestamptz IS NULL OR (g.ended_at, g.id) < ($2::timestamptz, $3::uuid))
+        ORDER BY g.ended_at DESC, g.id DESC
+        LIMIT $4`,
+      [userId, timestampKey(after), after && isUuid(after.id) ? after.id : null, page.limit + 1],
     );
-    return rows.map((r) => ({
-      id: r.id,
-      roomName: r.room_name,
-      players: json(r.players ?? []) ?? [],
-      winnerId: r.winner_id,
-      reason: r.reason,
-      rolls: json(r.rolls),
-      pendingTurn: r.pending_turn === null ? null : json(r.pending_turn),
-      startedAt: iso(r.started_at),
-      endedAt: iso(r.ended_at),
-    }));
+    const paged = pageOf(rows, page.limit, (r) => ({ key: r.ended_key, id: r.id }));
+    return { items: paged.items.map(toHistoryItem), nextCursor: paged.nextCursor };
   }
+}
+
+function toHistoryItem(r: HistoryRow): GameHistoryItem {
+  return {
+    id: r.id,
+    roomName: r.room_name,
+    players: json(r.players ?? []) ?? [],
+    winnerId: r.winner_id,
+    reason: r.reason,
+    rolls: json(r.rolls),
+    pendingTurn: r.pending_turn === null ? null : json(r.pending_turn),
+    startedAt: iso(r.started_at),
+    endedAt: iso(r.ended_at),
+  };
 }

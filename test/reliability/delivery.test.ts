@@ -71,7 +71,7 @@ describe("nothing missed across a drop", () => {
     assertSeqContinuous(a.box, "dropped player");
     assertSeqContinuous(b.box, "opponent");
 
-    const [history] = (await ctx().services.games.history(ua.id)) as any[];
+    const [history] = (await ctx().services.games.history(ua.id, { limit: 50 })).items as any[];
     assert.deepEqual(
       history.rolls.map((r: any) => [r.userId, r.roll]),
       [

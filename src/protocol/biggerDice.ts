@@ -97,10 +97,8 @@ export interface DiceRoomMetadata {
   status: string;
   players: number;
   spectators: number;
-  /** Quick-match rooms only: open to quick matching while one player waits in them. */
+  /** Set on quick-match rooms (they admit their two players only). */
   quick?: true;
-  /** Quick-match rooms only: the player waiting (never paired with themselves). */
-  hostId?: string;
 }
 
 /** A quick-match room's name (it has none of its own). */

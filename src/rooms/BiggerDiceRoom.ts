@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import { CloseCode, ServerError, type AuthContext, type IRoomCache } from "@colyseus/core";
+import { CloseCode, ServerError, type AuthContext } from "@colyseus/core";
 import { authOf, RallyRoom, type RallyClient } from "../realtime/RallyRoom";
 import { appContext } from "../context";
 import type { AuthUser } from "../auth/tokens";
@@ -105,17 +105,9 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
     return appContext().config.DICE_ROOMS_PER_USER;
   }
 
-  /**
-   * Quick match (`{quick: true}`): a public quick room where exactly one other player waits
-   * for the game to start. The directory picks and reserves under one lock (RoomDirectory.pair).
-   */
-  static openMatch(options: Record<string, unknown>, auth: unknown): ((room: IRoomCache) => boolean) | null {
-    if (options.quick !== true) return null;
-    const userId = (auth as AuthUser | undefined)?.id;
-    return (room) => {
-      const metadata = room.metadata as DiceRoomMetadata | undefined;
-      return room.clients === 1 && metadata?.quick === true && metadata.status === "waiting" && metadata.hostId !== userId;
-    };
+  /** Quick match (`{quick: true}`): paired two by two by the room directory (RoomDirectory.pair). */
+  static pairingPool(options: Record<string, unknown>): string | null {
+    return options.quick === true ? "quick" : null;
   }
 
   static override async onAuth(token: string, options: unknown, context: AuthContext): Promise<AuthUser> {
@@ -152,7 +144,6 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
     this.handle("bigger_dice.roll", NoPayload, (client) => this.roll(client));
     this.handle("rematch", NoPayload, (client) => this.rematch(client));
 
-    // Listed before the create returns: quick matching reads this metadata under its lock.
     await this.publishMetadata();
   }
 
@@ -509,7 +500,7 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
       status: this.game.status,
       players: this.game.seats.length,
       spectators: this.state.spectators.size,
-      ...(this.quick ? { quick: true as const, hostId: this.state.hostId } : {}),
+      ...(this.quick ? { quick: true as const } : {}),
     };
     return this.setMetadata(metadata).catch((err) => logger.warn({ err, roomId: this.roomId }, "dice: updating the room listing failed"));
   }

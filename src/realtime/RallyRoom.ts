@@ -7,7 +7,7 @@ import { logger } from "../logger";
 import { messagesInTally, metrics } from "../metrics";
 import type { AuthUser } from "../auth/tokens";
 import { describeZodError } from "../protocol/common";
-import { ClientLimiter, type ClientLimiterOptions } from "./rateLimit";
+import { ClientLimiter, UserLimiters, type ClientLimiterOptions } from "./rateLimit";
 import { SeatEvents } from "./seatEvents";
 import { releaseQuietly } from "./roomDirectory";
 
@@ -69,6 +69,9 @@ export function parseJoinOptions<S extends z.ZodType>(schema: S, options: unknow
 export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Room<T & { client: RallyClient }> {
   protected readonly ctx: AppContext = appContext();
   protected readonly seats: SeatEvents;
+  /** Message budgets per user and room kind, shared by the user's connections in this process. */
+  private static readonly userLimiters = new UserLimiters();
+  /** Each seat's budget: its user's (by session id). */
   private readonly limiters = new Map<string, ClientLimiter>();
   /** Seconds a dropped client keeps its seat. */
   protected reconnectSeconds = this.ctx.config.RECONNECT_SECONDS;
@@ -99,6 +102,11 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
   /** Open rooms of this kind one user may have created at once (0: no limit). */
   static createdPerUser(): number {
     return 0;
+  }
+
+  /** Connections one user may hold to rooms of this kind at once, across processes (0: no limit). */
+  static connectionsPerUser(): number {
+    return appContext().config.MAX_CONNECTIONS_PER_USER;
   }
 
   constructor() {
@@ -202,10 +210,14 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
     this.allowReconnection(client, this.reconnectSeconds).catch(() => undefined);
   }
 
+  private newLimiter(): ClientLimiter {
+    return new ClientLimiter(this.rateLimits, this.ctx.config.FLOOD_DISCONNECT_SECONDS);
+  }
+
   private admit(client: RallyClient, bucket: string, type: string, mctx?: MessageContext): boolean {
     let limiter = this.limiters.get(client.sessionId);
     if (!limiter) {
-      limiter = new ClientLimiter(this.rateLimits, this.ctx.config.FLOOD_DISCONNECT_SECONDS);
+      limiter = this.newLimiter();
       this.limiters.set(client.sessionId, limiter);
     }
     const verdict = limiter.check(bucket, Date.now());
@@ -250,13 +262,17 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
       return onDispose?.call(this);
     };
     room.onJoin = async (client, options, auth) => {
+      const userId = authOf(client).id;
+      await this.takeConnection(client);
       this.seats.join(client);
+      this.limiters.set(client.sessionId, RallyRoom.userLimiters.acquire(this.roomName, userId, () => this.newLimiter()));
       metrics.connectedClients.inc({ room: this.roomName });
       try {
         await onJoin?.call(this, client, options, auth);
       } catch (e) {
         // A refused join never held a seat: the drop/leave hooks below skip it.
         this.seats.leave(client.sessionId);
+        this.releaseConnection(client);
         metrics.connectedClients.dec({ room: this.roomName });
         throw toServerError(e);
       }
@@ -279,8 +295,29 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
         await onLeave?.call(this, client, code);
       } finally {
         this.seats.leave(client.sessionId);
-        this.limiters.delete(client.sessionId);
+        this.releaseConnection(client);
       }
     };
+  }
+
+  /** Count the connection against its user's per-kind limit (refused with 429 TOO_MANY_CONNECTIONS). */
+  private async takeConnection(client: RallyClient): Promise<void> {
+    const limit = (this.constructor as typeof RallyRoom).connectionsPerUser();
+    const userId = authOf(client).id;
+    if (await this.ctx.rooms.connections.take(this.roomName, userId, client.sessionId, limit)) return;
+    metrics.errors.inc({ code: "TOO_MANY_CONNECTIONS", edge: "room" });
+    logger.warn({ room: this.roomName, userId, limit }, "join refused: too many connections");
+    throw toServerError(
+      new AppError("TOO_MANY_CONNECTIONS", `TOO_MANY_CONNECTIONS: at most ${limit} connections to ${this.roomName} rooms per user`),
+    );
+  }
+
+  /** The seat is gone: its connection no longer counts, and its budget goes with the user's last seat here. */
+  private releaseConnection(client: RallyClient): void {
+    const userId = authOf(client).id;
+    if (this.limiters.delete(client.sessionId)) RallyRoom.userLimiters.release(this.roomName, userId);
+    this.ctx.rooms.connections
+      .release(this.roomName, userId, client.sessionId)
+      .catch((err) => logger.warn({ err, room: this.roomName, userId }, "releasing a connection count failed"));
   }
 }

@@ -2,6 +2,7 @@ import { ErrorCode, matchMaker, ServerError, type AuthContext, type IRoomCache, 
 import type { ISeatReservation } from "@colyseus/shared-types";
 import { AppError, isAppError, toAppError } from "../errors";
 import { logger } from "../logger";
+import { ConnectionLimits } from "./connectionLimits";
 
 /** Join options as the matchmaker passes them around (the room's onAuth routes them in place). */
 export type JoinOptions = Record<string, unknown>;
@@ -75,7 +76,12 @@ const isSeatReservationError = (e: unknown) => e instanceof Error && e.construct
  * - `query(conditions)`: listings, from every process.
  */
 export class RoomDirectory {
-  constructor(private readonly presence: Presence) {}
+  /** Connections per user and room kind, across processes (RallyRoom takes one per seat). */
+  readonly connections: ConnectionLimits;
+
+  constructor(private readonly presence: Presence) {
+    this.connections = new ConnectionLimits(presence, () => this.processId, () => this.aliveProcesses());
+  }
 
   /** Route every client matchmaking call (`POST /matchmake/:method/:roomName`) through here. */
   install(): void {

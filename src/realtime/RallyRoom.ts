@@ -73,6 +73,12 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
   private static readonly userLimiters = new UserLimiters();
   /** Each seat's budget: its user's (by session id). */
   private readonly limiters = new Map<string, ClientLimiter>();
+  /**
+   * A room nobody has joined this many seconds after its creation is disposed (and its key
+   * freed). 0 turns it off: e.g. an invitation's private room waits for its players longer.
+   */
+  protected emptyRoomSeconds = this.ctx.config.EMPTY_ROOM_SECONDS;
+  private everJoined = false;
   /** Seconds a dropped client keeps its seat. */
   protected reconnectSeconds = this.ctx.config.RECONNECT_SECONDS;
   /** Rate-limit buckets; rooms may add their own (space adds MOVE). */
@@ -252,9 +258,10 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
       onLeave?: (c: RallyClient, code?: number) => unknown;
     };
     const { onCreate, onDispose, onJoin, onDrop, onReconnect, onLeave } = room;
-    room.onCreate = (options) => {
+    room.onCreate = async (options) => {
       metrics.rooms.inc({ room: this.roomName });
-      return onCreate?.call(this, options);
+      await onCreate?.call(this, options);
+      this.disposeIfNobodyJoins();
     };
     room.onDispose = () => {
       metrics.rooms.dec({ room: this.roomName });
@@ -269,6 +276,7 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
       metrics.connectedClients.inc({ room: this.roomName });
       try {
         await onJoin?.call(this, client, options, auth);
+        this.everJoined = true;
       } catch (e) {
         // A refused join never held a seat: the drop/leave hooks below skip it.
         this.seats.leave(client.sessionId);
@@ -298,6 +306,16 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
         this.releaseConnection(client);
       }
     };
+  }
+
+  /** Rooms nobody asked for (created, never joined) do not stay listed: see emptyRoomSeconds. */
+  private disposeIfNobodyJoins(): void {
+    if (this.emptyRoomSeconds <= 0) return;
+    this.clock.setTimeout(() => {
+      if (this.everJoined || this.clients.length > 0) return;
+      logger.info({ room: this.roomName, roomId: this.roomId }, "disposing a room nobody joined");
+      this.disconnect().catch(() => undefined);
+    }, this.emptyRoomSeconds * 1000);
   }
 
   /** Count the connection against its user's per-kind limit (refused with 429 TOO_MANY_CONNECTIONS). */

@@ -116,6 +116,7 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
       this.invitationId = invitationId ?? null;
       await this.setPrivate(true);
       this.autoDispose = false;
+      this.emptyRoomSeconds = 0; // it waits privateRoomWaitSeconds for its players instead
       this.clock.setTimeout(() => this.stopWaitingForPlayers(), BiggerDiceRoom.privateRoomWaitSeconds * 1000);
     }
     this.maxClients = PLAYER_SEATS + MAX_SPECTATORS;

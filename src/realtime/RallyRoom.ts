@@ -1,4 +1,4 @@
-import { Room, ServerError, type AuthContext, type Client, type RoomOptions } from "@colyseus/core";
+import { CloseCode, Room, ServerError, type AuthContext, type Client, type RoomOptions } from "@colyseus/core";
 import type { MessageContext } from "@colyseus/shared-types";
 import type { z } from "zod";
 import { appContext, type AppContext } from "../context";
@@ -13,6 +13,8 @@ import { releaseQuietly } from "./roomDirectory";
 
 /** Close code for a client that kept flooding past its rate limit (docs/PROTOCOL.md §1). */
 export const CLOSE_FLOODING = 4008;
+/** Close code of every room when the server shuts down (SIGTERM/SIGINT; docs/PROTOCOL.md §1). */
+export const CLOSE_SERVER_SHUTDOWN = CloseCode.SERVER_SHUTDOWN;
 
 export type RallyClient = Client<{ auth: AuthUser }>;
 
@@ -210,6 +212,24 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
   protected fail(code: ErrorCode, message?: string): never {
     throw new AppError(code, message);
   }
+
+  /** True once the server has begun shutting down this room. */
+  protected shuttingDown = false;
+
+  /**
+   * Graceful shutdown, the same for every room: let the room store what it must
+   * (`beforeShutdown`), then close every client with CLOSE_SERVER_SHUTDOWN.
+   */
+  override onBeforeShutdown(): void {
+    this.shuttingDown = true;
+    void Promise.resolve()
+      .then(() => this.beforeShutdown())
+      .catch((err) => logger.error({ err, room: this.roomName, roomId: this.roomId }, "storing a room's state on shutdown failed"))
+      .finally(() => this.disconnect(CLOSE_SERVER_SHUTDOWN).catch(() => undefined));
+  }
+
+  /** What a room stores before the shutdown closes it (a game in progress, a session's scores). */
+  protected beforeShutdown(): void | Promise<void> {}
 
   /** The default on a drop: keep the seat for `reconnectSeconds`. Rooms may override. */
   onDrop(client: RallyClient, _code?: number): void | Promise<void> {

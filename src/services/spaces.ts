@@ -332,7 +332,7 @@ export class SpacesService {
           SET is_active = false, status = 'read', updated_at = now(),
               data = data || jsonb_build_object('outcome', 'declined', 'answeredAt', $3::text)
         WHERE kind = '${SPACE_INVITE}' AND is_active
-          AND ((user_id = $1 AND data->>'fromUserId' = $2::text) OR (user_id = $2 AND data->>'fromUserId' = $1::text))
+          AND ((user_id = $1::uuid AND data->>'fromUserId' = $2::text) OR (user_id = $2::uuid AND data->>'fromUserId' = $1::text))
         RETURNING id, user_id`,
       [a, b, this.deps.now().toISOString()],
     );

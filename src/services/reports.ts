@@ -1,13 +1,11 @@
 import { AppError } from "../errors";
 import { pageOf, type Page } from "../http/paging";
 import type { ChatMessage } from "../protocol/conversation";
+import type { ReportReason } from "../protocol/reports";
 import type { ServiceDeps } from "./deps";
 import { timeCursor, type PageRequest } from "./keyset";
 import { isUuid } from "./users";
 
-/** Why a user may be reported (docs/PROTOCOL.md §2 "Reports"); anything else is 400. */
-export const REPORT_REASONS = ["spam", "harassment", "hate", "sexual_content", "scam", "impersonation", "underage", "self_harm", "other"] as const;
-export type ReportReason = (typeof REPORT_REASONS)[number];
 export type ReportStatus = "open" | "resolved" | "dismissed" | "withdrawn";
 
 /** How many of the reported user's latest messages a report about a whole conversation keeps. */

@@ -2,7 +2,7 @@ import { Router, type RequestHandler } from "express";
 import { z } from "zod";
 import type { AppContext } from "../../context";
 import { text, uuid } from "../../protocol/common";
-import { REPORT_REASONS } from "../../services/reports";
+import { REPORT_REASONS } from "../../protocol/reports";
 import { body, params, query, userOf } from "../middleware";
 import { operatorAuth, operatorOf } from "../operatorAuth";
 import { PageQuery, pageQueryShape } from "../paging";

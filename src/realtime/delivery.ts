@@ -73,7 +73,7 @@ export class Delivery {
    * presence so a service on any process can tell who is "there" and who needs a lobby event.
    */
   async setSeated(topic: string, userId: string, seated: boolean): Promise<void> {
-    if (seated) await this.presence.hset(seatedKey(topic), userId, matchMaker.processId ?? "local");
+    if (seated) await this.presence.hset(seatedKey(topic), userId, this.processId() ?? "local");
     else await this.presence.hdel(seatedKey(topic), userId);
   }
 

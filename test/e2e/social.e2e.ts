@@ -98,7 +98,7 @@ describe("client demo in Chromium: friends, blocks, unmatch, reports, unread mes
 
     await toastEl.locator(testid("toast-open-conversation")).click();
     await alice.page.waitForSelector(`${testid("chat-message")}:has-text("Are you still there?")`);
-    await alice.page.waitForSelector(`${testid("chat-unread-badge")}.hidden`);
+    await alice.page.waitForSelector(`${testid("chat-unread-badge")}.hidden[data-count="0"]`, { state: "attached" });
     await expectNoProblems(alice, bob);
   });
 

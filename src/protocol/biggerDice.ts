@@ -10,6 +10,7 @@ import {
   type Round,
 } from "../rules/biggerDice";
 import { parseJoinOptions } from "../realtime/RallyRoom";
+import { name } from "./common";
 
 /** Wire shapes of the `bigger_dice` room (docs/PROTOCOL.md §3). */
 
@@ -18,9 +19,7 @@ export const TARGET_SCORE_MESSAGE = `targetScore must be between ${MIN_TARGET_SC
 
 const RoomName = z
   .string({ error: (issue) => (issue.input === undefined ? "is required" : "must be a string") })
-  .max(ROOM_NAME_MAX, `must be at most ${ROOM_NAME_MAX} characters`)
-  .transform((s) => s.trim())
-  .refine((s) => s.length > 0, "must not be empty");
+  .pipe(name(ROOM_NAME_MAX));
 
 const TargetScore = z.number().int().min(MIN_TARGET_SCORE).max(MAX_TARGET_SCORE);
 /** Seconds per turn before the server rolls for the player (DICE_TURN_SECONDS when absent). */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { text, uuid } from "./common";
+import { name, text, uuid } from "./common";
 import { pageQueryShape } from "../http/paging";
 import { DIRECTIONS } from "../rules/space";
 
@@ -62,7 +62,7 @@ const side = z.number().int().min(1).max(SPACE_MAX_SIDE);
 
 export const CreateSpaceBody = z
   .object({
-    name: text(100),
+    name: name(100),
     capacity: z.number().int().min(1).max(SPACE_MAX_CAPACITY),
     width: side.optional(),
     height: side.optional(),
@@ -87,7 +87,7 @@ export const MyInvitesQuery = z
 /** `PATCH /api/spaces/:id`: any of the settings; capacity never below the member count. */
 export const UpdateSpaceBody = z
   .object({
-    name: text(100).optional(),
+    name: name(100).optional(),
     capacity: z.number().int().min(1).max(SPACE_MAX_CAPACITY).optional(),
     width: side.optional(),
     height: side.optional(),

@@ -10,6 +10,8 @@ import { TriviaService } from "./trivia";
 import { MatchingService } from "./matching";
 import { ConversationsService } from "./conversations";
 import { PresenceService } from "./presence";
+import { BlocksService } from "./blocks";
+import { ReportsService } from "./reports";
 
 /** The domain services, shared by rooms and REST routes. */
 export interface Services {
@@ -24,6 +26,8 @@ export interface Services {
   matching: MatchingService;
   conversations: ConversationsService;
   presence: PresenceService;
+  blocks: BlocksService;
+  reports: ReportsService;
 }
 
 export function createServices(base: Omit<ServiceDeps, "services">): Services {
@@ -41,6 +45,8 @@ export function createServices(base: Omit<ServiceDeps, "services">): Services {
     matching: new MatchingService(deps),
     conversations: new ConversationsService(deps),
     presence: new PresenceService(deps),
+    blocks: new BlocksService(deps),
+    reports: new ReportsService(deps),
   } satisfies Services);
   return services;
 }

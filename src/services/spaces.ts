@@ -4,6 +4,7 @@ import type { Queryable } from "../db";
 import type { ServiceDeps } from "./deps";
 import type { Notification } from "./notifications";
 import { isUuid } from "./users";
+import { blockedBetweenSql } from "./blocks";
 import {
   hasRoomForMember,
   inviteExpiresAt,
@@ -225,6 +226,7 @@ export class SpacesService {
       this.deps.services.users.get(toUserId),
     ]);
     if (!invitee) throw new AppError("NOT_FOUND", "User not found");
+    await this.deps.services.blocks.requireNone(sender.id, invitee.id);
     if (space.invitee_is_member) throw new AppError("ALREADY_MEMBER");
     const refusal = inviteRefusal(space.sender_role, space.member_count, space.capacity);
     if (refusal) throw new AppError(refusal);
@@ -333,7 +335,8 @@ export class SpacesService {
     const { rows } = filter.username
       ? await this.deps.db.query<Row>(
           `SELECT u.id, u.username, u.display_name, u.avatar_url FROM users u
-            WHERE u.username = $2 AND u.id <> $3 AND ${notMember}`,
+            WHERE u.username = $2 AND u.id <> $3 AND ${notMember}
+              AND NOT ${blockedBetweenSql("$3::uuid", "u.id")}`,
           [spaceId, filter.username, userId],
         )
       : await this.deps.db.query<Row>(
@@ -341,6 +344,7 @@ export class SpacesService {
              FROM friendships f
              JOIN users u ON u.id = CASE WHEN f.requester_id = $2 THEN f.addressee_id ELSE f.requester_id END
             WHERE (f.requester_id = $2 OR f.addressee_id = $2) AND f.status = 'accepted' AND ${notMember}
+              AND NOT ${blockedBetweenSql("$2::uuid", "u.id")}
               AND ($3::text IS NULL OR strpos(lower(u.username), lower($3::text)) > 0)
               AND ($4::text IS NULL OR (u.username, u.id) > ($4::text, $5::uuid))
             ORDER BY u.username, u.id
@@ -383,6 +387,28 @@ export class SpacesService {
       };
     });
     return { invites, count: invites.length, nextCursor: page.nextCursor };
+  }
+
+  /**
+   * A block ends the pair's pending space invites, either way, inside the blocker's
+   * transaction: they read as declined. Returns the invitees and invites to announce.
+   */
+  async withdrawInvitesBetween(a: string, b: string, tx: Queryable): Promise<Array<{ id: string; user_id: string }>> {
+    const { rows } = await tx.query<{ id: string; user_id: string }>(
+      `UPDATE notifications
+          SET is_active = false, status = 'read', updated_at = now(),
+              data = data || jsonb_build_object('outcome', 'declined', 'answeredAt', $3::text)
+        WHERE kind = '${SPACE_INVITE}' AND is_active
+          AND ((user_id = $1::uuid AND data->>'fromUserId' = $2::text) OR (user_id = $2::uuid AND data->>'fromUserId' = $1::text))
+        RETURNING id, user_id`,
+      [a, b, this.deps.now().toISOString()],
+    );
+    return rows;
+  }
+
+  /** The invitees of withdrawn invites recount their unread notifications. */
+  async announceWithdrawn(withdrawn: Array<{ id: string; user_id: string }>): Promise<void> {
+    await Promise.all(withdrawn.map((w) => this.answered(w.user_id, w.id)));
   }
 
   /**
@@ -448,9 +474,10 @@ export class SpacesService {
    * and the sender's lobby hears the answer. Both are stored already: a failed live
    * delivery is logged, not turned into a failed answer.
    */
-  private async answered(userId: string, notificationId: string, toSender: AnswerForSender): Promise<void> {
+  private async answered(userId: string, notificationId: string, toSender?: AnswerForSender): Promise<void> {
     try {
       await this.deps.delivery.toUser(userId, "notifications_changed", { ids: [notificationId], status: "read" });
+      if (!toSender) return; // withdrawn by a block: the sender is not told
       const { notification, event, sender } = toSender;
       await this.deps.services.notifications.push(notification, sender);
       const type = event.invite.outcome === "accepted" ? "INVITE_ACCEPTED" : "INVITE_DECLINED";

@@ -22,7 +22,7 @@ interface JoinOptions {
 }
 
 class BareSpaceRoom extends Room<{ state: SpaceState }> {
-  maxClients = 100;
+  maxClients = 1000; // rally's largest space (scenario E)
   state = new SpaceState();
 
   onCreate(options: JoinOptions): void {

@@ -74,7 +74,7 @@ function settings(argv: string[]): { ctx: BenchContext; only: Set<string>; serve
   };
   // A run narrowed by options is kept apart from the standard quick and full runs.
   const custom = ["only", "servers", "steps", "sizes", "profile"].some((o) => argv.some((a) => a === `--${o}` || a.startsWith(`--${o}=`)));
-  return { ctx, only, servers, custom, deadlineMs: quick ? 175_000 : 40 * 60_000 };
+  return { ctx, only, servers, custom, deadlineMs: quick ? 240_000 : 40 * 60_000 };
 }
 
 /**

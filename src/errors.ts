@@ -32,6 +32,12 @@ export const ERROR_CODES = {
   HOST_CANNOT_ANSWER: { status: 403, message: "The host does not answer" },
   NOT_PARTICIPANT: { status: 403, message: "You are not a participant" },
   CONFLICT: { status: 409, message: "Conflict" },
+  NOT_ORG_MEMBER: { status: 403, message: "You are not a member of this organization" },
+  NOT_ORG_ADMIN: { status: 403, message: "Only an organization's admins and owners can do that" },
+  ORG_TAKEN: { status: 409, message: "An organization with that id already exists" },
+  LAST_OWNER: { status: 409, message: "The last owner cannot leave the organization" },
+  INVITE_CODE_NOT_FOUND: { status: 404, message: "Invite code not found" },
+  INVITE_CODE_USED_UP: { status: 410, message: "Invite code has been used up" },
   UNAVAILABLE: { status: 503, message: "Service temporarily unavailable" },
   INTERNAL: { status: 500, message: "Internal server error" },
 } as const;

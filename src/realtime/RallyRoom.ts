@@ -104,6 +104,7 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
       metrics.messagesOut.inc({ room: this.roomName, type }),
     );
     this.wrapLifecycle();
+    this.guardReconnectingSockets();
     this.handle("auth:refresh", AuthRefreshMessage, (client, msg) => this.refreshSeat(client, msg.token));
     this.handle("ping", null, (client, _payload, { isRequest }) => {
       const t = Date.now();
@@ -277,6 +278,28 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
     if (auth.id !== userId) return "other user";
     auth.expiresAt = expiresAt ?? undefined;
     return "ok";
+  }
+
+  /**
+   * A socket that reconnects to a held seat (the SDK's automatic reconnection goes straight
+   * to the WebSocket with the reconnection token, never through the matchmaker) must carry a
+   * valid access token of the seat's user: Colyseus asks for none. The seat then takes the
+   * new token's expiry.
+   */
+  private guardReconnectingSockets(): void {
+    type JoinFn = (client: Client, auth: AuthContext | undefined, options?: { reconnectionToken?: string | null }) => Promise<unknown>;
+    const room = this as unknown as { _onJoin: JoinFn };
+    const onJoin = room._onJoin.bind(this);
+    room._onJoin = async (client, authContext, options) => {
+      const reconnectionToken = options?.reconnectionToken;
+      if (reconnectionToken) {
+        const user = await authenticateJoin(authContext?.token, undefined);
+        if (this.authorizeReconnection(reconnectionToken, user.id, user.expiresAt ?? null) === "other user") {
+          throw new ServerError(401, "token is for another user");
+        }
+      }
+      return onJoin(client, authContext, options);
+    };
   }
 
   /** The default on a drop: keep the seat for `reconnectSeconds`. Rooms may override. */

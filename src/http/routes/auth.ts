@@ -27,7 +27,8 @@ const RegisterBody = z
   .strict()
   .refine((b) => !(b.orgId && b.inviteCode), { message: "give orgId (a new organization) or inviteCode, not both", path: ["orgId"] });
 
-const RefreshBody = z.object({ refreshToken: z.string().min(1).max(200) }).strict();
+// Any string up to a JWT's size: a wrong kind of token is 401 `invalid token`, not a 400.
+const RefreshBody = z.object({ refreshToken: z.string().min(1).max(8192) }).strict();
 const SwitchOrgBody = z.object({ orgId: OrgIdField }).strict();
 const PasswordBody = z.object({ currentPassword: z.string().min(1).max(200), newPassword: Password }).strict();
 

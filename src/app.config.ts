@@ -11,6 +11,7 @@ import { ExternalVerifier, type ExternalIdentity, type Provision } from "./auth/
 import { guardReconnections } from "./auth/reconnectGuard";
 import type { Services } from "./services";
 import { Delivery } from "./realtime/delivery";
+import { RoomDirectory } from "./realtime/roomDirectory";
 import { sweepStaleProcesses } from "./realtime/staleProcesses";
 import { createServices } from "./services";
 import { installContext, type AppContext } from "./context";
@@ -103,11 +104,13 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
   if (applied.length) logger.info({ applied }, "migrations applied");
 
   const { presence, driver, redisPing } = await presenceAndDriver(cfg);
-  const delivery = new Delivery(presence);
-  const services = createServices({ db, config: cfg, delivery, now: () => new Date() });
+  const rooms = new RoomDirectory(presence);
+  rooms.install();
+  const delivery = new Delivery(presence, () => rooms.processId);
+  const services = createServices({ db, config: cfg, delivery, rooms, now: () => new Date() });
   const tokens = new TokenService(resolveJwtSecret(cfg.JWT_SECRET, cfg.dataDir), cfg.JWT_EXPIRES_IN, externalVerifier(cfg, services));
   guardReconnections(tokens);
-  const ctx: AppContext = { config: cfg, db, tokens, delivery, services };
+  const ctx: AppContext = { config: cfg, db, tokens, delivery, rooms, services };
   installContext(ctx);
 
   const options = config({
@@ -161,7 +164,7 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
   });
 
   // Only several processes can leave stale registrations behind.
-  const stopSweeping = cfg.REDIS_URL ? sweepStaleProcesses(cfg.STALE_PROCESS_SWEEP_MS, async (alive) => {
+  const stopSweeping = cfg.REDIS_URL ? sweepStaleProcesses(cfg.STALE_PROCESS_SWEEP_MS, rooms, async (alive) => {
         const gone = await services.presence.pruneDeadProcesses(alive);
         if (gone.length) logger.info({ users: gone.length }, "users of dead processes went offline");
       }) : () => undefined;

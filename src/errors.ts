@@ -38,6 +38,9 @@ export const ERROR_CODES = {
   LAST_OWNER: { status: 409, message: "The last owner cannot leave the organization" },
   INVITE_CODE_NOT_FOUND: { status: 404, message: "Invite code not found" },
   INVITE_CODE_USED_UP: { status: 410, message: "Invite code has been used up" },
+  ROOM_EXISTS: { status: 409, message: "A room for this key is already open: join it" },
+  TOO_MANY_ROOMS: { status: 429, message: "You have as many open rooms of this kind as you may" },
+  TOO_MANY_CONNECTIONS: { status: 429, message: "You hold as many connections to this kind of room as you may" },
   UNAVAILABLE: { status: 503, message: "Service temporarily unavailable" },
   INTERNAL: { status: 500, message: "Internal server error" },
 } as const;

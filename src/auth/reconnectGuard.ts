@@ -4,6 +4,7 @@ import type { ReconnectionCheck } from "../realtime/RallyRoom";
 import { toServerError } from "../realtime/RallyRoom";
 
 let installed: TokenService | undefined;
+const GUARD = Symbol("rally.reconnectGuard");
 
 /**
  * Colyseus' `reconnect` needs only the reconnection token; rally also wants a valid access
@@ -13,15 +14,16 @@ let installed: TokenService | undefined;
  * lives, takes the new token's expiry.
  */
 export function guardReconnections(tokens: TokenService): void {
-  const firstInstall = installed === undefined;
   installed = tokens; // the latest app's tokens (tests may build the app more than once)
-  if (!firstInstall) return;
   const controller = matchMaker.controller;
+  // Wraps whatever handles matchmaking now (the RoomDirectory), once.
+  if ((controller.invokeMethod as { [GUARD]?: true })[GUARD]) return;
   const invoke = controller.invokeMethod.bind(controller);
-  controller.invokeMethod = async (method, roomIdOrName, clientOptions = {}, authOptions) => {
+  const guarded: typeof controller.invokeMethod = async (method, roomIdOrName, clientOptions = {}, authOptions) => {
     if (method === "reconnect") await checkReconnect(roomIdOrName, clientOptions, authOptions?.token);
     return invoke(method, roomIdOrName, clientOptions, authOptions);
   };
+  controller.invokeMethod = Object.assign(guarded, { [GUARD]: true as const });
 }
 
 async function checkReconnect(roomId: string, clientOptions: Record<string, unknown>, headerToken: string | undefined) {

@@ -101,8 +101,10 @@ export function authRoutes(ctx: AppContext): Router {
     res.json(await accessFor(await users.require(me.id)));
   });
 
+  // `orgId`: the org the caller's next token will carry (one they still belong to), or null.
   router.get("/api/users/me", auth, async (req, res) => {
-    res.json(await ctx.services.users.require(userOf(req).id));
+    const user = await users.require(userOf(req).id);
+    res.json({ ...user, orgId: await orgs.tokenOrg(user.id, user.orgId) });
   });
 
   // Public profile lookup (to like or befriend someone by name): no org or private fields.

@@ -170,9 +170,9 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
     await this.interrupt();
   }
 
-  /** Graceful shutdown: keep an in-progress session's scores (status interrupted), then close. */
-  onBeforeShutdown(): void {
-    void this.interrupt().finally(() => this.disconnect().catch(() => undefined));
+  /** Graceful shutdown: keep an in-progress session's scores (status interrupted); the base then closes. */
+  protected override beforeShutdown(): Promise<void> {
+    return this.interrupt();
   }
 
   // ---- game flow ---------------------------------------------------------------------

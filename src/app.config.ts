@@ -32,6 +32,7 @@ import { triviaRoutes } from "./http/routes/trivia";
 import { matchingRoutes } from "./http/routes/matching";
 import { conversationsRoutes } from "./http/routes/conversations";
 import { orgsRoutes } from "./http/routes/orgs";
+import { safetyRoutes } from "./http/routes/safety";
 import { UserLobbyRoom } from "./rooms/UserLobbyRoom";
 import { BiggerDiceRoom } from "./rooms/BiggerDiceRoom";
 import { SpaceRoom } from "./rooms/SpaceRoom";
@@ -155,6 +156,7 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
       app.use(matchingRoutes(ctx, auth));
       app.use(conversationsRoutes(ctx, auth));
       app.use(orgsRoutes(ctx, auth));
+      app.use(safetyRoutes(ctx, auth));
       app.use(["/api", "/metaverse"], notFound);
       if (cfg.SERVE_DEMO || cfg.NODE_ENV !== "test") {
         app.use(express.static(path.resolve(__dirname, "../client-demo/dist")));

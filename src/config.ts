@@ -60,6 +60,13 @@ const EnvSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: num(10_000, 100),
   STALE_PROCESS_SWEEP_MS: num(3000, 100),
   SERVE_DEMO: flag,
+  /** Reports one user may file per rolling hour (0: no limit). */
+  REPORTS_PER_HOUR: num(10, 0),
+  /** Comma-separated usernames whose tokens carry the operator (`admin`) role. */
+  ADMIN_USERNAMES: z
+    .string()
+    .optional()
+    .transform((v) => (v ?? "").split(",").map((s) => s.trim().toLowerCase()).filter(Boolean)),
 });
 
 export type Config = z.infer<typeof EnvSchema> & { dataDir: string };

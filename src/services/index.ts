@@ -11,6 +11,8 @@ import { ConversationsService } from "./conversations";
 import { PresenceService } from "./presence";
 import { OrgsService } from "./orgs";
 import { RefreshTokensService } from "./refreshTokens";
+import { BlocksService } from "./blocks";
+import { ReportsService } from "./reports";
 
 /** The domain services, shared by rooms and REST routes. */
 export interface Services {
@@ -26,6 +28,8 @@ export interface Services {
   presence: PresenceService;
   orgs: OrgsService;
   refreshTokens: RefreshTokensService;
+  blocks: BlocksService;
+  reports: ReportsService;
 }
 
 export function createServices(base: Omit<ServiceDeps, "services">): Services {
@@ -44,6 +48,8 @@ export function createServices(base: Omit<ServiceDeps, "services">): Services {
     presence: new PresenceService(deps),
     orgs: new OrgsService(deps),
     refreshTokens: new RefreshTokensService(deps),
+    blocks: new BlocksService(deps),
+    reports: new ReportsService(deps),
   } satisfies Services);
   return services;
 }

@@ -3,15 +3,14 @@ import { z } from "zod";
 import type { AppContext } from "../../context";
 import { body, params, requireAuth, userOf } from "../middleware";
 import { AppError } from "../../errors";
+import { httpUrl, name } from "../../protocol/common";
 import type { User } from "../../services/users";
 
 export const OrgIdField = z.string().trim().min(1).max(64).regex(/^[\w.-]+$/, "may contain letters, digits, _ . - only");
 
-const Username = z
-  .string()
-  .min(3, "must be at least 3 characters")
-  .max(32, "must be at most 32 characters")
-  .regex(/^[A-Za-z0-9_.-]+$/, "may contain letters, digits, _ . - only");
+const Username = name(32)
+  .refine((s) => s.length >= 3, "must be at least 3 characters")
+  .refine((s) => /^[A-Za-z0-9_.-]+$/.test(s), "may contain letters, digits, _ . - only");
 
 const Password = z.string().min(8, "must be at least 8 characters").max(200, "must be at most 200 characters");
 
@@ -19,8 +18,8 @@ const RegisterBody = z
   .object({
     username: Username,
     password: Password,
-    displayName: z.string().trim().min(1).max(64).optional(),
-    avatarUrl: z.string().url().max(2000).optional(),
+    displayName: name(64).optional(),
+    avatarUrl: httpUrl().optional(),
     orgId: OrgIdField.optional(),
     inviteCode: z.string().min(1).max(64).optional(),
   })
@@ -111,7 +110,8 @@ export function authRoutes(ctx: AppContext): Router {
   router.get("/api/users/by-username/:username", auth, async (req, res) => {
     const { username } = params(req, z.object({ username: Username }));
     const user = await ctx.services.users.byUsername(username);
-    if (!user) throw new AppError("NOT_FOUND", "User not found");
+    // A block either way hides the user, exactly as if the name were unknown.
+    if (!user || (await ctx.services.blocks.between(userOf(req).id, user.id))) throw new AppError("NOT_FOUND", "User not found");
     res.json({ id: user.id, username: user.username, displayName: user.displayName, avatarUrl: user.avatarUrl });
   });
 

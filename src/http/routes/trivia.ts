@@ -1,7 +1,6 @@
 import { Router, type RequestHandler } from "express";
 import { z } from "zod";
 import type { AppContext } from "../../context";
-import { AppError } from "../../errors";
 import { CreateSessionBody } from "../../protocol/trivia";
 import { body, params, query, userOf } from "../middleware";
 import { pageQueryShape } from "../paging";
@@ -12,19 +11,13 @@ const SessionsQuery = z
   .object({ status: z.enum(["lobby", "in_progress", "finished", "interrupted"]).optional(), ...pageQueryShape })
   .strict();
 
-/** The caller's organization; trivia is per organization, so a token without one is refused. */
-function orgOf(user: { orgId: string | null }): string {
-  if (!user.orgId) throw new AppError("FORBIDDEN", "token has no org_id: trivia sessions belong to an organization");
-  return user.orgId;
-}
-
 /** `/api/trivia/...` (docs/PROTOCOL.md §2). */
 export function triviaRoutes(ctx: AppContext, auth: RequestHandler): Router {
   const router = Router();
 
   router.post("/api/trivia/sessions", auth, async (req, res) => {
     const user = userOf(req);
-    orgOf(user);
+    await ctx.services.trivia.requireOrg(user);
     const input = body(req, CreateSessionBody);
     const session = await ctx.services.trivia.create(user, input);
     res.status(201).json({
@@ -39,12 +32,12 @@ export function triviaRoutes(ctx: AppContext, auth: RequestHandler): Router {
   });
 
   router.get("/api/trivia/sessions", auth, async (req, res) => {
-    const orgId = orgOf(userOf(req));
+    const orgId = await ctx.services.trivia.requireOrg(userOf(req));
     res.json(await ctx.services.trivia.list(orgId, query(req, SessionsQuery)));
   });
 
   router.get("/api/trivia/sessions/:id/results", auth, async (req, res) => {
-    const orgId = orgOf(userOf(req));
+    const orgId = await ctx.services.trivia.requireOrg(userOf(req));
     const { id } = params(req, SessionParams);
     res.json(await ctx.services.trivia.results(orgId, id));
   });

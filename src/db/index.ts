@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import v8 from "node:v8";
 import { Pool, type PoolClient } from "pg";
 import { metrics } from "../metrics";
 
@@ -112,6 +113,11 @@ export interface DbOptions {
   /** Directory for PGlite's files, or "memory://" for a throwaway database. */
   pgliteDir: string;
   poolSize?: number;
+  /**
+   * PGlite's shared_buffers in MB. Postgres' default (128 MB) is most of an idle PGlite's
+   * resident memory; an embedded database of one process needs far less.
+   */
+  pgliteSharedBuffersMb?: number;
 }
 
 /** PostgreSQL through a pg Pool when a URL is given, otherwise PGlite stored on disk. */
@@ -122,9 +128,17 @@ export async function openDb(opts: DbOptions): Promise<Db> {
     await db.ping();
     return db;
   }
+  // PGlite's WebAssembly (Postgres) compiled by the baseline compiler only: the optimizing
+  // tier recompiled most of the 9 MB module in the background and left ~40 MB resident for no
+  // measurable gain in query time (bench/README.md, scenario F). Wasm flags are read when a
+  // module is compiled, so setting this before PGlite loads is enough; only PGlite uses wasm.
+  v8.setFlagsFromString("--liftoff-only");
   const { PGlite } = await import("@electric-sql/pglite");
   if (!opts.pgliteDir.startsWith("memory://")) fs.mkdirSync(opts.pgliteDir, { recursive: true });
-  const pg = await PGlite.create(opts.pgliteDir);
+  // `-c` settings go after PGlite's own start parameters (which startParams replaces).
+  const defaults = (PGlite as unknown as { defaultStartParams?: string[] }).defaultStartParams;
+  const sharedBuffers = opts.pgliteSharedBuffersMb ?? 8;
+  const pg = await PGlite.create(opts.pgliteDir, defaults ? { startParams: [...defaults, "-c", `shared_buffers=${sharedBuffers}MB`] } : {});
   return new PgliteDb(pg);
 }
 

@@ -10,6 +10,7 @@ import type { BenchContext } from "./scenarios/context";
 import { runDice } from "./scenarios/dice";
 import { runFanout } from "./scenarios/fanout";
 import { runJoins } from "./scenarios/joins";
+import { runStart } from "./scenarios/start";
 
 /**
  * `npm run bench [-- --quick] [--only=A,B,C,D] [--servers=rally,colyseus,ws,socketio] [--steps=100,300]
@@ -33,7 +34,7 @@ function option(argv: string[], name: string): string | undefined {
 function settings(argv: string[]): { ctx: BenchContext; only: Set<string>; servers: ServerName[]; custom: boolean; deadlineMs: number } {
   const quick = argv.includes("--quick");
   const pin = taskset();
-  const only = new Set((option(argv, "only") ?? "A,B,C,D").toUpperCase().split(","));
+  const only = new Set((option(argv, "only") ?? "A,B,C,D,F").toUpperCase().split(","));
   const servers = (option(argv, "servers")?.split(",") ?? ALL_SERVERS) as ServerName[];
   const steps = option(argv, "steps")?.split(",").map(Number) ?? (quick ? [100, 300] : [100, 300, 600, 1000, 1500, 2000]);
   const profile = option(argv, "profile") ?? (argv.includes("--profile") ? "" : undefined);
@@ -134,6 +135,7 @@ async function main(): Promise<number> {
     chat: [],
     joins: [],
     dice: null,
+    start: [],
     notes,
   };
 
@@ -151,10 +153,17 @@ async function main(): Promise<number> {
     // Joins through the matchmaker concern the Colyseus servers; the quick run skips the others.
     const joinServers = ctx.quick ? servers.filter((s) => s === "rally" || s === "colyseus") : servers;
     for (const name of joinServers) partial.joins.push(await runJoins(ctx, name));
+    // rally on PostgreSQL too: its idle footprint and cost per client without PGlite.
+    if (ctx.databaseUrl && !ctx.quick && servers.includes("rally")) partial.joins.push(await runJoins(ctx, "rally", ctx.databaseUrl));
   }
   if (only.has("D")) {
     console.log("D. dice games per minute");
     partial.dice = await runDice(ctx);
+  }
+
+  if (only.has("F")) {
+    console.log("F. start time and idle footprint");
+    partial.start = await runStart(ctx);
   }
 
   await stopSharedServers();
@@ -178,6 +187,7 @@ async function main(): Promise<number> {
     ...result.chat.filter((c) => c.error).map((c) => `B ${c.backend}`),
     ...result.joins.filter((j) => j.error).map((j) => `C ${j.server}`),
     ...(result.dice?.error ? ["D"] : []),
+    ...(result.start ?? []).filter((f) => f.error && !f.error.startsWith("skipped")).map((f) => `F ${f.target}`),
   ];
   if (errors.length) {
     console.error(`bench: scenarios that could not run: ${errors.join(", ")}`);

@@ -22,11 +22,15 @@ const SERVER_FILES: Record<ServerName, string> = {
   socketio: "bench/servers/socketio.ts",
 };
 
-/** Ports 3100–3199, a fresh one per server start (no TIME_WAIT surprises between starts). */
-let nextPort = 3100;
-function takePort(): number {
+/**
+ * Ports BENCH_PORT_BASE … +99 (default 3100–3199), a fresh one per server start (no TIME_WAIT
+ * surprises between starts).
+ */
+const PORT_BASE = Number(process.env.BENCH_PORT_BASE ?? 3100);
+let nextPort = PORT_BASE;
+export function takePort(): number {
   const port = nextPort;
-  nextPort = nextPort >= 3199 ? 3100 : nextPort + 1;
+  nextPort = nextPort >= PORT_BASE + 99 ? PORT_BASE : nextPort + 1;
   return port;
 }
 

@@ -43,7 +43,9 @@ function serverPid(rootPid: number): number | undefined {
   while (queue.length) {
     const pid = queue.shift()!;
     try {
-      if (fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("scripts/start.cjs")) return pid;
+      // node itself, not the shell npm runs it through ("sh -c node scripts/start.cjs")
+      const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      if (path.basename(argv[0] ?? "").startsWith("node") && argv.some((a) => a.endsWith("scripts/start.cjs"))) return pid;
     } catch {
       // gone meanwhile
     }

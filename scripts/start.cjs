@@ -40,6 +40,8 @@ function buildIsCurrent() {
 }
 
 function build() {
+  // Nothing to build from (e.g. `npm ci` in an image layer before the sources are copied).
+  if (!fs.existsSync(path.join(root, "scripts", "build.ts")) || !fs.existsSync(path.join(root, "src"))) return false;
   let esbuildPresent = true;
   try {
     require.resolve("esbuild", { paths: [root] });

@@ -7,6 +7,8 @@
  * - dist/migrations/*.sql and every other non-TypeScript file of src/ (data files), next to
  *   the bundle: a module that reads `path.join(__dirname, "<dir>/<file>")` from src/<x>/ finds
  *   `dist/<dir>/<file>` the same way once bundled (its __dirname becomes dist/).
+ * - dist/pglite-seed.tar.gz: an empty, migrated PGlite database, which a first start on
+ *   embedded defaults unpacks instead of running initdb (src/db openDb's pgliteSeed).
  * - client-demo/dist/ (client-demo/build.ts: type-checked, then bundled).
  * - dist/build-info.json: what was built, when; scripts/start.cjs compares the sources'
  *   modification times with it to decide whether the build is current.
@@ -17,6 +19,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import * as esbuild from "esbuild";
+import { pgliteSeed } from "../src/db";
 
 const root = path.resolve(__dirname, "..");
 const src = path.join(root, "src");
@@ -72,6 +75,8 @@ async function buildServer(): Promise<void> {
 async function main(): Promise<void> {
   const started = Date.now();
   await buildServer();
+  // The database a first start on embedded defaults unpacks instead of running initdb.
+  fs.writeFileSync(path.join(dist, "pglite-seed.tar.gz"), await pgliteSeed(path.join(dist, "migrations")));
   if (!process.argv.includes("--server-only")) {
     execFileSync(process.execPath, ["--import", "tsx", path.join(root, "client-demo/build.ts")], { stdio: "inherit", cwd: root });
   }

@@ -33,6 +33,8 @@ function buildIsCurrent() {
   let built;
   try {
     built = fs.statSync(info).mtimeMs;
+    // `npm run build -- --server-only` leaves the demo out: not a build to start from.
+    if (!JSON.parse(fs.readFileSync(info, "utf8")).demo) return false;
   } catch {
     return false;
   }

@@ -64,6 +64,8 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
     pgliteDir: cfg.dataDir === "memory" || cfg.DATA_DIR.startsWith("memory://") ? "memory://" : path.join(cfg.dataDir, "pglite"),
     poolSize: cfg.DATABASE_POOL_SIZE,
     pgliteSharedBuffersMb: cfg.PGLITE_SHARED_BUFFERS_MB,
+    // Beside the bundle only (npm run build); from src/ the first start runs initdb.
+    pgliteSeed: path.join(__dirname, "pglite-seed.tar.gz"),
   });
   const applied = await migrate(db);
   if (applied.length) logger.info({ applied }, "migrations applied");

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import v8 from "node:v8";
+import zlib from "node:zlib";
 import { Pool, type PoolClient } from "pg";
 import { metrics } from "../metrics";
 
@@ -118,6 +119,13 @@ export interface DbOptions {
    * resident memory; an embedded database of one process needs far less.
    */
   pgliteSharedBuffersMb?: number;
+  /**
+   * A gzipped tarball of a migrated, empty PGlite data directory (`npm run build` writes
+   * dist/pglite-seed.tar.gz). Used only when pgliteDir holds no database yet: the first start
+   * unpacks it instead of running initdb, which takes seconds and leaves a second PGlite
+   * instance's memory behind.
+   */
+  pgliteSeed?: string;
 }
 
 /** PostgreSQL through a pg Pool when a URL is given, otherwise PGlite stored on disk. */
@@ -138,11 +146,29 @@ export async function openDb(opts: DbOptions): Promise<Db> {
   // `-c` settings go after PGlite's own start parameters (which startParams replaces).
   const defaults = (PGlite as unknown as { defaultStartParams?: string[] }).defaultStartParams;
   const sharedBuffers = opts.pgliteSharedBuffersMb ?? 8;
-  const pg = await PGlite.create(opts.pgliteDir, defaults ? { startParams: [...defaults, "-c", `shared_buffers=${sharedBuffers}MB`] } : {});
+  const fresh = !opts.pgliteDir.startsWith("memory://") && !fs.existsSync(path.join(opts.pgliteDir, "PG_VERSION"));
+  const seed = fresh && opts.pgliteSeed && fs.existsSync(opts.pgliteSeed) ? new Blob([zlib.gunzipSync(fs.readFileSync(opts.pgliteSeed))]) : undefined;
+  const pg = await PGlite.create(opts.pgliteDir, {
+    ...(defaults ? { startParams: [...defaults, "-c", `shared_buffers=${sharedBuffers}MB`] } : {}),
+    ...(seed ? { loadDataDir: seed } : {}),
+  });
   return new PgliteDb(pg);
 }
 
 export const MIGRATIONS_DIR = path.join(__dirname, "migrations");
+
+/** A new PGlite database with the migrations of `dir` applied, as a gzipped tarball (see DbOptions.pgliteSeed). */
+export async function pgliteSeed(dir = MIGRATIONS_DIR): Promise<Buffer> {
+  const { PGlite } = await import("@electric-sql/pglite");
+  const pg = await PGlite.create("memory://");
+  try {
+    await migrate(new PgliteDb(pg), dir);
+    const tar = await pg.dumpDataDir("none");
+    return zlib.gzipSync(Buffer.from(await tar.arrayBuffer()));
+  } finally {
+    await pg.close();
+  }
+}
 
 /**
  * Apply the timestamped SQL files of `dir` in name order, each once, each in its own

@@ -36,10 +36,4 @@ describe("PGlite seed (first start without initdb)", function () {
     assert.deepEqual(users.rows.map((r) => r.username), ["seeded"]);
     await again.close();
   });
-
-  it("without a seed file, an empty directory is initialised as before", async () => {
-    const db = await openDb({ pgliteDir: path.join(dir, "plain"), pgliteSeed: path.join(dir, "missing.tar.gz") });
-    assert.ok((await migrate(db)).length > 0, "a fresh database gets every migration at start");
-    await db.close();
-  });
 });

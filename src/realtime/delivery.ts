@@ -1,4 +1,4 @@
-import { matchMaker, type Presence } from "@colyseus/core";
+import type { Presence } from "@colyseus/core";
 
 /** An event for a user's lobby, or for a topic's room, carried over presence pub/sub. */
 export interface DeliveredEvent {
@@ -11,6 +11,8 @@ export type DeliveryHandler = (event: DeliveredEvent) => void;
 const userChannel = (userId: string) => `rally:user:${userId}`;
 const topicChannel = (topic: string) => `rally:topic:${topic}`;
 const ONLINE_KEY = "rally:online";
+/** An online entry held through a graceful restart: `restart:<ms until which it holds>`. */
+const RESTART_PREFIX = "restart:";
 
 /**
  * Cross-room and cross-process delivery. REST handlers, services and rooms call
@@ -20,7 +22,11 @@ const ONLINE_KEY = "rally:online";
  * Online status is kept in presence too, so every process sees the same answer.
  */
 export class Delivery {
-  constructor(private readonly presence: Presence) {}
+  constructor(
+    private readonly presence: Presence,
+    /** This process's id (the matchmaker's), written beside a user's online entry. */
+    private readonly processId: () => string | undefined = () => undefined,
+  ) {}
 
   async toUser(userId: string, type: string, payload: Record<string, unknown>): Promise<void> {
     await this.presence.publish(userChannel(userId), { type, payload } satisfies DeliveredEvent);
@@ -41,14 +47,28 @@ export class Delivery {
 
   /** Online entries name the process holding the user's lobby, so a dead process's can be pruned. */
   async setOnline(userId: string, online: boolean): Promise<void> {
-    if (online) await this.presence.hset(ONLINE_KEY, userId, matchMaker.processId ?? "local");
+    if (online) await this.presence.hset(ONLINE_KEY, userId, this.processId() ?? "local");
     else await this.presence.hdel(ONLINE_KEY, userId);
   }
 
-  /** Forget the users whose lobbies lived on processes that are gone; returns the ids this call removed. */
+  /**
+   * Keep the user online while their lobby's process restarts gracefully, until `untilMs`:
+   * their devices reconnect elsewhere (overwriting this), or the entry is pruned after it.
+   */
+  async holdOnline(userId: string, untilMs: number): Promise<void> {
+    await this.presence.hset(ONLINE_KEY, userId, `${RESTART_PREFIX}${untilMs}`);
+  }
+
+  /**
+   * Forget the users whose lobbies lived on processes that are gone, or whose restart hold
+   * ran out without them coming back; returns the ids this call removed.
+   */
   async pruneOnline(aliveProcessIds: Set<string>): Promise<string[]> {
     const all = (await this.presence.hgetall(ONLINE_KEY)) ?? {};
-    const stale = Object.keys(all).filter((userId) => !aliveProcessIds.has(all[userId]!));
+    const now = Date.now();
+    const gone = (entry: string) =>
+      entry.startsWith(RESTART_PREFIX) ? Number(entry.slice(RESTART_PREFIX.length)) < now : !aliveProcessIds.has(entry);
+    const stale = Object.keys(all).filter((userId) => gone(all[userId]!));
     const removed = await Promise.all(stale.map((userId) => this.presence.hdel(ONLINE_KEY, userId)));
     return stale.filter((_, i) => removed[i]);
   }

@@ -1,9 +1,10 @@
-import { matchMaker, ServerError, type AuthContext, type Room } from "@colyseus/core";
+import { ServerError, type AuthContext, type Room } from "@colyseus/core";
 import { appContext } from "../context";
 import { AppError } from "../errors";
 import { logger } from "../logger";
 import type { AuthUser } from "../auth/tokens";
 import { authOf, parseJoinOptions, RallyRoom, type RallyClient } from "../realtime/RallyRoom";
+import { withSafeKeys } from "../realtime/safeMapKeys";
 import { AnswerMessage, chatMessage, TriviaJoinOptions, type ChatMessage } from "../protocol/trivia";
 import * as rules from "../rules/trivia";
 import type { TriviaSession } from "../services/trivia";
@@ -49,6 +50,14 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
    * Token with an org, a session of that org that is still playable, and a room that is not
    * full. Routes by the caller's org: a client can never reach another org's room.
    */
+  /** One room per (org, session); a full one refuses rather than opening a second (the directory). */
+  static override roomKey(options: Record<string, unknown>): string | null {
+    const { orgId, sessionId } = options;
+    return typeof orgId === "string" && typeof sessionId === "string" ? `${orgId}:${sessionId}` : null;
+  }
+
+  static override fullMessage = "The session is full";
+
   static override async onAuth(token: string, options: unknown, context: AuthContext): Promise<AuthUser> {
     const user = await super.onAuth(token, options, context);
     if (!user.orgId) throw new ServerError(401, "token has no org_id");
@@ -56,10 +65,6 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
     const session = await appContext().services.trivia.find(user.orgId, sessionId);
     if (!session) throw new ServerError(404, "Trivia session not found");
     refuseEnded(session);
-    // A full room is skipped by the matchmaker, which would then create a second room for
-    // the same session: refuse instead.
-    const live = await matchMaker.query({ name: ROOM_NAME, orgId: user.orgId, sessionId });
-    if (live.some((room) => room.locked)) throw new ServerError(409, "The session is full");
     Object.assign(options as TriviaRoomOptions, { orgId: user.orgId, sessionId, team });
     return user;
   }
@@ -68,8 +73,6 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
     const loaded = await this.ctx.services.trivia.loadForRoom(options.orgId, options.sessionId);
     if (!loaded) throw new ServerError(404, "Trivia session not found");
     refuseEnded(loaded.session);
-    const others = await matchMaker.query({ name: ROOM_NAME, orgId: options.orgId, sessionId: options.sessionId });
-    if (others.length > 0) throw new ServerError(409, "The session is full");
 
     const { session, questions } = loaded;
     this.session = session;
@@ -81,6 +84,7 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
       hostId: session.hostId,
       questionCount: questions.length,
     });
+    withSafeKeys(this.state.teams); // keyed by names players choose
 
     this.handle("start", null, (client) => this.start(client));
     this.handle("next_question", null, (client) => this.nextQuestion(client));
@@ -161,9 +165,9 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
     await this.interrupt();
   }
 
-  /** Graceful shutdown: keep an in-progress session's scores (status interrupted), then close. */
-  onBeforeShutdown(): void {
-    void this.interrupt().finally(() => this.disconnect().catch(() => undefined));
+  /** Graceful shutdown: keep an in-progress session's scores (status interrupted); the base then closes. */
+  protected override beforeShutdown(): Promise<void> {
+    return this.interrupt();
   }
 
   // ---- game flow ---------------------------------------------------------------------
@@ -234,7 +238,7 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
         data: { user_id: p.userId, team: p.team || null, score: p.score, question_id: question.id },
       }),
     );
-    for (const [team, score] of Object.entries(teams)) {
+    for (const [team, score] of teams) {
       this.broadcastEvent("score_update", { data: { user_id: null, team, score, question_id: question.id } });
     }
     this.broadcastEvent("session_update", this.sessionUpdate());
@@ -316,9 +320,9 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
   }
 
   /** Team totals from the published scores (so they too change only when a question closes). */
-  private refreshTeams(): Record<string, number> {
+  private refreshTeams(): Map<string, number> {
     const totals = rules.teamTotals([...this.state.participants.values()].map((p) => ({ team: p.team, score: p.score })));
-    for (const [team, score] of Object.entries(totals)) {
+    for (const [team, score] of totals) {
       if (this.state.teams.get(team) !== score) this.state.teams.set(team, score);
     }
     return totals;

@@ -1,4 +1,4 @@
-import { matchMaker, ServerError, type AuthContext } from "@colyseus/core";
+import { ServerError, type AuthContext } from "@colyseus/core";
 import type { AuthUser } from "../auth/tokens";
 import { logger } from "../logger";
 import { AnswerInvitation, LobbyEvent, NotificationIds, SendInvitation, type PresenceEvent } from "../protocol/lobby";
@@ -48,6 +48,11 @@ export class UserLobbyRoom extends RallyRoom<{ state: UserLobbyState }> {
    * Route by the token, never by what the client sent: `ownerId` is overwritten here, and
    * the matchmaker's `filterBy(["ownerId"])` then finds (or creates) the caller's own lobby.
    */
+  /** One lobby per user (a second `create` is refused with ROOM_EXISTS by the directory). */
+  static override roomKey(options: Record<string, unknown>): string | null {
+    return typeof options.ownerId === "string" ? options.ownerId : null;
+  }
+
   static override async onAuth(token: string, options: unknown, context: AuthContext): Promise<AuthUser> {
     const user = await super.onAuth(token, options, context);
     if (!options || typeof options !== "object" || Array.isArray(options)) {
@@ -60,9 +65,6 @@ export class UserLobbyRoom extends RallyRoom<{ state: UserLobbyState }> {
   async onCreate(options: { ownerId?: unknown }): Promise<void> {
     if (!isUuid(options?.ownerId)) throw new ServerError(400, 'join your lobby with joinOrCreate("user_lobby")');
     const ownerId = options.ownerId;
-    // One lobby per user: `create` must not open a second one beside the first.
-    const existing = await matchMaker.query({ name: this.roomName, ownerId });
-    if (existing.length > 0) throw new ServerError(409, 'your lobby is already open: join it with joinOrCreate("user_lobby")');
     this.ownerId = ownerId;
     this.autoDispose = true;
 
@@ -93,9 +95,9 @@ export class UserLobbyRoom extends RallyRoom<{ state: UserLobbyState }> {
     // Subscribe before loading, so nothing delivered in between is missed.
     this.stopDelivery = await this.ctx.delivery.onUser(ownerId, (event) => this.onDelivered(event));
     try {
-      // The owner has no lobby, so is offline: a pending invitation to them is left over from a
-      // session that ended without its expiry (a crash, or a send racing the last leave).
-      await this.ctx.services.gameInvitations.expireReceived(ownerId);
+      // The owner has no lobby. Unless their lobby is being restarted (still held online), a
+      // pending invitation to them is left over from a send racing their last leave.
+      if (!(await this.ctx.delivery.isOnline(ownerId))) await this.ctx.services.gameInvitations.expireLeftovers(ownerId);
       await this.inOrder(async () => {
         await Promise.all([this.loadFriends(), this.loadInvitations(), this.loadUnread()]);
       });
@@ -116,6 +118,17 @@ export class UserLobbyRoom extends RallyRoom<{ state: UserLobbyState }> {
     // A consented leave, or a drop whose reconnection window ran out.
     this.devices.delete(client.sessionId);
     return this.syncPresence();
+  }
+
+  /**
+   * A graceful restart is not the owner leaving: their devices reconnect to the restarted
+   * server (or another process), so they stay online for the reconnection window and their
+   * invitations do not expire. If they do not come back, the hold runs out (see Delivery).
+   */
+  protected override async beforeShutdown(): Promise<void> {
+    if (this.announcedOnline) {
+      await this.ctx.delivery.holdOnline(this.ownerId, Date.now() + this.ctx.config.RECONNECT_SECONDS * 1000);
+    }
   }
 
   async onDispose(): Promise<void> {
@@ -222,6 +235,7 @@ export class UserLobbyRoom extends RallyRoom<{ state: UserLobbyState }> {
    */
   private syncPresence(): Promise<void> {
     const run = this.transitions.then(async () => {
+      if (this.shuttingDown) return; // held online through the restart (beforeShutdown)
       const online = this.devices.size > 0;
       if (online === this.announcedOnline) return;
       this.announcedOnline = online;

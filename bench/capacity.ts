@@ -9,7 +9,7 @@
  *
  * Each action runs `reps` times in its own window, on users spread over the processes; the
  * window then settles. Counted per action:
- * - Redis commands, by name: `MONITOR` on a separate connection, only the commands of the
+ * - Redis commands, by name: `redis-cli monitor` (on PATH), only the commands of the
  *   chosen db index (MONITOR reports every client on the server), minus the background rate
  *   (stale-process sweeps, the driver's keep-alives) measured while nothing happens.
  * - PostgreSQL statements: the processes' own query counter (`rally_db_query_duration_seconds`
@@ -21,7 +21,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { Client, type Room } from "@colyseus/sdk";
-import Redis from "ioredis";
+import readline from "node:readline";
 import { Pool } from "pg";
 import { openDb, migrate, truncateAll } from "../src/db";
 import { ROOT, sleep, waitForPort } from "./lib/proc";
@@ -42,14 +42,27 @@ const children: ChildProcess[] = [];
 // --- counting --------------------------------------------------------------------------
 
 const redisCounts = new Map<string, number>();
-async function watchRedis(): Promise<Redis> {
-  const monitor = await new Redis(redisUrl!).monitor();
-  monitor.on("monitor", (_time: string, args: string[], _source: string, database: string) => {
-    if (Number(database) !== redisDb) return;
-    const name = String(args[0]).toLowerCase();
+/**
+ * `redis-cli monitor` (ioredis' monitor mode loses track of its queue under a busy server's
+ * stream): one line per command, `<time> [<db> <client>] "<command>" …`.
+ */
+async function watchRedis(): Promise<ChildProcess> {
+  const url = new URL(redisUrl!);
+  const args = ["-h", url.hostname || "127.0.0.1", "-p", url.port || "6379", ...(url.password ? ["-a", decodeURIComponent(url.password), "--no-auth-warning"] : []), "monitor"];
+  const child = spawn("redis-cli", args, { stdio: ["ignore", "pipe", "inherit"] });
+  children.push(child);
+  const lines = readline.createInterface({ input: child.stdout! });
+  lines.on("line", (line) => {
+    const m = /^\d+\.\d+ \[(\d+) [^\]]*\] "([^"]+)"/.exec(line);
+    if (!m || Number(m[1]) !== redisDb) return;
+    const name = m[2]!.toLowerCase();
     redisCounts.set(name, (redisCounts.get(name) ?? 0) + 1);
   });
-  return monitor;
+  await new Promise<void>((resolve, reject) => {
+    lines.once("line", () => resolve()); // "OK" once monitoring
+    child.once("error", reject);
+  });
+  return child;
 }
 
 const stats = new Pool({ connectionString: databaseUrl, max: 1 });
@@ -323,7 +336,7 @@ async function main(): Promise<void> {
   );
   await spaceRoom.leave();
 
-  await monitor.disconnect();
+  monitor.kill();
   await stats.end();
   stopProcesses();
   write(results, backgroundPerSecond, backgroundXactPerSecond);

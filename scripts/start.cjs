@@ -13,6 +13,7 @@ const { spawnSync } = require("node:child_process");
 
 const root = path.resolve(__dirname, "..");
 const info = path.join(root, "dist", "build-info.json");
+const buildOnly = process.argv.includes("--build-if-stale");
 /** What the build reads: the server's and the demo's sources, and how they are built. */
 const inputs = ["src", "client-demo/src", "client-demo/build.ts", "scripts/build.ts", "package-lock.json"];
 
@@ -53,11 +54,16 @@ function build() {
   }
   if (!esbuildPresent) return false;
   const r = spawnSync(process.execPath, ["--import", "tsx", path.join(root, "scripts/build.ts")], { stdio: "inherit", cwd: root });
-  if (r.status !== 0) process.exit(r.status ?? 1);
-  return true;
+  if (r.status === 0) return true;
+  // After `npm ci` (prepare), a failed build must not undo the install: `npm start` builds
+  // again and stops there with the same message.
+  if (buildOnly) {
+    console.error("rally: the build failed (above); `npm start` will try again.");
+    process.exit(0);
+  }
+  process.exit(r.status ?? 1);
 }
 
-const buildOnly = process.argv.includes("--build-if-stale");
 if (!buildIsCurrent()) {
   const built = build();
   if (!built && !buildOnly && !fs.existsSync(path.join(root, "dist", "index.js"))) {

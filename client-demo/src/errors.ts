@@ -34,6 +34,9 @@ const FRIENDLY: Record<ErrorCode, string> = {
   HOST_CANNOT_ANSWER: "The host runs the quiz and does not answer",
   NOT_PARTICIPANT: "You are not a participant here",
   CONFLICT: "That clashes with something that changed meanwhile — try again",
+  ROOM_EXISTS: "That room is already open — join it instead",
+  TOO_MANY_ROOMS: "You already have as many open rooms of this kind as you may",
+  TOO_MANY_CONNECTIONS: "You are connected from too many places at once — close another tab",
   UNAVAILABLE: "The server is briefly unavailable — try again in a moment",
   INTERNAL: "Something went wrong on the server",
 };

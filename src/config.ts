@@ -20,7 +20,21 @@ const EnvSchema = z.object({
   PGLITE_SHARED_BUFFERS_MB: num(8, 1),
   REDIS_URL: z.string().url().optional(),
   JWT_SECRET: z.string().min(16, "JWT_SECRET must be at least 16 characters").optional(),
-  JWT_EXPIRES_IN: z.string().default("7d"),
+  /** Access-token lifetime: seconds, or a number with s, m, h or d (e.g. 15m). Checked here so a bad value stops the start. */
+  JWT_EXPIRES_IN: z
+    .string()
+    .regex(/^[1-9][0-9]*(s|m|h|d)?$/, "must be a positive number of seconds, or a number with s, m, h or d (e.g. 15m)")
+    .default("15m"),
+  REFRESH_TOKEN_DAYS: num(30, 1),
+  /** local: rally's own register/login; external: only tokens from the identity provider; both. */
+  AUTH_MODE: z.enum(["local", "external", "both"]).default("local"),
+  JWT_PUBLIC_KEY: z.string().optional(),
+  JWKS_URL: z.string().url().optional(),
+  JWKS_REFETCH_COOLDOWN_SECONDS: num(30, 0),
+  JWT_ISSUER: z.string().optional(),
+  JWT_AUDIENCE: z.string().optional(),
+  JWT_CLAIM_USERNAME: z.string().min(1).default("username"),
+  JWT_CLAIM_ORG: z.string().min(1).default("org_id"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   MONITOR_USER: z.string().optional(),
   MONITOR_PASSWORD: z.string().optional(),
@@ -43,10 +57,19 @@ const EnvSchema = z.object({
   EVENT_BUFFER_SIZE: num(500, 1),
   MAX_PAYLOAD_BYTES: num(64 * 1024, 1024),
   CHAT_MAX_CHARS: num(500, 1),
+  /** Half the side of an avatar's square view in a space without its own; 0 = the whole space. */
+  SPACE_VIEW_RADIUS: num(500, 0),
   TEXT_MAX_CHARS: num(2000, 1),
   SHUTDOWN_TIMEOUT_MS: num(10_000, 100),
   STALE_PROCESS_SWEEP_MS: num(3000, 100),
   SERVE_DEMO: flag,
+  /** Reports one user may file per rolling hour (0: no limit). */
+  REPORTS_PER_HOUR: num(10, 0),
+  /** Comma-separated usernames whose tokens carry the operator (`admin`) role. */
+  ADMIN_USERNAMES: z
+    .string()
+    .optional()
+    .transform((v) => (v ?? "").split(",").map((s) => s.trim().toLowerCase()).filter(Boolean)),
 });
 
 export type Config = z.infer<typeof EnvSchema> & { dataDir: string };
@@ -63,6 +86,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(
       "JWT_SECRET is required when NODE_ENV=production: set it to a long random string shared by every process.",
     );
+  }
+  if (cfg.AUTH_MODE !== "local" && !cfg.JWT_PUBLIC_KEY && !cfg.JWKS_URL) {
+    throw new Error(`AUTH_MODE=${cfg.AUTH_MODE} needs JWT_PUBLIC_KEY or JWKS_URL: the key that verifies the identity provider's tokens.`);
   }
   return { ...cfg, dataDir: path.resolve(cfg.DATA_DIR) };
 }

@@ -3,7 +3,6 @@ import express from "express";
 import config, { type ConfigOptions } from "@colyseus/tools";
 import { defineRoom, LocalDriver, LocalPresence, matchMaker, type Presence, type MatchMakerDriver } from "@colyseus/core";
 import { WebSocketTransport } from "@colyseus/ws-transport";
-import { monitor } from "@colyseus/monitor";
 import { loadConfig, type Config } from "./config";
 import { migrate, openDb, type Db } from "./db";
 import { resolveJwtSecret, TokenService } from "./auth/tokens";
@@ -102,6 +101,9 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
     databaseUrl: cfg.DATABASE_URL,
     pgliteDir: cfg.dataDir === "memory" || cfg.DATA_DIR.startsWith("memory://") ? "memory://" : path.join(cfg.dataDir, "pglite"),
     poolSize: cfg.DATABASE_POOL_SIZE,
+    pgliteSharedBuffersMb: cfg.PGLITE_SHARED_BUFFERS_MB,
+    // Beside the bundle only (npm run build); from src/ the first start runs initdb.
+    pgliteSeed: path.join(__dirname, "pglite-seed.tar.gz"),
   });
   const applied = await migrate(db);
   if (applied.length) logger.info({ applied }, "migrations applied");
@@ -115,6 +117,10 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
   guardReconnections(tokens);
   const ctx: AppContext = { config: cfg, db, tokens, delivery, rooms, services, clock: systemClock, dice: cryptoDice };
   installContext(ctx);
+
+  // The monitor (a React app and its server, ~18 MB resident) is loaded only when it is on.
+  const monitorApp =
+    cfg.MONITOR_USER && cfg.MONITOR_PASSWORD ? ((await import("@colyseus/monitor")).monitor() as express.RequestHandler) : undefined;
 
   const options = config({
     options: {
@@ -142,9 +148,7 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
       app.use(requestId);
       app.use(express.json({ limit: "64kb" }));
       app.use(opsRoutes(ctx, { redis: redisPing }));
-      if (cfg.MONITOR_USER && cfg.MONITOR_PASSWORD) {
-        app.use("/monitor", basicAuth(cfg.MONITOR_USER, cfg.MONITOR_PASSWORD), monitor() as express.RequestHandler);
-      }
+      if (monitorApp) app.use("/monitor", basicAuth(cfg.MONITOR_USER!, cfg.MONITOR_PASSWORD!), monitorApp);
       app.use(authRoutes(ctx));
       const auth = requireAuth(ctx.tokens);
       app.use(friendsRoutes(ctx, auth));

@@ -15,6 +15,8 @@ import { logger } from "./logger";
 import { metrics } from "./metrics";
 import { errorHandler, notFound, requestId, requireAuth } from "./http/middleware";
 import { basicAuth } from "./http/basicAuth";
+import { CorsPolicy, edgeGuard, guardedServer, metricsAuth, monitorGuard } from "./http/edge";
+import { AbuseLimits } from "./http/abuseLimits";
 import { authRoutes } from "./http/routes/auth";
 import { opsRoutes } from "./http/routes/ops";
 import { friendsRoutes } from "./http/routes/friends";
@@ -74,6 +76,10 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
   const services = createServices({ db, config: cfg, delivery, now: () => new Date() });
   const ctx: AppContext = { config: cfg, db, tokens, delivery, services };
   installContext(ctx);
+  const liveConfig = () => ctx.config;
+  const cors = new CorsPolicy(liveConfig);
+  cors.installOnMatchmaker();
+  const limits = new AbuseLimits(presence, liveConfig);
 
   const options = config({
     options: {
@@ -87,8 +93,16 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
       greet: false,
     },
     displayLogs: false,
+    // Our own http.Server, so that every request passes the edge checks before Colyseus'
+    // matchmaker or Express reads it (src/http/edge.ts).
     initializeTransport: (opts: any) =>
-      new WebSocketTransport({ ...opts, maxPayload: cfg.MAX_PAYLOAD_BYTES, pingInterval: 10_000, pingMaxRetries: 2 }),
+      new WebSocketTransport({
+        ...opts,
+        server: guardedServer(edgeGuard(liveConfig, cors)),
+        maxPayload: cfg.MAX_PAYLOAD_BYTES,
+        pingInterval: 10_000,
+        pingMaxRetries: 2,
+      }),
     rooms: {
       user_lobby: defineRoom(UserLobbyRoom).filterBy(["ownerId"]),
       bigger_dice: defineRoom(BiggerDiceRoom).filterBy(["roomName"]),
@@ -98,14 +112,17 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
     },
     initializeExpress: (app: express.Application) => {
       app.disable("x-powered-by");
+      app.set("trust proxy", cfg.TRUST_PROXY);
       app.use(requestId);
-      app.use(express.json({ limit: "64kb" }));
-      app.use(opsRoutes(ctx, { redis: redisPing }));
+      app.use(express.json({ limit: cfg.HTTP_MAX_BODY_BYTES }));
+      app.use(opsRoutes(ctx, { redis: redisPing, metricsAuth: metricsAuth(liveConfig) }));
       if (cfg.MONITOR_USER && cfg.MONITOR_PASSWORD) {
-        app.use("/monitor", basicAuth(cfg.MONITOR_USER, cfg.MONITOR_PASSWORD), monitor() as express.RequestHandler);
+        app.use("/monitor", monitorGuard, basicAuth(cfg.MONITOR_USER, cfg.MONITOR_PASSWORD), monitor() as express.RequestHandler);
       }
-      app.use(authRoutes(ctx));
-      const auth = requireAuth(ctx.tokens);
+      app.use(authRoutes(ctx, limits));
+      // Every private route: the bearer token, then (for writes) the user's REST write budget.
+      const requireToken = requireAuth(ctx.tokens);
+      const auth: express.RequestHandler = (req, res, next) => requireToken(req, res, () => limits.writeBudget(req, res, next));
       app.use(friendsRoutes(ctx, auth));
       app.use(notificationsRoutes(ctx, auth));
       app.use(gameInvitationsRoutes(ctx, auth));

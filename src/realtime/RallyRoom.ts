@@ -9,6 +9,7 @@ import type { AuthUser } from "../auth/tokens";
 import { describeZodError } from "../protocol/common";
 import { ClientLimiter, type ClientLimiterOptions } from "./rateLimit";
 import { SeatEvents } from "./seatEvents";
+import { securityEvent } from "../security";
 
 /** Close code for a client that kept flooding past its rate limit (docs/PROTOCOL.md §1). */
 export const CLOSE_FLOODING = 4008;
@@ -35,7 +36,9 @@ export function authenticateJoin(token: unknown, options: unknown): AuthUser {
   try {
     return appContext().tokens.verify(token || fromOptions);
   } catch (e) {
-    throw toServerError(e);
+    const err = toServerError(e);
+    securityEvent("join_refused", err.message); // "missing token", "invalid token", "token expired"
+    throw err;
   }
 }
 
@@ -194,8 +197,9 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
     const verdict = limiter.check(bucket, Date.now());
     if (verdict.allowed) return true;
     metrics.errors.inc({ code: "RATE_LIMITED", edge: "room" });
+    const who = { room: this.roomName, roomId: this.roomId, userId: client.auth?.id };
+    securityEvent(verdict.disconnect ? "flood_disconnect" : "rate_limited", `room_${bucket}`, who);
     if (verdict.disconnect) {
-      logger.warn({ room: this.roomName, roomId: this.roomId, userId: client.auth?.id }, "disconnecting flooding client");
       client.leave(CLOSE_FLOODING, "rate limit exceeded for too long");
       return false;
     }
@@ -240,6 +244,8 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
         // A refused join never held a seat: the drop/leave hooks below skip it.
         this.seats.leave(client.sessionId);
         metrics.connectedClients.dec({ room: this.roomName });
+        const refusal = e instanceof ServerError ? String(e.code) : toAppError(e).code;
+        securityEvent("join_refused", refusal, { room: this.roomName, userId: client.auth?.id });
         throw toServerError(e);
       }
     };

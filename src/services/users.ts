@@ -1,5 +1,5 @@
 import { AppError } from "../errors";
-import { DUMMY_HASH, hashPassword, verifyPassword } from "../auth/passwords";
+import { dummyHash, hashPassword, HashQueue, needsRehash, verifyPassword } from "../auth/passwords";
 import type { Queryable } from "../db";
 import type { ServiceDeps } from "./deps";
 
@@ -42,10 +42,21 @@ export interface RegisterInput {
 }
 
 export class UsersService {
+  /** Every scrypt run goes through here: bounded concurrency, fair between client addresses. */
+  private readonly hashing = new HashQueue(() => ({
+    concurrency: this.deps.config.PASSWORD_HASH_CONCURRENCY,
+    maxQueued: this.deps.config.PASSWORD_HASH_QUEUE,
+  }));
+
   constructor(private readonly deps: ServiceDeps) {}
 
-  async register(input: RegisterInput): Promise<User> {
-    const hash = await hashPassword(input.password);
+  private get hashCost(): number {
+    return this.deps.config.PASSWORD_HASH_COST;
+  }
+
+  /** `client`: who asks (the IP), so one address's burst of requests queues behind itself. */
+  async register(input: RegisterInput, client = "local"): Promise<User> {
+    const hash = await this.hashing.run(client, () => hashPassword(input.password, this.hashCost));
     try {
       const { rows } = await this.deps.db.query<UserRow>(
         `INSERT INTO users (username, password_hash, display_name, avatar_url, org_id)
@@ -60,14 +71,20 @@ export class UsersService {
   }
 
   /** The same answer, and about the same time, whether the user is unknown or the password wrong. */
-  async login(username: string, password: string): Promise<User> {
+  async login(username: string, password: string, client = "local"): Promise<User> {
     const { rows } = await this.deps.db.query<UserRow>(
       `SELECT ${COLUMNS}, password_hash FROM users WHERE lower(username) = lower($1)`,
       [username],
     );
     const row = rows[0];
-    const ok = await verifyPassword(password, row?.password_hash ?? DUMMY_HASH);
+    const stored = row?.password_hash ?? (await dummyHash(this.hashCost));
+    const ok = await this.hashing.run(client, () => verifyPassword(password, stored));
     if (!row || !ok) throw new AppError("UNAUTHORIZED", "invalid username or password");
+    if (needsRehash(stored, this.hashCost)) {
+      // A hash from before the current cost: upgrade it now that we hold the password.
+      const upgraded = await this.hashing.run(client, () => hashPassword(password, this.hashCost));
+      await this.deps.db.query(`UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3`, [upgraded, row.id, stored]);
+    }
     return toUser(row);
   }
 

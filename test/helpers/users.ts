@@ -15,7 +15,7 @@ export async function createUser(opts: { username?: string; orgId?: string; avat
   const username = opts.username ?? `user${++counter}_${crypto.randomBytes(3).toString("hex")}`;
   const user = await ctx().services.users.register({
     username,
-    password: "password123",
+    password: "rally-test-password-42",
     orgId: opts.orgId,
     avatarUrl: opts.avatarUrl,
   });

@@ -4,6 +4,14 @@ import type { AppContext } from "../../context";
 import { body, params, requireAuth, userOf } from "../middleware";
 import { AppError } from "../../errors";
 import type { User } from "../../services/users";
+import { passwordProblem } from "../../auth/passwords";
+import type { AbuseLimits } from "../abuseLimits";
+
+/** 8–128 characters and not one of the 10,000 most common (src/auth/passwords.ts). */
+const NewPassword = z.string().superRefine((p, issue) => {
+  const problem = passwordProblem(p);
+  if (problem) issue.addIssue({ code: "custom", message: problem });
+});
 
 const Username = z
   .string()
@@ -14,7 +22,7 @@ const Username = z
 const RegisterBody = z
   .object({
     username: Username,
-    password: z.string().min(8, "must be at least 8 characters").max(200, "must be at most 200 characters"),
+    password: NewPassword,
     displayName: z.string().trim().min(1).max(64).optional(),
     avatarUrl: z.string().url().max(2000).optional(),
     orgId: z.string().trim().min(1).max(64).regex(/^[\w.-]+$/, "may contain letters, digits, _ . - only").optional(),
@@ -23,7 +31,7 @@ const RegisterBody = z
 
 const LoginBody = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(200) }).strict();
 
-export function authRoutes(ctx: AppContext): Router {
+export function authRoutes(ctx: AppContext, limits: AbuseLimits): Router {
   const router = Router();
   const issue = (user: User) => ({
     token: ctx.tokens.sign({ id: user.id, username: user.username, orgId: user.orgId }),
@@ -32,13 +40,16 @@ export function authRoutes(ctx: AppContext): Router {
 
   router.post("/api/auth/register", async (req, res) => {
     const input = body(req, RegisterBody);
-    const user = await ctx.services.users.register(input);
+    const ip = req.ip ?? "unknown";
+    await limits.registration(ip);
+    const user = await ctx.services.users.register(input, ip);
     res.status(201).json(issue(user));
   });
 
   router.post("/api/auth/login", async (req, res) => {
     const { username, password } = body(req, LoginBody);
-    res.json(issue(await ctx.services.users.login(username, password)));
+    const ip = req.ip ?? "unknown";
+    res.json(issue(await limits.login(username, ip, () => ctx.services.users.login(username, password, ip))));
   });
 
   router.get("/api/users/me", requireAuth(ctx.tokens), async (req, res) => {

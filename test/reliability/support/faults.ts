@@ -40,6 +40,9 @@ export async function spawnServer(opts: { port: number; dataDir: string; databas
     DATA_DIR: opts.dataDir,
     JWT_SECRET,
     LOG_LEVEL: "warn",
+    // Setup registers a score of users from one address; the limits are not under test here.
+    REGISTRATIONS_PER_IP_PER_HOUR: "0",
+    PASSWORD_HASH_COST: "12",
   };
   if (opts.databaseUrl) env.DATABASE_URL = opts.databaseUrl;
   const child = spawn(path.join(ROOT, "node_modules/.bin/tsx"), ["src/index.ts"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -92,7 +95,7 @@ async function http(url: string, method: string, pathname: string, token?: strin
 
 async function register(url: string, name: string, orgId = "acme"): Promise<{ id: string; token: string }> {
   const username = `${name}_${crypto.randomBytes(3).toString("hex")}`;
-  const { token, user } = await http(url, "POST", "/api/auth/register", undefined, { username, password: "password123", orgId });
+  const { token, user } = await http(url, "POST", "/api/auth/register", undefined, { username, password: "rally-test-password-42", orgId });
   return { id: user.id, token };
 }
 

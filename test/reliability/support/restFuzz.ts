@@ -100,8 +100,8 @@ export interface RouteSpec {
 
 /** Every route of src/http/routes/*.ts. */
 export const ROUTES: RouteSpec[] = [
-  { method: "POST", path: "/api/auth/register", public: true, body: () => [{ username: "fuzzed_user", password: "password123", orgId: "acme" }] },
-  { method: "POST", path: "/api/auth/login", public: true, body: (w) => [{ username: w.alice.username, password: "password123" }] },
+  { method: "POST", path: "/api/auth/register", public: true, body: () => [{ username: "fuzzed_user", password: "rally-test-password-42", orgId: "acme" }] },
+  { method: "POST", path: "/api/auth/login", public: true, body: (w) => [{ username: w.alice.username, password: "rally-test-password-42" }] },
   { method: "GET", path: "/api/users/me" },
   { method: "POST", path: "/api/friends/requests", body: (w) => [{ username: w.dave.username }] },
   { method: "GET", path: "/api/friends/requests", query: ["direction"] },

@@ -72,20 +72,24 @@ export class UsersService {
 
   /** The same answer, and about the same time, whether the user is unknown or the password wrong. */
   async login(username: string, password: string, client = "local"): Promise<User> {
-    const { rows } = await this.deps.db.query<UserRow>(
-      `SELECT ${COLUMNS}, password_hash FROM users WHERE lower(username) = lower($1)`,
-      [username],
-    );
-    const row = rows[0];
-    const stored = row?.password_hash ?? (await dummyHash(this.hashCost));
-    const ok = await this.hashing.run(client, () => verifyPassword(password, stored));
-    if (!row || !ok) throw new AppError("UNAUTHORIZED", "invalid username or password");
-    if (needsRehash(stored, this.hashCost)) {
-      // A hash from before the current cost: upgrade it now that we hold the password.
-      const upgraded = await this.hashing.run(client, () => hashPassword(password, this.hashCost));
-      await this.deps.db.query(`UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3`, [upgraded, row.id, stored]);
-    }
-    return toUser(row);
+    // The lookup runs in the queue's slot too: a flood of logins then costs the database
+    // `concurrency` queries at a time, not one per request in flight.
+    return this.hashing.run(client, async () => {
+      const { rows } = await this.deps.db.query<UserRow>(
+        `SELECT ${COLUMNS}, password_hash FROM users WHERE lower(username) = lower($1)`,
+        [username],
+      );
+      const row = rows[0];
+      const stored = row?.password_hash ?? (await dummyHash(this.hashCost));
+      const ok = await verifyPassword(password, stored);
+      if (!row || !ok) throw new AppError("UNAUTHORIZED", "invalid username or password");
+      if (needsRehash(stored, this.hashCost)) {
+        // A hash from before the current cost: upgrade it now that we hold the password.
+        const upgraded = await hashPassword(password, this.hashCost);
+        await this.deps.db.query(`UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3`, [upgraded, row.id, stored]);
+      }
+      return toUser(row);
+    });
   }
 
   async get(id: string, db: Queryable = this.deps.db): Promise<User | null> {

@@ -14,6 +14,8 @@ const FRIENDLY: Record<ErrorCode, string> = {
   NOT_FOUND: "We could not find that",
   USERNAME_TAKEN: "That username is already taken — pick another one",
   RATE_LIMITED: "Slow down a little — too many actions at once",
+  PAYLOAD_TOO_LARGE: "That was too much to send at once",
+  REQUEST_TIMEOUT: "The connection was too slow — try again",
   NOT_YOUR_TURN: "Wait for your turn to roll",
   GAME_NOT_IN_PROGRESS: "The game is not running (both players must be ready)",
   SPECTATOR_CANNOT_ACT: "Spectators can watch but not play",

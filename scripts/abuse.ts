@@ -11,8 +11,9 @@
  * several client addresses with X-Forwarded-For: setup users and the honest client each have
  * their own address, so the limits under test stay at their defaults.
  *
- *   ABUSE_PORT      port of the server (default 2599)
- *   ABUSE_ONLY      run only attacks whose name contains this text
+ *   ABUSE_PORT       port of the server (default 2599)
+ *   ABUSE_ONLY       run only attacks whose name contains this text
+ *   ABUSE_HASH_COST  the server's PASSWORD_HASH_COST (default: the server's default, 17)
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
@@ -32,6 +33,11 @@ let addressCounter = 0;
 const newAddress = () => `10.200.${Math.floor(++addressCounter / 250)}.${(addressCounter % 250) + 1}`;
 
 async function startServer(): Promise<{ child: ChildProcess; dataDir: string }> {
+  const taken = await fetch(`${BASE}/healthz`).then(
+    () => true,
+    () => false,
+  );
+  if (taken) throw new Error(`port ${PORT} already answers: stop that server or set ABUSE_PORT`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rally-abuse-"));
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
@@ -46,6 +52,7 @@ async function startServer(): Promise<{ child: ChildProcess; dataDir: string }> 
   };
   if (process.env.DATABASE_URL) env.DATABASE_URL = process.env.DATABASE_URL;
   if (process.env.REDIS_URL) env.REDIS_URL = process.env.REDIS_URL;
+  if (process.env.ABUSE_HASH_COST) env.PASSWORD_HASH_COST = process.env.ABUSE_HASH_COST;
   // node with tsx as a loader, so that the child's pid is the server's own (for /proc).
   const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "src/index.ts")], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
@@ -62,7 +69,10 @@ async function startServer(): Promise<{ child: ChildProcess; dataDir: string }> 
     } catch {
       /* not yet */
     }
-    if (Date.now() > deadline) throw new Error(`server did not start:\n${log}`);
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`server did not start:\n${log}`);
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -145,6 +155,16 @@ const percentile = (values: number[], p: number) => {
 const ms = (v: number) => (Number.isNaN(v) ? "–" : `${Math.round(v)}`);
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 
+/** The first row: no attack, only the honest client, as the reference for the others. */
+const baseline: Attack = {
+  name: "none (baseline)",
+  sent: "nothing for 10 s: the honest client alone",
+  async run() {
+    await new Promise((r) => setTimeout(r, 10_000));
+    return { answered: "–" };
+  },
+};
+
 async function loadAttacks(): Promise<Attack[]> {
   const dir = path.join(__dirname, "abuse");
   const files = fs
@@ -158,7 +178,7 @@ async function loadAttacks(): Promise<Attack[]> {
     attacks.push(...mod.attacks);
   }
   const only = process.env.ABUSE_ONLY;
-  return only ? attacks.filter((a) => a.name.includes(only)) : attacks;
+  return [baseline, ...(only ? attacks.filter((a) => a.name.includes(only)) : attacks)];
 }
 
 async function main(): Promise<void> {

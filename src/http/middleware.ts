@@ -78,7 +78,8 @@ export function errorHandler(err: unknown, req: Request, res: Response, _next: N
   if (appErr.code === "INTERNAL") logger.error({ err, reqId: req.id, url: req.originalUrl }, "request failed");
   metrics.errors.inc({ code: appErr.code, edge: "http" });
   if (res.headersSent) return;
-  const retryAfter = retryAfterOf(appErr);
+  // Every 429 says when to retry; budgets that do not know (per-minute ones) say a minute.
+  const retryAfter = retryAfterOf(appErr) ?? (appErr.code === "RATE_LIMITED" ? 60 : undefined);
   if (retryAfter !== undefined) res.setHeader("Retry-After", String(retryAfter));
   // A body refused for its size is not read to its end: close rather than drain it.
   if (appErr.code === "PAYLOAD_TOO_LARGE") res.setHeader("Connection", "close");

@@ -8,6 +8,7 @@ import { loadConfig, type Config } from "./config";
 import { migrate, openDb, type Db } from "./db";
 import { resolveJwtSecret, TokenService } from "./auth/tokens";
 import { Delivery } from "./realtime/delivery";
+import { RoomDirectory } from "./realtime/roomDirectory";
 import { sweepStaleProcesses } from "./realtime/staleProcesses";
 import { createServices } from "./services";
 import { installContext, type AppContext } from "./context";
@@ -72,9 +73,11 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
 
   const { presence, driver, redisPing } = await presenceAndDriver(cfg);
   const tokens = new TokenService(resolveJwtSecret(cfg.JWT_SECRET, cfg.dataDir), cfg.JWT_EXPIRES_IN);
-  const delivery = new Delivery(presence);
-  const services = createServices({ db, config: cfg, delivery, now: () => new Date() });
-  const ctx: AppContext = { config: cfg, db, tokens, delivery, services };
+  const rooms = new RoomDirectory(presence);
+  rooms.install();
+  const delivery = new Delivery(presence, () => rooms.processId);
+  const services = createServices({ db, config: cfg, delivery, rooms, now: () => new Date() });
+  const ctx: AppContext = { config: cfg, db, tokens, delivery, rooms, services };
   installContext(ctx);
   const liveConfig = () => ctx.config;
   const cors = new CorsPolicy(liveConfig);
@@ -142,7 +145,7 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
   });
 
   // Only several processes can leave stale registrations behind.
-  const stopSweeping = cfg.REDIS_URL ? sweepStaleProcesses(cfg.STALE_PROCESS_SWEEP_MS, async (alive) => {
+  const stopSweeping = cfg.REDIS_URL ? sweepStaleProcesses(cfg.STALE_PROCESS_SWEEP_MS, rooms, async (alive) => {
         const gone = await services.presence.pruneDeadProcesses(alive);
         if (gone.length) logger.info({ users: gone.length }, "users of dead processes went offline");
       }) : () => undefined;

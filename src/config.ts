@@ -45,6 +45,12 @@ const EnvSchema = z.object({
   INVITES_PER_MINUTE: num(10, 1),
   INVITE_EXPIRY_HOURS: z.coerce.number().positive().default(24),
   TRIVIA_MAX_PARTICIPANTS: num(100, 2),
+  /** Connections one user may hold to one kind of room, across processes (0: no limit). */
+  MAX_CONNECTIONS_PER_USER: num(5, 0),
+  /** Open bigger_dice rooms one user may have created at once (0: no limit). */
+  DICE_ROOMS_PER_USER: num(3, 0),
+  /** A room nobody has joined within this many seconds is disposed (0: never). */
+  EMPTY_ROOM_SECONDS: num(30, 0),
   RATE_LIMIT_PER_SECOND: num(30, 1),
   RATE_LIMIT_BURST: num(60, 1),
   MOVE_RATE_LIMIT_PER_SECOND: num(60, 1),

@@ -2,6 +2,7 @@ import type { Config } from "./config";
 import type { Db } from "./db";
 import type { TokenService } from "./auth/tokens";
 import type { Delivery } from "./realtime/delivery";
+import type { RoomDirectory } from "./realtime/roomDirectory";
 import type { Services } from "./services";
 
 /**
@@ -13,6 +14,8 @@ export interface AppContext {
   db: Db;
   tokens: TokenService;
   delivery: Delivery;
+  /** Finds or creates rooms: the only way to reach the matchmaker outside app.config.ts. */
+  rooms: RoomDirectory;
   services: Services;
 }
 

@@ -34,6 +34,9 @@ export const ERROR_CODES = {
   HOST_CANNOT_ANSWER: { status: 403, message: "The host does not answer" },
   NOT_PARTICIPANT: { status: 403, message: "You are not a participant" },
   CONFLICT: { status: 409, message: "Conflict" },
+  ROOM_EXISTS: { status: 409, message: "A room for this key is already open: join it" },
+  TOO_MANY_ROOMS: { status: 429, message: "You have as many open rooms of this kind as you may" },
+  TOO_MANY_CONNECTIONS: { status: 429, message: "You hold as many connections to this kind of room as you may" },
   UNAVAILABLE: { status: 503, message: "Service temporarily unavailable" },
   INTERNAL: { status: 500, message: "Internal server error" },
 } as const;

@@ -10,6 +10,7 @@ import { describeZodError } from "../protocol/common";
 import { ClientLimiter, type ClientLimiterOptions } from "./rateLimit";
 import { SeatEvents } from "./seatEvents";
 import { securityEvent } from "../security";
+import { releaseQuietly } from "./roomDirectory";
 
 /** Close code for a client that kept flooding past its rate limit (docs/PROTOCOL.md §1). */
 export const CLOSE_FLOODING = 4008;
@@ -85,6 +86,22 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
 
   static override async onAuth(token: string, options: unknown, _context: AuthContext): Promise<AuthUser> {
     return authenticateJoin(token, options);
+  }
+
+  /**
+   * The RoomDirectory's routing hook: the key of the one live room that these join options
+   * (as onAuth routed them) belong to, or null when any room of the kind will do.
+   */
+  static roomKey(_options: Record<string, unknown>): string | null {
+    return null;
+  }
+
+  /** The refusal (409) when the room for a key holds as many clients as it admits. */
+  static fullMessage = "The room is full";
+
+  /** Open rooms of this kind one user may have created at once (0: no limit). */
+  static createdPerUser(): number {
+    return 0;
   }
 
   constructor() {
@@ -233,6 +250,7 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
     };
     room.onDispose = () => {
       metrics.rooms.dec({ room: this.roomName });
+      void releaseQuietly(this.ctx.rooms, this.roomId);
       return onDispose?.call(this);
     };
     room.onJoin = async (client, options, auth) => {

@@ -1,4 +1,4 @@
-import { matchMaker, type Presence } from "@colyseus/core";
+import type { Presence } from "@colyseus/core";
 
 /** An event for a user's lobby, or for a topic's room, carried over presence pub/sub. */
 export interface DeliveredEvent {
@@ -20,7 +20,11 @@ const ONLINE_KEY = "rally:online";
  * Online status is kept in presence too, so every process sees the same answer.
  */
 export class Delivery {
-  constructor(private readonly presence: Presence) {}
+  constructor(
+    private readonly presence: Presence,
+    /** This process's id (the matchmaker's), written beside a user's online entry. */
+    private readonly processId: () => string | undefined = () => undefined,
+  ) {}
 
   async toUser(userId: string, type: string, payload: Record<string, unknown>): Promise<void> {
     await this.presence.publish(userChannel(userId), { type, payload } satisfies DeliveredEvent);
@@ -41,7 +45,7 @@ export class Delivery {
 
   /** Online entries name the process holding the user's lobby, so a dead process's can be pruned. */
   async setOnline(userId: string, online: boolean): Promise<void> {
-    if (online) await this.presence.hset(ONLINE_KEY, userId, matchMaker.processId ?? "local");
+    if (online) await this.presence.hset(ONLINE_KEY, userId, this.processId() ?? "local");
     else await this.presence.hdel(ONLINE_KEY, userId);
   }
 

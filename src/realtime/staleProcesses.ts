@@ -1,5 +1,5 @@
-import { matchMaker } from "@colyseus/core";
 import { logger } from "../logger";
+import type { RoomDirectory } from "./roomDirectory";
 
 /**
  * Colyseus cleans the rooms of a dead process only when another process starts or happens
@@ -9,16 +9,13 @@ import { logger } from "../logger";
  * Cleanup time is bounded by the interval plus Colyseus' short IPC timeout. Users whose
  * lobby was on a dead process stop counting as online at the same time.
  */
-export function sweepStaleProcesses(everyMs: number, onSwept: (alive: Set<string>) => Promise<unknown>): () => void {
+export function sweepStaleProcesses(everyMs: number, rooms: RoomDirectory, onSwept: (alive: Set<string>) => Promise<unknown>): () => void {
   let running = false;
   const timer = setInterval(async () => {
     if (running) return;
     running = true;
     try {
-      await matchMaker.healthCheckAllProcesses();
-      const alive = new Set((await matchMaker.presence.channels("p:*")).map((c) => c.substring(2)));
-      alive.add(matchMaker.processId);
-      await onSwept(alive);
+      await onSwept(await rooms.aliveProcesses());
     } catch (e) {
       logger.warn({ err: e }, "stale process sweep failed");
     } finally {

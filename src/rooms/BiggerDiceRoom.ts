@@ -1,6 +1,7 @@
 import crypto from "node:crypto";
-import { CloseCode, matchMaker, ServerError, type AuthContext } from "@colyseus/core";
+import { CloseCode, ServerError, type AuthContext } from "@colyseus/core";
 import { authOf, RallyRoom, type RallyClient } from "../realtime/RallyRoom";
+import { appContext } from "../context";
 import type { AuthUser } from "../auth/tokens";
 import { logger } from "../logger";
 import { describeZodError } from "../protocol/common";
@@ -84,6 +85,19 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
   private closing = false;
   private disposed = false;
 
+  /**
+   * One open room per name, so join by name is unambiguous; an invitation's private room is
+   * keyed apart, so its name never takes an open one's.
+   */
+  static override roomKey(options: Record<string, unknown>): string | null {
+    if (typeof options.roomName !== "string") return null;
+    return options.allowedPlayerIds ? `private:${options.roomName}` : options.roomName;
+  }
+
+  static override createdPerUser(): number {
+    return appContext().config.DICE_ROOMS_PER_USER;
+  }
+
   static override async onAuth(token: string, options: unknown, context: AuthContext): Promise<AuthUser> {
     const user = await super.onAuth(token, options, context);
     const parsed: DiceJoinOptions = parseDiceJoinOptions(options);
@@ -103,8 +117,6 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
       await this.setPrivate(true);
       this.autoDispose = false;
       this.clock.setTimeout(() => this.stopWaitingForPlayers(), BiggerDiceRoom.privateRoomWaitSeconds * 1000);
-    } else {
-      await this.refuseTakenName(roomName);
     }
     this.maxClients = PLAYER_SEATS + MAX_SPECTATORS;
     this.game = newGame(targetScore);
@@ -422,12 +434,6 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
   /** A private room stops waiting for its players: from now on it closes once empty, like any other. */
   private stopWaitingForPlayers(): void {
     if (!this.autoDispose) this.autoDispose = true;
-  }
-
-  /** Refuse a create whose name a live public room already has: join by name must be unambiguous. */
-  private async refuseTakenName(roomName: string): Promise<void> {
-    const taken = await matchMaker.query({ name: "bigger_dice", roomName, private: false });
-    if (taken.length > 0) throw new ServerError(409, `A room named "${roomName}" already exists: join it instead`);
   }
 
   private usernameOf(userId: string): string {

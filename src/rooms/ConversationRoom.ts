@@ -44,6 +44,10 @@ export class ConversationRoom extends RallyRoom<{ state: ConversationState }> {
   private readonly typingTimers = new Map<string, Delayed>();
   private unsubscribe?: () => void;
 
+  static override roomKey(options: Record<string, unknown>): string | null {
+    return typeof options.conversationId === "string" ? options.conversationId : null;
+  }
+
   static override async onAuth(token: string, options: unknown, context: AuthContext): Promise<AuthUser> {
     const user = await super.onAuth(token, options, context);
     const { conversationId } = parseJoinOptions(ConversationJoinOptions, options);

@@ -40,6 +40,10 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
   private bounds: Bounds = { width: 0, height: 0 };
   private capacity = 0;
 
+  static override roomKey(options: Record<string, unknown>): string | null {
+    return typeof options.spaceId === "string" ? options.spaceId : null;
+  }
+
   static override async onAuth(token: string, options: unknown, context: AuthContext): Promise<AuthUser> {
     const user = await super.onAuth(token, options, context);
     const { spaceId, initialPosition } = parseJoinOptions(SpaceJoinOptions, options);

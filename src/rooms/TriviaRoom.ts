@@ -1,4 +1,4 @@
-import { matchMaker, ServerError, type AuthContext, type Room } from "@colyseus/core";
+import { ServerError, type AuthContext, type Room } from "@colyseus/core";
 import { appContext } from "../context";
 import { AppError } from "../errors";
 import { logger } from "../logger";
@@ -49,6 +49,14 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
    * Token with an org, a session of that org that is still playable, and a room that is not
    * full. Routes by the caller's org: a client can never reach another org's room.
    */
+  /** One room per (org, session); a full one refuses rather than opening a second (the directory). */
+  static override roomKey(options: Record<string, unknown>): string | null {
+    const { orgId, sessionId } = options;
+    return typeof orgId === "string" && typeof sessionId === "string" ? `${orgId}:${sessionId}` : null;
+  }
+
+  static override fullMessage = "The session is full";
+
   static override async onAuth(token: string, options: unknown, context: AuthContext): Promise<AuthUser> {
     const user = await super.onAuth(token, options, context);
     if (!user.orgId) throw new ServerError(401, "token has no org_id");
@@ -56,10 +64,6 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
     const session = await appContext().services.trivia.find(user.orgId, sessionId);
     if (!session) throw new ServerError(404, "Trivia session not found");
     refuseEnded(session);
-    // A full room is skipped by the matchmaker, which would then create a second room for
-    // the same session: refuse instead.
-    const live = await matchMaker.query({ name: ROOM_NAME, orgId: user.orgId, sessionId });
-    if (live.some((room) => room.locked)) throw new ServerError(409, "The session is full");
     Object.assign(options as TriviaRoomOptions, { orgId: user.orgId, sessionId, team });
     return user;
   }
@@ -68,8 +72,6 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
     const loaded = await this.ctx.services.trivia.loadForRoom(options.orgId, options.sessionId);
     if (!loaded) throw new ServerError(404, "Trivia session not found");
     refuseEnded(loaded.session);
-    const others = await matchMaker.query({ name: ROOM_NAME, orgId: options.orgId, sessionId: options.sessionId });
-    if (others.length > 0) throw new ServerError(409, "The session is full");
 
     const { session, questions } = loaded;
     this.session = session;

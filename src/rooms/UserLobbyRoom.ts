@@ -1,4 +1,4 @@
-import { matchMaker, ServerError, type AuthContext } from "@colyseus/core";
+import { ServerError, type AuthContext } from "@colyseus/core";
 import type { AuthUser } from "../auth/tokens";
 import { logger } from "../logger";
 import { AnswerInvitation, LobbyEvent, NotificationIds, SendInvitation, type PresenceEvent } from "../protocol/lobby";
@@ -48,6 +48,11 @@ export class UserLobbyRoom extends RallyRoom<{ state: UserLobbyState }> {
    * Route by the token, never by what the client sent: `ownerId` is overwritten here, and
    * the matchmaker's `filterBy(["ownerId"])` then finds (or creates) the caller's own lobby.
    */
+  /** One lobby per user (a second `create` is refused with ROOM_EXISTS by the directory). */
+  static override roomKey(options: Record<string, unknown>): string | null {
+    return typeof options.ownerId === "string" ? options.ownerId : null;
+  }
+
   static override async onAuth(token: string, options: unknown, context: AuthContext): Promise<AuthUser> {
     const user = await super.onAuth(token, options, context);
     if (!options || typeof options !== "object" || Array.isArray(options)) {
@@ -60,9 +65,6 @@ export class UserLobbyRoom extends RallyRoom<{ state: UserLobbyState }> {
   async onCreate(options: { ownerId?: unknown }): Promise<void> {
     if (!isUuid(options?.ownerId)) throw new ServerError(400, 'join your lobby with joinOrCreate("user_lobby")');
     const ownerId = options.ownerId;
-    // One lobby per user: `create` must not open a second one beside the first.
-    const existing = await matchMaker.query({ name: this.roomName, ownerId });
-    if (existing.length > 0) throw new ServerError(409, 'your lobby is already open: join it with joinOrCreate("user_lobby")');
     this.ownerId = ownerId;
     this.autoDispose = true;
 

@@ -1,4 +1,3 @@
-import { matchMaker } from "@colyseus/core";
 import type { Queryable } from "../db";
 import type { EndReason, RollRecord } from "../rules/biggerDice";
 import type { ServiceDeps } from "./deps";
@@ -58,13 +57,9 @@ const iso = (d: Date | string) => new Date(d).toISOString();
 export class GamesService {
   constructor(private readonly deps: ServiceDeps) {}
 
-  /**
-   * Create the private bigger_dice room reserved for an accepted invitation's two players.
-   * (A static import: a dynamic `import()` would load Colyseus' ESM build, a second matchmaker
-   * that was never set up.)
-   */
+  /** Create the private bigger_dice room reserved for an accepted invitation's two players. */
   async createPrivateRoom(input: PrivateGameInput): Promise<{ roomId: string }> {
-    const room = await matchMaker.createRoom("bigger_dice", {
+    const room = await this.deps.rooms.create("bigger_dice", {
       roomName: `invitation-${input.invitationId}`,
       invitationId: input.invitationId,
       map: input.map,

@@ -1,5 +1,4 @@
 import { Router, type RequestHandler } from "express";
-import { matchMaker } from "@colyseus/core";
 import { z } from "zod";
 import type { AppContext } from "../../context";
 import { params } from "../middleware";
@@ -9,7 +8,7 @@ const ROOM_NAMES = ["user_lobby", "bigger_dice", "space", "trivia", "conversatio
 const LISTABLE = new Set<string>(["bigger_dice"]);
 
 /** `GET /api/rooms/:roomName`: live public rooms of a kind, from every process (the driver). */
-export function roomsRoutes(_ctx: AppContext, auth: RequestHandler): Router {
+export function roomsRoutes(ctx: AppContext, auth: RequestHandler): Router {
   const router = Router();
   router.get("/api/rooms/:roomName", auth, async (req, res) => {
     const { roomName } = params(req, z.object({ roomName: z.enum(ROOM_NAMES) }));
@@ -17,7 +16,7 @@ export function roomsRoutes(_ctx: AppContext, auth: RequestHandler): Router {
       res.json({ items: [] });
       return;
     }
-    const rooms = await matchMaker.query({ name: roomName, private: false });
+    const rooms = await ctx.rooms.query({ name: roomName, private: false });
     res.json({
       items: rooms.map((r) => ({
         roomId: r.roomId,

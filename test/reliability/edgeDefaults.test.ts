@@ -16,7 +16,7 @@ const PORT = Number(process.env.EDGE_TEST_PORT ?? 2599);
 const BASE = `http://127.0.0.1:${PORT}`;
 
 describe("a server started from a copy of .env.example (issue 14)", function () {
-  this.timeout(120_000);
+  this.timeout(300_000);
   let child: ChildProcess;
   let dir: string;
   let log = "";
@@ -31,7 +31,7 @@ describe("a server started from a copy of .env.example (issue 14)", function () 
     });
     child.stdout!.on("data", (d) => (log += d));
     child.stderr!.on("data", (d) => (log += d));
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 240_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`the server refused to start (${child.exitCode}):\n${log}`);
       try {

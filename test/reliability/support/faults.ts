@@ -53,7 +53,7 @@ export async function spawnServer(opts: { port: number; dataDir: string; databas
     child.once("exit", (code, signal) => resolve({ code, signal })),
   );
   const url = `http://127.0.0.1:${opts.port}`;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 120_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}):\n${out}`);
     try {
@@ -63,7 +63,7 @@ export async function spawnServer(opts: { port: number; dataDir: string; databas
     }
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`server did not start within 30 s:\n${out}`);
+      throw new Error(`server did not start within 120 s:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

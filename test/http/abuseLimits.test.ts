@@ -31,6 +31,15 @@ const login = (username: string, password: string, ip: string) =>
 const register = (username: string, ip: string, password = TEST_PASSWORD) =>
   api("POST", "/api/auth/register", { body: { username, password }, headers: { "x-forwarded-for": ip } });
 
+/**
+ * The limits count in fixed windows: start a burst well inside one, so that it cannot straddle
+ * two (the second would start from zero). Waits at most `needMs`.
+ */
+async function awayFromWindowEdge(windowSeconds: number, needMs = 20_000): Promise<void> {
+  const left = windowSeconds * 1000 - (Date.now() % (windowSeconds * 1000));
+  if (left < needMs) await new Promise((r) => setTimeout(r, left + 50));
+}
+
 function assertRateLimited(res: { status: number; body: any; headers: Headers }, maxSeconds: number): void {
   assert.equal(res.status, 429, JSON.stringify(res.body));
   assert.equal(res.body.status, "failed");
@@ -41,7 +50,11 @@ function assertRateLimited(res: { status: number; body: any; headers: Headers },
 
 describe("REST abuse limits (issue 14)", () => {
   let restore: () => void;
-  beforeEach(() => (restore = strict()));
+  beforeEach(async function () {
+    this.timeout(60_000);
+    restore = strict();
+    await awayFromWindowEdge(DEFAULTS.LOGIN_FAILURE_WINDOW_SECONDS);
+  });
   afterEach(() => restore());
 
   it("the strict defaults are the issue's", () => {
@@ -105,16 +118,20 @@ describe("REST abuse limits (issue 14)", () => {
     });
   });
 
-  it("registrations: 20 per address per hour, then 429 with Retry-After", async () => {
+  it("registrations: 20 per address per hour, then 429 with Retry-After", async function () {
+    this.timeout(60_000);
     const ip = randomIp();
+    await awayFromWindowEdge(3600);
     for (let i = 0; i < 20; i++) assert.equal((await register(randomName("reg"), ip)).status, 201);
     assertRateLimited(await register(randomName("reg"), ip), 3600);
     assert.equal((await register(randomName("reg"), randomIp())).status, 201, "another address");
   });
 
-  it("REST writes: 60 per user per minute, then 429 with Retry-After; reads and other users unaffected", async () => {
+  it("REST writes: 60 per user per minute, then 429 with Retry-After; reads and other users unaffected", async function () {
+    this.timeout(60_000);
     const [flooder, other] = [await createUser(), await createUser()];
     const write = (token: string) => api("POST", "/api/notifications/00000000-0000-0000-0000-000000000000/read", { token });
+    await awayFromWindowEdge(60);
     const first = await Promise.all(Array.from({ length: 60 }, () => write(flooder.token)));
     assert.ok(first.every((r) => r.status === 404), first.map((r) => r.status).join(","));
     assertRateLimited(await write(flooder.token), 60);

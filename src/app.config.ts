@@ -150,10 +150,20 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
         if (gone.length) logger.info({ users: gone.length }, "users of dead processes went offline");
       }) : () => undefined;
 
+  // After a restart, invitations whose receivers did not come back within the reconnection
+  // window expire (a graceful restart expires nothing for users who reconnect).
+  const absentSweep = setTimeout(() => {
+    services.gameInvitations
+      .expireAbsentReceivers()
+      .catch((err) => logger.warn({ err }, "expiring the invitations of absent users failed"));
+  }, cfg.RECONNECT_SECONDS * 1000);
+  absentSweep.unref();
+
   return {
     options,
     ctx,
     async close() {
+      clearTimeout(absentSweep);
       stopSweeping();
       await db.close().catch(() => undefined);
     },

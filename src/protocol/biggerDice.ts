@@ -2,6 +2,7 @@ import { ServerError } from "@colyseus/core";
 import { z } from "zod";
 import { DEFAULT_TARGET_SCORE, MAX_TARGET_SCORE, MIN_TARGET_SCORE } from "../rules/biggerDice";
 import { parseJoinOptions } from "../realtime/RallyRoom";
+import { name } from "./common";
 
 /** Wire shapes of the `bigger_dice` room (docs/PROTOCOL.md §3). */
 
@@ -10,9 +11,7 @@ export const TARGET_SCORE_MESSAGE = `targetScore must be between ${MIN_TARGET_SC
 
 const RoomName = z
   .string({ error: (issue) => (issue.input === undefined ? "is required" : "must be a string") })
-  .max(ROOM_NAME_MAX, `must be at most ${ROOM_NAME_MAX} characters`)
-  .transform((s) => s.trim())
-  .refine((s) => s.length > 0, "must not be empty");
+  .pipe(name(ROOM_NAME_MAX));
 
 const TargetScore = z.number().int().min(MIN_TARGET_SCORE).max(MAX_TARGET_SCORE);
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { text } from "./common";
+import { name } from "./common";
 
 /** `user_lobby` client messages (docs/PROTOCOL.md §3). */
 
@@ -12,7 +12,7 @@ export const NOTIFICATION_IDS_MAX = 100;
 
 export const SendInvitation = z.object({
   toUserId: userId,
-  map: text(MAP_MAX_CHARS),
+  map: name(MAP_MAX_CHARS),
 });
 export type SendInvitation = z.infer<typeof SendInvitation>;
 

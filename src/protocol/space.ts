@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { text, uuid } from "./common";
+import { name, text, uuid } from "./common";
 import { DIRECTIONS } from "../rules/space";
 
 /**
@@ -58,7 +58,7 @@ const side = z.number().int().min(1).max(SPACE_MAX_SIDE);
 
 export const CreateSpaceBody = z
   .object({
-    name: text(100),
+    name: name(100),
     capacity: z.number().int().min(1).max(SPACE_MAX_CAPACITY),
     width: side.optional(),
     height: side.optional(),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { text, uuid } from "./common";
+import { name, text, uuid } from "./common";
 
 /** Limits of a trivia session (docs/PROTOCOL.md §2 and §3 `trivia`). */
 export const TRIVIA_LIMITS = {
@@ -57,7 +57,7 @@ export type CreateSessionBody = z.infer<typeof CreateSessionBody>;
  */
 export const TriviaJoinOptions = z.object({
   sessionId: uuid(),
-  team: text(L.teamChars).optional(),
+  team: name(L.teamChars).optional(),
 });
 export type TriviaJoinOptions = z.infer<typeof TriviaJoinOptions>;
 

@@ -1,4 +1,4 @@
-import { Room, ServerError, type AuthContext, type Client, type RoomOptions } from "@colyseus/core";
+import { CloseCode, Room, ServerError, type AuthContext, type Client, type RoomOptions } from "@colyseus/core";
 import type { MessageContext } from "@colyseus/shared-types";
 import type { z } from "zod";
 import { appContext, type AppContext } from "../context";
@@ -7,13 +7,15 @@ import { logger } from "../logger";
 import { messagesInTally, metrics } from "../metrics";
 import type { AuthUser } from "../auth/tokens";
 import { describeZodError } from "../protocol/common";
-import { ClientLimiter, type ClientLimiterOptions } from "./rateLimit";
+import { ClientLimiter, UserLimiters, type ClientLimiterOptions } from "./rateLimit";
 import { SeatEvents } from "./seatEvents";
 import { securityEvent } from "../security";
 import { releaseQuietly } from "./roomDirectory";
 
 /** Close code for a client that kept flooding past its rate limit (docs/PROTOCOL.md §1). */
 export const CLOSE_FLOODING = 4008;
+/** Close code of every room when the server shuts down (SIGTERM/SIGINT; docs/PROTOCOL.md §1). */
+export const CLOSE_SERVER_SHUTDOWN = CloseCode.SERVER_SHUTDOWN;
 
 export type RallyClient = Client<{ auth: AuthUser }>;
 
@@ -72,7 +74,16 @@ export function parseJoinOptions<S extends z.ZodType>(schema: S, options: unknow
 export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Room<T & { client: RallyClient }> {
   protected readonly ctx: AppContext = appContext();
   protected readonly seats: SeatEvents;
+  /** Message budgets per user and room kind, shared by the user's connections in this process. */
+  private static readonly userLimiters = new UserLimiters();
+  /** Each seat's budget: its user's (by session id). */
   private readonly limiters = new Map<string, ClientLimiter>();
+  /**
+   * A room nobody has joined this many seconds after its creation is disposed (and its key
+   * freed). 0 turns it off: e.g. an invitation's private room waits for its players longer.
+   */
+  protected emptyRoomSeconds = this.ctx.config.EMPTY_ROOM_SECONDS;
+  private everJoined = false;
   /** Seconds a dropped client keeps its seat. */
   protected reconnectSeconds = this.ctx.config.RECONNECT_SECONDS;
   /** Rate-limit buckets; rooms may add their own (space adds MOVE). */
@@ -102,6 +113,11 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
   /** Open rooms of this kind one user may have created at once (0: no limit). */
   static createdPerUser(): number {
     return 0;
+  }
+
+  /** Connections one user may hold to rooms of this kind at once, across processes (0: no limit). */
+  static connectionsPerUser(): number {
+    return appContext().config.MAX_CONNECTIONS_PER_USER;
   }
 
   constructor() {
@@ -200,15 +216,37 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
     throw new AppError(code, message);
   }
 
+  /** True once the server has begun shutting down this room. */
+  protected shuttingDown = false;
+
+  /**
+   * Graceful shutdown, the same for every room: let the room store what it must
+   * (`beforeShutdown`), then close every client with CLOSE_SERVER_SHUTDOWN.
+   */
+  override onBeforeShutdown(): void {
+    this.shuttingDown = true;
+    void Promise.resolve()
+      .then(() => this.beforeShutdown())
+      .catch((err) => logger.error({ err, room: this.roomName, roomId: this.roomId }, "storing a room's state on shutdown failed"))
+      .finally(() => this.disconnect(CLOSE_SERVER_SHUTDOWN).catch(() => undefined));
+  }
+
+  /** What a room stores before the shutdown closes it (a game in progress, a session's scores). */
+  protected beforeShutdown(): void | Promise<void> {}
+
   /** The default on a drop: keep the seat for `reconnectSeconds`. Rooms may override. */
   onDrop(client: RallyClient, _code?: number): void | Promise<void> {
     this.allowReconnection(client, this.reconnectSeconds).catch(() => undefined);
   }
 
+  private newLimiter(): ClientLimiter {
+    return new ClientLimiter(this.rateLimits, this.ctx.config.FLOOD_DISCONNECT_SECONDS);
+  }
+
   private admit(client: RallyClient, bucket: string, type: string, mctx?: MessageContext): boolean {
     let limiter = this.limiters.get(client.sessionId);
     if (!limiter) {
-      limiter = new ClientLimiter(this.rateLimits, this.ctx.config.FLOOD_DISCONNECT_SECONDS);
+      limiter = this.newLimiter();
       this.limiters.set(client.sessionId, limiter);
     }
     const verdict = limiter.check(bucket, Date.now());
@@ -244,9 +282,10 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
       onLeave?: (c: RallyClient, code?: number) => unknown;
     };
     const { onCreate, onDispose, onJoin, onDrop, onReconnect, onLeave } = room;
-    room.onCreate = (options) => {
+    room.onCreate = async (options) => {
       metrics.rooms.inc({ room: this.roomName });
-      return onCreate?.call(this, options);
+      await onCreate?.call(this, options);
+      this.disposeIfNobodyJoins();
     };
     room.onDispose = () => {
       metrics.rooms.dec({ room: this.roomName });
@@ -254,13 +293,18 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
       return onDispose?.call(this);
     };
     room.onJoin = async (client, options, auth) => {
+      const userId = authOf(client).id;
+      await this.takeConnection(client);
       this.seats.join(client);
+      this.limiters.set(client.sessionId, RallyRoom.userLimiters.acquire(this.roomName, userId, () => this.newLimiter()));
       metrics.connectedClients.inc({ room: this.roomName });
       try {
         await onJoin?.call(this, client, options, auth);
+        this.everJoined = true;
       } catch (e) {
         // A refused join never held a seat: the drop/leave hooks below skip it.
         this.seats.leave(client.sessionId);
+        this.releaseConnection(client);
         metrics.connectedClients.dec({ room: this.roomName });
         const refusal = e instanceof ServerError ? String(e.code) : toAppError(e).code;
         securityEvent("join_refused", refusal, { room: this.roomName, userId: client.auth?.id });
@@ -285,8 +329,39 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
         await onLeave?.call(this, client, code);
       } finally {
         this.seats.leave(client.sessionId);
-        this.limiters.delete(client.sessionId);
+        this.releaseConnection(client);
       }
     };
+  }
+
+  /** Rooms nobody asked for (created, never joined) do not stay listed: see emptyRoomSeconds. */
+  private disposeIfNobodyJoins(): void {
+    if (this.emptyRoomSeconds <= 0) return;
+    this.clock.setTimeout(() => {
+      if (this.everJoined || this.clients.length > 0) return;
+      logger.info({ room: this.roomName, roomId: this.roomId }, "disposing a room nobody joined");
+      this.disconnect().catch(() => undefined);
+    }, this.emptyRoomSeconds * 1000);
+  }
+
+  /** Count the connection against its user's per-kind limit (refused with 429 TOO_MANY_CONNECTIONS). */
+  private async takeConnection(client: RallyClient): Promise<void> {
+    const limit = (this.constructor as typeof RallyRoom).connectionsPerUser();
+    const userId = authOf(client).id;
+    if (await this.ctx.rooms.connections.take(this.roomName, userId, client.sessionId, limit)) return;
+    metrics.errors.inc({ code: "TOO_MANY_CONNECTIONS", edge: "room" });
+    logger.warn({ room: this.roomName, userId, limit }, "join refused: too many connections");
+    throw toServerError(
+      new AppError("TOO_MANY_CONNECTIONS", `TOO_MANY_CONNECTIONS: at most ${limit} connections to ${this.roomName} rooms per user`),
+    );
+  }
+
+  /** The seat is gone: its connection no longer counts, and its budget goes with the user's last seat here. */
+  private releaseConnection(client: RallyClient): void {
+    const userId = authOf(client).id;
+    if (this.limiters.delete(client.sessionId)) RallyRoom.userLimiters.release(this.roomName, userId);
+    this.ctx.rooms.connections
+      .release(this.roomName, userId, client.sessionId)
+      .catch((err) => logger.warn({ err, room: this.roomName, userId }, "releasing a connection count failed"));
   }
 }

@@ -11,6 +11,8 @@ export type DeliveryHandler = (event: DeliveredEvent) => void;
 const userChannel = (userId: string) => `rally:user:${userId}`;
 const topicChannel = (topic: string) => `rally:topic:${topic}`;
 const ONLINE_KEY = "rally:online";
+/** An online entry held through a graceful restart: `restart:<ms until which it holds>`. */
+const RESTART_PREFIX = "restart:";
 
 /**
  * Cross-room and cross-process delivery. REST handlers, services and rooms call
@@ -49,10 +51,24 @@ export class Delivery {
     else await this.presence.hdel(ONLINE_KEY, userId);
   }
 
-  /** Forget the users whose lobbies lived on processes that are gone; returns the ids this call removed. */
+  /**
+   * Keep the user online while their lobby's process restarts gracefully, until `untilMs`:
+   * their devices reconnect elsewhere (overwriting this), or the entry is pruned after it.
+   */
+  async holdOnline(userId: string, untilMs: number): Promise<void> {
+    await this.presence.hset(ONLINE_KEY, userId, `${RESTART_PREFIX}${untilMs}`);
+  }
+
+  /**
+   * Forget the users whose lobbies lived on processes that are gone, or whose restart hold
+   * ran out without them coming back; returns the ids this call removed.
+   */
   async pruneOnline(aliveProcessIds: Set<string>): Promise<string[]> {
     const all = (await this.presence.hgetall(ONLINE_KEY)) ?? {};
-    const stale = Object.keys(all).filter((userId) => !aliveProcessIds.has(all[userId]!));
+    const now = Date.now();
+    const gone = (entry: string) =>
+      entry.startsWith(RESTART_PREFIX) ? Number(entry.slice(RESTART_PREFIX.length)) < now : !aliveProcessIds.has(entry);
+    const stale = Object.keys(all).filter((userId) => gone(all[userId]!));
     const removed = await Promise.all(stale.map((userId) => this.presence.hdel(ONLINE_KEY, userId)));
     return stale.filter((_, i) => removed[i]);
   }

@@ -75,3 +75,31 @@ export class ClientLimiter {
     return { allowed: false, report, disconnect };
   }
 }
+
+/**
+ * One ClientLimiter per user and room kind in this process, shared by all of that user's
+ * connections (so a second device, or fifty, does not bring a second budget). Kept while
+ * the user holds a seat; across processes each process enforces its own share.
+ */
+export class UserLimiters {
+  private readonly entries = new Map<string, { limiter: ClientLimiter; seats: number }>();
+
+  /** The user's limiter for `kind`, counting one more seat that uses it. */
+  acquire(kind: string, userId: string, create: () => ClientLimiter): ClientLimiter {
+    const key = `${kind}\u0000${userId}`;
+    let entry = this.entries.get(key);
+    if (!entry) {
+      entry = { limiter: create(), seats: 0 };
+      this.entries.set(key, entry);
+    }
+    entry.seats++;
+    return entry.limiter;
+  }
+
+  /** A seat that used it is gone; the limiter goes with the user's last seat. */
+  release(kind: string, userId: string): void {
+    const key = `${kind}\u0000${userId}`;
+    const entry = this.entries.get(key);
+    if (entry && --entry.seats <= 0) this.entries.delete(key);
+  }
+}

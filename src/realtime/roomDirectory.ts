@@ -2,6 +2,7 @@ import { ErrorCode, matchMaker, ServerError, type AuthContext, type IRoomCache, 
 import type { ISeatReservation } from "@colyseus/shared-types";
 import { AppError, isAppError, toAppError } from "../errors";
 import { logger } from "../logger";
+import { ConnectionLimits } from "./connectionLimits";
 
 /** Join options as the matchmaker passes them around (the room's onAuth routes them in place). */
 export type JoinOptions = Record<string, unknown>;
@@ -75,7 +76,12 @@ const isSeatReservationError = (e: unknown) => e instanceof Error && e.construct
  * - `query(conditions)`: listings, from every process.
  */
 export class RoomDirectory {
-  constructor(private readonly presence: Presence) {}
+  /** Connections per user and room kind, across processes (RallyRoom takes one per seat). */
+  readonly connections: ConnectionLimits;
+
+  constructor(private readonly presence: Presence) {
+    this.connections = new ConnectionLimits(presence, () => this.processId, () => this.aliveProcesses());
+  }
 
   /** Route every client matchmaking call (`POST /matchmake/:method/:roomName`) through here. */
   install(): void {
@@ -301,21 +307,22 @@ export class RoomDirectory {
     };
     if (!creator?.limit) return create();
     const limit = creator.limit;
+    const refuse = () => new AppError("TOO_MANY_ROOMS", `TOO_MANY_ROOMS: you already have ${limit} open ${roomName} rooms`);
+    // A user at the limit is refused without the lock: a flood of creates costs two reads each.
+    if ((await this.openRoomsCreatedBy(roomName, creator.userId, false)) >= limit) throw refuse();
     return this.withLock(`creator:${roomName}:${creator.userId}`, async () => {
-      if ((await this.openRoomsCreatedBy(roomName, creator.userId)) >= limit) {
-        throw new AppError("TOO_MANY_ROOMS", `TOO_MANY_ROOMS: you already have ${limit} open ${roomName} rooms`);
-      }
+      if ((await this.openRoomsCreatedBy(roomName, creator.userId, true)) >= limit) throw refuse();
       return create();
     });
   }
 
-  /** Rooms of `roomName` that `userId` created and that are still listed (stale entries are dropped). */
-  private async openRoomsCreatedBy(roomName: string, userId: string): Promise<number> {
+  /** Rooms of `roomName` that `userId` created and that are still listed (`prune`: drop the others). */
+  private async openRoomsCreatedBy(roomName: string, userId: string, prune: boolean): Promise<number> {
     const hash = CREATED_HASH(roomName, userId);
     const ids = Object.keys((await this.presence.hgetall(hash)) ?? {});
     if (ids.length === 0) return 0;
     const live = await matchMaker.findRoomsByIds(ids);
-    for (const id of ids) if (!live.has(id)) await this.presence.hdel(hash, id);
+    if (prune) for (const id of ids) if (!live.has(id)) await this.presence.hdel(hash, id);
     return live.size;
   }
 }

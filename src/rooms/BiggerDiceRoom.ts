@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import { CloseCode, ServerError, type AuthContext } from "@colyseus/core";
+import { ServerError, type AuthContext } from "@colyseus/core";
 import { authOf, RallyRoom, type RallyClient } from "../realtime/RallyRoom";
 import { appContext } from "../context";
 import type { AuthUser } from "../auth/tokens";
@@ -116,6 +116,7 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
       this.invitationId = invitationId ?? null;
       await this.setPrivate(true);
       this.autoDispose = false;
+      this.emptyRoomSeconds = 0; // it waits privateRoomWaitSeconds for its players instead
       this.clock.setTimeout(() => this.stopWaitingForPlayers(), BiggerDiceRoom.privateRoomWaitSeconds * 1000);
     }
     this.maxClients = PLAYER_SEATS + MAX_SPECTATORS;
@@ -294,10 +295,6 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
     this.disposed = true;
   }
 
-  /** Shutdown: a game in progress is stored as abandoned (`server_shutdown`) before the room closes. */
-  override onBeforeShutdown(): void {
-    void this.closeForShutdown();
-  }
 
   /** Whoever closes the room (shutdown, tests' cleanup), players leaving then are not forfeiting. */
   override disconnect(closeCode?: number): Promise<unknown> {
@@ -305,16 +302,11 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
     return super.disconnect(closeCode);
   }
 
-  private async closeForShutdown(): Promise<void> {
-    try {
-      await this.afterEnding();
-      if (this.game.status === "in_progress") {
-        await this.finish(abandon(this.game, "server_shutdown"), undefined, STORE_ATTEMPTS_ON_SHUTDOWN);
-      }
-    } catch (err) {
-      logger.error({ err, roomId: this.roomId }, "dice: storing the game on shutdown failed");
-    } finally {
-      await this.disconnect(CloseCode.SERVER_SHUTDOWN).catch(() => undefined);
+  /** Shutdown: a game in progress is stored as abandoned (`server_shutdown`) before the room closes. */
+  protected override async beforeShutdown(): Promise<void> {
+    await this.afterEnding();
+    if (this.game.status === "in_progress") {
+      await this.finish(abandon(this.game, "server_shutdown"), undefined, STORE_ATTEMPTS_ON_SHUTDOWN);
     }
   }
 

@@ -4,6 +4,7 @@ import { AppError } from "../errors";
 import { logger } from "../logger";
 import type { AuthUser } from "../auth/tokens";
 import { authOf, parseJoinOptions, RallyRoom, type RallyClient } from "../realtime/RallyRoom";
+import { withSafeKeys } from "../realtime/safeMapKeys";
 import { AnswerMessage, chatMessage, TriviaJoinOptions, type ChatMessage } from "../protocol/trivia";
 import * as rules from "../rules/trivia";
 import type { TriviaSession } from "../services/trivia";
@@ -83,6 +84,7 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
       hostId: session.hostId,
       questionCount: questions.length,
     });
+    withSafeKeys(this.state.teams); // keyed by names players choose
 
     this.handle("start", null, (client) => this.start(client));
     this.handle("next_question", null, (client) => this.nextQuestion(client));
@@ -163,9 +165,9 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
     await this.interrupt();
   }
 
-  /** Graceful shutdown: keep an in-progress session's scores (status interrupted), then close. */
-  onBeforeShutdown(): void {
-    void this.interrupt().finally(() => this.disconnect().catch(() => undefined));
+  /** Graceful shutdown: keep an in-progress session's scores (status interrupted); the base then closes. */
+  protected override beforeShutdown(): Promise<void> {
+    return this.interrupt();
   }
 
   // ---- game flow ---------------------------------------------------------------------
@@ -236,7 +238,7 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
         data: { user_id: p.userId, team: p.team || null, score: p.score, question_id: question.id },
       }),
     );
-    for (const [team, score] of Object.entries(teams)) {
+    for (const [team, score] of teams) {
       this.broadcastEvent("score_update", { data: { user_id: null, team, score, question_id: question.id } });
     }
     this.broadcastEvent("session_update", this.sessionUpdate());
@@ -318,9 +320,9 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
   }
 
   /** Team totals from the published scores (so they too change only when a question closes). */
-  private refreshTeams(): Record<string, number> {
+  private refreshTeams(): Map<string, number> {
     const totals = rules.teamTotals([...this.state.participants.values()].map((p) => ({ team: p.team, score: p.score })));
-    for (const [team, score] of Object.entries(totals)) {
+    for (const [team, score] of totals) {
       if (this.state.teams.get(team) !== score) this.state.teams.set(team, score);
     }
     return totals;

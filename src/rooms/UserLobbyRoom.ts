@@ -95,9 +95,9 @@ export class UserLobbyRoom extends RallyRoom<{ state: UserLobbyState }> {
     // Subscribe before loading, so nothing delivered in between is missed.
     this.stopDelivery = await this.ctx.delivery.onUser(ownerId, (event) => this.onDelivered(event));
     try {
-      // The owner has no lobby, so is offline: a pending invitation to them is left over from a
-      // session that ended without its expiry (a crash, or a send racing the last leave).
-      await this.ctx.services.gameInvitations.expireReceived(ownerId);
+      // The owner has no lobby. Unless their lobby is being restarted (still held online), a
+      // pending invitation to them is left over from a send racing their last leave.
+      if (!(await this.ctx.delivery.isOnline(ownerId))) await this.ctx.services.gameInvitations.expireLeftovers(ownerId);
       await this.inOrder(async () => {
         await Promise.all([this.loadFriends(), this.loadInvitations(), this.loadUnread()]);
       });
@@ -118,6 +118,17 @@ export class UserLobbyRoom extends RallyRoom<{ state: UserLobbyState }> {
     // A consented leave, or a drop whose reconnection window ran out.
     this.devices.delete(client.sessionId);
     return this.syncPresence();
+  }
+
+  /**
+   * A graceful restart is not the owner leaving: their devices reconnect to the restarted
+   * server (or another process), so they stay online for the reconnection window and their
+   * invitations do not expire. If they do not come back, the hold runs out (see Delivery).
+   */
+  protected override async beforeShutdown(): Promise<void> {
+    if (this.announcedOnline) {
+      await this.ctx.delivery.holdOnline(this.ownerId, Date.now() + this.ctx.config.RECONNECT_SECONDS * 1000);
+    }
   }
 
   async onDispose(): Promise<void> {
@@ -224,6 +235,7 @@ export class UserLobbyRoom extends RallyRoom<{ state: UserLobbyState }> {
    */
   private syncPresence(): Promise<void> {
     const run = this.transitions.then(async () => {
+      if (this.shuttingDown) return; // held online through the restart (beforeShutdown)
       const online = this.devices.size > 0;
       if (online === this.announcedOnline) return;
       this.announcedOnline = online;

@@ -189,11 +189,14 @@ export function rankScoreboard<E extends ScoreboardEntry>(entries: readonly E[])
   });
 }
 
-/** Team totals: the sum of each named team's members' scores. */
-export function teamTotals(entries: readonly Pick<ScoreboardEntry, "team" | "score">[]): Record<string, number> {
-  const totals: Record<string, number> = {};
+/**
+ * Team totals: the sum of each named team's members' scores. A Map, so that any name a
+ * player picks (`constructor`, `__proto__`, `toString`) is a team like any other.
+ */
+export function teamTotals(entries: readonly Pick<ScoreboardEntry, "team" | "score">[]): Map<string, number> {
+  const totals = new Map<string, number>();
   for (const e of entries) {
-    if (e.team) totals[e.team] = (totals[e.team] ?? 0) + e.score;
+    if (e.team) totals.set(e.team, (totals.get(e.team) ?? 0) + e.score);
   }
   return totals;
 }

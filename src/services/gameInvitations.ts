@@ -66,7 +66,12 @@ const NOTIFICATION_KIND = "game_invitation";
  * (`WHERE status = 'pending'`), so two answers, or an answer racing an expiry, cannot both win.
  */
 export class GameInvitationsService {
-  constructor(private readonly deps: ServiceDeps) {}
+  /** When this process started: pending invitations from before it survived a restart. */
+  private readonly startedAt: Date;
+
+  constructor(private readonly deps: ServiceDeps) {
+    this.startedAt = deps.now();
+  }
 
   /**
    * Store a pending invitation (and its notification) and only then tell the receiver:
@@ -198,12 +203,12 @@ export class GameInvitationsService {
    * The user's last device is gone: their pending received invitations become `expired`,
    * and the senders (and the receiver's other listeners, if any) are told.
    */
-  async expireReceived(userId: string): Promise<string[]> {
+  async expireReceived(userId: string, sentSince?: Date): Promise<string[]> {
     const { rows } = await this.deps.db.query<{ id: string; sender_id: string }>(
       `UPDATE game_invitations SET status = 'expired', updated_at = $2
-        WHERE receiver_id = $1 AND status = 'pending'
+        WHERE receiver_id = $1 AND status = 'pending' AND ($3::timestamptz IS NULL OR created_at >= $3)
         RETURNING id, sender_id`,
-      [userId, this.deps.now()],
+      [userId, this.deps.now(), sentSince ?? null],
     );
     await Promise.all(
       rows.flatMap((r) =>
@@ -216,6 +221,33 @@ export class GameInvitationsService {
       ),
     );
     return rows.map((r) => r.id);
+  }
+
+  /**
+   * The user's lobby opens while they were offline: a pending invitation to them sent since
+   * this process started is left over from a send racing their last leave. Ones from before
+   * survived a restart: they are kept for the user's return (see expireAbsentReceivers).
+   */
+  async expireLeftovers(userId: string): Promise<string[]> {
+    return this.expireReceived(userId, this.startedAt);
+  }
+
+  /**
+   * Once after a (re)start, when the reconnection grace is over: invitations still pending
+   * from before the start whose receiver has not come back online expire (the receiver is
+   * really gone). A graceful restart therefore expires nothing for users who reconnect.
+   */
+  async expireAbsentReceivers(): Promise<string[]> {
+    const { rows } = await this.deps.db.query<{ receiver_id: string }>(
+      "SELECT DISTINCT receiver_id FROM game_invitations WHERE status = 'pending' AND created_at < $1",
+      [this.startedAt],
+    );
+    const expired: string[] = [];
+    for (const { receiver_id } of rows) {
+      if (await this.deps.delivery.isOnline(receiver_id)) continue;
+      expired.push(...(await this.expireReceived(receiver_id)));
+    }
+    return expired;
   }
 
   /** Pending invitations the user sent or received, oldest first (the lobby's state). */

@@ -2,7 +2,7 @@ import { AppError } from "../errors";
 import type { AuthUser } from "../auth/tokens";
 import type { Queryable } from "../db";
 import type { CreateSessionBody } from "../protocol/trivia";
-import type { ScoredAnswer, TriviaQuestion } from "../rules/trivia";
+import { teamTotals, type ScoredAnswer, type TriviaQuestion } from "../rules/trivia";
 import type { ServiceDeps } from "./deps";
 import { isUuid } from "./users";
 
@@ -180,8 +180,7 @@ export class TriviaService {
       [sessionId],
     );
     const items = rows.map((r) => ({ userId: r.user_id, username: r.username, team: r.team, score: r.score, rank: r.rank }));
-    const teams = new Map<string, number>();
-    for (const i of items) if (i.team) teams.set(i.team, (teams.get(i.team) ?? 0) + i.score);
+    const teams = teamTotals(items);
     return {
       id: session.id,
       status: session.status,

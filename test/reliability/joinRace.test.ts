@@ -110,6 +110,13 @@ describe("join races", () => {
     });
   });
 
+  describe("with the per-user device cap lifted (MAX_CONNECTIONS_PER_USER=0; the cap has its own tests in test/rooms/userLimits.test.ts)", () => {
+    let restore: () => void;
+    beforeEach(() => {
+      restore = setConfig({ MAX_CONNECTIONS_PER_USER: 0 });
+    });
+    afterEach(() => restore());
+
   it(`conversation: ${RACERS} devices of its two participants share one room (no device cap: N is the 2 participants); ${RACERS / 5} strangers get no seat`, async function () {
     this.timeout(30_000);
     const [alice, bob, ...strangers] = await bulkUsers(2 + RACERS / 5);
@@ -146,5 +153,6 @@ describe("join races", () => {
     assert.equal(lobby.clients.length, RACERS);
     assert.ok(lobby.clients.every((c: any) => c.auth.id === bob!.id), "only the owner's devices");
     assert.equal((await roomsOf("user_lobby")).length, 1 + others.length, "one lobby each");
+  });
   });
 });

@@ -53,8 +53,25 @@ describe("trivia rules", () => {
           { team: null, score: 999 },
           { team: "", score: 999 },
         ]),
-        { red: 350, blue: 0 },
+        new Map([
+          ["red", 350],
+          ["blue", 0],
+        ]),
       );
+    });
+
+    it("treats constructor, __proto__ and toString as team names like any other", () => {
+      const totals = rules.teamTotals([
+        { team: "constructor", score: 10 },
+        { team: "__proto__", score: 20 },
+        { team: "toString", score: 30 },
+        { team: "toString", score: 5 },
+      ]);
+      assert.deepEqual([...totals], [
+        ["constructor", 10],
+        ["__proto__", 20],
+        ["toString", 35],
+      ]);
     });
   });
 

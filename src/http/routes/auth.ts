@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { AppContext } from "../../context";
 import { body, params, requireAuth, userOf } from "../middleware";
 import { AppError } from "../../errors";
+import { httpUrl, name } from "../../protocol/common";
 import type { User } from "../../services/users";
 import { passwordProblem } from "../../auth/passwords";
 import type { AbuseLimits } from "../abuseLimits";
@@ -13,18 +14,16 @@ const NewPassword = z.string().superRefine((p, issue) => {
   if (problem) issue.addIssue({ code: "custom", message: problem });
 });
 
-const Username = z
-  .string()
-  .min(3, "must be at least 3 characters")
-  .max(32, "must be at most 32 characters")
-  .regex(/^[A-Za-z0-9_.-]+$/, "may contain letters, digits, _ . - only");
+const Username = name(32)
+  .refine((s) => s.length >= 3, "must be at least 3 characters")
+  .refine((s) => /^[A-Za-z0-9_.-]+$/.test(s), "may contain letters, digits, _ . - only");
 
 const RegisterBody = z
   .object({
     username: Username,
     password: NewPassword,
-    displayName: z.string().trim().min(1).max(64).optional(),
-    avatarUrl: z.string().url().max(2000).optional(),
+    displayName: name(64).optional(),
+    avatarUrl: httpUrl().optional(),
     orgId: z.string().trim().min(1).max(64).regex(/^[\w.-]+$/, "may contain letters, digits, _ . - only").optional(),
   })
   .strict();

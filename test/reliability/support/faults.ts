@@ -30,7 +30,7 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
 }
 
-export async function spawnServer(opts: { port: number; dataDir: string; databaseUrl?: string }): Promise<ServerProcess> {
+export async function spawnServer(opts: { port: number; dataDir: string; databaseUrl?: string; env?: Record<string, string>; startTimeoutMs?: number }): Promise<ServerProcess> {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -43,6 +43,7 @@ export async function spawnServer(opts: { port: number; dataDir: string; databas
     // Setup registers a score of users from one address; the limits are not under test here.
     REGISTRATIONS_PER_IP_PER_HOUR: "0",
     PASSWORD_HASH_COST: "12",
+    ...opts.env,
   };
   if (opts.databaseUrl) env.DATABASE_URL = opts.databaseUrl;
   const child = spawn(path.join(ROOT, "node_modules/.bin/tsx"), ["src/index.ts"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -53,7 +54,8 @@ export async function spawnServer(opts: { port: number; dataDir: string; databas
     child.once("exit", (code, signal) => resolve({ code, signal })),
   );
   const url = `http://127.0.0.1:${opts.port}`;
-  const deadline = Date.now() + 120_000;
+  const startTimeoutMs = opts.startTimeoutMs ?? 120_000;
+  const deadline = Date.now() + startTimeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}):\n${out}`);
     try {
@@ -63,7 +65,7 @@ export async function spawnServer(opts: { port: number; dataDir: string; databas
     }
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`server did not start within 120 s:\n${out}`);
+      throw new Error(`server did not start within ${startTimeoutMs / 1000} s:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

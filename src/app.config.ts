@@ -30,6 +30,7 @@ import { metaverseInvitesRoutes } from "./http/routes/metaverseInvites";
 import { triviaRoutes } from "./http/routes/trivia";
 import { matchingRoutes } from "./http/routes/matching";
 import { conversationsRoutes } from "./http/routes/conversations";
+import { safetyRoutes } from "./http/routes/safety";
 import { UserLobbyRoom } from "./rooms/UserLobbyRoom";
 import { BiggerDiceRoom } from "./rooms/BiggerDiceRoom";
 import { SpaceRoom } from "./rooms/SpaceRoom";
@@ -136,6 +137,7 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
       app.use(triviaRoutes(ctx, auth));
       app.use(matchingRoutes(ctx, auth));
       app.use(conversationsRoutes(ctx, auth));
+      app.use(safetyRoutes(ctx, auth));
       app.use(["/api", "/metaverse"], notFound);
       if (cfg.SERVE_DEMO || cfg.NODE_ENV !== "test") {
         app.use(express.static(path.resolve(__dirname, "../client-demo/dist")));

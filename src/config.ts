@@ -78,6 +78,13 @@ const EnvSchema = z.object({
   TRUST_PROXY: trustProxy,
   CORS_ORIGINS: originList,
   METRICS_TOKEN: z.string().min(16, "METRICS_TOKEN must be at least 16 characters").optional(),
+  /** Reports one user may file per rolling hour (0: no limit). */
+  REPORTS_PER_HOUR: num(10, 0),
+  /** Comma-separated usernames whose tokens carry the operator (`admin`) role. */
+  ADMIN_USERNAMES: z
+    .string()
+    .optional()
+    .transform((v) => (v ?? "").split(",").map((s) => s.trim().toLowerCase()).filter(Boolean)),
 });
 
 export type Config = z.infer<typeof EnvSchema> & { dataDir: string };

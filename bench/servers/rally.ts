@@ -90,7 +90,10 @@ async function main(): Promise<void> {
       for (let i = 0; i < count; i++) {
         const a = users[2 * i]!;
         const b = users[2 * i + 1]!;
-        const conv = await rest<{ id: string }>("POST", "/api/v1/conversations", a.token, { participantId: b.id });
+        // Only matches and friends may open a conversation: like each other first, as a client would.
+        await rest("POST", "/api/v1/matching/likes", a.token, { userId: b.id });
+        const matched = await rest<{ conversationId: string }>("POST", "/api/v1/matching/likes", b.token, { userId: a.id });
+        const conv = { id: matched.conversationId };
         out.push({ key: conv.id, members: [a, b] });
       }
       return out;

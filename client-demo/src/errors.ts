@@ -35,9 +35,13 @@ const FRIENDLY: Record<ErrorCode, string> = {
   ALREADY_ANSWERED: "You already answered this question",
   HOST_CANNOT_ANSWER: "The host runs the quiz and does not answer",
   NOT_PARTICIPANT: "You are not a participant here",
+  BLOCKED: "You cannot interact with this user",
+  NOT_CONNECTED: "You can only message your matches and friends",
+  CONVERSATION_CLOSED: "This conversation has ended",
+  DUPLICATE_REPORT: "You already reported this user — the team is on it",
   ROOM_EXISTS: "That room is already open — join it instead",
-  TOO_MANY_ROOMS: "You already have as many rooms open as allowed",
-  TOO_MANY_CONNECTIONS: "You are connected here from too many devices",
+  TOO_MANY_ROOMS: "You already have as many open rooms as allowed",
+  TOO_MANY_CONNECTIONS: "You are connected from too many places at once",
   CONFLICT: "That clashes with something that changed meanwhile — try again",
   UNAVAILABLE: "The server is briefly unavailable — try again in a moment",
   INTERNAL: "Something went wrong on the server",
@@ -115,6 +119,7 @@ export function describeProblem(e: unknown): Problem {
 /** Close codes that end a room connection for a reason worth telling. */
 export function describeClose(code: number, reason?: string): Problem | null {
   if (code === 1000 || code === 4000) return null; // a normal, consented leave
+  if (code === 4403) return null; // access ended (unmatch, block): the screen says so itself
   if (code === 4008) return { code: "4008", title: "Disconnected for sending too much, too fast", detail: reason };
   if (code === 1009) return { code: "1009", title: "Disconnected: a message was too large", detail: reason };
   if (code === 4001) return { code: "4001", title: "The server is restarting — the room was closed", detail: reason };

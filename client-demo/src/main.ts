@@ -38,10 +38,14 @@ export function showTab(tab: Tab): void {
   if (tab === "lobby") lobby.shown();
 }
 
+/** Unread conversation messages (the lobby's `unreadMessages`), on the Chat tab. */
+const chatBadge = h("span", { class: "tab-badge hidden", testid: "chat-unread-badge", text: "0" });
+
 function renderApp(user: Me): void {
   const nav = h("nav", { class: "tabs" });
   for (const tab of TABS) {
     const button = h("button", { type: "button", text: tab.label, testid: `tab-${tab.id}`, on: { click: () => showTab(tab.id) } });
+    if (tab.id === "chat") button.append(chatBadge);
     tabButtons.set(tab.id, button);
     nav.appendChild(button);
   }
@@ -90,6 +94,12 @@ function renderApp(user: Me): void {
       void space.enter(spaceId);
     },
     onNewMatch: () => chat.refresh(),
+    onConversationsChanged: () => chat.refresh(),
+    onUnreadMessages: (count) => {
+      chatBadge.textContent = count > 99 ? "99+" : String(count);
+      chatBadge.dataset.count = String(count);
+      chatBadge.classList.toggle("hidden", count <= 0);
+    },
     openChat: (conversationId) => {
       showTab("chat");
       void chat.open(conversationId);

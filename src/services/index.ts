@@ -9,6 +9,8 @@ import { TriviaService } from "./trivia";
 import { MatchingService } from "./matching";
 import { ConversationsService } from "./conversations";
 import { PresenceService } from "./presence";
+import { BlocksService } from "./blocks";
+import { ReportsService } from "./reports";
 
 /** The domain services, shared by rooms and REST routes. */
 export interface Services {
@@ -22,6 +24,8 @@ export interface Services {
   matching: MatchingService;
   conversations: ConversationsService;
   presence: PresenceService;
+  blocks: BlocksService;
+  reports: ReportsService;
 }
 
 export function createServices(base: Omit<ServiceDeps, "services">): Services {
@@ -38,6 +42,8 @@ export function createServices(base: Omit<ServiceDeps, "services">): Services {
     matching: new MatchingService(deps),
     conversations: new ConversationsService(deps),
     presence: new PresenceService(deps),
+    blocks: new BlocksService(deps),
+    reports: new ReportsService(deps),
   } satisfies Services);
   return services;
 }

@@ -4,6 +4,7 @@ import type { Queryable } from "../db";
 import type { ServiceDeps } from "./deps";
 import type { Notification } from "./notifications";
 import { isUuid } from "./users";
+import { blockedBetweenSql } from "./blocks";
 import {
   hasRoomForMember,
   inviteExpiresAt,
@@ -205,6 +206,7 @@ export class SpacesService {
       this.deps.services.users.get(toUserId),
     ]);
     if (!invitee) throw new AppError("NOT_FOUND", "User not found");
+    await this.deps.services.blocks.requireNone(sender.id, invitee.id);
     if (space.invitee_is_member) throw new AppError("ALREADY_MEMBER");
     const refusal = inviteRefusal(space.sender_role, space.member_count, space.capacity);
     if (refusal) throw new AppError(refusal);
@@ -283,10 +285,11 @@ export class SpacesService {
       `SELECT u.id, u.username, u.display_name, u.avatar_url
          FROM users u
         WHERE NOT EXISTS (SELECT 1 FROM space_members m WHERE m.space_id = $1 AND m.user_id = u.id)
+          AND NOT ${blockedBetweenSql("$4::uuid", "u.id")}
           AND ($2::text IS NULL OR strpos(lower(u.username), lower($2::text)) > 0)
         ORDER BY lower(u.username), u.id
         LIMIT $3`,
-      [spaceId, filter.q ?? null, filter.limit ?? DEFAULT_INVITABLE_LIMIT],
+      [spaceId, filter.q ?? null, filter.limit ?? DEFAULT_INVITABLE_LIMIT, userId],
     );
     const users = rows.map((r) => ({ id: r.id, username: r.username, displayName: r.display_name, avatarUrl: r.avatar_url }));
     return { users, count: users.length };
@@ -317,6 +320,28 @@ export class SpacesService {
       };
     });
     return { invites, count: invites.length };
+  }
+
+  /**
+   * A block ends the pair's pending space invites, either way, inside the blocker's
+   * transaction: they read as declined. Returns the invitees and invites to announce.
+   */
+  async withdrawInvitesBetween(a: string, b: string, tx: Queryable): Promise<Array<{ id: string; user_id: string }>> {
+    const { rows } = await tx.query<{ id: string; user_id: string }>(
+      `UPDATE notifications
+          SET is_active = false, status = 'read', updated_at = now(),
+              data = data || jsonb_build_object('outcome', 'declined', 'answeredAt', $3::text)
+        WHERE kind = '${SPACE_INVITE}' AND is_active
+          AND ((user_id = $1::uuid AND data->>'fromUserId' = $2::text) OR (user_id = $2::uuid AND data->>'fromUserId' = $1::text))
+        RETURNING id, user_id`,
+      [a, b, this.deps.now().toISOString()],
+    );
+    return rows;
+  }
+
+  /** The invitees of withdrawn invites recount their unread notifications. */
+  async announceWithdrawn(withdrawn: Array<{ id: string; user_id: string }>): Promise<void> {
+    await Promise.all(withdrawn.map((w) => this.answered(w.user_id, w.id)));
   }
 
   /**

@@ -69,7 +69,17 @@ export const ctx = () => h().app.ctx;
 export async function resetState(): Promise<void> {
   if (!harness) return;
   await harness.colyseus.cleanup();
-  await truncateAll(harness.app.ctx.db);
+  // Rooms closed just now still finish their leave work (a lobby stamps last seen and expires
+  // invitations); TRUNCATE can deadlock with it on PostgreSQL. Postgres aborts one side, so retry.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await truncateAll(harness.app.ctx.db);
+      break;
+    } catch (e) {
+      if ((e as { code?: string }).code !== "40P01" || attempt >= 5) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
   await resetPresence();
 }
 

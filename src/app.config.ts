@@ -7,6 +7,9 @@ import { monitor } from "@colyseus/monitor";
 import { loadConfig, type Config } from "./config";
 import { migrate, openDb, type Db } from "./db";
 import { resolveJwtSecret, TokenService } from "./auth/tokens";
+import { ExternalVerifier, type ExternalIdentity, type Provision } from "./auth/external";
+import { guardReconnections } from "./auth/reconnectGuard";
+import type { Services } from "./services";
 import { Delivery } from "./realtime/delivery";
 import { RoomDirectory } from "./realtime/roomDirectory";
 import { sweepStaleProcesses } from "./realtime/staleProcesses";
@@ -30,6 +33,7 @@ import { metaverseInvitesRoutes } from "./http/routes/metaverseInvites";
 import { triviaRoutes } from "./http/routes/trivia";
 import { matchingRoutes } from "./http/routes/matching";
 import { conversationsRoutes } from "./http/routes/conversations";
+import { orgsRoutes } from "./http/routes/orgs";
 import { safetyRoutes } from "./http/routes/safety";
 import { UserLobbyRoom } from "./rooms/UserLobbyRoom";
 import { BiggerDiceRoom } from "./rooms/BiggerDiceRoom";
@@ -58,6 +62,36 @@ async function presenceAndDriver(cfg: Config): Promise<{ presence: Presence; dri
   return { presence, driver, redisPing };
 }
 
+/** Provisioned identities seen recently: a join or request by a known user costs no query. */
+const PROVISIONED_CACHE_SIZE = 10_000;
+
+/** The external identity provider's verifier, when AUTH_MODE lets its tokens in. */
+function externalVerifier(cfg: Config, services: Services): ExternalVerifier | null {
+  if (cfg.AUTH_MODE === "local") return null;
+  const seen = new Map<string, ReturnType<Provision> extends Promise<infer U> ? U : never>();
+  const provision: Provision = async (identity: ExternalIdentity) => {
+    const key = `${identity.subject}\u0000${identity.username}\u0000${identity.orgId ?? ""}`;
+    const hit = seen.get(key);
+    if (hit) return hit;
+    const user = await services.users.provisionExternal(identity);
+    if (seen.size >= PROVISIONED_CACHE_SIZE) seen.delete(seen.keys().next().value!);
+    seen.set(key, user);
+    return user;
+  };
+  return new ExternalVerifier(
+    {
+      publicKeyPem: cfg.JWT_PUBLIC_KEY,
+      jwksUrl: cfg.JWKS_URL,
+      issuer: cfg.JWT_ISSUER,
+      audience: cfg.JWT_AUDIENCE,
+      claimUsername: cfg.JWT_CLAIM_USERNAME,
+      claimOrg: cfg.JWT_CLAIM_ORG,
+      refetchCooldownSeconds: cfg.JWKS_REFETCH_COOLDOWN_SECONDS,
+    },
+    provision,
+  );
+}
+
 /**
  * The one composition root: configuration, data layer, presence/driver, services, rooms and
  * HTTP routes. `npm start` and the tests build the server through here.
@@ -73,11 +107,12 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
   if (applied.length) logger.info({ applied }, "migrations applied");
 
   const { presence, driver, redisPing } = await presenceAndDriver(cfg);
-  const tokens = new TokenService(resolveJwtSecret(cfg.JWT_SECRET, cfg.dataDir), cfg.JWT_EXPIRES_IN);
   const rooms = new RoomDirectory(presence);
   rooms.install();
   const delivery = new Delivery(presence, () => rooms.processId);
   const services = createServices({ db, config: cfg, delivery, rooms, now: () => new Date() });
+  const tokens = new TokenService(resolveJwtSecret(cfg.JWT_SECRET, cfg.dataDir), cfg.JWT_EXPIRES_IN, externalVerifier(cfg, services));
+  guardReconnections(tokens);
   const ctx: AppContext = { config: cfg, db, tokens, delivery, rooms, services };
   installContext(ctx);
   const liveConfig = () => ctx.config;
@@ -137,6 +172,7 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
       app.use(triviaRoutes(ctx, auth));
       app.use(matchingRoutes(ctx, auth));
       app.use(conversationsRoutes(ctx, auth));
+      app.use(orgsRoutes(ctx, auth));
       app.use(safetyRoutes(ctx, auth));
       app.use(["/api", "/metaverse"], notFound);
       if (cfg.SERVE_DEMO || cfg.NODE_ENV !== "test") {

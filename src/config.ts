@@ -36,7 +36,21 @@ const EnvSchema = z.object({
   DATABASE_POOL_SIZE: num(10, 1),
   REDIS_URL: z.string().url().optional(),
   JWT_SECRET: z.string().min(16, "JWT_SECRET must be at least 16 characters").optional(),
-  JWT_EXPIRES_IN: z.string().default("7d"),
+  /** Access-token lifetime: seconds, or a number with s, m, h or d (e.g. 15m). Checked here so a bad value stops the start. */
+  JWT_EXPIRES_IN: z
+    .string()
+    .regex(/^[1-9][0-9]*(s|m|h|d)?$/, "must be a positive number of seconds, or a number with s, m, h or d (e.g. 15m)")
+    .default("15m"),
+  REFRESH_TOKEN_DAYS: num(30, 1),
+  /** local: rally's own register/login; external: only tokens from the identity provider; both. */
+  AUTH_MODE: z.enum(["local", "external", "both"]).default("local"),
+  JWT_PUBLIC_KEY: z.string().optional(),
+  JWKS_URL: z.string().url().optional(),
+  JWKS_REFETCH_COOLDOWN_SECONDS: num(30, 0),
+  JWT_ISSUER: z.string().optional(),
+  JWT_AUDIENCE: z.string().optional(),
+  JWT_CLAIM_USERNAME: z.string().min(1).default("username"),
+  JWT_CLAIM_ORG: z.string().min(1).default("org_id"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   MONITOR_USER: z.string().optional(),
   MONITOR_PASSWORD: z.string().optional(),
@@ -103,6 +117,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(
       "JWT_SECRET is required when NODE_ENV=production: set it to a long random string shared by every process.",
     );
+  }
+  if (cfg.AUTH_MODE !== "local" && !cfg.JWT_PUBLIC_KEY && !cfg.JWKS_URL) {
+    throw new Error(`AUTH_MODE=${cfg.AUTH_MODE} needs JWT_PUBLIC_KEY or JWKS_URL: the key that verifies the identity provider's tokens.`);
   }
   return { ...cfg, dataDir: path.resolve(cfg.DATA_DIR) };
 }

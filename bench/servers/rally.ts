@@ -42,6 +42,14 @@ async function main(): Promise<void> {
          SELECT name, $2, $3 FROM unnest($1::text[]) AS name RETURNING id, username`,
         [names, passwordHash, orgId],
       );
+      if (orgId) {
+        // Organizations are data (issue 16): the users are real members of the org their tokens name.
+        await db.query(`INSERT INTO orgs (id, name) VALUES ($1, $1) ON CONFLICT DO NOTHING`, [orgId]);
+        await db.query(
+          `INSERT INTO org_members (org_id, user_id, role) SELECT $1, id, 'member' FROM unnest($2::uuid[]) AS id ON CONFLICT DO NOTHING`,
+          [orgId, rows.map((r) => r.id)],
+        );
+      }
       for (const r of rows) out.push({ id: r.id, username: r.username, token: tokens.sign({ id: r.id, username: r.username, orgId }) });
     }
     return out;

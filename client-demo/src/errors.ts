@@ -43,6 +43,12 @@ const FRIENDLY: Record<ErrorCode, string> = {
   TOO_MANY_ROOMS: "You already have as many open rooms as allowed",
   TOO_MANY_CONNECTIONS: "You are connected from too many places at once",
   CONFLICT: "That clashes with something that changed meanwhile — try again",
+  NOT_ORG_MEMBER: "You are not a member of that organization",
+  NOT_ORG_ADMIN: "Only the organization's admins and owners can do that",
+  ORG_TAKEN: "That organization already exists — ask a member for an invite code",
+  LAST_OWNER: "The last owner cannot leave the organization",
+  INVITE_CODE_NOT_FOUND: "That invite code does not exist",
+  INVITE_CODE_USED_UP: "That invite code has been used up",
   UNAVAILABLE: "The server is briefly unavailable — try again in a moment",
   INTERNAL: "Something went wrong on the server",
 };
@@ -123,6 +129,8 @@ export function describeClose(code: number, reason?: string): Problem | null {
   if (code === 4008) return { code: "4008", title: "Disconnected for sending too much, too fast", detail: reason };
   if (code === 1009) return { code: "1009", title: "Disconnected: a message was too large", detail: reason };
   if (code === 4001) return { code: "4001", title: "The server is restarting — the room was closed", detail: reason };
+  if (code === 4401) return { code: "4401", title: "Your session expired — please sign in again", detail: reason };
+  if (code === 4403) return { code: "4403", title: "Your access to this room was revoked", detail: reason };
   if (code === 4003) return { code: "4003", title: "Could not reconnect to the room", detail: reason };
   return { code: String(code), title: "Disconnected from the room", detail: reason || `close code ${code}` };
 }

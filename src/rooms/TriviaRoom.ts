@@ -61,6 +61,8 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
   static override async onAuth(token: string, options: unknown, context: AuthContext): Promise<AuthUser> {
     const user = await super.onAuth(token, options, context);
     if (!user.orgId) throw new ServerError(401, "token has no org_id");
+    // A claim alone is not access: the caller must still be a member of the org.
+    if (!(await appContext().services.orgs.isMember(user.orgId, user.id))) throw new ServerError(403, "You are not a member of this organization");
     const { sessionId, team } = parseJoinOptions(TriviaJoinOptions, options);
     const session = await appContext().services.trivia.find(user.orgId, sessionId);
     if (!session) throw new ServerError(404, "Trivia session not found");
@@ -90,6 +92,11 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
     this.handle("next_question", null, (client) => this.nextQuestion(client));
     this.handle("answer", AnswerMessage, (client, msg) => this.answer(client, msg));
     this.handle("chat", chatMessage(this.ctx.config.CHAT_MAX_CHARS), (client, msg) => this.chat(client, msg));
+  }
+
+  /** A member removed from the session's org loses their seat here (RallyRoom closes it with 4403). */
+  protected override orgScope(): string | null {
+    return this.session?.orgId ?? null;
   }
 
   // ---- message handlers -------------------------------------------------------------

@@ -9,6 +9,8 @@ import { TriviaService } from "./trivia";
 import { MatchingService } from "./matching";
 import { ConversationsService } from "./conversations";
 import { PresenceService } from "./presence";
+import { OrgsService } from "./orgs";
+import { RefreshTokensService } from "./refreshTokens";
 import { BlocksService } from "./blocks";
 import { ReportsService } from "./reports";
 
@@ -24,6 +26,8 @@ export interface Services {
   matching: MatchingService;
   conversations: ConversationsService;
   presence: PresenceService;
+  orgs: OrgsService;
+  refreshTokens: RefreshTokensService;
   blocks: BlocksService;
   reports: ReportsService;
 }
@@ -42,6 +46,8 @@ export function createServices(base: Omit<ServiceDeps, "services">): Services {
     matching: new MatchingService(deps),
     conversations: new ConversationsService(deps),
     presence: new PresenceService(deps),
+    orgs: new OrgsService(deps),
+    refreshTokens: new RefreshTokensService(deps),
     blocks: new BlocksService(deps),
     reports: new ReportsService(deps),
   } satisfies Services);

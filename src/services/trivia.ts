@@ -81,10 +81,19 @@ const SESSION_COLUMNS = `s.id, s.org_id, s.host_id, s.title, s.status, s.created
 export class TriviaService {
   constructor(private readonly deps: ServiceDeps) {}
 
+  /**
+   * The org a trivia request is about: the token's `org_id`, and only while the caller is
+   * still a member of it (membership, not the claim alone, grants access).
+   */
+  async requireOrg(user: AuthUser): Promise<string> {
+    if (!user.orgId) throw new AppError("FORBIDDEN", "token has no org_id: trivia sessions belong to an organization");
+    await this.deps.services.orgs.requireMember(user.orgId, user.id);
+    return user.orgId;
+  }
+
   /** Store a session with its questions in the creator's organization; the creator hosts it. */
   async create(creator: AuthUser, input: CreateSessionBody): Promise<TriviaSession> {
-    if (!creator.orgId) throw new AppError("FORBIDDEN", "token has no org_id: trivia sessions belong to an organization");
-    const orgId = creator.orgId;
+    const orgId = await this.requireOrg(creator);
     return this.deps.db.transaction(async (tx) => {
       const { rows } = await tx.query<{ id: string }>(
         `INSERT INTO trivia_sessions (org_id, host_id, title, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,

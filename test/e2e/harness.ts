@@ -83,7 +83,11 @@ export interface Demo {
   serverLog(): string;
   /** A new player: its own browser context (own storage), not yet signed up. */
   player(name: string): Promise<Player>;
-  /** Sign up `p` through the demo's form and wait for the signed-in header. */
+  /**
+   * Sign up `p` through the demo's form and wait for the signed-in header. Trivia is per
+   * organization: the run's first player creates `acme-<suffix>`, and every later one joins
+   * it with an invite code the first player creates in the demo (the header's "Invite").
+   */
   register(p: Player): Promise<void>;
 }
 
@@ -101,6 +105,23 @@ export function useDemo(opts: DemoOptions): Demo {
   const players: Player[] = [];
   /** What Chromium refused under the page's Content-Security-Policy (issue 14): must stay empty. */
   const cspViolations: string[] = [];
+  /** The player whose org later players join (the first one registered). */
+  let orgOwner: Player | null = null;
+
+  /** A fresh invite code from the owner's page, as a person would create and pass it on. */
+  async function inviteCodeFrom(owner: Player): Promise<string> {
+    const code = owner.page.locator(testid("org-invite-code"));
+    const before = (await code.textContent()) ?? "";
+    await owner.page.click(testid("org-invite"));
+    await owner.page.waitForFunction(
+      ([sel, prev]) => {
+        const t = document.querySelector(sel)?.textContent ?? "";
+        return t.length > 0 && t !== prev;
+      },
+      [testid("org-invite-code"), before] as const,
+    );
+    return ((await code.textContent()) ?? "").trim();
+  }
 
   before(async function () {
     this.timeout(240_000);
@@ -194,9 +215,11 @@ export function useDemo(opts: DemoOptions): Demo {
       await p.page.goto(base + "/");
       await p.page.fill("#auth-username", p.username);
       await p.page.fill("#auth-password", PASSWORD);
-      await p.page.fill("#auth-org", `acme-${suffix}`);
+      if (orgOwner) await p.page.fill("#auth-invite", await inviteCodeFrom(orgOwner));
+      else await p.page.fill("#auth-org", `acme-${suffix}`);
       await p.page.click(testid("auth-submit"));
       await p.page.waitForSelector(`${testid("me-username")}:has-text("${p.username}")`);
+      orgOwner ??= p;
     },
   };
 }

@@ -95,9 +95,14 @@ async function http(url: string, method: string, pathname: string, token?: strin
   return text ? JSON.parse(text) : undefined;
 }
 
-async function register(url: string, name: string, orgId = "acme"): Promise<{ id: string; token: string }> {
+/** A user over HTTP; `org` creates a new organization (`orgId`) or joins one (`inviteCode`). */
+async function register(
+  url: string,
+  name: string,
+  org: { orgId?: string; inviteCode?: string } = {},
+): Promise<{ id: string; token: string }> {
   const username = `${name}_${crypto.randomBytes(3).toString("hex")}`;
-  const { token, user } = await http(url, "POST", "/api/auth/register", undefined, { username, password: "rally-test-password-42", orgId });
+  const { token, user } = await http(url, "POST", "/api/auth/register", undefined, { username, password: "rally-test-password-42", ...org });
   return { id: user.id, token };
 }
 
@@ -181,13 +186,15 @@ export async function sigtermScenario(opts: { port: number; games: number; rolls
     );
 
     // Trivia: the first question closed (scored), the second one open.
-    const host = await register(url, "host");
+    const orgId = `acme_${crypto.randomBytes(3).toString("hex")}`;
+    const host = await register(url, "host", { orgId });
+    const { code: inviteCode } = await http(url, "POST", `/api/orgs/${orgId}/invite-codes`, host.token, {});
     const questions = [0, 1, 2].map((i) => ({ text: `Q${i}`, choices: ["right", "wrong"], answerIndex: 0, timeLimitSec: 120 }));
     const session = await http(url, "POST", "/api/trivia/sessions", host.token, { title: "Shutdown quiz", questions });
     const hostRoom = quiet(await clientFor(url, host.token).joinOrCreate("trivia", { sessionId: session.sessionId }));
     rooms.push(hostRoom);
     const scoreUpdates = collect(hostRoom, "score_update");
-    const triviaPlayers = await Promise.all(Array.from({ length: opts.triviaPlayers }, (_, i) => register(url, `t${i}`)));
+    const triviaPlayers = await Promise.all(Array.from({ length: opts.triviaPlayers }, (_, i) => register(url, `t${i}`, { inviteCode })));
     const seats = await Promise.all(
       triviaPlayers.map(async (p) => {
         const room = quiet(await clientFor(url, p.token).joinOrCreate("trivia", { sessionId: session.sessionId }));

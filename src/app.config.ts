@@ -160,8 +160,7 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
       }
       app.use(authRoutes(ctx, limits));
       // Every private route: the bearer token, then (for writes) the user's REST write budget.
-      const requireToken = requireAuth(ctx.tokens);
-      const auth: express.RequestHandler = (req, res, next) => requireToken(req, res, () => limits.writeBudget(req, res, next));
+      const auth = limits.withWriteBudget(requireAuth(ctx.tokens));
       app.use(friendsRoutes(ctx, auth));
       app.use(notificationsRoutes(ctx, auth));
       app.use(gameInvitationsRoutes(ctx, auth));

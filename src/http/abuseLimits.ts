@@ -80,6 +80,11 @@ export class AbuseLimits {
     }, next);
   };
 
+  /** `authenticate`, then (for writes) the user's budget: the `auth` of every private route. */
+  withWriteBudget(authenticate: RequestHandler): RequestHandler {
+    return (req, res, next) => authenticate(req, res, (err?: unknown) => (err ? next(err) : this.writeBudget(req, res, next)));
+  }
+
   private refuse(limit: string, per: string, retryAfter: number, fields: Record<string, unknown>) {
     securityEvent("rate_limited", `${limit}_per_${per}`, fields);
     return rateLimited(retryAfter, `Too many attempts: try again in ${retryAfter} s`);

@@ -1,4 +1,4 @@
-import { Router, type RequestHandler } from "express";
+import { Router } from "express";
 import { z } from "zod";
 import type { AppContext } from "../../context";
 import { body, params, requireAuth, userOf } from "../middleware";
@@ -42,9 +42,8 @@ const LoginBody = z.object({ username: z.string().min(1).max(64), password: z.st
 export function authRoutes(ctx: AppContext, limits: AbuseLimits): Router {
   const router = Router();
   const { users, orgs, refreshTokens } = ctx.services;
-  const requireToken = requireAuth(ctx.tokens);
   // These writes spend the user's REST write budget too.
-  const auth: RequestHandler = (req, res, next) => requireToken(req, res, () => limits.writeBudget(req, res, next));
+  const auth = limits.withWriteBudget(requireAuth(ctx.tokens));
   /** An access token for `user`, carrying the org it prefers while it is still a member. */
   const accessFor = async (user: User) => {
     const orgId = await orgs.tokenOrg(user.id, user.orgId);

@@ -73,6 +73,8 @@ const EnvSchema = z.object({
   EVENT_BUFFER_SIZE: num(500, 1),
   MAX_PAYLOAD_BYTES: num(64 * 1024, 1024),
   CHAT_MAX_CHARS: num(500, 1),
+  /** Half the side of an avatar's square view in a space without its own; 0 = the whole space. */
+  SPACE_VIEW_RADIUS: num(500, 0),
   TEXT_MAX_CHARS: num(2000, 1),
   SHUTDOWN_TIMEOUT_MS: num(10_000, 100),
   STALE_PROCESS_SWEEP_MS: num(3000, 100),

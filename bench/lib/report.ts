@@ -5,6 +5,7 @@ import type { ChatResult } from "../scenarios/chat";
 import type { DiceResult } from "../scenarios/dice";
 import { DELIVERY_MIN, MOVE_HZ, P99_LIMIT_MS, ROOM_SIZE, type FanoutResult, type FanoutStep } from "../scenarios/fanout";
 import type { JoinsResult } from "../scenarios/joins";
+import { AVATARS_PER_VIEW, VARIANT_LABELS, VIEW_RADIUS, type BigSpaceResult } from "../scenarios/bigspace";
 
 /** Everything one run measured: written as JSON, and rendered as the markdown report. */
 export interface BenchResult {
@@ -19,6 +20,8 @@ export interface BenchResult {
   chat: ChatResult[];
   joins: JoinsResult[];
   dice: DiceResult | null;
+  /** Scenario E (absent from runs made before it existed). */
+  bigSpace?: BigSpaceResult[];
   targets: Target[];
   notes: string[];
 }
@@ -180,7 +183,36 @@ export function computeTargets(r: Omit<BenchResult, "targets">, steps: number[])
     measured: rj && !rj.error ? `${fmt(rj.bytesPerIdleClient / 1024)} KB (${rj.joined} idle clients)` : "not measured",
     met: rj && !rj.error && Number.isFinite(rj.bytesPerIdleClient) ? rj.bytesPerIdleClient <= 50 * 1024 : null,
   });
+  targets.push(...bigSpaceTargets(r.bigSpace ?? []));
   return targets;
+}
+
+/** Scenario E's two targets: the 1,000-avatar space passes with interest management, and per-client traffic stays flat. */
+function bigSpaceTargets(results: BigSpaceResult[]): Target[] {
+  const im = results.find((b) => b.variant === "rally-im");
+  const at = (n: number) => im?.steps.find((s) => s.avatars === n);
+  const top = at(1000);
+  const passes: Target = {
+    name: "1,000-avatar space passes for rally (IM)",
+    goal: `in-view delivery ≥ ${DELIVERY_MIN * 100} %, p99 ≤ ${P99_LIMIT_MS} ms`,
+    measured: top
+      ? `${top.pass ? "pass" : `fail: ${top.reason}`}; ${fmt(top.deliveryPct, 2)} %, p99 ${fmt(top.latency.p99)} ms`
+      : im?.error
+        ? `error: ${im.error.split("\n")[0]}`
+        : "not measured at 1,000",
+    met: top ? top.pass : null,
+  };
+  const small = at(200);
+  const ratio = top && small ? top.bytesPerClientPerSec / small.bytesPerClientPerSec : NaN;
+  const flat: Target = {
+    name: "per-client bytes at 1,000 ÷ at 200 avatars (rally IM)",
+    goal: "≤ 1.25×",
+    measured: Number.isFinite(ratio)
+      ? `${fmt(top!.bytesPerClientPerSec, 0)} ÷ ${fmt(small!.bytesPerClientPerSec, 0)} B/s = ${fmt(ratio, 2)}×`
+      : "not measured at both sizes",
+    met: Number.isFinite(ratio) ? ratio <= 1.25 : null,
+  };
+  return [passes, flat];
 }
 
 const yes = (met: boolean | null) => (met === null ? "n/a" : met ? "yes" : "**no**");
@@ -310,6 +342,8 @@ export function renderMarkdown(r: BenchResult, steps: number[]): string {
   }
   out.push("");
 
+  out.push(...renderBigSpace(r.bigSpace ?? []));
+
   if (r.notes.length) {
     out.push("## Notes");
     out.push("");
@@ -317,4 +351,31 @@ export function renderMarkdown(r: BenchResult, steps: number[]): string {
     out.push("");
   }
   return out.join("\n");
+}
+
+function renderBigSpace(results: BigSpaceResult[]): string[] {
+  const out: string[] = [];
+  out.push("## E. One big space: interest management against broadcasting");
+  out.push("");
+  if (results.length === 0) {
+    out.push("Not run.");
+    out.push("");
+    return out;
+  }
+  out.push(
+    `N avatars in one space, each random-walking at ${MOVE_HZ} Hz; the space is a square sized to keep about ${AVATARS_PER_VIEW} avatars in each ${2 * VIEW_RADIUS} × ${2 * VIEW_RADIUS} view (view radius ${VIEW_RADIUS}). rally with interest management sends each client the avatars in its view; rally with an unlimited view (radius 0) and bare Colyseus send everyone everything. "In-view updates" are the moves made inside an observer's view (shrunk by two steps at its edge); a size passes when ≥ ${DELIVERY_MIN * 100} % of them arrive, p99 ≤ ${P99_LIMIT_MS} ms and every client joined. Bytes are everything a client reads off its socket; CPU per update divides the server's CPU by every position update delivered to every client. rally's two variants share one server process, so its RSS is that process's.`,
+  );
+  out.push("");
+  out.push("| server | avatars | side | result | in-view delivery % | p50 ms | p99 ms | in-view updates / client / s | updates / client / s | bytes / client / s | server CPU % | µs / update | server RSS MB | generators CPU % |");
+  out.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+  for (const b of results) {
+    for (const s of b.steps) {
+      out.push(
+        `| ${VARIANT_LABELS[b.variant]} | ${s.avatars} | ${s.side} | ${s.pass ? "pass" : `fail: ${s.reason}`} | ${fmt(s.deliveryPct, 2)} | ${fmt(s.latency.p50)} | ${fmt(s.latency.p99)} | ${fmt(s.inViewPerClientPerSec, 0)} | ${fmt(s.updatesPerClientPerSec, 0)} | ${fmt(s.bytesPerClientPerSec, 0)} | ${fmt(s.serverCpuPct)} | ${fmt(s.serverCpuUsPerUpdate, 2)} | ${fmt(s.serverRssMB)} | ${fmt(s.generatorCpuPct)} |`,
+      );
+    }
+    if (b.error) out.push(`| ${VARIANT_LABELS[b.variant]} | | | error: ${b.error.split("\n")[0]} | | | | | | | | | | |`);
+  }
+  out.push("");
+  return out;
 }

@@ -71,15 +71,33 @@ async function main(): Promise<void> {
 
     users: async ({ count, orgId }: { count: number; orgId?: string }) => createUsers(count, orgId ?? null),
 
-    /** `rooms` spaces of `perRoom` members each (the first is the admin). */
-    spaces: async ({ rooms, perRoom, width = 1000, height = 1000 }: { rooms: number; perRoom: number; width?: number; height?: number }) => {
+    /** `rooms` spaces of `perRoom` members each (the first is the admin); viewRadius 0 = unlimited view. */
+    spaces: async ({
+      rooms,
+      perRoom,
+      width = 1000,
+      height = 1000,
+      viewRadius,
+    }: {
+      rooms: number;
+      perRoom: number;
+      width?: number;
+      height?: number;
+      viewRadius?: number;
+    }) => {
       const users = await createUsers(rooms * perRoom);
       const out: Array<{ key: string; members: BenchUser[] }> = [];
       for (let r = 0; r < rooms; r++) {
         const members = users.slice(r * perRoom, (r + 1) * perRoom);
         // The space through the service (its owner becomes admin); the other members are
         // added in one statement rather than through 19 invites and accepts each.
-        const space = await app.ctx.services.spaces.create(members[0]!.id, { name: `bench space ${tag} ${r}`, capacity: perRoom, width, height });
+        const space = await app.ctx.services.spaces.create(members[0]!.id, {
+          name: `bench space ${tag} ${r}`,
+          capacity: perRoom,
+          width,
+          height,
+          viewRadius,
+        });
         const spaceId = space.id;
         await db.query(
           `INSERT INTO space_members (space_id, user_id, role)

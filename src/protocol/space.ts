@@ -30,8 +30,15 @@ export const ActionMessage = z.object({
   action: z.string().max(ACTION_MAX_CHARS, `must be at most ${ACTION_MAX_CHARS} characters`).transform((s) => s.trim()),
 });
 
-/** `CHAT {text}`, at most CHAT_MAX_CHARS (configurable, so built by the room). */
-export const chatMessage = (maxChars: number) => z.object({ text: text(maxChars) });
+export const CHAT_SCOPES = ["space", "nearby"] as const;
+export type ChatScope = (typeof CHAT_SCOPES)[number];
+
+/**
+ * `CHAT {text, scope?}`, at most CHAT_MAX_CHARS (configurable, so built by the room). Scope
+ * "space" (the default) reaches everyone present; "nearby" only those in the sender's view.
+ */
+export const chatMessage = (maxChars: number) =>
+  z.object({ text: text(maxChars), scope: z.enum(CHAT_SCOPES).default("space") });
 
 /**
  * In the room the space is the room's; a `spaceId` may still be sent (the source client
@@ -62,6 +69,8 @@ export const CreateSpaceBody = z
     capacity: z.number().int().min(1).max(SPACE_MAX_CAPACITY),
     width: side.optional(),
     height: side.optional(),
+    /** Half the side of each avatar's square view; 0 = the whole space; absent = the server default. */
+    viewRadius: z.number().int().min(0).max(SPACE_MAX_SIDE).optional(),
   })
   .strict();
 export type CreateSpaceInput = z.infer<typeof CreateSpaceBody>;

@@ -20,6 +20,8 @@ export interface Space {
   capacity: number;
   width: number;
   height: number;
+  /** Half the side of each avatar's square view; null = the server's SPACE_VIEW_RADIUS; 0 = unlimited. */
+  viewRadius: number | null;
   ownerId: string;
   createdAt: string;
 }
@@ -83,6 +85,7 @@ interface SpaceRow {
   capacity: number;
   width: number;
   height: number;
+  view_radius: number | null;
   owner_id: string;
   created_at: Date | string;
 }
@@ -98,7 +101,7 @@ interface InviteRow {
 }
 
 const SPACE_INVITE = "space_invite";
-const SPACE_COLUMNS = "s.id, s.name, s.capacity, s.width, s.height, s.owner_id, s.created_at";
+const SPACE_COLUMNS = "s.id, s.name, s.capacity, s.width, s.height, s.view_radius, s.owner_id, s.created_at";
 const MY_INVITES_LIMIT = 100;
 const DEFAULT_INVITABLE_LIMIT = 100;
 
@@ -110,6 +113,7 @@ const toSpace = (r: SpaceRow): Space => ({
   capacity: r.capacity,
   width: r.width,
   height: r.height,
+  viewRadius: r.view_radius,
   ownerId: r.owner_id,
   createdAt: iso(r.created_at),
 });
@@ -131,10 +135,10 @@ export class SpacesService {
   async create(ownerId: string, input: CreateSpaceInput): Promise<MySpace> {
     return this.deps.db.transaction(async (tx) => {
       const { rows } = await tx.query<SpaceRow>(
-        `INSERT INTO spaces (name, capacity, width, height, owner_id)
-         VALUES ($1, $2, COALESCE($3, 1000), COALESCE($4, 1000), $5)
-         RETURNING id, name, capacity, width, height, owner_id, created_at`,
-        [input.name, input.capacity, input.width ?? null, input.height ?? null, ownerId],
+        `INSERT INTO spaces (name, capacity, width, height, view_radius, owner_id)
+         VALUES ($1, $2, COALESCE($3, 1000), COALESCE($4, 1000), $5, $6)
+         RETURNING id, name, capacity, width, height, view_radius, owner_id, created_at`,
+        [input.name, input.capacity, input.width ?? null, input.height ?? null, input.viewRadius ?? null, ownerId],
       );
       const space = toSpace(rows[0]!);
       await tx.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'admin')", [space.id, ownerId]);

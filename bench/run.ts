@@ -11,9 +11,10 @@ import type { BenchContext } from "./scenarios/context";
 import { runDice } from "./scenarios/dice";
 import { runFanout } from "./scenarios/fanout";
 import { runJoins } from "./scenarios/joins";
+import { runStart } from "./scenarios/start";
 
 /**
- * `npm run bench [-- --quick] [--only=A,B,C,D,E] [--servers=rally,colyseus,ws,socketio] [--steps=100,300]
+ * `npm run bench [-- --quick] [--only=A,B,C,D,E,F] [--servers=rally,colyseus,ws,socketio] [--steps=100,300]
  *   [--sizes=200,500,1000] [--profile[=rally,colyseus]]`
  *
  * Starts each server under test and separate load-generator processes on 127.0.0.1, runs
@@ -34,7 +35,7 @@ function option(argv: string[], name: string): string | undefined {
 function settings(argv: string[]): { ctx: BenchContext; only: Set<string>; servers: ServerName[]; custom: boolean; deadlineMs: number } {
   const quick = argv.includes("--quick");
   const pin = taskset();
-  const only = new Set((option(argv, "only") ?? "A,B,C,D,E").toUpperCase().split(","));
+  const only = new Set((option(argv, "only") ?? "A,B,C,D,E,F").toUpperCase().split(","));
   const servers = (option(argv, "servers")?.split(",") ?? ALL_SERVERS) as ServerName[];
   const steps = option(argv, "steps")?.split(",").map(Number) ?? (quick ? [100, 300] : [100, 300, 600, 1000, 1500, 2000]);
   const profile = option(argv, "profile") ?? (argv.includes("--profile") ? "" : undefined);
@@ -148,6 +149,7 @@ async function main(): Promise<number> {
     joins: [],
     dice: null,
     bigSpace: [],
+    start: [],
     notes,
   };
 
@@ -165,6 +167,8 @@ async function main(): Promise<number> {
     // Joins through the matchmaker concern the Colyseus servers; the quick run skips the others.
     const joinServers = ctx.quick ? servers.filter((s) => s === "rally" || s === "colyseus") : servers;
     for (const name of joinServers) partial.joins.push(await runJoins(ctx, name));
+    // rally on PostgreSQL too: its idle footprint and cost per client without PGlite.
+    if (ctx.databaseUrl && !ctx.quick && servers.includes("rally")) partial.joins.push(await runJoins(ctx, "rally", ctx.databaseUrl));
   }
   if (only.has("D")) {
     console.log("D. dice games per minute");
@@ -174,6 +178,11 @@ async function main(): Promise<number> {
   if (only.has("E")) {
     console.log("E. one big space: interest management against broadcasting");
     partial.bigSpace = await runBigSpace(ctx, servers);
+  }
+
+  if (only.has("F")) {
+    console.log("F. start time and idle footprint");
+    partial.start = await runStart(ctx);
   }
 
   await stopSharedServers();
@@ -198,6 +207,7 @@ async function main(): Promise<number> {
     ...result.joins.filter((j) => j.error).map((j) => `C ${j.server}`),
     ...(result.dice?.error ? ["D"] : []),
     ...(result.bigSpace ?? []).filter((b) => b.error).map((b) => `E ${b.variant}`),
+    ...(result.start ?? []).filter((f) => f.error && !f.error.startsWith("skipped")).map((f) => `F ${f.target}`),
   ];
   if (errors.length) {
     console.error(`bench: scenarios that could not run: ${errors.join(", ")}`);

@@ -3,7 +3,6 @@ import express from "express";
 import config, { type ConfigOptions } from "@colyseus/tools";
 import { defineRoom, LocalDriver, LocalPresence, matchMaker, type Presence, type MatchMakerDriver } from "@colyseus/core";
 import { WebSocketTransport } from "@colyseus/ws-transport";
-import { monitor } from "@colyseus/monitor";
 import { loadConfig, type Config } from "./config";
 import { migrate, openDb, type Db } from "./db";
 import { resolveJwtSecret, TokenService } from "./auth/tokens";
@@ -102,6 +101,9 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
     databaseUrl: cfg.DATABASE_URL,
     pgliteDir: cfg.dataDir === "memory" || cfg.DATA_DIR.startsWith("memory://") ? "memory://" : path.join(cfg.dataDir, "pglite"),
     poolSize: cfg.DATABASE_POOL_SIZE,
+    pgliteSharedBuffersMb: cfg.PGLITE_SHARED_BUFFERS_MB,
+    // Beside the bundle only (npm run build); from src/ the first start runs initdb.
+    pgliteSeed: path.join(__dirname, "pglite-seed.tar.gz"),
   });
   const applied = await migrate(db);
   if (applied.length) logger.info({ applied }, "migrations applied");
@@ -119,6 +121,10 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
   const cors = new CorsPolicy(liveConfig);
   cors.installOnMatchmaker();
   const limits = new AbuseLimits(presence, liveConfig);
+
+  // The monitor (a React app and its server, ~18 MB resident) is loaded only when it is on.
+  const monitorApp =
+    cfg.MONITOR_USER && cfg.MONITOR_PASSWORD ? ((await import("@colyseus/monitor")).monitor() as express.RequestHandler) : undefined;
 
   const options = config({
     options: {
@@ -155,9 +161,7 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
       app.use(requestId);
       app.use(express.json({ limit: cfg.HTTP_MAX_BODY_BYTES }));
       app.use(opsRoutes(ctx, { redis: redisPing, metricsAuth: metricsAuth(liveConfig) }));
-      if (cfg.MONITOR_USER && cfg.MONITOR_PASSWORD) {
-        app.use("/monitor", monitorGuard, basicAuth(cfg.MONITOR_USER, cfg.MONITOR_PASSWORD), monitor() as express.RequestHandler);
-      }
+      if (monitorApp) app.use("/monitor", monitorGuard, basicAuth(cfg.MONITOR_USER!, cfg.MONITOR_PASSWORD!), monitorApp);
       app.use(authRoutes(ctx, limits));
       // Every private route: the bearer token, then (for writes) the user's REST write budget.
       const auth = limits.withWriteBudget(requireAuth(ctx.tokens));

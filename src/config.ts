@@ -34,6 +34,7 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().default("./data"),
   DATABASE_URL: z.string().url().optional(),
   DATABASE_POOL_SIZE: num(10, 1),
+  PGLITE_SHARED_BUFFERS_MB: num(8, 1),
   REDIS_URL: z.string().url().optional(),
   JWT_SECRET: z.string().min(16, "JWT_SECRET must be at least 16 characters").optional(),
   /** Access-token lifetime: seconds, or a number with s, m, h or d (e.g. 15m). Checked here so a bad value stops the start. */

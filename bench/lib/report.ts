@@ -5,6 +5,7 @@ import type { ChatResult } from "../scenarios/chat";
 import type { DiceResult } from "../scenarios/dice";
 import { DELIVERY_MIN, MOVE_HZ, P99_LIMIT_MS, ROOM_SIZE, type FanoutResult, type FanoutStep } from "../scenarios/fanout";
 import type { JoinsResult } from "../scenarios/joins";
+import type { StartResult } from "../scenarios/start";
 import { AVATARS_PER_VIEW, VARIANT_LABELS, VIEW_RADIUS, type BigSpaceResult } from "../scenarios/bigspace";
 
 /** Everything one run measured: written as JSON, and rendered as the markdown report. */
@@ -20,6 +21,8 @@ export interface BenchResult {
   chat: ChatResult[];
   joins: JoinsResult[];
   dice: DiceResult | null;
+  /** Scenario F (absent from runs made before it existed). */
+  start?: StartResult[];
   /** Scenario E (absent from runs made before it existed). */
   bigSpace?: BigSpaceResult[];
   targets: Target[];
@@ -38,6 +41,8 @@ const fmt = (v: number | null | undefined, digits = 1): string =>
   v === null || v === undefined || !Number.isFinite(v) ? "–" : String(round(v, digits));
 
 const kb = (bytes: number) => (Number.isFinite(bytes) ? `${fmt(bytes / 1024)} KB` : "–");
+
+const joinsLabel = (j: JoinsResult) => SERVER_LABELS[j.server] + (j.server === "rally" ? (j.backend === "postgres" ? " (PostgreSQL)" : " (PGlite)") : "");
 
 const topStep = (ctxSteps: number[]) => ctxSteps[ctxSteps.length - 1] ?? 0;
 
@@ -184,6 +189,7 @@ export function computeTargets(r: Omit<BenchResult, "targets">, steps: number[])
     met: rj && !rj.error && Number.isFinite(rj.bytesPerIdleClient) ? rj.bytesPerIdleClient <= 50 * 1024 : null,
   });
   targets.push(...bigSpaceTargets(r.bigSpace ?? []));
+  startTargets(r, targets);
   return targets;
 }
 
@@ -213,6 +219,27 @@ function bigSpaceTargets(results: BigSpaceResult[]): Target[] {
     met: Number.isFinite(ratio) ? ratio <= 1.25 : null,
   };
   return [passes, flat];
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? NaN;
+
+/** Scenario F's targets: idle footprint and start time of `npm start`. */
+function startTargets(r: Omit<BenchResult, "targets">, targets: Target[]): void {
+  const find = (prefix: string) => r.start?.find((s) => s.target.startsWith(prefix) && !s.error && s.startMs.length);
+  const check = (name: string, goal: string, s: StartResult | undefined, value: (s: StartResult) => number, limit: number, unit: string) =>
+    targets.push({
+      name,
+      goal,
+      measured: s ? `${fmt(value(s), unit === "s" ? 2 : 0)} ${unit}` : "not measured",
+      met: s ? value(s) <= limit : null,
+    });
+  const warm = find("rally, embedded defaults (PGlite): warm");
+  const first = find("rally, embedded defaults (PGlite): first");
+  const pg = find("rally on PostgreSQL");
+  check("idle RSS after start, embedded defaults (PGlite)", "≤ 200 MB", warm, (s) => median(s.idleRssMB), 200, "MB");
+  check("idle RSS after start, on PostgreSQL", "≤ 120 MB", pg, (s) => median(s.idleRssMB), 120, "MB");
+  check("`npm start` to /healthz, warm", "≤ 3 s", warm, (s) => median(s.startMs) / 1000, 3, "s");
+  check("`npm start` to /healthz, first start after `npm ci`", "≤ 5 s", first, (s) => median(s.startMs) / 1000, 5, "s");
 }
 
 const yes = (met: boolean | null) => (met === null ? "n/a" : met ? "yes" : "**no**");
@@ -315,12 +342,26 @@ export function renderMarkdown(r: BenchResult, steps: number[]): string {
   out.push("|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (const j of r.joins) {
     if (j.error) {
-      out.push(`| ${SERVER_LABELS[j.server]} | ${j.clients} | error: ${j.error.split("\n")[0]} | | | | | | | | | |`);
+      out.push(`| ${joinsLabel(j)} | ${j.clients} | error: ${j.error.split("\n")[0]} | | | | | | | | | |`);
       continue;
     }
     out.push(
-      `| ${SERVER_LABELS[j.server]} | ${j.clients} | ${j.joined}${j.failed ? ` (${j.failed} failed)` : ""} | ${fmt(j.joinsPerSec, 0)} | ${fmt(j.joinLatency.p50)} | ${fmt(j.joinLatency.p99)} | ${fmt(j.serverCpuUsPerJoin, 0)} | ${fmt(j.serverCpuPct, 0)} / ${fmt(j.generatorCpuPct, 0)} | ${fmt(j.rssBeforeMB)} | ${fmt(j.rssAfterMB)} | ${kb(j.bytesPerIdleClient)} | ${kb(j.heapBytesPerIdleClient)} |`,
+      `| ${joinsLabel(j)} | ${j.clients} | ${j.joined}${j.failed ? ` (${j.failed} failed)` : ""} | ${fmt(j.joinsPerSec, 0)} | ${fmt(j.joinLatency.p50)} | ${fmt(j.joinLatency.p99)} | ${fmt(j.serverCpuUsPerJoin, 0)} | ${fmt(j.serverCpuPct, 0)} / ${fmt(j.generatorCpuPct, 0)} | ${fmt(j.rssBeforeMB)} | ${fmt(j.rssAfterMB)} | ${kb(j.bytesPerIdleClient)} | ${kb(j.heapBytesPerIdleClient)} |`,
     );
+  }
+  out.push("");
+
+  out.push("## F. Start time and idle footprint");
+  out.push("");
+  if (!r.start?.length) out.push("Not run.");
+  else {
+    out.push(
+      "`npm start` (dist/ already built, as `npm ci`'s prepare step leaves it) from spawn to the first 200 from `/healthz`; idle RSS of the server process a few seconds later with no client (no forced GC). The first start runs on an empty DATA_DIR (PGlite's initdb and every migration); warm starts reuse it. Bare Colyseus is the bench's baseline server (run through tsx), for scale.",
+    );
+    out.push("");
+    out.push("| target | start ms (each run) | idle RSS MB (each run) |");
+    out.push("|---|---|---|");
+    for (const s of r.start) out.push(`| ${s.target} | ${s.error ?? s.startMs.join(", ")} | ${s.error ? "" : s.idleRssMB.join(", ")} |`);
   }
   out.push("");
 

@@ -28,7 +28,7 @@ const SERVER_FILES: Record<ServerName, string> = {
  */
 export const PORT_BASE = benchPortBase(process.env.BENCH_PORT_BASE);
 let nextPort = PORT_BASE;
-function takePort(): number {
+export function takePort(): number {
   const port = nextPort;
   nextPort = nextPort >= PORT_BASE + 99 ? PORT_BASE : nextPort + 1;
   return port;

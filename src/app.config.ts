@@ -124,7 +124,10 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
 
   // The monitor (a React app and its server, ~18 MB resident) is loaded only when it is on.
   const monitorApp =
-    cfg.MONITOR_USER && cfg.MONITOR_PASSWORD ? ((await import("@colyseus/monitor")).monitor() as express.RequestHandler) : undefined;
+    // require, not import(): a dynamic import loads the monitor's ESM build, which brings its
+    // own copy of @colyseus/core whose matchMaker never started (every /monitor/api was a 500).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    cfg.MONITOR_USER && cfg.MONITOR_PASSWORD ? ((require("@colyseus/monitor") as typeof import("@colyseus/monitor")).monitor() as express.RequestHandler) : undefined;
 
   const options = config({
     options: {

@@ -10,6 +10,8 @@ import { ExternalVerifier, type ExternalIdentity, type Provision } from "./auth/
 import { guardReconnections } from "./auth/reconnectGuard";
 import type { Services } from "./services";
 import { Delivery } from "./realtime/delivery";
+import { systemClock } from "./realtime/clock";
+import { cryptoDice } from "./rules/biggerDice";
 import { RoomDirectory } from "./realtime/roomDirectory";
 import { sweepStaleProcesses } from "./realtime/staleProcesses";
 import { createServices } from "./services";
@@ -115,7 +117,7 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
   const services = createServices({ db, config: cfg, delivery, rooms, now: () => new Date() });
   const tokens = new TokenService(resolveJwtSecret(cfg.JWT_SECRET, cfg.dataDir), cfg.JWT_EXPIRES_IN, externalVerifier(cfg, services));
   guardReconnections(tokens);
-  const ctx: AppContext = { config: cfg, db, tokens, delivery, rooms, services };
+  const ctx: AppContext = { config: cfg, db, tokens, delivery, rooms, services, clock: systemClock, dice: cryptoDice };
   installContext(ctx);
   const liveConfig = () => ctx.config;
   const cors = new CorsPolicy(liveConfig);
@@ -189,10 +191,17 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
   });
 
   // Only several processes can leave stale registrations behind.
-  const stopSweeping = cfg.REDIS_URL ? sweepStaleProcesses(cfg.STALE_PROCESS_SWEEP_MS, rooms, async (alive) => {
-        const gone = await services.presence.pruneDeadProcesses(alive);
-        if (gone.length) logger.info({ users: gone.length }, "users of dead processes went offline");
-      }) : () => undefined;
+  // Every process sweeps: trivia sessions left in_progress by a dead process are interrupted
+  // (within one interval of a process starting); only several processes can leave stale
+  // presence registrations behind.
+  const stopSweeping = sweepStaleProcesses(cfg.STALE_PROCESS_SWEEP_MS, rooms, async (alive) => {
+    if (cfg.REDIS_URL) {
+      const gone = await services.presence.pruneDeadProcesses(alive);
+      if (gone.length) logger.info({ users: gone.length }, "users of dead processes went offline");
+    }
+    const interrupted = await services.trivia.interruptOrphaned(alive);
+    if (interrupted.length) logger.info({ sessions: interrupted }, "trivia sessions of dead processes marked interrupted");
+  });
 
   // After a restart, invitations whose receivers did not come back within the reconnection
   // window expire (a graceful restart expires nothing for users who reconnect).

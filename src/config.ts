@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { DEFAULT_TURN_SECONDS, MAX_TURN_SECONDS, MIN_TURN_SECONDS } from "./rules/biggerDice";
 
 /** Boolean-ish environment values: "1", "true", "yes" are true. */
 const flag = z
@@ -57,6 +58,9 @@ const EnvSchema = z.object({
   MONITOR_PASSWORD: z.string().optional(),
   RECONNECT_SECONDS: num(30, 0),
   DICE_RECONNECT_SECONDS: num(60, 0),
+  DICE_TURN_SECONDS: z.coerce.number().int().min(MIN_TURN_SECONDS).max(MAX_TURN_SECONDS).default(DEFAULT_TURN_SECONDS),
+  /** Consecutive turns the server rolls for a player before they forfeit (`inactive`); 0: never. */
+  DICE_MISSED_TURNS_FORFEIT: num(3, 0),
   INVITES_PER_MINUTE: num(10, 1),
   INVITE_EXPIRY_HOURS: z.coerce.number().positive().default(24),
   TRIVIA_MAX_PARTICIPANTS: num(100, 2),

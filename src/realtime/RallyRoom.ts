@@ -22,6 +22,10 @@ export const CLOSE_ACCESS_REVOKED = 4403;
 
 /** Close code of every room when the server shuts down (SIGTERM/SIGINT; docs/PROTOCOL.md §1). */
 export const CLOSE_SERVER_SHUTDOWN = CloseCode.SERVER_SHUTDOWN;
+/** Close code for a seat taken away by an admin or host: removed from a space, kicked from a trivia session. */
+export const CLOSE_REMOVED = 4403;
+/** Close code for every seat of a space that was deleted. */
+export const CLOSE_SPACE_DELETED = 4404;
 
 const AuthRefreshMessage = z.object({ token: z.string().min(1).max(8192) }).strict();
 

@@ -3,7 +3,16 @@ import { StateView } from "@colyseus/schema";
 import { appContext } from "../context";
 import { AppError } from "../errors";
 import type { AuthUser } from "../auth/tokens";
-import { authOf, parseJoinOptions, RallyRoom, toServerError, type RallyClient } from "../realtime/RallyRoom";
+import {
+  authOf,
+  CLOSE_REMOVED,
+  CLOSE_SPACE_DELETED,
+  parseJoinOptions,
+  RallyRoom,
+  toServerError,
+  type RallyClient,
+} from "../realtime/RallyRoom";
+import type { DeliveredEvent } from "../realtime/delivery";
 import { BroadcastSpaceState, SpaceState, SpaceUser } from "./schema/SpaceState";
 import {
   ActionMessage,
@@ -13,6 +22,8 @@ import {
   InviteIdMessage,
   SendInviteMessage,
   SpaceJoinOptions,
+  spaceTopic,
+  type SpaceTopicEvent,
 } from "../protocol/space";
 import { defaultPosition, moveError, seatRefusal, type Bounds, type Position } from "../rules/space";
 import { effectiveViewRadius, InterestGrid, type InterestListener, type Observer } from "../rules/interest";
@@ -57,6 +68,9 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
   private spaceId = "";
   private bounds: Bounds = { width: 0, height: 0 };
   private capacity = 0;
+  /** Users removed from the space while seated here: their held seats are not given back. */
+  private readonly removed = new Set<string>();
+  private stopListening?: () => void;
   private viewRadius = 0;
   /** userId → seat, held seats included. */
   private readonly seated = new Map<string, Seat>();
@@ -132,6 +146,9 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
       reportEvery: false,
     };
 
+    // Membership and settings change over REST, on any process: the room hears it here.
+    this.stopListening = await this.ctx.delivery.onTopic(spaceTopic(space.id), (event) => this.onSpaceChanged(event));
+
     this.handle("MOVE", null, (client, payload) => this.move(client, payload), { bucket: "move" });
 
     this.handle("ACTION", ActionMessage, (client, { action }) => {
@@ -161,13 +178,11 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
     this.handle("DECLINE_INVITE", InviteIdMessage, (client, { notificationId }) =>
       spaces.declineInvite(authOf(client).id, notificationId),
     );
-    this.handle("GET_USERS", GetUsersMessage, (client, { spaceId, q, limit }) => {
+    this.handle("GET_USERS", GetUsersMessage, (client, { spaceId, ...filter }) => {
       this.requireThisSpace(spaceId);
-      return spaces.invitableUsers(authOf(client).id, this.spaceId, { q, limit });
+      return spaces.invitableUsers(authOf(client).id, this.spaceId, filter);
     });
-    this.handle("GET_INVITES", GetInvitesMessage, (client, { includeExpired }) =>
-      spaces.myInvites(authOf(client).id, { includeExpired }),
-    );
+    this.handle("GET_INVITES", GetInvitesMessage, (client, page) => spaces.myInvites(authOf(client).id, page));
   }
 
   /** Validate and move: nothing else happens here (see the class comment). */
@@ -195,6 +210,7 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
     const refusal = seatRefusal(this.state.users.size, this.capacity, this.state.users.has(userId));
     if (refusal === "SECOND_SEAT") throw new ServerError(409, "You already have a seat in this space");
     if (refusal === "FULL") throw new AppError("SPACE_FULL");
+    this.removed.delete(userId); // invited back: onAuth found the membership again
     const position = options.initialPosition ?? defaultPosition(this.bounds);
     const avatar = new SpaceUser({ userId, username, x: position.x, y: position.y, direction: position.direction, action: "" });
     this.state.users.set(userId, avatar);
@@ -206,6 +222,44 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
     }
     const announced = { x: position.x, y: position.y, direction: position.direction };
     this.broadcastEvent("USER_JOINED", { spaceId: this.spaceId, userId, username, position: announced }, client);
+  }
+
+  onDispose(): void {
+    this.stopListening?.();
+  }
+
+  /** A change committed over REST (docs/PROTOCOL.md §3 `space`): apply it to the live room. */
+  private onSpaceChanged(delivered: DeliveredEvent): void {
+    const event = delivered as SpaceTopicEvent;
+    if (event.type === "MEMBER_REMOVED") return this.removeMember(event.payload.userId, event.payload.reason);
+    if (event.type === "SPACE_UPDATED") return this.applySettings(event.payload);
+    if (event.type === "SPACE_DELETED") {
+      this.broadcastEvent("SPACE_DELETED", { spaceId: this.spaceId });
+      void this.disconnect(CLOSE_SPACE_DELETED).catch(() => undefined);
+    }
+  }
+
+  private removeMember(userId: string, reason: "removed" | "left"): void {
+    this.removed.add(userId);
+    for (const client of this.clients) {
+      if (authOf(client).id !== userId) continue;
+      this.sendTo(client, "REMOVED", { spaceId: this.spaceId, reason });
+      client.leave(CLOSE_REMOVED, reason === "left" ? "you left this space" : "removed from this space");
+    }
+  }
+
+  /** New settings: bounds and capacity apply to the next move and join; avatars outside are brought in. */
+  private applySettings(settings: { name: string; capacity: number; width: number; height: number }): void {
+    const { name, capacity, width, height } = settings;
+    this.bounds = { width, height };
+    this.capacity = capacity;
+    Object.assign(this.state, { name, capacity, width, height });
+    this.state.users.forEach((user) => {
+      if (user.x > width) user.x = width;
+      if (user.y > height) user.y = height;
+    });
+    this.setMetadata({ spaceId: this.spaceId, name, capacity });
+    this.broadcastEvent("SPACE_UPDATED", { spaceId: this.spaceId, name, capacity, width, height });
   }
 
   onLeave(client: RallyClient): void {
@@ -228,6 +282,8 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
       seat.view.dispose();
       seat.view = null;
     }
+    // A removed member's dropped seat is not held for them.
+    if (this.removed.has(authOf(client).id)) return;
     return super.onDrop(client, code);
   }
 
@@ -236,6 +292,7 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
    * receives next holds exactly its own avatar and those in its view.
    */
   onReconnect(client: RallyClient): void {
+    if (this.removed.has(authOf(client).id)) return client.leave(CLOSE_REMOVED, "removed from this space");
     const seat = this.seated.get(authOf(client).id);
     if (!seat) return;
     seat.sessionId = client.sessionId;

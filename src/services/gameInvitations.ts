@@ -1,6 +1,7 @@
 import { AppError } from "../errors";
 import type { Queryable } from "../db";
-import { decideAnswer, decideSend, RATE_WINDOW_MS, statusAfter, type Answer, type InvitationStatus } from "../rules/invitations";
+import { lockInviteBudget, recentInviteSends } from "./inviteBudget";
+import { decideAnswer, decideSend, statusAfter, type Answer, type InvitationStatus } from "../rules/invitations";
 import type { GameReadyEvent, InvitationReceivedEvent, InvitationUpdatedEvent } from "../protocol/lobby";
 import type { ServiceDeps } from "./deps";
 import type { UserSummary } from "./friends";
@@ -59,9 +60,6 @@ const toInvitation = (r: Row): GameInvitation => ({
   updatedAt: new Date(r.updated_at).toISOString(),
 });
 
-/** Advisory-lock namespace: one send at a time per sender, across processes. */
-const SEND_LOCK = 727301;
-
 /** An invitation just moved to `expired`, as announced. */
 export interface ExpiredInvitation {
   id: string;
@@ -96,13 +94,10 @@ export class GameInvitationsService {
     try {
       stored = await this.deps.db.transaction(async (tx) => {
         // Serialise this sender's sends so that concurrent ones cannot both pass the rate limit.
-        await tx.query("SELECT pg_advisory_xact_lock($1::int, hashtext($2))", [SEND_LOCK, senderId]);
+        await lockInviteBudget(tx, senderId);
         const receiver = isUuid(toUserId) ? await users.get(toUserId, tx) : null;
         const friendship = receiver && receiver.id !== senderId ? await friends.between(senderId, receiver.id, tx) : null;
-        const { rows: recent } = await tx.query<{ created_at: Date | string }>(
-          "SELECT created_at FROM game_invitations WHERE sender_id = $1 AND created_at > $2",
-          [senderId, new Date(now.getTime() - RATE_WINDOW_MS)],
-        );
+        const recent = await recentInviteSends(tx, senderId, now);
         const { rows: pair } = await tx.query<{ pending: boolean; last_sent: Date | string | null; blocked: boolean }>(
           `SELECT bool_or(status = 'pending') AS pending,
                   max(created_at) FILTER (WHERE sender_id = $1) AS last_sent,
@@ -120,7 +115,7 @@ export class GameInvitationsService {
           receiverOnline,
           pendingBetween: pair[0]?.pending === true,
           lastSentToReceiverAt: pair[0]?.last_sent ? new Date(pair[0].last_sent) : null,
-          recentSends: recent.map((r) => new Date(r.created_at)),
+          recentSends: recent,
           // Read at call time: configuration may be changed while running (tests do).
           limitPerMinute: this.deps.config.INVITES_PER_MINUTE,
           now,

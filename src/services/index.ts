@@ -5,6 +5,7 @@ import { NotificationsService } from "./notifications";
 import { GameInvitationsService } from "./gameInvitations";
 import { GamesService } from "./games";
 import { SpacesService } from "./spaces";
+import { SpaceMembersService } from "./spaceMembers";
 import { TriviaService } from "./trivia";
 import { MatchingService } from "./matching";
 import { ConversationsService } from "./conversations";
@@ -22,6 +23,7 @@ export interface Services {
   gameInvitations: GameInvitationsService;
   games: GamesService;
   spaces: SpacesService;
+  spaceMembers: SpaceMembersService;
   trivia: TriviaService;
   matching: MatchingService;
   conversations: ConversationsService;
@@ -42,6 +44,7 @@ export function createServices(base: Omit<ServiceDeps, "services">): Services {
     gameInvitations: new GameInvitationsService(deps),
     games: new GamesService(deps),
     spaces: new SpacesService(deps),
+    spaceMembers: new SpaceMembersService(deps),
     trivia: new TriviaService(deps),
     matching: new MatchingService(deps),
     conversations: new ConversationsService(deps),

@@ -2,10 +2,14 @@ import { Router, type RequestHandler } from "express";
 import { z } from "zod";
 import type { AppContext } from "../../context";
 import { CreateSessionBody } from "../../protocol/trivia";
-import { body, params, userOf } from "../middleware";
+import { body, params, query, userOf } from "../middleware";
+import { pageQueryShape } from "../paging";
 
 /** Any string: a malformed id is answered 404 like an unknown one (the service checks the shape). */
 const SessionParams = z.object({ id: z.string().max(100) });
+const SessionsQuery = z
+  .object({ status: z.enum(["lobby", "in_progress", "finished", "interrupted"]).optional(), ...pageQueryShape })
+  .strict();
 
 /** `/api/trivia/...` (docs/PROTOCOL.md §2). */
 export function triviaRoutes(ctx: AppContext, auth: RequestHandler): Router {
@@ -25,6 +29,11 @@ export function triviaRoutes(ctx: AppContext, auth: RequestHandler): Router {
       questionCount: session.questionCount,
       createdAt: session.createdAt,
     });
+  });
+
+  router.get("/api/trivia/sessions", auth, async (req, res) => {
+    const orgId = await ctx.services.trivia.requireOrg(userOf(req));
+    res.json(await ctx.services.trivia.list(orgId, query(req, SessionsQuery)));
   });
 
   router.get("/api/trivia/sessions/:id/results", auth, async (req, res) => {

@@ -581,7 +581,7 @@ export async function diceDropScenario(rollsBefore: number, spectatorsWhileAway:
   await Promise.all(watchers.map((w) => w.room.leave().catch(() => undefined)));
   await (away === a ? b : a).room.leave(); // the other forfeits: the game ends and is stored
   await away.box.next("game_ended", 5000);
-  const [history] = await ctx().services.games.history(ua.id);
+  const [history] = (await ctx().services.games.history(ua.id, { limit: 50 })).items;
   const lostEvent = got.find((m) => m.type === "events_lost");
   await away.room.leave().catch(() => undefined);
   return {

@@ -20,6 +20,8 @@ import { logger } from "./logger";
 import { metrics } from "./metrics";
 import { errorHandler, notFound, requestId, requireAuth } from "./http/middleware";
 import { basicAuth } from "./http/basicAuth";
+import { CorsPolicy, edgeGuard, guardedServer, metricsAuth, monitorGuard } from "./http/edge";
+import { AbuseLimits } from "./http/abuseLimits";
 import { authRoutes } from "./http/routes/auth";
 import { opsRoutes } from "./http/routes/ops";
 import { friendsRoutes } from "./http/routes/friends";
@@ -117,10 +119,17 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
   guardReconnections(tokens);
   const ctx: AppContext = { config: cfg, db, tokens, delivery, rooms, services, clock: systemClock, dice: cryptoDice };
   installContext(ctx);
+  const liveConfig = () => ctx.config;
+  const cors = new CorsPolicy(liveConfig);
+  cors.installOnMatchmaker();
+  const limits = new AbuseLimits(presence, liveConfig);
 
   // The monitor (a React app and its server, ~18 MB resident) is loaded only when it is on.
   const monitorApp =
-    cfg.MONITOR_USER && cfg.MONITOR_PASSWORD ? ((await import("@colyseus/monitor")).monitor() as express.RequestHandler) : undefined;
+    // require, not import(): a dynamic import loads the monitor's ESM build, which brings its
+    // own copy of @colyseus/core whose matchMaker never started (every /monitor/api was a 500).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    cfg.MONITOR_USER && cfg.MONITOR_PASSWORD ? ((require("@colyseus/monitor") as typeof import("@colyseus/monitor")).monitor() as express.RequestHandler) : undefined;
 
   const options = config({
     options: {
@@ -134,8 +143,16 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
       greet: false,
     },
     displayLogs: false,
+    // Our own http.Server, so that every request passes the edge checks before Colyseus'
+    // matchmaker or Express reads it (src/http/edge.ts).
     initializeTransport: (opts: any) =>
-      new WebSocketTransport({ ...opts, maxPayload: cfg.MAX_PAYLOAD_BYTES, pingInterval: 10_000, pingMaxRetries: 2 }),
+      new WebSocketTransport({
+        ...opts,
+        server: guardedServer(edgeGuard(liveConfig, cors)),
+        maxPayload: cfg.MAX_PAYLOAD_BYTES,
+        pingInterval: 10_000,
+        pingMaxRetries: 2,
+      }),
     rooms: {
       user_lobby: defineRoom(UserLobbyRoom).filterBy(["ownerId"]),
       bigger_dice: defineRoom(BiggerDiceRoom).filterBy(["roomName"]),
@@ -145,12 +162,14 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
     },
     initializeExpress: (app: express.Application) => {
       app.disable("x-powered-by");
+      app.set("trust proxy", cfg.TRUST_PROXY);
       app.use(requestId);
-      app.use(express.json({ limit: "64kb" }));
-      app.use(opsRoutes(ctx, { redis: redisPing }));
-      if (monitorApp) app.use("/monitor", basicAuth(cfg.MONITOR_USER!, cfg.MONITOR_PASSWORD!), monitorApp);
-      app.use(authRoutes(ctx));
-      const auth = requireAuth(ctx.tokens);
+      app.use(express.json({ limit: cfg.HTTP_MAX_BODY_BYTES }));
+      app.use(opsRoutes(ctx, { redis: redisPing, metricsAuth: metricsAuth(liveConfig) }));
+      if (monitorApp) app.use("/monitor", monitorGuard, basicAuth(cfg.MONITOR_USER!, cfg.MONITOR_PASSWORD!), monitorApp);
+      app.use(authRoutes(ctx, limits));
+      // Every private route: the bearer token, then (for writes) the user's REST write budget.
+      const auth = limits.withWriteBudget(requireAuth(ctx.tokens));
       app.use(friendsRoutes(ctx, auth));
       app.use(notificationsRoutes(ctx, auth));
       app.use(gameInvitationsRoutes(ctx, auth));

@@ -10,6 +10,23 @@ const flag = z
 
 const num = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 
+/** Express' `trust proxy`: unset/"false" trusts no proxy, "true" every hop, a number that many hops, else addresses/subnets. */
+const trustProxy = z
+  .string()
+  .optional()
+  .transform((v): boolean | number | string => {
+    if (v === undefined || v.toLowerCase() === "false") return false;
+    if (v.toLowerCase() === "true") return true;
+    return /^\d+$/.test(v) ? Number(v) : v;
+  });
+
+/** A comma-separated list of exact origins (`scheme://host[:port]`). */
+const originList = z
+  .string()
+  .optional()
+  .transform((v) => (v ?? "").split(",").map((o) => o.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, "each origin is scheme://host[:port], without a path")));
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   PORT: num(2567, 0),
@@ -67,6 +84,21 @@ const EnvSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: num(10_000, 100),
   STALE_PROCESS_SWEEP_MS: num(3000, 100),
   SERVE_DEMO: flag,
+  // HTTP edge (issue 14). 0 means "no limit" for the counting limits.
+  MATCHMAKE_MAX_BODY_BYTES: num(16 * 1024, 256),
+  HTTP_MAX_BODY_BYTES: num(64 * 1024, 256),
+  HTTP_BODY_TIMEOUT_MS: num(10_000, 100),
+  LOGIN_FAILURES_PER_USERNAME: num(5, 0),
+  LOGIN_FAILURES_PER_IP: num(50, 0),
+  LOGIN_FAILURE_WINDOW_SECONDS: num(900, 1),
+  REGISTRATIONS_PER_IP_PER_HOUR: num(20, 0),
+  REST_WRITES_PER_MINUTE: num(60, 0),
+  PASSWORD_HASH_COST: z.coerce.number().int().min(10).max(20).default(17),
+  PASSWORD_HASH_CONCURRENCY: num(2, 1),
+  PASSWORD_HASH_QUEUE: num(200, 1),
+  TRUST_PROXY: trustProxy,
+  CORS_ORIGINS: originList,
+  METRICS_TOKEN: z.string().min(16, "METRICS_TOKEN must be at least 16 characters").optional(),
   /** Reports one user may file per rolling hour (0: no limit). */
   REPORTS_PER_HOUR: num(10, 0),
   /** Comma-separated usernames whose tokens carry the operator (`admin`) role. */
@@ -80,7 +112,9 @@ export type Config = z.infer<typeof EnvSchema> & { dataDir: string };
 
 /** Parse the environment once; a bad value stops the process with a message naming it. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = EnvSchema.safeParse(env);
+  // An empty value (`PUBLIC_ADDRESS=` in a copy of .env.example) means unset, not "".
+  const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ""));
+  const parsed = EnvSchema.safeParse(given);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new Error(`Invalid configuration:\n${lines.join("\n")}`);

@@ -12,6 +12,8 @@ export const ERROR_CODES = {
   NOT_FOUND: { status: 404, message: "Not found" },
   USERNAME_TAKEN: { status: 409, message: "Username is already taken" },
   RATE_LIMITED: { status: 429, message: "Too many requests" },
+  PAYLOAD_TOO_LARGE: { status: 413, message: "Request body too large" },
+  REQUEST_TIMEOUT: { status: 408, message: "Request body not received in time" },
   NOT_YOUR_TURN: { status: 409, message: "It's not your turn to roll" },
   GAME_NOT_IN_PROGRESS: { status: 409, message: "The game is not in progress" },
   SPECTATOR_CANNOT_ACT: { status: 403, message: "Spectators cannot act" },
@@ -89,3 +91,14 @@ export function toAppError(e: unknown): AppError {
   if (isDatabaseUnavailable(e)) return new AppError("UNAVAILABLE");
   return new AppError("INTERNAL");
 }
+
+/** Details of a RATE_LIMITED refusal: the REST edge turns it into a `Retry-After` header. */
+export interface RetryAfter {
+  retryAfterSeconds: number;
+}
+
+export function rateLimited(retryAfterSeconds: number, message?: string): AppError {
+  return new AppError("RATE_LIMITED", message, { retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) } satisfies RetryAfter);
+}
+
+export const retryAfterOf = (e: AppError): number | undefined => (e.details as Partial<RetryAfter> | undefined)?.retryAfterSeconds;

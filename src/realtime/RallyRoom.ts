@@ -9,6 +9,7 @@ import type { AuthUser } from "../auth/tokens";
 import { describeZodError } from "../protocol/common";
 import { ClientLimiter, UserLimiters, type ClientLimiterOptions } from "./rateLimit";
 import { SeatEvents } from "./seatEvents";
+import { securityEvent } from "../security";
 import { ORG_MEMBERSHIP_ENDED, SIGNED_OUT, userSessionsTopic } from "../services/orgs";
 import { releaseQuietly } from "./roomDirectory";
 
@@ -50,7 +51,9 @@ export async function authenticateJoin(token: unknown, options: unknown): Promis
   try {
     return await appContext().tokens.authenticate(token || fromOptions);
   } catch (e) {
-    throw toServerError(e);
+    const err = toServerError(e);
+    securityEvent("join_refused", err.message); // "missing token", "invalid token", "token expired"
+    throw err;
   }
 }
 
@@ -375,8 +378,9 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
     const verdict = limiter.check(bucket, Date.now());
     if (verdict.allowed) return true;
     metrics.errors.inc({ code: "RATE_LIMITED", edge: "room" });
+    const who = { room: this.roomName, roomId: this.roomId, userId: client.auth?.id };
+    securityEvent(verdict.disconnect ? "flood_disconnect" : "rate_limited", `room_${bucket}`, who);
     if (verdict.disconnect) {
-      logger.warn({ room: this.roomName, roomId: this.roomId, userId: client.auth?.id }, "disconnecting flooding client");
       client.leave(CLOSE_FLOODING, "rate limit exceeded for too long");
       return false;
     }
@@ -432,6 +436,8 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
         this.seats.leave(client.sessionId);
         this.releaseConnection(client);
         metrics.connectedClients.dec({ room: this.roomName });
+        const refusal = e instanceof ServerError ? String(e.code) : toAppError(e).code;
+        securityEvent("join_refused", refusal, { room: this.roomName, userId: client.auth?.id });
         throw toServerError(e);
       }
       this.armExpiry(client);

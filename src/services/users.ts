@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import { AppError } from "../errors";
 import type { ExternalIdentity } from "../auth/external";
-import { DUMMY_HASH, hashPassword, verifyPassword } from "../auth/passwords";
+import { dummyHash, hashPassword, HashQueue, needsRehash, verifyPassword } from "../auth/passwords";
 import type { Queryable } from "../db";
 import type { ServiceDeps } from "./deps";
 
@@ -47,15 +47,26 @@ export interface RegisterInput {
 }
 
 export class UsersService {
+  /** Every scrypt run goes through here: bounded concurrency, fair between client addresses. */
+  private readonly hashing = new HashQueue(() => ({
+    concurrency: this.deps.config.PASSWORD_HASH_CONCURRENCY,
+    maxQueued: this.deps.config.PASSWORD_HASH_QUEUE,
+  }));
+
   constructor(private readonly deps: ServiceDeps) {}
+
+  private get hashCost(): number {
+    return this.deps.config.PASSWORD_HASH_COST;
+  }
 
   /**
    * A new user. Registration can no longer claim an existing organization: `orgId` creates
    * a new one (refused with 409 ORG_TAKEN when it exists, and then no user is written), and
    * only an `inviteCode` joins an existing one. The org becomes the user's token org.
+   * `client`: who asks (the IP), so one address's burst of requests queues behind itself.
    */
-  async register(input: RegisterInput): Promise<User> {
-    const hash = await hashPassword(input.password);
+  async register(input: RegisterInput, client = "local"): Promise<User> {
+    const hash = await this.hashing.run(client, () => hashPassword(input.password, this.hashCost));
     const orgs = this.deps.services.orgs;
     try {
       return await this.deps.db.transaction(async (tx) => {
@@ -91,9 +102,10 @@ export class UsersService {
       `SELECT password_hash FROM users WHERE id = $1`,
       [userId],
     );
-    const ok = await verifyPassword(current, rows[0]?.password_hash ?? DUMMY_HASH);
+    const stored = rows[0]?.password_hash ?? (await dummyHash(this.hashCost));
+    const ok = await this.hashing.run(userId, () => verifyPassword(current, stored));
     if (!rows[0]?.password_hash || !ok) throw new AppError("UNAUTHORIZED", "invalid password");
-    await this.deps.db.query(`UPDATE users SET password_hash = $2 WHERE id = $1`, [userId, await hashPassword(next)]);
+    await this.deps.db.query(`UPDATE users SET password_hash = $2 WHERE id = $1`, [userId, await this.hashing.run(userId, () => hashPassword(next, this.hashCost))]);
   }
 
   /**
@@ -135,15 +147,25 @@ export class UsersService {
   }
 
   /** The same answer, and about the same time, whether the user is unknown or the password wrong. */
-  async login(username: string, password: string): Promise<User> {
-    const { rows } = await this.deps.db.query<UserRow>(
-      `SELECT ${COLUMNS}, password_hash FROM users WHERE lower(username) = lower($1)`,
-      [username],
-    );
-    const row = rows[0];
-    const ok = await verifyPassword(password, row?.password_hash ?? DUMMY_HASH);
-    if (!row || !row.password_hash || !ok) throw new AppError("UNAUTHORIZED", "invalid username or password");
-    return toUser(row);
+  async login(username: string, password: string, client = "local"): Promise<User> {
+    // The lookup runs in the queue's slot too: a flood of logins then costs the database
+    // `concurrency` queries at a time, not one per request in flight.
+    return this.hashing.run(client, async () => {
+      const { rows } = await this.deps.db.query<UserRow>(
+        `SELECT ${COLUMNS}, password_hash FROM users WHERE lower(username) = lower($1)`,
+        [username],
+      );
+      const row = rows[0];
+      const stored = row?.password_hash ?? (await dummyHash(this.hashCost));
+      const ok = await verifyPassword(password, stored);
+      if (!row || !row.password_hash || !ok) throw new AppError("UNAUTHORIZED", "invalid username or password");
+      if (needsRehash(stored, this.hashCost)) {
+        // A hash from before the current cost: upgrade it now that we hold the password.
+        const upgraded = await hashPassword(password, this.hashCost);
+        await this.deps.db.query(`UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3`, [upgraded, row.id, stored]);
+      }
+      return toUser(row);
+    });
   }
 
   async get(id: string, db: Queryable = this.deps.db): Promise<User | null> {

@@ -17,7 +17,7 @@ const closeCode = (room: Room) => new Promise<number>((resolve) => room.onLeave(
 
 async function register(base: string, body: Record<string, unknown> = {}): Promise<User> {
   const username = `id_${crypto.randomBytes(4).toString("hex")}`;
-  const res = await api(base, "POST", "/api/auth/register", { body: { username, password: "password123", ...body } });
+  const res = await api(base, "POST", "/api/auth/register", { body: { username, password: "rally-test-password-42", ...body } });
   assert.equal(res.status, 201, JSON.stringify(res.body));
   return { id: res.body.user.id, username, token: res.body.token };
 }

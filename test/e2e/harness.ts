@@ -103,6 +103,8 @@ export function useDemo(opts: DemoOptions): Demo {
   let log = "";
   let browser: Browser | null = null;
   const players: Player[] = [];
+  /** What Chromium refused under the page's Content-Security-Policy (issue 14): must stay empty. */
+  const cspViolations: string[] = [];
   /** The player whose org later players join (the first one registered). */
   let orgOwner: Player | null = null;
 
@@ -163,6 +165,7 @@ export function useDemo(opts: DemoOptions): Demo {
   });
 
   afterEach(async function () {
+    if (cspViolations.length) throw new Error(`the demo broke its Content-Security-Policy:\n${cspViolations.splice(0).join("\n")}`);
     if (this.currentTest?.state !== "failed") return;
     const slug = (this.currentTest.title || "step").replace(/[^a-z0-9]+/gi, "-").slice(0, 40);
     await Promise.allSettled(players.map((p) => shot(p.page, `failed-${slug}-${p.name}`)));
@@ -201,6 +204,9 @@ export function useDemo(opts: DemoOptions): Demo {
       const page = await context.newPage();
       page.setDefaultTimeout(15_000);
       page.on("pageerror", (e) => console.error(`[${name}] page error:`, e.message));
+      page.on("console", (m) => {
+        if (/Content Security Policy/i.test(m.text())) cspViolations.push(`[${name}] ${m.text()}`);
+      });
       const p = { name, username: `${name}_${suffix}`, page };
       players.push(p);
       return p;

@@ -8,6 +8,9 @@ export interface TestUser extends AuthUser {
   avatarUrl: string | null;
 }
 
+/** The password of every test user: valid under the password rules (not a common one). */
+export const TEST_PASSWORD = "rally-test-password-42";
+
 let counter = 0;
 
 /**
@@ -37,7 +40,7 @@ export async function createUser(opts: { username?: string; orgId?: string; avat
   const username = opts.username ?? `user${++counter}_${crypto.randomBytes(3).toString("hex")}`;
   const user = await ctx().services.users.register({
     username,
-    password: "password123",
+    password: TEST_PASSWORD,
     avatarUrl: opts.avatarUrl,
   });
   if (opts.orgId) await joinOrg(opts.orgId, [user.id]);

@@ -148,8 +148,8 @@ describe("external identity provider (JWKS)", function () {
   });
 
   it("has no /api/auth/register or /api/auth/login in AUTH_MODE=external", async () => {
-    assert.equal((await post("/api/auth/register", { username: "local_user", password: "password123" })).status, 404);
-    assert.equal((await post("/api/auth/login", { username: "local_user", password: "password123" })).status, 404);
+    assert.equal((await post("/api/auth/register", { username: "local_user", password: "rally-test-password-42" })).status, 404);
+    assert.equal((await post("/api/auth/login", { username: "local_user", password: "rally-test-password-42" })).status, 404);
   });
 
   it("refuses a wrong audience, a wrong issuer, alg none, an unknown kid and no exp with 401 naming the reason", async () => {

@@ -88,7 +88,7 @@ describe("organizations and tokens", () => {
     const session = await api("POST", "/api/trivia/sessions", { token: host.token, body: { title: "Secret", questions: [question] } });
     assert.equal(session.status, 201);
 
-    const reg = await api("POST", "/api/auth/register", { body: { username: "mallory", password: "password123", orgId: "acme" } });
+    const reg = await api("POST", "/api/auth/register", { body: { username: "mallory", password: "rally-test-password-42", orgId: "acme" } });
     assert.deepEqual([reg.status, reg.body.code], [409, "ORG_TAKEN"]);
     assert.equal(await ctx().services.users.byUsername("mallory"), null);
 
@@ -104,24 +104,24 @@ describe("organizations and tokens", () => {
   });
 
   it("registers with a new orgId as its owner, or with an invite code as a member; the tokens carry that org", async () => {
-    const founder = await api("POST", "/api/auth/register", { body: { username: "founder", password: "password123", orgId: "globex" } });
+    const founder = await api("POST", "/api/auth/register", { body: { username: "founder", password: "rally-test-password-42", orgId: "globex" } });
     assert.equal(founder.status, 201);
     assert.equal(claimsOf(founder.body.token).org_id, "globex");
     const code = await inviteCode("globex", { token: founder.body.token } as TestUser);
-    const joiner = await api("POST", "/api/auth/register", { body: { username: "joiner", password: "password123", inviteCode: code } });
+    const joiner = await api("POST", "/api/auth/register", { body: { username: "joiner", password: "rally-test-password-42", inviteCode: code } });
     assert.equal(joiner.status, 201);
     assert.equal(claimsOf(joiner.body.token).org_id, "globex");
     assert.equal(joiner.body.user.orgId, "globex");
-    const both = await api("POST", "/api/auth/register", { body: { username: "both", password: "password123", orgId: "x", inviteCode: code } });
+    const both = await api("POST", "/api/auth/register", { body: { username: "both", password: "rally-test-password-42", orgId: "x", inviteCode: code } });
     assert.equal(both.status, 400);
-    const badCode = await api("POST", "/api/auth/register", { body: { username: "badcode", password: "password123", inviteCode: "nope" } });
+    const badCode = await api("POST", "/api/auth/register", { body: { username: "badcode", password: "rally-test-password-42", inviteCode: "nope" } });
     assert.equal(badCode.status, 404);
     assert.equal(await ctx().services.users.byUsername("badcode"), null, "a refused registration writes no user");
   });
 
   it("switches the token's org with POST /api/auth/token (403 for a non-member); a removed member's next token has no org_id", async () => {
     const owner = await createUser({ orgId: "acme" });
-    const login = await api("POST", "/api/auth/register", { body: { username: "switcher", password: "password123", orgId: "initech" } });
+    const login = await api("POST", "/api/auth/register", { body: { username: "switcher", password: "rally-test-password-42", orgId: "initech" } });
     const token = login.body.token;
     await api("POST", "/api/orgs/join", { token, body: { code: await inviteCode("acme", owner) } });
     const denied = await api("POST", "/api/auth/token", { token, body: { orgId: "globex" } });

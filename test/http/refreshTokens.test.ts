@@ -6,12 +6,12 @@ import { ctx, testEnv } from "../helpers/server";
 import { createUser } from "../helpers/users";
 
 const register = async (username: string) => {
-  const res = await api("POST", "/api/auth/register", { body: { username, password: "password123" } });
+  const res = await api("POST", "/api/auth/register", { body: { username, password: "rally-test-password-42" } });
   assert.equal(res.status, 201, JSON.stringify(res.body));
   return res.body as { token: string; refreshToken: string; user: { id: string } };
 };
 const refresh = (refreshToken: string) => api("POST", "/api/auth/refresh", { body: { refreshToken } });
-const login = async (username: string, password = "password123") =>
+const login = async (username: string, password = "rally-test-password-42") =>
   (await api("POST", "/api/auth/login", { body: { username, password } })).body as { token: string; refreshToken: string };
 
 /** Access and refresh tokens (docs/PROTOCOL.md §1 "Tokens"). */
@@ -72,12 +72,12 @@ describe("refresh tokens", () => {
     assert.equal(wrong.status, 401);
     assert.equal((await refresh(laptop.refreshToken)).status, 200, "a refused change revokes nothing");
     const laptop2 = await login("erin");
-    const changed = await api("POST", "/api/auth/password", { token: phone.token, body: { currentPassword: "password123", newPassword: "new-password-1" } });
+    const changed = await api("POST", "/api/auth/password", { token: phone.token, body: { currentPassword: "rally-test-password-42", newPassword: "new-password-1" } });
     assert.equal(changed.status, 200);
     assert.ok(changed.body.refreshToken, "this device gets a new session");
     for (const old of [phone.refreshToken, laptop2.refreshToken]) assert.equal((await refresh(old)).status, 401);
     assert.equal((await refresh(changed.body.refreshToken)).status, 200);
-    assert.equal((await api("POST", "/api/auth/login", { body: { username: "erin", password: "password123" } })).status, 401);
+    assert.equal((await api("POST", "/api/auth/login", { body: { username: "erin", password: "rally-test-password-42" } })).status, 401);
     assert.ok((await login("erin", "new-password-1")).token);
   });
 
@@ -91,7 +91,9 @@ describe("refresh tokens", () => {
 
 describe("token configuration", () => {
   it("stops the start on a bad JWT_EXPIRES_IN, naming it (never a 500 after the user row is written)", () => {
-    for (const bad of ["forever", "-5m", "0", "15 minutes", ""]) {
+    // An empty value counts as unset (issue 14: a copy of .env.example starts), so "" is the default.
+    assert.equal(loadConfig(testEnv({ JWT_EXPIRES_IN: "" })).JWT_EXPIRES_IN, loadConfig({}).JWT_EXPIRES_IN);
+    for (const bad of ["forever", "-5m", "0", "15 minutes"]) {
       assert.throws(() => loadConfig(testEnv({ JWT_EXPIRES_IN: bad })), /JWT_EXPIRES_IN/, bad);
     }
     for (const good of ["900", "15m", "1h", "7d", "30s"]) assert.equal(loadConfig(testEnv({ JWT_EXPIRES_IN: good })).JWT_EXPIRES_IN, good);

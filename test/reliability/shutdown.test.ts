@@ -38,7 +38,7 @@ interface User {
 /** A user over HTTP; `org` creates a new organization (`orgId`) or joins one (`inviteCode`). */
 async function register(url: string, name: string, org: { orgId?: string; inviteCode?: string } = {}): Promise<User> {
   const username = `${name}_${crypto.randomBytes(3).toString("hex")}`;
-  const { token, user } = await http(url, "POST", "/api/auth/register", undefined, { username, password: "password123", ...org });
+  const { token, user } = await http(url, "POST", "/api/auth/register", undefined, { username, password: "rally-test-password-42", ...org });
   return { id: user.id, token, username };
 }
 

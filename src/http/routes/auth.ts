@@ -5,6 +5,8 @@ import { body, params, requireAuth, userOf } from "../middleware";
 import { AppError } from "../../errors";
 import { httpUrl, name } from "../../protocol/common";
 import type { User } from "../../services/users";
+import { passwordProblem } from "../../auth/passwords";
+import type { AbuseLimits } from "../abuseLimits";
 
 export const OrgIdField = z.string().trim().min(1).max(64).regex(/^[\w.-]+$/, "may contain letters, digits, _ . - only");
 
@@ -12,7 +14,11 @@ const Username = name(32)
   .refine((s) => s.length >= 3, "must be at least 3 characters")
   .refine((s) => /^[A-Za-z0-9_.-]+$/.test(s), "may contain letters, digits, _ . - only");
 
-const Password = z.string().min(8, "must be at least 8 characters").max(200, "must be at most 200 characters");
+/** 8–128 characters and not one of the 10,000 most common (src/auth/passwords.ts). */
+const Password = z.string().superRefine((p, issue) => {
+  const problem = passwordProblem(p);
+  if (problem) issue.addIssue({ code: "custom", message: problem });
+});
 
 const RegisterBody = z
   .object({
@@ -33,10 +39,11 @@ const PasswordBody = z.object({ currentPassword: z.string().min(1).max(200), new
 
 const LoginBody = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(200) }).strict();
 
-export function authRoutes(ctx: AppContext): Router {
+export function authRoutes(ctx: AppContext, limits: AbuseLimits): Router {
   const router = Router();
   const { users, orgs, refreshTokens } = ctx.services;
-  const auth = requireAuth(ctx.tokens);
+  // These writes spend the user's REST write budget too.
+  const auth = limits.withWriteBudget(requireAuth(ctx.tokens));
   /** An access token for `user`, carrying the org it prefers while it is still a member. */
   const accessFor = async (user: User) => {
     const orgId = await orgs.tokenOrg(user.id, user.orgId);
@@ -54,13 +61,16 @@ export function authRoutes(ctx: AppContext): Router {
   if (ctx.config.AUTH_MODE !== "external") {
     router.post("/api/auth/register", async (req, res) => {
       const input = body(req, RegisterBody);
-      const user = await users.register(input);
+      const ip = req.ip ?? "unknown";
+      await limits.registration(ip);
+      const user = await users.register(input, ip);
       res.status(201).json(await session(user));
     });
 
     router.post("/api/auth/login", async (req, res) => {
       const { username, password } = body(req, LoginBody);
-      res.json(await session(await users.login(username, password)));
+      const ip = req.ip ?? "unknown";
+      res.json(await session(await limits.login(username, ip, () => users.login(username, password, ip))));
     });
 
     router.post("/api/auth/refresh", async (req, res) => {

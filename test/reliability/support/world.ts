@@ -63,11 +63,11 @@ export async function bulkUsers(n: number, opts: { orgId?: string } = {}): Promi
 let passwordHash: Promise<string> | undefined;
 let quickCount = 0;
 /**
- * A user like `createUser` makes (password "password123"), without hashing a password each
+ * A user like `createUser` makes (password "rally-test-password-42"), without hashing a password each
  * time: the suites here create many users, and scrypt is deliberately slow.
  */
 export async function quickUser(opts: { orgId?: string; avatarUrl?: string } = {}): Promise<TestUser> {
-  passwordHash ??= hashPassword("password123");
+  passwordHash ??= hashPassword("rally-test-password-42");
   const username = `q${++quickCount}_${crypto.randomBytes(3).toString("hex")}`;
   const { rows } = await ctx().db.query<{ id: string; username: string; org_id: string | null; avatar_url: string | null }>(
     "INSERT INTO users (username, password_hash, org_id, avatar_url) VALUES ($1, $2, $3, $4) RETURNING id, username, org_id, avatar_url",

@@ -31,6 +31,7 @@ interface TurnChangedEvent {
   room_id: string;
   current_turn: string;
   turn_number: number;
+  turn_ends_at: number | null;
 }
 interface RolledEvent {
   room_id: string;
@@ -38,6 +39,8 @@ interface RolledEvent {
   player_username: string;
   roll: number;
   new_score: number;
+  /** The server rolled for a player whose turn clock ran out. */
+  auto?: true;
 }
 interface RoundResultEvent {
   room_id: string;
@@ -54,6 +57,12 @@ interface GameEndedEvent {
   winner_username: string | null;
   final_scores: FinalScores;
   reason: string;
+}
+
+interface RematchEvent {
+  room_id: string;
+  user_id: string;
+  username?: string;
 }
 
 interface RoomListing {
@@ -75,6 +84,9 @@ let joinedAt = 0;
 /** The map of an invitation game (shown in the title instead of the generated room name). */
 let invitationMap: string | null = null;
 let listTimer: number | undefined;
+let countdownTimer: number | undefined;
+/** I asked for a rematch of the game that just ended. */
+let rematchAsked = false;
 /** Usernames by id, kept after players leave (for the log). */
 const names = new Map<string, string>();
 
@@ -91,6 +103,7 @@ const els = {
   target: h("span", { class: "muted small", id: "dice-target" }),
   players: h("div", { class: "scoreboard", id: "dice-players", testid: "dice-players" }),
   turn: h("div", { class: "turn-indicator", id: "dice-turn", testid: "dice-turn" }),
+  countdown: h("span", { class: "pill hidden", id: "dice-countdown", testid: "dice-countdown" }),
   die: h("div", { class: "die", id: "dice-die", testid: "dice-die" }),
   lastRoll: h("div", { class: "muted", id: "dice-last-roll", testid: "dice-last-roll" }),
   ready: h("button", { type: "button", class: "primary", id: "dice-ready", testid: "dice-ready", text: "I'm ready" }),
@@ -98,6 +111,7 @@ const els = {
   log: h("ul", { class: "list log", id: "dice-log", testid: "dice-log" }),
   spectators: h("div", { class: "muted small", id: "dice-spectators" }),
   winner: h("div", { class: "overlay hidden", id: "dice-winner", testid: "dice-winner" }),
+  rematch: actionButton("Rematch", () => askRematch(), { class: "primary", testid: "dice-rematch" }),
 };
 
 export function mount(): HTMLElement {
@@ -150,6 +164,13 @@ export function mount(): HTMLElement {
         { class: "stack" },
         h("div", { class: "card" }, h("h2", { text: "New game" }), create),
         h("div", { class: "card" }, h("h2", { text: "Join by name" }), joinByName),
+        h(
+          "div",
+          { class: "card" },
+          h("h2", { text: "Quick match" }),
+          h("p", { class: "muted small", text: "Play the next person who is looking for a game, or wait for one." }),
+          actionButton("Find me an opponent", () => join("joinOrCreate", { quick: true }), { class: "primary", testid: "dice-quick" }),
+        ),
       ),
       h(
         "div",
@@ -197,6 +218,7 @@ export function mount(): HTMLElement {
         els.status,
         els.role,
         els.target,
+        els.countdown,
         h("div", { class: "spacer" }),
         actionButton("Simulate a network drop", simulateDrop, {
           class: "link",
@@ -277,9 +299,9 @@ async function refreshRooms(): Promise<void> {
   );
 }
 
-async function join(how: "create" | "join", options: DiceJoinOptions): Promise<void>;
+async function join(how: "create" | "join" | "joinOrCreate", options: DiceJoinOptions): Promise<void>;
 async function join(how: "joinById", roomId: string, note?: string, options?: DiceJoinOptions): Promise<void>;
-async function join(how: "create" | "join" | "joinById", target: DiceJoinOptions | string, note?: string, byIdOptions: DiceJoinOptions = {}): Promise<void> {
+async function join(how: "create" | "join" | "joinOrCreate" | "joinById", target: DiceJoinOptions | string, note?: string, byIdOptions: DiceJoinOptions = {}): Promise<void> {
   if (typeof target === "string") joiningId = target;
   await exit(true);
   let joined: Room<any, BiggerDiceState>;
@@ -290,7 +312,9 @@ async function join(how: "create" | "join" | "joinById", target: DiceJoinOptions
         ? await sdk().create("bigger_dice", options)
         : how === "join"
           ? await sdk().join("bigger_dice", options)
-          : await sdk().joinById(target as string, options);
+          : how === "joinOrCreate"
+            ? await sdk().joinOrCreate("bigger_dice", options)
+            : await sdk().joinById(target as string, options);
   } catch (e) {
     showError(e, "joining the dice room");
     return;
@@ -302,6 +326,7 @@ async function join(how: "create" | "join" | "joinById", target: DiceJoinOptions
   spectating = options.spectate === true;
   joinedAt = Date.now();
   rolledAtTurn = -1;
+  rematchAsked = false;
   names.clear();
   fill(els.log);
   els.winner.classList.add("hidden");
@@ -309,6 +334,9 @@ async function join(how: "create" | "join" | "joinById", target: DiceJoinOptions
   els.game.classList.remove("hidden");
   showDie(0);
   if (note) logLine(note);
+  if (options.quick) logLine("Quick match: waiting for an opponent…");
+  window.clearInterval(countdownTimer);
+  countdownTimer = window.setInterval(renderCountdown, 250);
 
   watchRoom(joined, {
     label: "the dice room",
@@ -328,12 +356,17 @@ async function join(how: "create" | "join" | "joinById", target: DiceJoinOptions
   joined.onMessage("spectator_left", (e: PlayerEvent) => logLine(`${e.username} stopped watching`));
   joined.onMessage("game_started", (e: GameStartedEvent) => {
     for (const p of e.players) names.set(p.user_id, p.username);
+    // A rematch starts here too: the overlay of the last game goes.
+    rematchAsked = false;
+    els.winner.classList.add("hidden");
     logLine(`Game on! ${nameOf(e.first_turn)} rolls first.`, "accent");
   });
   joined.onMessage("turn_changed", (_e: TurnChangedEvent) => render());
   const onRolled = (e: RolledEvent) => {
     showDie(e.roll, true);
-    els.lastRoll.textContent = `${e.player_username} rolled ${e.roll}`;
+    els.lastRoll.textContent = e.auto ? `Time ran out: the server rolled ${e.roll} for ${e.player_username}` : `${e.player_username} rolled ${e.roll}`;
+    els.lastRoll.dataset.auto = String(e.auto === true);
+    if (e.auto) logLine(`${e.player_username} ran out of time — rolled ${e.roll} for them`);
   };
   joined.onMessage("bigger_dice.rolled", onRolled);
   joined.onMessage("bigger_dice.round_result", (e: RoundResultEvent) => {
@@ -343,6 +376,16 @@ async function join(how: "create" | "join" | "joinById", target: DiceJoinOptions
     logLine(`${a} vs ${b} → ${outcome}`, e.is_tie ? "" : "good");
   });
   joined.onMessage("game_ended", (e: GameEndedEvent) => showWinner(e));
+  joined.onMessage("rematch_requested", (e: RematchEvent) => {
+    const mine = e.user_id === me().id;
+    if (!mine) toast("info", `${e.username ?? nameOf(e.user_id)} wants a rematch`, { testid: "toast-rematch-requested" });
+    logLine(mine ? "You asked for a rematch" : `${e.username ?? nameOf(e.user_id)} asked for a rematch`);
+    renderRematch(mine ? "asked" : "offered");
+  });
+  joined.onMessage("rematch_lapsed", (e: RematchEvent) => {
+    logLine(`No rematch: ${nameOf(e.user_id)} left`);
+    renderRematch("lapsed");
+  });
   render();
 }
 
@@ -350,6 +393,7 @@ async function exit(keepJoining = false): Promise<void> {
   const leaving = room;
   room = null;
   if (!keepJoining) joiningId = null;
+  window.clearInterval(countdownTimer);
   await leave(leaving);
   banner(els.banner, null);
   els.winner.classList.add("hidden");
@@ -424,6 +468,7 @@ function render(): void {
     els.turn.textContent = "The game was abandoned";
   }
   els.turn.dataset.myTurn = String(myTurn);
+  renderCountdown();
 
   els.ready.classList.toggle("hidden", !mine || state.status !== "waiting");
   els.ready.disabled = !mine || mine.isReady;
@@ -434,6 +479,21 @@ function render(): void {
   const watching: string[] = [];
   state.spectators?.forEach((s) => watching.push(s.username));
   els.spectators.textContent = watching.length ? `Watching: ${watching.join(", ")}` : "";
+}
+
+/** Seconds left on the turn clock (`turnEndsAt` is server time; the two clocks agree closely enough for a countdown). */
+function renderCountdown(): void {
+  const state = room?.state;
+  const endsAt = state?.status === "in_progress" ? state.turnEndsAt : 0;
+  els.countdown.classList.toggle("hidden", !endsAt);
+  if (!endsAt) {
+    els.countdown.dataset.seconds = "";
+    return;
+  }
+  const seconds = Math.max(0, Math.ceil((endsAt - Date.now()) / 1000));
+  els.countdown.textContent = `⏱ ${seconds}s to roll`;
+  els.countdown.dataset.seconds = String(seconds);
+  els.countdown.className = `pill${seconds <= 5 ? " bad" : ""}`;
 }
 
 function showDie(value: number, animate = false): void {
@@ -474,11 +534,29 @@ function showWinner(e: GameEndedEvent): void {
       h(
         "div",
         { class: "row", attrs: { style: "justify-content:center" } },
+        els.rematch,
         h("button", { type: "button", testid: "dice-winner-stay", text: "See the board", on: { click: () => els.winner.classList.add("hidden") } }),
         actionButton("Back to the rooms", () => exit(), { class: "primary", testid: "dice-winner-close" }),
       ),
     ),
   );
+  renderRematch(spectating ? "lapsed" : "open");
   els.winner.classList.remove("hidden");
   if (e.reason === "forfeit") toast("info", "The other player left: the game ends by forfeit");
+  if (e.reason === "inactive") toast("info", "A player missed too many turns: the game ends by forfeit");
+}
+
+/** The rematch button: open, asked by me (waiting), offered by the other player, or gone. */
+function renderRematch(stage: "open" | "asked" | "offered" | "lapsed"): void {
+  if (stage === "asked") rematchAsked = true;
+  const label = { open: "Rematch", asked: "Waiting for the other player…", offered: "Accept the rematch", lapsed: "No rematch" }[stage];
+  els.rematch.textContent = rematchAsked && stage === "offered" ? "Waiting for the other player…" : label;
+  els.rematch.disabled = stage === "lapsed" || rematchAsked;
+  els.rematch.dataset.stage = stage;
+  els.rematch.classList.toggle("hidden", spectating);
+}
+
+async function askRematch(): Promise<void> {
+  if (!room || rematchAsked) return;
+  await room.request("rematch");
 }

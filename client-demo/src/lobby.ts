@@ -28,6 +28,8 @@ import { actionButton, avatar, banner, fill, form, h, inputValue, showError, tim
 export interface LobbyHooks {
   onGameReady(ev: GameReadyEvent): void;
   onSpaceInviteAccepted(spaceId: string): void;
+  /** A space's members changed (an invite I sent was answered). */
+  onSpaceMembersChanged(spaceId: string): void;
   onNewMatch(ev: NewMatchEvent): void;
   openChat(conversationId: string): void;
   /** The conversation list changed (a message arrived elsewhere, a match ended). */
@@ -45,6 +47,12 @@ export interface NewMatchEvent {
 /** `INVITE_RECEIVED` (space invites). */
 export interface InviteReceivedEvent {
   invite: Pick<ReceivedInvite, "id" | "fromUser" | "space" | "expiresAt">;
+}
+
+/** `INVITE_ACCEPTED` / `INVITE_DECLINED`: the answer to a space invite I sent (`user` answered). */
+export interface InviteAnsweredEvent {
+  invite: { id: string; space: { id: string; name: string }; outcome: "accepted" | "declined" };
+  user: { id: string; username: string };
 }
 
 interface MetaverseEnvelope<T> {
@@ -205,7 +213,7 @@ export async function start(h: LobbyHooks): Promise<void> {
   joined.onMessage("game_ready", (ev: GameReadyEvent) => hooks?.onGameReady(ev));
   joined.onMessage("notification", (ev: { type: string; message: string; senderUsername: string | null }) => {
     // Invitations and matches have their own toasts; others are announced here.
-    if (!["game_invitation", "space_invite", "new_match", "invites"].includes(ev.type)) {
+    if (!["game_invitation", "space_invite", "new_match", "invites", "space_invite_accepted", "space_invite_declined"].includes(ev.type)) {
       toast("info", ev.message, { detail: ev.senderUsername ? `from ${ev.senderUsername}` : undefined });
     }
     void notifications.refresh();
@@ -238,6 +246,15 @@ export async function start(h: LobbyHooks): Promise<void> {
     void loadSpaceInvites();
     void notifications.refresh();
   });
+  const onInviteAnswered = (ev: InviteAnsweredEvent) => {
+    const accepted = ev.invite.outcome === "accepted";
+    toast(accepted ? "success" : "warn", `${ev.user.username} ${accepted ? "accepted" : "declined"} your invite to “${ev.invite.space.name}”`, {
+      testid: accepted ? "toast-invite-accepted" : "toast-invite-declined",
+    });
+    hooks?.onSpaceMembersChanged(ev.invite.space.id);
+  };
+  joined.onMessage("INVITE_ACCEPTED", onInviteAnswered);
+  joined.onMessage("INVITE_DECLINED", onInviteAnswered);
   joined.onMessage("new_match", (ev: NewMatchEvent) => {
     const { match, conversation_id } = ev.data;
     toast("success", `It's a match with ${match.user.username}!`, {

@@ -95,6 +95,7 @@ function renderApp(user: Me): void {
       showTab("space");
       void space.enter(spaceId);
     },
+    onSpaceMembersChanged: (spaceId) => void space.refreshMembers(spaceId),
     onNewMatch: () => chat.refresh(),
     onConversationsChanged: () => chat.refresh(),
     onUnreadMessages: (count) => {

@@ -8,7 +8,8 @@ import type { ActionMessage, CreateSpaceInput, SendInviteMessage, SpaceJoinOptio
 import type { Direction, Position } from "../../src/rules/space";
 import type { SpaceState } from "../../src/rooms/schema/SpaceState";
 import type { InvitableUser, MySpace, SentInvite } from "../../src/services/spaces";
-import { api, list } from "./api";
+import type { SpaceMember } from "../../src/services/spaceMembers";
+import { api, enc, list } from "./api";
 import { leave, watchRoom } from "./rooms";
 import { me, sdk } from "./session";
 import { actionButton, append, avatar, banner, fill, form, h, inputValue, showError, time, toast } from "./ui";
@@ -30,6 +31,11 @@ interface UserJoinedEvent {
 interface UserLeftEvent {
   spaceId: string;
   userId: string;
+}
+/** `REMOVED`: my membership ended (an admin removed me, or I left over REST); the seat closes. */
+interface RemovedEvent {
+  spaceId: string;
+  reason: "removed" | "left";
 }
 interface ActionEvent {
   spaceId: string;
@@ -71,6 +77,7 @@ const els = {
   present: h("ul", { class: "list", id: "space-users", testid: "space-users" }),
   chatLog: h("div", { class: "chat-log", id: "space-chat-log", testid: "space-chat-log" }),
   inviteSelect: h("select", { id: "space-invite-user", testid: "space-invite-user", class: "grow" }),
+  members: h("ul", { class: "list", id: "space-members", testid: "space-members" }),
 };
 
 export function mount(): HTMLElement {
@@ -150,6 +157,18 @@ export function mount(): HTMLElement {
           ),
         ),
         h("div", { class: "card" }, h("h3", { text: "Here now" }), els.present),
+        h(
+          "div",
+          { class: "card" },
+          h(
+            "div",
+            { class: "row" },
+            h("h3", { text: "Members", attrs: { style: "margin:0" } }),
+            h("div", { class: "spacer" }),
+            actionButton("Leave this space for good", () => leaveMembership(), { class: "link danger", testid: "space-members-leave" }),
+          ),
+          els.members,
+        ),
         h("div", { class: "card" }, h("h3", { text: "Chat" }), els.chatLog, chatForm),
         h(
           "div",
@@ -252,18 +271,27 @@ export async function enter(spaceId: string): Promise<void> {
   joined.onMessage("CHAT", (ev: ChatEvent) => logChat(`${ev.username}`, ev.text, ev.timestamp));
   joined.onMessage("USER_JOINED", (ev: UserJoinedEvent) => {
     if (ev.userId !== me().id) logChat("", `${ev.username} arrived`);
+    void loadMembers();
   });
   joined.onMessage("USER_LEFT", (ev: UserLeftEvent) => {
     drawn.delete(ev.userId);
     logChat("", `${names.get(ev.userId) ?? "someone"} left`);
+    void loadMembers();
   });
+  joined.onMessage("REMOVED", (ev: RemovedEvent) => {
+    if (ev.reason === "removed") toast("warn", `You were removed from “${joined.state.name}”`, { testid: "toast-space-removed" });
+  });
+  joined.onMessage("SPACE_UPDATED", () => void loadMembers());
+  joined.onMessage("SPACE_DELETED", () => toast("warn", "This space was deleted"));
   joined.onMessage("ACTION", (ev: ActionEvent) => {
     if (ev.action) logChat("", `${ev.username} is ${ev.action === "sit" ? "sitting" : ev.action.replace(/e?$/, "ing")}`);
   });
   moveTimer = window.setInterval(tickMovement, MOVE_INTERVAL_MS);
   frame = requestAnimationFrame(draw);
   els.canvas.focus();
+  fill(els.members);
   void loadInvitable();
+  void loadMembers();
 }
 
 async function exit(): Promise<void> {
@@ -348,6 +376,58 @@ async function invite(): Promise<void> {
   const reply = await room.request<typeof payload, { invite: SentInvite }>("SEND_INVITE", payload);
   toast("success", `Invite sent to ${reply.invite.toUser.username}`, { detail: `Valid until ${new Date(reply.invite.expiresAt).toLocaleString()}` });
   await loadInvitable();
+}
+
+/** A space's members changed elsewhere (an invite I sent was answered): reload them if it is this one. */
+export async function refreshMembers(spaceId: string): Promise<void> {
+  if (room?.state.spaceId === spaceId) await Promise.all([loadMembers(), loadInvitable()]);
+}
+
+/** The members panel: everyone in the space (not only who is here), with remove for admins. */
+async function loadMembers(): Promise<void> {
+  const spaceId = room?.state.spaceId;
+  if (!spaceId) return;
+  let members: SpaceMember[];
+  try {
+    members = await list<SpaceMember>(`/api/spaces/${enc(spaceId)}/members?limit=100`);
+  } catch (e) {
+    showError(e, "loading the members");
+    return;
+  }
+  if (room?.state.spaceId !== spaceId) return;
+  const myId = me().id;
+  const iAmAdmin = members.some((m) => m.userId === myId && m.role === "admin");
+  fill(
+    els.members,
+    ...members.map((m) =>
+      h(
+        "li",
+        { testid: `space-member-${m.username}`, attrs: { "data-role": m.role, "data-online": String(m.online) } },
+        h("span", { class: `dot${m.online ? " online" : ""}` }),
+        h("span", { class: "who" }, h("b", { text: m.username }), m.userId === myId ? " (you)" : ""),
+        h("span", { class: `pill${m.role === "admin" ? " accent" : ""}`, text: m.role }),
+        iAmAdmin && m.userId !== myId
+          ? actionButton("Remove", () => removeMember(spaceId, m), { class: "link danger", testid: `space-member-remove-${m.username}` })
+          : null,
+      ),
+    ),
+  );
+}
+
+async function removeMember(spaceId: string, member: SpaceMember): Promise<void> {
+  await api("DELETE", `/api/spaces/${enc(spaceId)}/members/${enc(member.userId)}`);
+  toast("success", `${member.username} was removed from the space`, { testid: "toast-member-removed" });
+  await Promise.all([loadMembers(), loadInvitable()]);
+}
+
+/** Give up my membership (not just this visit): the server closes my seat. */
+async function leaveMembership(): Promise<void> {
+  const spaceId = room?.state.spaceId;
+  if (!spaceId) return;
+  const name = room?.state.name ?? "the space";
+  await api("DELETE", `/api/spaces/${enc(spaceId)}/members/me`);
+  toast("info", `You left “${name}”`, { testid: "toast-space-left" });
+  await exit();
 }
 
 function logChat(who: string, text: string, at?: string): void {

@@ -4,10 +4,10 @@
  * scoreboard and chat. Sessions belong to the user's organization.
  */
 import type { Room } from "@colyseus/sdk";
-import type { AnswerMessage, ChatMessage as TriviaChat, CreateSessionBody, NewQuestion, TriviaJoinOptions } from "../../src/protocol/trivia";
+import type { AnswerMessage, ChatMessage as TriviaChat, CreateSessionBody, KickMessage, NewQuestion, TriviaJoinOptions } from "../../src/protocol/trivia";
 import type { TriviaParticipant, TriviaState } from "../../src/rooms/schema/TriviaState";
-import type { TriviaResults } from "../../src/services/trivia";
-import { api, enc } from "./api";
+import type { TriviaResults, TriviaSession, TriviaSessionStatus } from "../../src/services/trivia";
+import { api, enc, list } from "./api";
 import { leave, watchRoom } from "./rooms";
 import { me, sdk } from "./session";
 import { actionButton, append, banner, fill, form, h, inputValue, showError, time, toast } from "./ui";
@@ -34,6 +34,15 @@ interface ChatEvent {
   type: string;
   user_id: string;
   data: { text: string };
+}
+/** `kicked` (to the participant) and `participant_kicked` (to everyone). */
+interface KickedEvent {
+  session_id: string;
+  user_id: string;
+}
+interface ChatHistoryEvent {
+  session_id: string;
+  messages: Array<{ id: string; user_id: string; username: string; data: { text: string }; created_at: string }>;
 }
 interface CreatedSession {
   sessionId: string;
@@ -73,7 +82,16 @@ const els = {
   teams: h("div", { class: "muted small", id: "trivia-teams" }),
   chatLog: h("div", { class: "chat-log", id: "trivia-chat-log", testid: "trivia-chat-log" }),
   results: h("div", { class: "card hidden", id: "trivia-results", testid: "trivia-results" }),
+  sessions: h("ul", { class: "list", id: "trivia-sessions", testid: "trivia-sessions" }),
+  sessionFilter: h(
+    "select",
+    { id: "trivia-sessions-status", testid: "trivia-sessions-status" },
+    h("option", { value: "", text: "All sessions" }),
+    ...(["lobby", "in_progress", "finished", "interrupted"] satisfies TriviaSessionStatus[]).map((s) => h("option", { value: s, text: s.replace("_", " ") })),
+  ),
 };
+
+const STATUS_WORDS: Record<TriviaSessionStatus, string> = { lobby: "open", in_progress: "in progress", finished: "finished", interrupted: "interrupted" };
 
 export function mount(): HTMLElement {
   for (const q of SAMPLE.slice(0, 2)) els.questions.appendChild(questionFields(q));
@@ -127,7 +145,21 @@ export function mount(): HTMLElement {
       ),
       h("div", { class: "card" }, h("h2", { text: "Host a session" }), host),
     ),
+    h(
+      "div",
+      { class: "card", attrs: { style: "margin-top:16px" } },
+      h(
+        "div",
+        { class: "row" },
+        h("h2", { text: "Your organization's sessions", attrs: { style: "margin:0" } }),
+        h("div", { class: "spacer" }),
+        els.sessionFilter,
+        actionButton("Refresh", () => refreshSessions(), { class: "link", testid: "trivia-sessions-refresh" }),
+      ),
+      els.sessions,
+    ),
   );
+  els.sessionFilter.addEventListener("change", () => void refreshSessions());
 
   els.start.addEventListener("click", () => hostAction("start"));
   els.next.addEventListener("click", () => hostAction("next_question"));
@@ -203,9 +235,47 @@ export function mount(): HTMLElement {
 }
 
 export function shown(): void {
-  if (!me().orgId && !room) {
+  if (room) return;
+  if (!me().orgId) {
     toast("warn", "Trivia needs an organization", { detail: "Create an organization when you sign up, or join one with an invite code from one of its members." });
+    return;
   }
+  void refreshSessions();
+}
+
+/** The org's sessions, newest first, filtered by status; open and running ones can be joined. */
+async function refreshSessions(): Promise<void> {
+  const status = els.sessionFilter.value;
+  let sessions: TriviaSession[];
+  try {
+    sessions = await list<TriviaSession>(`/api/trivia/sessions?limit=20${status ? `&status=${enc(status)}` : ""}`);
+  } catch (e) {
+    showError(e, "loading the trivia sessions");
+    return;
+  }
+  if (sessions.length === 0) {
+    fill(els.sessions, h("li", { class: "empty", text: status ? "No sessions with that status." : "No sessions yet — host one." }));
+    return;
+  }
+  fill(
+    els.sessions,
+    ...sessions.map((s) =>
+      h(
+        "li",
+        { testid: `trivia-session-${s.title}`, attrs: { "data-status": s.status, "data-session-id": s.id } },
+        h(
+          "span",
+          { class: "who" },
+          h("b", { text: s.title }),
+          h("div", { class: "muted small", text: `${s.questionCount} questions · ${s.hostId === me().id ? "you host · " : ""}created ${time(s.createdAt)}` }),
+        ),
+        h("span", { class: `pill${s.status === "in_progress" ? " accent" : s.status === "finished" ? " good" : ""}`, text: STATUS_WORDS[s.status] }),
+        s.status === "lobby" || s.status === "in_progress"
+          ? actionButton(s.hostId === me().id ? "Host" : "Join", () => join(s.id), { class: "primary", testid: "trivia-session-join" })
+          : null,
+      ),
+    ),
+  );
 }
 
 export async function stop(): Promise<void> {
@@ -305,6 +375,13 @@ async function join(sessionId: string, team?: string): Promise<void> {
   });
   joined.onMessage("score_update", (_e: ScoreUpdateEvent) => render());
   joined.onMessage("chat", (e: ChatEvent) => logChat(nameOf(e.user_id), e.data.text));
+  joined.onMessage("chat_history", (e: ChatHistoryEvent) => {
+    for (const m of e.messages) logChat(m.username, m.data.text);
+  });
+  joined.onMessage("kicked", () => toast("warn", "The host removed you from this session", { testid: "toast-trivia-kicked" }));
+  joined.onMessage("participant_kicked", (e: KickedEvent) => {
+    if (e.user_id !== me().id) logChat("", `The host removed ${nameOf(e.user_id)}`);
+  });
   render();
 }
 
@@ -315,6 +392,13 @@ async function exit(): Promise<void> {
   banner(els.banner, null);
   els.session.classList.add("hidden");
   els.home.classList.remove("hidden");
+  if (leaving) void refreshSessions(); // its status may have moved on
+}
+
+function kick(userId: string): void {
+  if (!room) return;
+  const payload: KickMessage = { userId };
+  room.request("kick", payload).catch((e) => showError(e));
 }
 
 function hostAction(type: "start" | "next_question"): void {
@@ -397,6 +481,7 @@ function renderCountdown(status: string): void {
 }
 
 function renderScoreboard(state: TriviaState): void {
+  const isHost = state.hostId === me().id;
   const rows: TriviaParticipant[] = [];
   state.participants?.forEach((p) => rows.push(p));
   rows.sort((a, b) => b.score - a.score || a.username.localeCompare(b.username));
@@ -414,6 +499,9 @@ function renderScoreboard(state: TriviaState): void {
           h("span", { class: "who" }, p.username, p.userId === me().id ? " (you)" : "", p.team ? h("span", { class: "pill", text: p.team, attrs: { style: "margin-left:6px" } }) : null),
           state.status === "question_active" && p.answered ? h("span", { class: "pill good", text: "answered" }) : null,
           h("b", { text: String(p.score) }),
+          isHost && p.connected && state.status !== "finished"
+            ? actionButton("Kick", () => kick(p.userId), { class: "link danger", testid: `trivia-kick-${p.username}`, title: `Remove ${p.username} from this session` })
+            : null,
         ),
       ),
     );

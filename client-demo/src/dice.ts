@@ -111,7 +111,8 @@ const els = {
   log: h("ul", { class: "list log", id: "dice-log", testid: "dice-log" }),
   spectators: h("div", { class: "muted small", id: "dice-spectators" }),
   winner: h("div", { class: "overlay hidden", id: "dice-winner", testid: "dice-winner" }),
-  rematch: actionButton("Rematch", () => askRematch(), { class: "primary", testid: "dice-rematch" }),
+  // A plain button: its disabled state follows the rematch stage, not the request.
+  rematch: h("button", { type: "button", class: "primary", testid: "dice-rematch", text: "Rematch", on: { click: () => askRematch() } }),
 };
 
 export function mount(): HTMLElement {
@@ -556,7 +557,11 @@ function renderRematch(stage: "open" | "asked" | "offered" | "lapsed"): void {
   els.rematch.classList.toggle("hidden", spectating);
 }
 
-async function askRematch(): Promise<void> {
+function askRematch(): void {
   if (!room || rematchAsked) return;
-  await room.request("rematch");
+  els.rematch.disabled = true;
+  room.request("rematch").catch((e) => {
+    els.rematch.disabled = false;
+    showError(e);
+  });
 }

@@ -36,7 +36,9 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = 
   if (props.hidden) el.classList.add("hidden");
   for (const [name, value] of Object.entries(props.attrs ?? {})) {
     if (value === undefined || value === false) continue;
-    el.setAttribute(name, value === true ? "" : String(value));
+    // Through the CSSOM: the page's CSP (style-src 'self') refuses inline style attributes.
+    if (name === "style") el.style.cssText = String(value);
+    else el.setAttribute(name, value === true ? "" : String(value));
   }
   for (const [event, handler] of Object.entries(props.on ?? {})) {
     if (handler) el.addEventListener(event, handler);

@@ -54,6 +54,8 @@ const ACTIONS: Array<[string, string]> = [
 const KEYS: Record<string, Direction> = { ArrowUp: "up", ArrowDown: "down", ArrowLeft: "left", ArrowRight: "right" };
 
 let room: Room<any, SpaceState> | null = null;
+/** The space of `room` (known at join, before its first state arrives). */
+let roomSpaceId: string | null = null;
 let mySpaces: MySpace[] = [];
 /** Where I am, as I last sent it (the server's copy follows). */
 let mine: Position | null = null;
@@ -250,6 +252,7 @@ export async function enter(spaceId: string): Promise<void> {
     return;
   }
   room = joined;
+  roomSpaceId = spaceId;
   mine = options.initialPosition ?? null;
   drawn.clear();
   fill(els.chatLog);
@@ -302,6 +305,7 @@ async function exit(): Promise<void> {
   pulses.clear();
   const leaving = room;
   room = null;
+  roomSpaceId = null;
   mine = null;
   await leave(leaving);
   banner(els.banner, null);
@@ -380,12 +384,12 @@ async function invite(): Promise<void> {
 
 /** A space's members changed elsewhere (an invite I sent was answered): reload them if it is this one. */
 export async function refreshMembers(spaceId: string): Promise<void> {
-  if (room?.state.spaceId === spaceId) await Promise.all([loadMembers(), loadInvitable()]);
+  if (roomSpaceId === spaceId) await Promise.all([loadMembers(), loadInvitable()]);
 }
 
 /** The members panel: everyone in the space (not only who is here), with remove for admins. */
 async function loadMembers(): Promise<void> {
-  const spaceId = room?.state.spaceId;
+  const spaceId = roomSpaceId;
   if (!spaceId) return;
   let members: SpaceMember[];
   try {
@@ -394,7 +398,7 @@ async function loadMembers(): Promise<void> {
     showError(e, "loading the members");
     return;
   }
-  if (room?.state.spaceId !== spaceId) return;
+  if (roomSpaceId !== spaceId) return;
   const myId = me().id;
   const iAmAdmin = members.some((m) => m.userId === myId && m.role === "admin");
   fill(
@@ -422,9 +426,9 @@ async function removeMember(spaceId: string, member: SpaceMember): Promise<void>
 
 /** Give up my membership (not just this visit): the server closes my seat. */
 async function leaveMembership(): Promise<void> {
-  const spaceId = room?.state.spaceId;
+  const spaceId = roomSpaceId;
   if (!spaceId) return;
-  const name = room?.state.name ?? "the space";
+  const name = room?.state.name || "the space";
   await api("DELETE", `/api/spaces/${enc(spaceId)}/members/me`);
   toast("info", `You left “${name}”`, { testid: "toast-space-left" });
   await exit();

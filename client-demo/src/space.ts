@@ -283,6 +283,8 @@ export async function enter(spaceId: string): Promise<void> {
   });
   joined.onMessage("REMOVED", (ev: RemovedEvent) => {
     if (ev.reason === "removed") toast("warn", `You were removed from “${joined.state.name}”`, { testid: "toast-space-removed" });
+    // The seat is over: go back to the list now rather than wait for the SDK to give up on it.
+    if (room === joined) void exit();
   });
   joined.onMessage("SPACE_UPDATED", () => void loadMembers());
   joined.onMessage("SPACE_DELETED", () => toast("warn", "This space was deleted"));

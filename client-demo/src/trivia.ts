@@ -378,7 +378,11 @@ async function join(sessionId: string, team?: string): Promise<void> {
   joined.onMessage("chat_history", (e: ChatHistoryEvent) => {
     for (const m of e.messages) logChat(m.username, m.data.text);
   });
-  joined.onMessage("kicked", () => toast("warn", "The host removed you from this session", { testid: "toast-trivia-kicked" }));
+  joined.onMessage("kicked", () => {
+    toast("warn", "The host removed you from this session", { testid: "toast-trivia-kicked" });
+    // The seat is over: back to the list now rather than wait for the SDK to give up on it.
+    if (room === joined) void exit();
+  });
   joined.onMessage("participant_kicked", (e: KickedEvent) => {
     if (e.user_id !== me().id) logChat("", `The host removed ${nameOf(e.user_id)}`);
   });

@@ -19,7 +19,6 @@ interface TriviaRoomOptions {
 
 type Timer = ReturnType<Room["clock"]["setInterval"]>;
 
-const ROOM_NAME = "trivia";
 
 
 /** Refuse a session that can no longer be played (its results are written). */

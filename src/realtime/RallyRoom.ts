@@ -290,20 +290,31 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
     };
     room.onJoin = async (client, options, auth) => {
       const userId = authOf(client).id;
-      await this.takeConnection(client);
       this.seats.join(client);
       this.limiters.set(client.sessionId, RallyRoom.userLimiters.acquire(this.roomName, userId, () => this.newLimiter()));
       metrics.connectedClients.inc({ room: this.roomName });
-      try {
-        await onJoin?.call(this, client, options, auth);
-        this.everJoined = true;
-      } catch (e) {
+      const refuse = (e: unknown) => {
         // A refused join never held a seat: the drop/leave hooks below skip it.
         this.seats.leave(client.sessionId);
         this.releaseConnection(client);
         metrics.connectedClients.dec({ room: this.roomName });
-        throw toServerError(e);
+        return toServerError(e);
+      };
+      try {
+        // The room's own checks first: they decide synchronously (capacity, one seat), so a
+        // refused client never lingers in `clients` while the connection count is asked.
+        await onJoin?.call(this, client, options, auth);
+      } catch (e) {
+        throw refuse(e);
       }
+      try {
+        await this.takeConnection(client);
+      } catch (e) {
+        // Past the user's connection limit: undo the room's join as a leave, then refuse.
+        await Promise.resolve(onLeave?.call(this, client, CloseCode.WITH_ERROR)).catch(() => undefined);
+        throw refuse(e);
+      }
+      this.everJoined = true;
     };
     room.onDrop = async (client, code) => {
       if (!this.seats.has(client.sessionId)) return;

@@ -2,13 +2,15 @@
 FROM node:22-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
-# tsx (runs the TypeScript sources) and esbuild (builds the demo) are dev dependencies, which
-# npm would leave out under NODE_ENV=production: install them, then switch to production.
+COPY scripts/start.cjs scripts/
+# esbuild and tsx (which build dist/ and the demo) are dev dependencies, which npm would leave
+# out under NODE_ENV=production: install them, then build, then switch to production.
+# (npm ci's prepare step, scripts/start.cjs, finds no sources yet in this layer: it builds nothing.)
 RUN npm ci --no-audit --no-fund --include=dev
 COPY . .
-RUN npm run build:demo --if-present
+RUN npm run build
 ENV NODE_ENV=production
 EXPOSE 2567
-# node itself (tsx as a loader, no npx/tsx wrapper process) so `docker stop`'s SIGTERM
-# reaches the server, which lets its rooms persist and exits 0 (src/index.ts).
-CMD ["node", "--import", "tsx", "src/index.ts"]
+# node itself (no npm wrapper process) so `docker stop`'s SIGTERM reaches the server, which
+# lets its rooms persist and exits 0 (src/index.ts).
+CMD ["node", "--enable-source-maps", "dist/index.js"]

@@ -5,19 +5,21 @@ import { describeMachine } from "./lib/machine";
 import { killAllChildren, ROOT, taskset } from "./lib/proc";
 import { computeTargets, renderMarkdown, type BenchResult } from "./lib/report";
 import { profiling, sharing, stopSharedServers, type ServerName } from "./lib/servers";
+import { runBigSpace } from "./scenarios/bigspace";
 import { runChat } from "./scenarios/chat";
 import type { BenchContext } from "./scenarios/context";
 import { runDice } from "./scenarios/dice";
 import { runFanout } from "./scenarios/fanout";
 import { runJoins } from "./scenarios/joins";
+import { runStart } from "./scenarios/start";
 
 /**
- * `npm run bench [-- --quick] [--only=A,B,C,D] [--servers=rally,colyseus,ws,socketio] [--steps=100,300]
- *   [--profile[=rally,colyseus]]`
+ * `npm run bench [-- --quick] [--only=A,B,C,D,E,F] [--servers=rally,colyseus,ws,socketio] [--steps=100,300]
+ *   [--sizes=200,500,1000] [--profile[=rally,colyseus]]`
  *
  * Starts each server under test and separate load-generator processes on 127.0.0.1, runs
  * the scenarios (A space fan-out, B chat with persistence, C joins/s and memory per idle
- * client, D dice games per minute), prints a markdown report and writes it, with the raw
+ * client, D dice games per minute, E one big space with interest management), prints a markdown report and writes it, with the raw
  * JSON, to bench/results/. Every phase has a time limit, a watchdog bounds the whole run,
  * and every child is killed on any exit path. Exit code 1 only when a scenario could not
  * run (an error, not a missed target): targets are reported, never asserted.
@@ -33,7 +35,7 @@ function option(argv: string[], name: string): string | undefined {
 function settings(argv: string[]): { ctx: BenchContext; only: Set<string>; servers: ServerName[]; custom: boolean; deadlineMs: number } {
   const quick = argv.includes("--quick");
   const pin = taskset();
-  const only = new Set((option(argv, "only") ?? "A,B,C,D").toUpperCase().split(","));
+  const only = new Set((option(argv, "only") ?? "A,B,C,D,E,F").toUpperCase().split(","));
   const servers = (option(argv, "servers")?.split(",") ?? ALL_SERVERS) as ServerName[];
   const steps = option(argv, "steps")?.split(",").map(Number) ?? (quick ? [100, 300] : [100, 300, 600, 1000, 1500, 2000]);
   const profile = option(argv, "profile") ?? (argv.includes("--profile") ? "" : undefined);
@@ -49,20 +51,31 @@ function settings(argv: string[]): { ctx: BenchContext; only: Set<string>; serve
     clientsPerGenerator: 300,
     observersPerRoom: Number(process.env.BENCH_OBSERVERS ?? 5),
     fanoutSteps: steps,
+    bigSpaceSizes: option(argv, "sizes")?.split(",").map(Number) ?? (quick ? [200] : [200, 500, 1000]),
     chatRates: quick ? [100, 500] : [100, 250, 500, 1000, 2000],
     joinClients: quick ? 300 : 2000,
     idleClients: quick ? 300 : 2000,
     dicePairs: quick ? 10 : 50,
     diceTargetScore: 3,
     durations: quick
-      ? { fanout: { warmupMs: 1000, measureMs: 2500, drainMs: 600 }, chat: { warmupMs: 700, measureMs: 2500, drainMs: 600 }, diceMs: 4000 }
-      : { fanout: { warmupMs: 3000, measureMs: 10_000, drainMs: 1500 }, chat: { warmupMs: 2000, measureMs: 10_000, drainMs: 1000 }, diceMs: 30_000 },
+      ? {
+          fanout: { warmupMs: 1000, measureMs: 2500, drainMs: 600 },
+          chat: { warmupMs: 700, measureMs: 2500, drainMs: 600 },
+          bigSpace: { warmupMs: 1000, measureMs: 2000, drainMs: 500 },
+          diceMs: 4000,
+        }
+      : {
+          fanout: { warmupMs: 3000, measureMs: 10_000, drainMs: 1500 },
+          chat: { warmupMs: 2000, measureMs: 10_000, drainMs: 1000 },
+          bigSpace: { warmupMs: 3000, measureMs: 10_000, drainMs: 1500 },
+          diceMs: 30_000,
+        },
     databaseUrl: process.env.BENCH_DATABASE_URL || undefined,
     log: (line) => console.log(`[${Math.round(process.uptime())}s] ${line.trimStart()}`),
   };
   // A run narrowed by options is kept apart from the standard quick and full runs.
-  const custom = ["only", "servers", "steps", "profile"].some((o) => argv.some((a) => a === `--${o}` || a.startsWith(`--${o}=`)));
-  return { ctx, only, servers, custom, deadlineMs: quick ? 175_000 : 40 * 60_000 };
+  const custom = ["only", "servers", "steps", "sizes", "profile"].some((o) => argv.some((a) => a === `--${o}` || a.startsWith(`--${o}=`)));
+  return { ctx, only, servers, custom, deadlineMs: quick ? 240_000 : 40 * 60_000 };
 }
 
 /**
@@ -120,6 +133,7 @@ async function main(): Promise<number> {
     machine,
     settings: {
       fanoutSteps: ctx.fanoutSteps,
+      bigSpaceSizes: ctx.bigSpaceSizes,
       durations: ctx.durations,
       clientsPerGenerator: ctx.clientsPerGenerator,
       observersPerRoom: ctx.observersPerRoom,
@@ -134,6 +148,8 @@ async function main(): Promise<number> {
     chat: [],
     joins: [],
     dice: null,
+    bigSpace: [],
+    start: [],
     notes,
   };
 
@@ -151,10 +167,22 @@ async function main(): Promise<number> {
     // Joins through the matchmaker concern the Colyseus servers; the quick run skips the others.
     const joinServers = ctx.quick ? servers.filter((s) => s === "rally" || s === "colyseus") : servers;
     for (const name of joinServers) partial.joins.push(await runJoins(ctx, name));
+    // rally on PostgreSQL too: its idle footprint and cost per client without PGlite.
+    if (ctx.databaseUrl && !ctx.quick && servers.includes("rally")) partial.joins.push(await runJoins(ctx, "rally", ctx.databaseUrl));
   }
   if (only.has("D")) {
     console.log("D. dice games per minute");
     partial.dice = await runDice(ctx);
+  }
+
+  if (only.has("E")) {
+    console.log("E. one big space: interest management against broadcasting");
+    partial.bigSpace = await runBigSpace(ctx, servers);
+  }
+
+  if (only.has("F")) {
+    console.log("F. start time and idle footprint");
+    partial.start = await runStart(ctx);
   }
 
   await stopSharedServers();
@@ -178,6 +206,8 @@ async function main(): Promise<number> {
     ...result.chat.filter((c) => c.error).map((c) => `B ${c.backend}`),
     ...result.joins.filter((j) => j.error).map((j) => `C ${j.server}`),
     ...(result.dice?.error ? ["D"] : []),
+    ...(result.bigSpace ?? []).filter((b) => b.error).map((b) => `E ${b.variant}`),
+    ...(result.start ?? []).filter((f) => f.error && !f.error.startsWith("skipped")).map((f) => `F ${f.target}`),
   ];
   if (errors.length) {
     console.error(`bench: scenarios that could not run: ${errors.join(", ")}`);

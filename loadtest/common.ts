@@ -36,11 +36,12 @@ export async function api<T = any>(options: Options, method: string, path: strin
 const runTag = crypto.randomBytes(3).toString("hex");
 
 /** Register a fresh user, then log in with the password as a returning user would. */
-export async function signUp(options: Options, opts: { orgId?: string; prefix?: string } = {}): Promise<Session> {
+export async function signUp(options: Options, opts: { orgId?: string; inviteCode?: string; prefix?: string } = {}): Promise<Session> {
   const username = `${opts.prefix ?? "lt"}_${runTag}_${options.clientId}`;
   const password = `pw-${runTag}-${options.clientId}`;
+  const org = opts.inviteCode ? { inviteCode: opts.inviteCode } : opts.orgId ? { orgId: opts.orgId } : {};
   await api(options, "POST", "/api/auth/register", {
-    body: { username, password, avatarUrl: `https://example.com/avatars/${username}.png`, ...(opts.orgId ? { orgId: opts.orgId } : {}) },
+    body: { username, password, avatarUrl: `https://example.com/avatars/${username}.png`, ...org },
   });
   return api<Session>(options, "POST", "/api/auth/login", { body: { username, password } });
 }

@@ -19,6 +19,8 @@ const TIME_LIMIT_SEC = Number(process.env.TIME_LIMIT_SEC ?? 8);
 
 /** "group:round" → the session id its host created. */
 const sessions = new Rendezvous<string>();
+/** group → an invite code to the org its host created (registration cannot claim an org). */
+const inviteCodes = new Rendezvous<string>();
 
 interface QuestionStarted {
   data: { question_id: string; choices: string[] };
@@ -27,7 +29,14 @@ interface QuestionStarted {
 async function main(options: Options): Promise<void> {
   const group = Math.floor(options.clientId / GROUP_SIZE);
   const isHost = options.clientId % GROUP_SIZE === 0;
-  const { token, user } = await signUp(options, { prefix: "trivia", orgId: `lt-org-${process.pid}-${group}` });
+  const orgId = `lt-org-${process.pid}-${group}`;
+  const { token, user } = isHost
+    ? await signUp(options, { prefix: "trivia", orgId })
+    : await signUp(options, { prefix: "trivia", inviteCode: await inviteCodes.get(String(group)) });
+  if (isHost) {
+    const { code } = await api<{ code: string }>(options, "POST", `/api/orgs/${orgId}/invite-codes`, { token, body: {} });
+    inviteCodes.put(String(group), code);
+  }
   const client = sdk(options, token);
   const members = Math.min(GROUP_SIZE, options.numClients - group * GROUP_SIZE);
   // The loadtest tool starts bots one after another: the rounds run in the background.

@@ -3,11 +3,15 @@ import express from "express";
 import config, { type ConfigOptions } from "@colyseus/tools";
 import { defineRoom, LocalDriver, LocalPresence, matchMaker, type Presence, type MatchMakerDriver } from "@colyseus/core";
 import { WebSocketTransport } from "@colyseus/ws-transport";
-import { monitor } from "@colyseus/monitor";
 import { loadConfig, type Config } from "./config";
 import { migrate, openDb, type Db } from "./db";
 import { resolveJwtSecret, TokenService } from "./auth/tokens";
+import { ExternalVerifier, type ExternalIdentity, type Provision } from "./auth/external";
+import { guardReconnections } from "./auth/reconnectGuard";
+import type { Services } from "./services";
 import { Delivery } from "./realtime/delivery";
+import { systemClock } from "./realtime/clock";
+import { cryptoDice } from "./rules/biggerDice";
 import { RoomDirectory } from "./realtime/roomDirectory";
 import { sweepStaleProcesses } from "./realtime/staleProcesses";
 import { createServices } from "./services";
@@ -16,6 +20,8 @@ import { logger } from "./logger";
 import { metrics } from "./metrics";
 import { errorHandler, notFound, requestId, requireAuth } from "./http/middleware";
 import { basicAuth } from "./http/basicAuth";
+import { CorsPolicy, edgeGuard, guardedServer, metricsAuth, monitorGuard } from "./http/edge";
+import { AbuseLimits } from "./http/abuseLimits";
 import { authRoutes } from "./http/routes/auth";
 import { opsRoutes } from "./http/routes/ops";
 import { friendsRoutes } from "./http/routes/friends";
@@ -28,6 +34,8 @@ import { metaverseInvitesRoutes } from "./http/routes/metaverseInvites";
 import { triviaRoutes } from "./http/routes/trivia";
 import { matchingRoutes } from "./http/routes/matching";
 import { conversationsRoutes } from "./http/routes/conversations";
+import { orgsRoutes } from "./http/routes/orgs";
+import { safetyRoutes } from "./http/routes/safety";
 import { UserLobbyRoom } from "./rooms/UserLobbyRoom";
 import { BiggerDiceRoom } from "./rooms/BiggerDiceRoom";
 import { SpaceRoom } from "./rooms/SpaceRoom";
@@ -55,6 +63,36 @@ async function presenceAndDriver(cfg: Config): Promise<{ presence: Presence; dri
   return { presence, driver, redisPing };
 }
 
+/** Provisioned identities seen recently: a join or request by a known user costs no query. */
+const PROVISIONED_CACHE_SIZE = 10_000;
+
+/** The external identity provider's verifier, when AUTH_MODE lets its tokens in. */
+function externalVerifier(cfg: Config, services: Services): ExternalVerifier | null {
+  if (cfg.AUTH_MODE === "local") return null;
+  const seen = new Map<string, ReturnType<Provision> extends Promise<infer U> ? U : never>();
+  const provision: Provision = async (identity: ExternalIdentity) => {
+    const key = `${identity.subject}\u0000${identity.username}\u0000${identity.orgId ?? ""}`;
+    const hit = seen.get(key);
+    if (hit) return hit;
+    const user = await services.users.provisionExternal(identity);
+    if (seen.size >= PROVISIONED_CACHE_SIZE) seen.delete(seen.keys().next().value!);
+    seen.set(key, user);
+    return user;
+  };
+  return new ExternalVerifier(
+    {
+      publicKeyPem: cfg.JWT_PUBLIC_KEY,
+      jwksUrl: cfg.JWKS_URL,
+      issuer: cfg.JWT_ISSUER,
+      audience: cfg.JWT_AUDIENCE,
+      claimUsername: cfg.JWT_CLAIM_USERNAME,
+      claimOrg: cfg.JWT_CLAIM_ORG,
+      refetchCooldownSeconds: cfg.JWKS_REFETCH_COOLDOWN_SECONDS,
+    },
+    provision,
+  );
+}
+
 /**
  * The one composition root: configuration, data layer, presence/driver, services, rooms and
  * HTTP routes. `npm start` and the tests build the server through here.
@@ -65,18 +103,33 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
     databaseUrl: cfg.DATABASE_URL,
     pgliteDir: cfg.dataDir === "memory" || cfg.DATA_DIR.startsWith("memory://") ? "memory://" : path.join(cfg.dataDir, "pglite"),
     poolSize: cfg.DATABASE_POOL_SIZE,
+    pgliteSharedBuffersMb: cfg.PGLITE_SHARED_BUFFERS_MB,
+    // Beside the bundle only (npm run build); from src/ the first start runs initdb.
+    pgliteSeed: path.join(__dirname, "pglite-seed.tar.gz"),
   });
   const applied = await migrate(db);
   if (applied.length) logger.info({ applied }, "migrations applied");
 
   const { presence, driver, redisPing } = await presenceAndDriver(cfg);
-  const tokens = new TokenService(resolveJwtSecret(cfg.JWT_SECRET, cfg.dataDir), cfg.JWT_EXPIRES_IN);
   const rooms = new RoomDirectory(presence);
   rooms.install();
   const delivery = new Delivery(presence, () => rooms.processId);
   const services = createServices({ db, config: cfg, delivery, rooms, now: () => new Date() });
-  const ctx: AppContext = { config: cfg, db, tokens, delivery, rooms, services };
+  const tokens = new TokenService(resolveJwtSecret(cfg.JWT_SECRET, cfg.dataDir), cfg.JWT_EXPIRES_IN, externalVerifier(cfg, services));
+  guardReconnections(tokens);
+  const ctx: AppContext = { config: cfg, db, tokens, delivery, rooms, services, clock: systemClock, dice: cryptoDice };
   installContext(ctx);
+  const liveConfig = () => ctx.config;
+  const cors = new CorsPolicy(liveConfig);
+  cors.installOnMatchmaker();
+  const limits = new AbuseLimits(presence, liveConfig);
+
+  // The monitor (a React app and its server, ~18 MB resident) is loaded only when it is on.
+  const monitorApp =
+    // require, not import(): a dynamic import loads the monitor's ESM build, which brings its
+    // own copy of @colyseus/core whose matchMaker never started (every /monitor/api was a 500).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    cfg.MONITOR_USER && cfg.MONITOR_PASSWORD ? ((require("@colyseus/monitor") as typeof import("@colyseus/monitor")).monitor() as express.RequestHandler) : undefined;
 
   const options = config({
     options: {
@@ -90,8 +143,16 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
       greet: false,
     },
     displayLogs: false,
+    // Our own http.Server, so that every request passes the edge checks before Colyseus'
+    // matchmaker or Express reads it (src/http/edge.ts).
     initializeTransport: (opts: any) =>
-      new WebSocketTransport({ ...opts, maxPayload: cfg.MAX_PAYLOAD_BYTES, pingInterval: 10_000, pingMaxRetries: 2 }),
+      new WebSocketTransport({
+        ...opts,
+        server: guardedServer(edgeGuard(liveConfig, cors)),
+        maxPayload: cfg.MAX_PAYLOAD_BYTES,
+        pingInterval: 10_000,
+        pingMaxRetries: 2,
+      }),
     rooms: {
       user_lobby: defineRoom(UserLobbyRoom).filterBy(["ownerId"]),
       bigger_dice: defineRoom(BiggerDiceRoom).filterBy(["roomName"]),
@@ -101,14 +162,14 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
     },
     initializeExpress: (app: express.Application) => {
       app.disable("x-powered-by");
+      app.set("trust proxy", cfg.TRUST_PROXY);
       app.use(requestId);
-      app.use(express.json({ limit: "64kb" }));
-      app.use(opsRoutes(ctx, { redis: redisPing }));
-      if (cfg.MONITOR_USER && cfg.MONITOR_PASSWORD) {
-        app.use("/monitor", basicAuth(cfg.MONITOR_USER, cfg.MONITOR_PASSWORD), monitor() as express.RequestHandler);
-      }
-      app.use(authRoutes(ctx));
-      const auth = requireAuth(ctx.tokens);
+      app.use(express.json({ limit: cfg.HTTP_MAX_BODY_BYTES }));
+      app.use(opsRoutes(ctx, { redis: redisPing, metricsAuth: metricsAuth(liveConfig) }));
+      if (monitorApp) app.use("/monitor", monitorGuard, basicAuth(cfg.MONITOR_USER!, cfg.MONITOR_PASSWORD!), monitorApp);
+      app.use(authRoutes(ctx, limits));
+      // Every private route: the bearer token, then (for writes) the user's REST write budget.
+      const auth = limits.withWriteBudget(requireAuth(ctx.tokens));
       app.use(friendsRoutes(ctx, auth));
       app.use(notificationsRoutes(ctx, auth));
       app.use(gameInvitationsRoutes(ctx, auth));
@@ -119,6 +180,8 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
       app.use(triviaRoutes(ctx, auth));
       app.use(matchingRoutes(ctx, auth));
       app.use(conversationsRoutes(ctx, auth));
+      app.use(orgsRoutes(ctx, auth));
+      app.use(safetyRoutes(ctx, auth));
       app.use(["/api", "/metaverse"], notFound);
       if (cfg.SERVE_DEMO || cfg.NODE_ENV !== "test") {
         app.use(express.static(path.resolve(__dirname, "../client-demo/dist")));
@@ -128,10 +191,17 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
   });
 
   // Only several processes can leave stale registrations behind.
-  const stopSweeping = cfg.REDIS_URL ? sweepStaleProcesses(cfg.STALE_PROCESS_SWEEP_MS, rooms, async (alive) => {
-        const gone = await services.presence.pruneDeadProcesses(alive);
-        if (gone.length) logger.info({ users: gone.length }, "users of dead processes went offline");
-      }) : () => undefined;
+  // Every process sweeps: trivia sessions left in_progress by a dead process are interrupted
+  // (within one interval of a process starting); only several processes can leave stale
+  // presence registrations behind.
+  const stopSweeping = sweepStaleProcesses(cfg.STALE_PROCESS_SWEEP_MS, rooms, async (alive) => {
+    if (cfg.REDIS_URL) {
+      const gone = await services.presence.pruneDeadProcesses(alive);
+      if (gone.length) logger.info({ users: gone.length }, "users of dead processes went offline");
+    }
+    const interrupted = await services.trivia.interruptOrphaned(alive);
+    if (interrupted.length) logger.info({ sessions: interrupted }, "trivia sessions of dead processes marked interrupted");
+  });
 
   // After a restart, invitations whose receivers did not come back within the reconnection
   // window expire (a graceful restart expires nothing for users who reconnect).

@@ -4,6 +4,8 @@ import type { TokenService } from "./auth/tokens";
 import type { Delivery } from "./realtime/delivery";
 import type { RoomDirectory } from "./realtime/roomDirectory";
 import type { Services } from "./services";
+import type { Clock } from "./realtime/clock";
+import type { Dice } from "./rules/biggerDice";
 
 /**
  * What rooms need from the composition root. Colyseus constructs rooms itself, so
@@ -17,6 +19,10 @@ export interface AppContext {
   /** Finds or creates rooms: the only way to reach the matchmaker outside app.config.ts. */
   rooms: RoomDirectory;
   services: Services;
+  /** Where room timers and deadlines come from (tests install a manual clock). */
+  clock: Clock;
+  /** Where dice rolls come from (tests install a scripted die). */
+  dice: Dice;
 }
 
 let current: AppContext | undefined;

@@ -12,6 +12,8 @@ export const ERROR_CODES = {
   NOT_FOUND: { status: 404, message: "Not found" },
   USERNAME_TAKEN: { status: 409, message: "Username is already taken" },
   RATE_LIMITED: { status: 429, message: "Too many requests" },
+  PAYLOAD_TOO_LARGE: { status: 413, message: "Request body too large" },
+  REQUEST_TIMEOUT: { status: 408, message: "Request body not received in time" },
   NOT_YOUR_TURN: { status: 409, message: "It's not your turn to roll" },
   GAME_NOT_IN_PROGRESS: { status: 409, message: "The game is not in progress" },
   SPECTATOR_CANNOT_ACT: { status: 403, message: "Spectators cannot act" },
@@ -26,12 +28,26 @@ export const ERROR_CODES = {
   SPACE_FULL: { status: 409, message: "Space is full" },
   INVITE_EXPIRED: { status: 410, message: "Invite has expired" },
   NO_ACCESS: { status: 403, message: "You do not have access to this space" },
+  REMATCH_NOT_AVAILABLE: { status: 409, message: "A rematch is not available now" },
+  NOT_SPACE_MEMBER: { status: 404, message: "That user is not a member of this space" },
+  LAST_ADMIN: { status: 409, message: "The last admin cannot leave or step down while others remain" },
+  CAPACITY_BELOW_MEMBERS: { status: 409, message: "Capacity cannot be below the member count" },
   NOT_HOST: { status: 403, message: "Only the host can do that" },
   SESSION_NOT_ACTIVE: { status: 409, message: "No question is open" },
   ALREADY_ANSWERED: { status: 409, message: "You already answered this question" },
   HOST_CANNOT_ANSWER: { status: 403, message: "The host does not answer" },
   NOT_PARTICIPANT: { status: 403, message: "You are not a participant" },
+  BLOCKED: { status: 403, message: "You cannot interact with this user" },
+  NOT_CONNECTED: { status: 403, message: "You can only message your matches and friends" },
+  CONVERSATION_CLOSED: { status: 403, message: "This conversation is closed" },
+  DUPLICATE_REPORT: { status: 409, message: "You already have an open report about this user" },
   CONFLICT: { status: 409, message: "Conflict" },
+  NOT_ORG_MEMBER: { status: 403, message: "You are not a member of this organization" },
+  NOT_ORG_ADMIN: { status: 403, message: "Only an organization's admins and owners can do that" },
+  ORG_TAKEN: { status: 409, message: "An organization with that id already exists" },
+  LAST_OWNER: { status: 409, message: "The last owner cannot leave the organization" },
+  INVITE_CODE_NOT_FOUND: { status: 404, message: "Invite code not found" },
+  INVITE_CODE_USED_UP: { status: 410, message: "Invite code has been used up" },
   ROOM_EXISTS: { status: 409, message: "A room for this key is already open: join it" },
   TOO_MANY_ROOMS: { status: 429, message: "You have as many open rooms of this kind as you may" },
   TOO_MANY_CONNECTIONS: { status: 429, message: "You hold as many connections to this kind of room as you may" },
@@ -75,3 +91,14 @@ export function toAppError(e: unknown): AppError {
   if (isDatabaseUnavailable(e)) return new AppError("UNAVAILABLE");
   return new AppError("INTERNAL");
 }
+
+/** Details of a RATE_LIMITED refusal: the REST edge turns it into a `Retry-After` header. */
+export interface RetryAfter {
+  retryAfterSeconds: number;
+}
+
+export function rateLimited(retryAfterSeconds: number, message?: string): AppError {
+  return new AppError("RATE_LIMITED", message, { retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) } satisfies RetryAfter);
+}
+
+export const retryAfterOf = (e: AppError): number | undefined => (e.details as Partial<RetryAfter> | undefined)?.retryAfterSeconds;

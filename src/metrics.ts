@@ -64,6 +64,12 @@ export const metrics = {
     labelNames: ["code", "edge"] as const,
     registers: [registry],
   }),
+  securityEvents: new client.Counter({
+    name: "rally_security_events_total",
+    help: "Refusals worth an operator's attention (src/security.ts), by event and reason",
+    labelNames: ["event", "reason"] as const,
+    registers: [registry],
+  }),
   httpDuration: new client.Histogram({
     name: "rally_http_request_duration_seconds",
     help: "HTTP request latency",

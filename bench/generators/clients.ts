@@ -38,6 +38,10 @@ export interface ConnectArgs {
    */
   observe: boolean;
   onPosition: OnPosition;
+  /** Where the avatar appears (0, 0 unless given). */
+  initialPosition?: { x: number; y: number };
+  /** Told the size of every chunk read off the socket (Colyseus kinds only; scenario E's bytes per client). */
+  onBytes?: (bytes: number) => void;
 }
 
 export async function connectSpaceClient(a: ConnectArgs): Promise<SpaceClient> {
@@ -56,7 +60,7 @@ async function connectColyseus(a: ConnectArgs): Promise<SpaceClient> {
   const client = new Client(`http://127.0.0.1:${a.port}`);
   const options: Record<string, unknown> = {
     spaceId: a.roomKey,
-    initialPosition: { x: 0, y: 0, direction: "down" },
+    initialPosition: { x: a.initialPosition?.x ?? 0, y: a.initialPosition?.y ?? 0, direction: "down" },
   };
   if (a.kind === "rally") client.auth.token = a.member.token!;
   else Object.assign(options, { userId: a.member.id, username: a.member.username ?? a.member.id });
@@ -66,6 +70,12 @@ async function connectColyseus(a: ConnectArgs): Promise<SpaceClient> {
   let open = true;
   room.onLeave(() => void (open = false));
   const ws = (room.connection.transport as unknown as { ws: WebSocket }).ws;
+  const onBytes = a.onBytes;
+  if (onBytes) {
+    // Marked so that discardIncoming keeps it when it drops the frame parser's listener.
+    const count = Object.assign((chunk: Buffer) => onBytes(chunk.length), { countsBytes: true });
+    (ws as unknown as { _socket: NetSocket })._socket.on("data", count);
+  }
   let stopDiscarding: (() => void) | undefined;
   if (a.observe) {
     room.onStateChange((state: any) => {
@@ -105,8 +115,10 @@ async function connectColyseus(a: ConnectArgs): Promise<SpaceClient> {
  */
 function discardIncoming(ws: WebSocket, keepalive?: () => void): () => void {
   const socket = (ws as unknown as { _socket: NetSocket })._socket;
+  const counters = socket.listeners("data").filter((l) => (l as { countsBytes?: boolean }).countsBytes);
   socket.removeAllListeners("data");
   socket.on("data", () => undefined);
+  for (const count of counters) socket.on("data", count as (chunk: Buffer) => void);
   socket.resume();
   const timer = keepalive ? setInterval(() => ws.readyState === ws.OPEN && keepalive(), 5000) : undefined;
   return () => clearInterval(timer);

@@ -5,6 +5,8 @@ import type { ChatResult } from "../scenarios/chat";
 import type { DiceResult } from "../scenarios/dice";
 import { DELIVERY_MIN, MOVE_HZ, P99_LIMIT_MS, ROOM_SIZE, type FanoutResult, type FanoutStep } from "../scenarios/fanout";
 import type { JoinsResult } from "../scenarios/joins";
+import type { StartResult } from "../scenarios/start";
+import { AVATARS_PER_VIEW, VARIANT_LABELS, VIEW_RADIUS, type BigSpaceResult } from "../scenarios/bigspace";
 
 /** Everything one run measured: written as JSON, and rendered as the markdown report. */
 export interface BenchResult {
@@ -19,6 +21,10 @@ export interface BenchResult {
   chat: ChatResult[];
   joins: JoinsResult[];
   dice: DiceResult | null;
+  /** Scenario F (absent from runs made before it existed). */
+  start?: StartResult[];
+  /** Scenario E (absent from runs made before it existed). */
+  bigSpace?: BigSpaceResult[];
   targets: Target[];
   notes: string[];
 }
@@ -35,6 +41,8 @@ const fmt = (v: number | null | undefined, digits = 1): string =>
   v === null || v === undefined || !Number.isFinite(v) ? "–" : String(round(v, digits));
 
 const kb = (bytes: number) => (Number.isFinite(bytes) ? `${fmt(bytes / 1024)} KB` : "–");
+
+const joinsLabel = (j: JoinsResult) => SERVER_LABELS[j.server] + (j.server === "rally" ? (j.backend === "postgres" ? " (PostgreSQL)" : " (PGlite)") : "");
 
 const topStep = (ctxSteps: number[]) => ctxSteps[ctxSteps.length - 1] ?? 0;
 
@@ -180,7 +188,58 @@ export function computeTargets(r: Omit<BenchResult, "targets">, steps: number[])
     measured: rj && !rj.error ? `${fmt(rj.bytesPerIdleClient / 1024)} KB (${rj.joined} idle clients)` : "not measured",
     met: rj && !rj.error && Number.isFinite(rj.bytesPerIdleClient) ? rj.bytesPerIdleClient <= 50 * 1024 : null,
   });
+  targets.push(...bigSpaceTargets(r.bigSpace ?? []));
+  startTargets(r, targets);
   return targets;
+}
+
+/** Scenario E's two targets: the 1,000-avatar space passes with interest management, and per-client traffic stays flat. */
+function bigSpaceTargets(results: BigSpaceResult[]): Target[] {
+  const im = results.find((b) => b.variant === "rally-im");
+  const at = (n: number) => im?.steps.find((s) => s.avatars === n);
+  const top = at(1000);
+  const passes: Target = {
+    name: "1,000-avatar space passes for rally (IM)",
+    goal: `in-view delivery ≥ ${DELIVERY_MIN * 100} %, p99 ≤ ${P99_LIMIT_MS} ms`,
+    measured: top
+      ? `${top.pass ? "pass" : `fail: ${top.reason}`}; ${fmt(top.deliveryPct, 2)} %, p99 ${fmt(top.latency.p99)} ms`
+      : im?.error
+        ? `error: ${im.error.split("\n")[0]}`
+        : "not measured at 1,000",
+    met: top ? top.pass : null,
+  };
+  const small = at(200);
+  const ratio = top && small ? top.bytesPerClientPerSec / small.bytesPerClientPerSec : NaN;
+  const flat: Target = {
+    name: "per-client bytes at 1,000 ÷ at 200 avatars (rally IM)",
+    goal: "≤ 1.25×",
+    measured: Number.isFinite(ratio)
+      ? `${fmt(top!.bytesPerClientPerSec, 0)} ÷ ${fmt(small!.bytesPerClientPerSec, 0)} B/s = ${fmt(ratio, 2)}×`
+      : "not measured at both sizes",
+    met: Number.isFinite(ratio) ? ratio <= 1.25 : null,
+  };
+  return [passes, flat];
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? NaN;
+
+/** Scenario F's targets: idle footprint and start time of `npm start`. */
+function startTargets(r: Omit<BenchResult, "targets">, targets: Target[]): void {
+  const find = (prefix: string) => r.start?.find((s) => s.target.startsWith(prefix) && !s.error && s.startMs.length);
+  const check = (name: string, goal: string, s: StartResult | undefined, value: (s: StartResult) => number, limit: number, unit: string) =>
+    targets.push({
+      name,
+      goal,
+      measured: s ? `${fmt(value(s), unit === "s" ? 2 : 0)} ${unit}` : "not measured",
+      met: s ? value(s) <= limit : null,
+    });
+  const warm = find("rally, embedded defaults (PGlite): warm");
+  const first = find("rally, embedded defaults (PGlite): first");
+  const pg = find("rally on PostgreSQL");
+  check("idle RSS after start, embedded defaults (PGlite)", "≤ 200 MB", warm, (s) => median(s.idleRssMB), 200, "MB");
+  check("idle RSS after start, on PostgreSQL", "≤ 120 MB", pg, (s) => median(s.idleRssMB), 120, "MB");
+  check("`npm start` to /healthz, warm", "≤ 3 s", warm, (s) => median(s.startMs) / 1000, 3, "s");
+  check("`npm start` to /healthz, first start after `npm ci`", "≤ 5 s", first, (s) => median(s.startMs) / 1000, 5, "s");
 }
 
 const yes = (met: boolean | null) => (met === null ? "n/a" : met ? "yes" : "**no**");
@@ -283,12 +342,26 @@ export function renderMarkdown(r: BenchResult, steps: number[]): string {
   out.push("|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (const j of r.joins) {
     if (j.error) {
-      out.push(`| ${SERVER_LABELS[j.server]} | ${j.clients} | error: ${j.error.split("\n")[0]} | | | | | | | | | |`);
+      out.push(`| ${joinsLabel(j)} | ${j.clients} | error: ${j.error.split("\n")[0]} | | | | | | | | | |`);
       continue;
     }
     out.push(
-      `| ${SERVER_LABELS[j.server]} | ${j.clients} | ${j.joined}${j.failed ? ` (${j.failed} failed)` : ""} | ${fmt(j.joinsPerSec, 0)} | ${fmt(j.joinLatency.p50)} | ${fmt(j.joinLatency.p99)} | ${fmt(j.serverCpuUsPerJoin, 0)} | ${fmt(j.serverCpuPct, 0)} / ${fmt(j.generatorCpuPct, 0)} | ${fmt(j.rssBeforeMB)} | ${fmt(j.rssAfterMB)} | ${kb(j.bytesPerIdleClient)} | ${kb(j.heapBytesPerIdleClient)} |`,
+      `| ${joinsLabel(j)} | ${j.clients} | ${j.joined}${j.failed ? ` (${j.failed} failed)` : ""} | ${fmt(j.joinsPerSec, 0)} | ${fmt(j.joinLatency.p50)} | ${fmt(j.joinLatency.p99)} | ${fmt(j.serverCpuUsPerJoin, 0)} | ${fmt(j.serverCpuPct, 0)} / ${fmt(j.generatorCpuPct, 0)} | ${fmt(j.rssBeforeMB)} | ${fmt(j.rssAfterMB)} | ${kb(j.bytesPerIdleClient)} | ${kb(j.heapBytesPerIdleClient)} |`,
     );
+  }
+  out.push("");
+
+  out.push("## F. Start time and idle footprint");
+  out.push("");
+  if (!r.start?.length) out.push("Not run.");
+  else {
+    out.push(
+      "`npm start` (dist/ already built, as `npm ci`'s prepare step leaves it) from spawn to the first 200 from `/healthz`; idle RSS of the server process a few seconds later with no client (no forced GC). The first start runs on an empty DATA_DIR (PGlite's initdb and every migration); warm starts reuse it. Bare Colyseus is the bench's baseline server (run through tsx), for scale.",
+    );
+    out.push("");
+    out.push("| target | start ms (each run) | idle RSS MB (each run) |");
+    out.push("|---|---|---|");
+    for (const s of r.start) out.push(`| ${s.target} | ${s.error ?? s.startMs.join(", ")} | ${s.error ? "" : s.idleRssMB.join(", ")} |`);
   }
   out.push("");
 
@@ -310,6 +383,8 @@ export function renderMarkdown(r: BenchResult, steps: number[]): string {
   }
   out.push("");
 
+  out.push(...renderBigSpace(r.bigSpace ?? []));
+
   if (r.notes.length) {
     out.push("## Notes");
     out.push("");
@@ -317,4 +392,31 @@ export function renderMarkdown(r: BenchResult, steps: number[]): string {
     out.push("");
   }
   return out.join("\n");
+}
+
+function renderBigSpace(results: BigSpaceResult[]): string[] {
+  const out: string[] = [];
+  out.push("## E. One big space: interest management against broadcasting");
+  out.push("");
+  if (results.length === 0) {
+    out.push("Not run.");
+    out.push("");
+    return out;
+  }
+  out.push(
+    `N avatars in one space, each random-walking at ${MOVE_HZ} Hz; the space is a square sized to keep about ${AVATARS_PER_VIEW} avatars in each ${2 * VIEW_RADIUS} × ${2 * VIEW_RADIUS} view (view radius ${VIEW_RADIUS}). rally with interest management sends each client the avatars in its view; rally with an unlimited view (radius 0) and bare Colyseus send everyone everything. "In-view updates" are the moves made inside an observer's view (shrunk by two steps at its edge); a size passes when ≥ ${DELIVERY_MIN * 100} % of them arrive, p99 ≤ ${P99_LIMIT_MS} ms and every client joined. Bytes are everything a client reads off its socket; CPU per update divides the server's CPU by every position update delivered to every client. rally's two variants share one server process, so its RSS is that process's.`,
+  );
+  out.push("");
+  out.push("| server | avatars | side | result | in-view delivery % | p50 ms | p99 ms | in-view updates / client / s | updates / client / s | bytes / client / s | server CPU % | µs / update | server RSS MB | generators CPU % |");
+  out.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+  for (const b of results) {
+    for (const s of b.steps) {
+      out.push(
+        `| ${VARIANT_LABELS[b.variant]} | ${s.avatars} | ${s.side} | ${s.pass ? "pass" : `fail: ${s.reason}`} | ${fmt(s.deliveryPct, 2)} | ${fmt(s.latency.p50)} | ${fmt(s.latency.p99)} | ${fmt(s.inViewPerClientPerSec, 0)} | ${fmt(s.updatesPerClientPerSec, 0)} | ${fmt(s.bytesPerClientPerSec, 0)} | ${fmt(s.serverCpuPct)} | ${fmt(s.serverCpuUsPerUpdate, 2)} | ${fmt(s.serverRssMB)} | ${fmt(s.generatorCpuPct)} |`,
+      );
+    }
+    if (b.error) out.push(`| ${VARIANT_LABELS[b.variant]} | | | error: ${b.error.split("\n")[0]} | | | | | | | | | | |`);
+  }
+  out.push("");
+  return out;
 }

@@ -22,12 +22,25 @@ const SERVER_FILES: Record<ServerName, string> = {
   socketio: "bench/servers/socketio.ts",
 };
 
-/** Ports 3100–3199, a fresh one per server start (no TIME_WAIT surprises between starts). */
-let nextPort = 3100;
-function takePort(): number {
+/**
+ * Ports BENCH_PORT_BASE (default 3100) to base + 99, a fresh one per server start (no
+ * TIME_WAIT surprises between starts). Two runs on one machine need different bases.
+ */
+export const PORT_BASE = benchPortBase(process.env.BENCH_PORT_BASE);
+let nextPort = PORT_BASE;
+export function takePort(): number {
   const port = nextPort;
-  nextPort = nextPort >= 3199 ? 3100 : nextPort + 1;
+  nextPort = nextPort >= PORT_BASE + 99 ? PORT_BASE : nextPort + 1;
   return port;
+}
+
+export function benchPortBase(value: string | undefined): number {
+  if (value === undefined || value === "") return 3100;
+  const base = Number(value);
+  if (!Number.isInteger(base) || base < 1024 || base > 65_435) {
+    throw new Error(`BENCH_PORT_BASE must be a whole number from 1024 to 65435 (got "${value}")`);
+  }
+  return base;
 }
 
 export interface RunningServer {

@@ -15,6 +15,8 @@ export interface BenchContext {
   clientsPerGenerator: number;
   observersPerRoom: number;
   fanoutSteps: number[];
+  /** Scenario E: avatars in the one space, climbed in order. */
+  bigSpaceSizes: number[];
   chatRates: number[];
   joinClients: number;
   idleClients: number;
@@ -23,6 +25,7 @@ export interface BenchContext {
   durations: {
     fanout: Durations;
     chat: Durations;
+    bigSpace: Durations;
     diceMs: number;
   };
   databaseUrl?: string;

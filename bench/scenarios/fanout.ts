@@ -69,7 +69,9 @@ export interface FanoutResult {
 export async function planRooms(server: RunningServer, clients: number, tag: string): Promise<RoomPlan[]> {
   const rooms = Math.ceil(clients / ROOM_SIZE);
   if (server.name === "rally") {
-    return server.call<RoomPlan[]>("spaces", { rooms, perRoom: ROOM_SIZE }, 180_000);
+    // Every move must reach the whole room, and movers jump across the space (their position
+    // encodes a counter): an unlimited view, as every room had before interest management.
+    return server.call<RoomPlan[]>("spaces", { rooms, perRoom: ROOM_SIZE, viewRadius: 0 }, 180_000);
   }
   return Array.from({ length: rooms }, (_, r) => ({
     key: `${tag}-room${r}`,

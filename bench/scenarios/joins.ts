@@ -21,6 +21,8 @@ interface Memory {
 
 export interface JoinsResult {
   server: ServerName;
+  /** rally only: "postgres" when run on BENCH_DATABASE_URL (else PGlite). */
+  backend?: string;
   clients: number;
   joined: number;
   failed: number;
@@ -40,7 +42,7 @@ export interface JoinsResult {
   error?: string;
 }
 
-export async function runJoins(ctx: BenchContext, name: ServerName): Promise<JoinsResult> {
+export async function runJoins(ctx: BenchContext, name: ServerName, databaseUrl?: string): Promise<JoinsResult> {
   const clients = ctx.joinClients;
   const result: JoinsResult = {
     server: name,
@@ -61,7 +63,8 @@ export async function runJoins(ctx: BenchContext, name: ServerName): Promise<Joi
   let server: RunningServer | undefined;
   let gens: GeneratorGroup | undefined;
   try {
-    server = await startServer(name, { cores: ctx.serverCores });
+    server = await startServer(name, { cores: ctx.serverCores, databaseUrl });
+    result.backend = server.backend;
     const rooms = await planRooms(server, clients, `joins-${name}`);
     const generatorCount = Math.max(1, Math.ceil(clients / ctx.clientsPerGenerator));
     gens = await GeneratorGroup.start("bench/generators/space.ts", generatorCount, ctx.generatorCores, "joins");
@@ -104,7 +107,7 @@ export async function runJoins(ctx: BenchContext, name: ServerName): Promise<Joi
     const heap = (m: Memory) => m.heapUsed + m.external;
     result.heapBytesPerIdleClient = result.joined ? Math.round((heap(heapAfter) - heap(heapBefore)) / result.joined) : NaN;
     ctx.log(
-      `  C ${name}: ${result.joined}/${clients} joined, ${result.joinsPerSec} joins/s (p99 ${result.joinLatency.p99} ms, ${result.serverCpuUsPerJoin} µs server CPU each; server ${result.serverCpuPct} %, generators ${result.generatorCpuPct} %); memory ${round(result.bytesPerIdleClient / 1024, 1)} KB per idle client (heap ${round(result.heapBytesPerIdleClient / 1024, 1)} KB)`,
+      `  C ${name}${databaseUrl ? " (Postgres)" : ""}: ${result.joined}/${clients} joined, ${result.joinsPerSec} joins/s (p99 ${result.joinLatency.p99} ms, ${result.serverCpuUsPerJoin} µs server CPU each; server ${result.serverCpuPct} %, generators ${result.generatorCpuPct} %); memory ${round(result.bytesPerIdleClient / 1024, 1)} KB per idle client (heap ${round(result.heapBytesPerIdleClient / 1024, 1)} KB)`,
     );
     await gens.all("leave", () => ({}), 60_000).catch(() => undefined);
   } catch (e) {

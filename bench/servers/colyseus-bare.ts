@@ -1,5 +1,5 @@
 import { defineRoom, LocalDriver, LocalPresence, Room, type Client } from "@colyseus/core";
-import { SpaceState, SpaceUser } from "../../src/rooms/schema/SpaceState";
+import { BroadcastSpaceState as SpaceState, SpaceUser } from "../../src/rooms/schema/SpaceState";
 import config from "@colyseus/tools";
 import { WebSocketTransport } from "@colyseus/ws-transport";
 import { announceReady, serveRpc } from "../lib/ipc";
@@ -10,7 +10,8 @@ import { benchPort, commonCommands, exitOnSigterm } from "./common";
  * The bare Colyseus 0.18 baseline: the same state shape as rally's `space` room (users map
  * userId → {userId, username, x, y, direction, action}) and a MOVE handler that just sets the
  * fields. No auth, no validation, no rate limits: what a user would write with Colyseus alone.
- * It imports rally's own schema, so both servers encode exactly the same patches.
+ * It imports rally's own schema (the unfiltered one a space with an unlimited view uses), so
+ * both servers encode exactly the same patches.
  */
 
 interface JoinOptions {
@@ -21,7 +22,7 @@ interface JoinOptions {
 }
 
 class BareSpaceRoom extends Room<{ state: SpaceState }> {
-  maxClients = 100;
+  maxClients = 1000; // rally's largest space (scenario E)
   state = new SpaceState();
 
   onCreate(options: JoinOptions): void {

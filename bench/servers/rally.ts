@@ -42,6 +42,14 @@ async function main(): Promise<void> {
          SELECT name, $2, $3 FROM unnest($1::text[]) AS name RETURNING id, username`,
         [names, passwordHash, orgId],
       );
+      if (orgId) {
+        // Organizations are data (issue 16): the users are real members of the org their tokens name.
+        await db.query(`INSERT INTO orgs (id, name) VALUES ($1, $1) ON CONFLICT DO NOTHING`, [orgId]);
+        await db.query(
+          `INSERT INTO org_members (org_id, user_id, role) SELECT $1, id, 'member' FROM unnest($2::uuid[]) AS id ON CONFLICT DO NOTHING`,
+          [orgId, rows.map((r) => r.id)],
+        );
+      }
       for (const r of rows) out.push({ id: r.id, username: r.username, token: tokens.sign({ id: r.id, username: r.username, orgId }) });
     }
     return out;
@@ -63,15 +71,33 @@ async function main(): Promise<void> {
 
     users: async ({ count, orgId }: { count: number; orgId?: string }) => createUsers(count, orgId ?? null),
 
-    /** `rooms` spaces of `perRoom` members each (the first is the admin). */
-    spaces: async ({ rooms, perRoom, width = 1000, height = 1000 }: { rooms: number; perRoom: number; width?: number; height?: number }) => {
+    /** `rooms` spaces of `perRoom` members each (the first is the admin); viewRadius 0 = unlimited view. */
+    spaces: async ({
+      rooms,
+      perRoom,
+      width = 1000,
+      height = 1000,
+      viewRadius,
+    }: {
+      rooms: number;
+      perRoom: number;
+      width?: number;
+      height?: number;
+      viewRadius?: number;
+    }) => {
       const users = await createUsers(rooms * perRoom);
       const out: Array<{ key: string; members: BenchUser[] }> = [];
       for (let r = 0; r < rooms; r++) {
         const members = users.slice(r * perRoom, (r + 1) * perRoom);
         // The space through the service (its owner becomes admin); the other members are
         // added in one statement rather than through 19 invites and accepts each.
-        const space = await app.ctx.services.spaces.create(members[0]!.id, { name: `bench space ${tag} ${r}`, capacity: perRoom, width, height });
+        const space = await app.ctx.services.spaces.create(members[0]!.id, {
+          name: `bench space ${tag} ${r}`,
+          capacity: perRoom,
+          width,
+          height,
+          viewRadius,
+        });
         const spaceId = space.id;
         await db.query(
           `INSERT INTO space_members (space_id, user_id, role)
@@ -90,7 +116,10 @@ async function main(): Promise<void> {
       for (let i = 0; i < count; i++) {
         const a = users[2 * i]!;
         const b = users[2 * i + 1]!;
-        const conv = await rest<{ id: string }>("POST", "/api/v1/conversations", a.token, { participantId: b.id });
+        // Only matches and friends may open a conversation: like each other first, as a client would.
+        await rest("POST", "/api/v1/matching/likes", a.token, { userId: b.id });
+        const matched = await rest<{ conversationId: string }>("POST", "/api/v1/matching/likes", b.token, { userId: a.id });
+        const conv = { id: matched.conversationId };
         out.push({ key: conv.id, members: [a, b] });
       }
       return out;

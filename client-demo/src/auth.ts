@@ -6,17 +6,30 @@ import { byId, form, h, inputValue } from "./ui";
 
 interface AuthReply {
   token: string;
+  refreshToken: string;
   user: Me;
 }
 
 export function renderAuth(root: HTMLElement, onSignedIn: () => void): void {
   let mode: "signup" | "login" = "signup";
 
+  // Trivia is per organization. A new one is created for its first member; others join
+  // with an invite code from a member (the header's "Invite" button), never by its name.
   const org = h(
-    "label",
+    "div",
     { id: "auth-org-field" },
-    "Organization (optional — needed for trivia)",
-    h("input", { id: "auth-org", testid: "auth-org", placeholder: "e.g. acme", attrs: { autocomplete: "organization" } }),
+    h(
+      "label",
+      {},
+      "New organization (optional — needed for trivia)",
+      h("input", { id: "auth-org", testid: "auth-org", placeholder: "e.g. acme", attrs: { autocomplete: "organization" } }),
+    ),
+    h(
+      "label",
+      {},
+      "…or an invite code to join one",
+      h("input", { id: "auth-invite", testid: "auth-invite", placeholder: "from a member of the organization", attrs: { autocomplete: "off" } }),
+    ),
   );
   const submit = h("button", { type: "submit", class: "primary", id: "auth-submit", testid: "auth-submit", text: "Create account" });
   const title = h("p", { class: "muted", text: "Create an account to play." });
@@ -39,16 +52,26 @@ export function renderAuth(root: HTMLElement, onSignedIn: () => void): void {
       const username = inputValue(f, "#auth-username");
       const password = byId<HTMLInputElement>("auth-password").value;
       const orgId = inputValue(f, "#auth-org");
+      const inviteCode = inputValue(f, "#auth-invite");
       const reply =
         mode === "signup"
-          ? await api<AuthReply>("POST", "/api/auth/register", { username, password, ...(orgId ? { orgId } : {}) })
+          ? await api<AuthReply>("POST", "/api/auth/register", {
+              username,
+              password,
+              ...(inviteCode ? { inviteCode } : orgId ? { orgId } : {}),
+            }).catch((e) => {
+              if (e instanceof ApiError && e.code === "ORG_TAKEN") {
+                throw { code: e.code, title: "That organization already exists", detail: "Ask one of its members for an invite code." } satisfies Problem;
+              }
+              throw e;
+            })
           : await api<AuthReply>("POST", "/api/auth/login", { username, password }).catch((e) => {
               if (e instanceof ApiError && e.code === "UNAUTHORIZED") {
                 throw { code: e.code, title: "Wrong username or password", detail: e.message } satisfies Problem;
               }
               throw e;
             });
-      signIn(reply.token, reply.user);
+      signIn(reply.token, reply.user, reply.refreshToken);
       onSignedIn();
     },
     h("label", {}, "Username", h("input", { id: "auth-username", testid: "auth-username", attrs: { autocomplete: "username", required: true } })),

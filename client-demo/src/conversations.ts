@@ -17,6 +17,20 @@ import type { ConversationState } from "../../src/rooms/schema/ConversationState
 import type { ConversationSummary, MessagePage } from "../../src/services/conversations";
 import type { Friend } from "../../src/services/friends";
 import type { LikeResult, RecentMatch } from "../../src/services/matching";
+import type { ReportReason } from "../../src/protocol/reports";
+
+/** Typed by the server's reason list, so a reason added there breaks this build until it has words here. */
+const REPORT_LABELS: Record<ReportReason, string> = {
+  spam: "Spam",
+  harassment: "Harassment",
+  hate: "Hate",
+  sexual_content: "Sexual content",
+  scam: "Scam",
+  impersonation: "Impersonation",
+  underage: "Underage",
+  self_harm: "Self-harm",
+  other: "Something else",
+};
 import { api, ApiError, enc, list } from "./api";
 import * as lobby from "./lobby";
 import { leave, watchRoom } from "./rooms";
@@ -55,6 +69,7 @@ const els = {
   older: h("button", { type: "button", class: "link", testid: "chat-load-older", text: "Load older messages" }),
   list: h("div", { class: "messages", id: "chat-messages", testid: "chat-messages" }),
   typing: h("div", { class: "typing", id: "chat-typing", testid: "chat-typing" }),
+  report: h("form", { class: "report-form hidden", id: "report-form", testid: "report-form" }),
   input: h("input", { id: "chat-input", testid: "chat-input", class: "grow", placeholder: "Write a message…", attrs: { maxlength: 2000, autocomplete: "off" } }),
 };
 
@@ -91,10 +106,20 @@ export function mount(): HTMLElement {
     if (els.list.scrollTop < 40) void loadOlder();
   });
   document.addEventListener("visibilitychange", () => sendReadReceipt());
+  mountReportForm();
 
   els.chat.append(
     els.banner,
-    h("div", { class: "row", attrs: { style: "border-bottom:1px solid var(--line);padding-bottom:10px" } }, els.peer, h("div", { class: "spacer" }), actionButton("Close", () => close(), { class: "link", testid: "chat-close" })),
+    h(
+      "div",
+      { class: "row", attrs: { style: "border-bottom:1px solid var(--line);padding-bottom:10px" } },
+      els.peer,
+      h("div", { class: "spacer" }),
+      actionButton("Report", () => els.report.classList.toggle("hidden"), { class: "link", testid: "chat-report" }),
+      actionButton("Unmatch", () => unmatch(), { class: "link danger", testid: "chat-unmatch" }),
+      actionButton("Close", () => close(), { class: "link", testid: "chat-close" }),
+    ),
+    els.report,
     h("div", { attrs: { style: "text-align:center" } }, els.older),
     els.list,
     els.typing,
@@ -119,6 +144,44 @@ export function mount(): HTMLElement {
     ),
     h("div", {}, els.chat, els.placeholder),
   );
+}
+
+/** The report form: a reason from the server's list and an optional note; the latest message from them is the evidence. */
+function mountReportForm(): void {
+  const reason = h("select", { id: "report-reason", testid: "report-reason" }, ...Object.entries(REPORT_LABELS).map(([value, text]) => h("option", { value, text })));
+  const note = h("input", { id: "report-note", testid: "report-note", class: "grow", placeholder: "What happened? (optional)", attrs: { maxlength: 1000 } });
+  els.report.append(reason, note, h("button", { type: "submit", class: "primary", testid: "report-submit", text: "Send report" }));
+  els.report.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    void (async () => {
+      const conversation = current;
+      const peer = conversation && peerOf(conversation);
+      if (!conversation || !peer) return;
+      const theirs = order.map((id) => messages.get(id)!).filter((m) => m.sender.id === peer.id);
+      const last = theirs[theirs.length - 1];
+      await api("POST", "/api/reports", {
+        userId: peer.id,
+        reason: reason.value,
+        conversationId: conversation.id,
+        ...(last ? { messageId: last.id } : {}),
+        ...(note.value.trim() ? { note: note.value.trim() } : {}),
+      });
+      note.value = "";
+      els.report.classList.add("hidden");
+      toast("success", `Thanks — your report about ${peer.username} was sent`, { testid: "toast-reported" });
+    })().catch((e) => showError(e, "sending the report"));
+  });
+}
+
+/** End the match (either side may): the conversation closes for both. */
+async function unmatch(): Promise<void> {
+  const conversation = current;
+  if (!conversation?.match_id) {
+    showError(new Error("This conversation has no match to end"));
+    return;
+  }
+  await api("DELETE", `/api/v1/matching/matches/${enc(conversation.match_id)}`);
+  // The room answers with match_removed and closes the seat; the toast comes from there.
 }
 
 export function shown(): void {
@@ -304,6 +367,11 @@ export async function open(conversationId: string): Promise<void> {
     if (e.user_id !== me().id) renderPeer(e.status === "online");
   });
   joined.onMessage("sync", () => undefined);
+  joined.onMessage("match_removed", () => {
+    const peer = current && peerOf(current);
+    toast("warn", `The match with ${peer?.username ?? "them"} has ended`, { testid: "toast-match-removed" });
+    void close().then(() => refresh());
+  });
   joined.onReconnect(() => void catchUp());
   sendReadReceipt();
   els.input.focus();

@@ -14,6 +14,8 @@ const FRIENDLY: Record<ErrorCode, string> = {
   NOT_FOUND: "We could not find that",
   USERNAME_TAKEN: "That username is already taken — pick another one",
   RATE_LIMITED: "Slow down a little — too many actions at once",
+  PAYLOAD_TOO_LARGE: "That was too much to send at once",
+  REQUEST_TIMEOUT: "The connection was too slow — try again",
   NOT_YOUR_TURN: "Wait for your turn to roll",
   GAME_NOT_IN_PROGRESS: "The game is not running (both players must be ready)",
   SPECTATOR_CANNOT_ACT: "Spectators can watch but not play",
@@ -33,7 +35,24 @@ const FRIENDLY: Record<ErrorCode, string> = {
   ALREADY_ANSWERED: "You already answered this question",
   HOST_CANNOT_ANSWER: "The host runs the quiz and does not answer",
   NOT_PARTICIPANT: "You are not a participant here",
+  BLOCKED: "You cannot interact with this user",
+  NOT_CONNECTED: "You can only message your matches and friends",
+  CONVERSATION_CLOSED: "This conversation has ended",
+  DUPLICATE_REPORT: "You already reported this user — the team is on it",
+  ROOM_EXISTS: "That room is already open — join it instead",
+  TOO_MANY_ROOMS: "You already have as many open rooms as allowed",
+  TOO_MANY_CONNECTIONS: "You are connected from too many places at once",
+  REMATCH_NOT_AVAILABLE: "A rematch is not possible right now",
+  NOT_SPACE_MEMBER: "You are not a member of this space",
+  LAST_ADMIN: "A space needs at least one admin",
+  CAPACITY_BELOW_MEMBERS: "The space already has more members than that",
   CONFLICT: "That clashes with something that changed meanwhile — try again",
+  NOT_ORG_MEMBER: "You are not a member of that organization",
+  NOT_ORG_ADMIN: "Only the organization's admins and owners can do that",
+  ORG_TAKEN: "That organization already exists — ask a member for an invite code",
+  LAST_OWNER: "The last owner cannot leave the organization",
+  INVITE_CODE_NOT_FOUND: "That invite code does not exist",
+  INVITE_CODE_USED_UP: "That invite code has been used up",
   UNAVAILABLE: "The server is briefly unavailable — try again in a moment",
   INTERNAL: "Something went wrong on the server",
 };
@@ -110,9 +129,12 @@ export function describeProblem(e: unknown): Problem {
 /** Close codes that end a room connection for a reason worth telling. */
 export function describeClose(code: number, reason?: string): Problem | null {
   if (code === 1000 || code === 4000) return null; // a normal, consented leave
+  if (code === 4403) return null; // access ended (unmatch, block): the screen says so itself
   if (code === 4008) return { code: "4008", title: "Disconnected for sending too much, too fast", detail: reason };
   if (code === 1009) return { code: "1009", title: "Disconnected: a message was too large", detail: reason };
   if (code === 4001) return { code: "4001", title: "The server is restarting — the room was closed", detail: reason };
+  if (code === 4401) return { code: "4401", title: "Your session expired — please sign in again", detail: reason };
+  if (code === 4403) return { code: "4403", title: "Your access to this room was revoked", detail: reason };
   if (code === 4003) return { code: "4003", title: "Could not reconnect to the room", detail: reason };
   return { code: String(code), title: "Disconnected from the room", detail: reason || `close code ${code}` };
 }

@@ -6,6 +6,7 @@
 import type { Room } from "@colyseus/sdk";
 import type {
   AnswerInvitation,
+  ConversationMessageEvent,
   GameReadyEvent,
   InvitationReceivedEvent,
   InvitationUpdatedEvent,
@@ -15,6 +16,7 @@ import type {
 } from "../../src/protocol/lobby";
 import type { UserLobbyState } from "../../src/rooms/schema/UserLobbyState";
 import type { FriendRequest } from "../../src/services/friends";
+import type { BlockedUser } from "../../src/services/blocks";
 import type { MatchView } from "../../src/services/matching";
 import type { ReceivedInvite } from "../../src/services/spaces";
 import { api, enc, list } from "./api";
@@ -28,6 +30,10 @@ export interface LobbyHooks {
   onSpaceInviteAccepted(spaceId: string): void;
   onNewMatch(ev: NewMatchEvent): void;
   openChat(conversationId: string): void;
+  /** The conversation list changed (a message arrived elsewhere, a match ended). */
+  onConversationsChanged(): void;
+  /** The lobby's `unreadMessages` (unread conversation messages), for the Chat tab badge. */
+  onUnreadMessages(count: number): void;
 }
 
 /** `new_match` (docs/PROTOCOL.md §3 user_lobby); `match.user` is the other user. */
@@ -63,7 +69,16 @@ const els = {
   requests: h("ul", { class: "list", id: "friend-requests", testid: "friend-requests" }),
   invitations: h("ul", { class: "list", id: "invitations-list", testid: "invitations-list" }),
   spaceInvites: h("ul", { class: "list", id: "space-invites", testid: "space-invites" }),
+  profile: h("div", { id: "profile-card", testid: "profile-card", class: "hidden" }),
+  blocked: h("ul", { class: "list", id: "blocked-list", testid: "blocked-list" }),
 };
+
+/** A user's public profile (`GET /api/users/by-username/:username`). */
+interface Profile {
+  id: string;
+  username: string;
+  displayName: string | null;
+}
 
 export function mount(): HTMLElement {
   const addFriend = form(
@@ -78,6 +93,17 @@ export function mount(): HTMLElement {
     },
     h("input", { id: "friend-username", testid: "friend-username", class: "grow", placeholder: "Add a friend by username" }),
     h("button", { type: "submit", class: "primary", testid: "friend-add", text: "Add" }),
+  );
+
+  const findProfile = form(
+    { class: "row", id: "profile-form" },
+    async (f) => {
+      const username = inputValue(f, "#profile-username");
+      if (!username) return;
+      showProfile(await api<Profile>("GET", `/api/users/by-username/${enc(username)}`));
+    },
+    h("input", { id: "profile-username", testid: "profile-username", class: "grow", placeholder: "Find someone by username" }),
+    h("button", { type: "submit", testid: "profile-find", text: "View profile" }),
   );
 
   return h(
@@ -111,6 +137,15 @@ export function mount(): HTMLElement {
         h("p", { class: "muted small", text: "Invites to metaverse spaces. Accepting one takes you there." }),
         els.spaceInvites,
       ),
+      h(
+        "div",
+        { class: "card" },
+        h("h2", { text: "People" }),
+        findProfile,
+        els.profile,
+        h("h3", { text: "Blocked", attrs: { style: "margin-top:16px" } }),
+        els.blocked,
+      ),
     ),
   );
 }
@@ -118,6 +153,7 @@ export function mount(): HTMLElement {
 export function shown(): void {
   void loadRequests();
   void loadSpaceInvites();
+  void loadBlocked();
 }
 
 export async function start(h: LobbyHooks): Promise<void> {
@@ -143,6 +179,7 @@ export async function start(h: LobbyHooks): Promise<void> {
     renderFriends();
     renderInvitations();
     notifications.setUnread(joined.state.unread ?? 0);
+    hooks?.onUnreadMessages(joined.state.unreadMessages ?? 0);
   });
   notifications.useLobbyForReadAll((ids) => joined.request("notifications:read", { ids } satisfies NotificationIds));
 
@@ -176,6 +213,19 @@ export async function start(h: LobbyHooks): Promise<void> {
   joined.onMessage("notifications_changed", () => void notifications.refresh());
   joined.onMessage("presence", (_ev: PresenceEvent) => renderFriends());
   joined.onMessage("friends_changed", () => void loadRequests());
+  joined.onMessage("friend_request", () => void loadRequests());
+  joined.onMessage("friend_request_updated", () => void loadRequests());
+  joined.onMessage("game_invitation_expired", () => undefined); // game_invitation_updated says it
+  joined.onMessage("conversation_message", (ev: ConversationMessageEvent) => {
+    toast("info", `${ev.from.username}: ${ev.preview}`, {
+      testid: "toast-conversation-message",
+      detail: `${ev.unreadCount} unread in this conversation`,
+      actions: [{ label: "Open chat", primary: true, testid: "toast-open-conversation", run: () => hooks?.openChat(ev.conversationId) }],
+    });
+    hooks?.onConversationsChanged();
+  });
+  joined.onMessage("conversation_read", () => undefined); // the badge follows the state
+  joined.onMessage("match_removed", () => hooks?.onConversationsChanged());
   joined.onMessage("INVITE_RECEIVED", (ev: InviteReceivedEvent) => {
     const { invite } = ev;
     toast("info", `${invite.fromUser.username} invites you to the space “${invite.space.name}”`, {
@@ -208,6 +258,7 @@ export async function start(h: LobbyHooks): Promise<void> {
   }, 4000);
   void loadRequests();
   void loadSpaceInvites();
+  void loadBlocked();
 }
 
 export async function stop(): Promise<void> {
@@ -218,9 +269,9 @@ export async function stop(): Promise<void> {
 }
 
 /** The friends the lobby knows, with their online state (for other screens' pickers). */
-export function friends(): Array<{ id: string; username: string; online: boolean }> {
-  const out: Array<{ id: string; username: string; online: boolean }> = [];
-  room?.state.friends?.forEach((f, id) => out.push({ id, username: f.username, online: f.online }));
+export function friends(): Array<{ id: string; username: string; online: boolean; lastSeenAt: string }> {
+  const out: Array<{ id: string; username: string; online: boolean; lastSeenAt: string }> = [];
+  room?.state.friends?.forEach((f, id) => out.push({ id, username: f.username, online: f.online, lastSeenAt: f.lastSeenAt ?? "" }));
   return out.sort((a, b) => a.username.localeCompare(b.username));
 }
 
@@ -260,7 +311,12 @@ function renderFriends(): void {
         { testid: `friend-${f.username}`, attrs: { "data-online": String(f.online), "data-user-id": f.id } },
         h("span", { class: `dot${f.online ? " online" : ""}`, title: f.online ? "online" : "offline", testid: "online-dot" }),
         avatar(f.username),
-        h("span", { class: "who", text: f.username }),
+        h(
+          "span",
+          { class: "who" },
+          h("button", { type: "button", class: "link", text: f.username, testid: `friend-profile-${f.username}`, on: { click: () => showProfile({ id: f.id, username: f.username, displayName: null }) } }),
+          !f.online && f.lastSeenAt ? h("div", { class: "last-seen", testid: `friend-last-seen-${f.username}`, text: `last seen ${time(f.lastSeenAt)}` }) : null,
+        ),
         mapSelect,
         actionButton("Invite", () => sendInvitation(f.id, f.username, mapSelect.value), {
           class: "primary",
@@ -268,6 +324,14 @@ function renderFriends(): void {
           disabled: !f.online,
           title: f.online ? "Invite to Bigger Dice" : "Offline friends cannot be invited",
         }),
+        actionButton(
+          "Unfriend",
+          async () => {
+            await api("DELETE", `/api/friends/${enc(f.id)}`);
+            toast("info", `You and ${f.username} are no longer friends`);
+          },
+          { class: "link", testid: `friend-remove-${f.username}` },
+        ),
       );
     }),
   );
@@ -326,6 +390,15 @@ async function loadRequests(): Promise<void> {
             },
             { class: "primary", testid: `friend-accept-${r.requester.username}` },
           ),
+          actionButton(
+            "Decline",
+            async () => {
+              await api("POST", `/api/friends/requests/${enc(r.id)}/decline`);
+              toast("info", `Request from ${r.requester.username} declined`);
+              await loadRequests();
+            },
+            { testid: `friend-decline-${r.requester.username}` },
+          ),
         ),
       ),
       ...outgoing.map((r) =>
@@ -335,12 +408,84 @@ async function loadRequests(): Promise<void> {
           avatar(r.addressee.username),
           h("span", { class: "who" }, "Waiting for ", h("b", { text: r.addressee.username })),
           h("span", { class: "pill", text: "pending" }),
+          actionButton(
+            "Cancel",
+            async () => {
+              await api("DELETE", `/api/friends/requests/${enc(r.id)}`);
+              toast("info", `Request to ${r.addressee.username} cancelled`);
+              await loadRequests();
+            },
+            { class: "link", testid: `friend-cancel-${r.addressee.username}` },
+          ),
         ),
       ),
     ];
     fill(els.requests, ...(rows.length ? rows : [h("li", { class: "empty", text: "No pending requests." })]));
   } catch (e) {
     showError(e, "loading friend requests");
+  }
+}
+
+/** A profile card: befriend or block the user from here. */
+function showProfile(p: Profile): void {
+  els.profile.classList.remove("hidden");
+  fill(
+    els.profile,
+    h(
+      "div",
+      { class: "row", testid: `profile-${p.username}` },
+      avatar(p.username),
+      h("span", { class: "who" }, h("b", { text: p.username }), p.displayName ? h("div", { class: "muted small", text: p.displayName }) : null),
+      actionButton(
+        "Add friend",
+        async () => {
+          await api<FriendRequest>("POST", "/api/friends/requests", { username: p.username });
+          toast("success", `Friend request sent to ${p.username}`);
+          await loadRequests();
+        },
+        { testid: "profile-add-friend" },
+      ),
+      actionButton(
+        "Block",
+        async () => {
+          await api<BlockedUser>("POST", "/api/blocks", { userId: p.id });
+          toast("info", `You blocked ${p.username}`, { testid: "toast-blocked" });
+          els.profile.classList.add("hidden");
+          await Promise.all([loadBlocked(), loadRequests()]);
+        },
+        { class: "danger", testid: "profile-block" },
+      ),
+    ),
+  );
+}
+
+async function loadBlocked(): Promise<void> {
+  try {
+    const blocked = await list<BlockedUser>("/api/blocks");
+    fill(
+      els.blocked,
+      ...(blocked.length
+        ? blocked.map((b) =>
+            h(
+              "li",
+              { testid: `blocked-${b.user.username}` },
+              avatar(b.user.username),
+              h("span", { class: "who", text: b.user.username }),
+              actionButton(
+                "Unblock",
+                async () => {
+                  await api("DELETE", `/api/blocks/${enc(b.user.id)}`);
+                  toast("info", `You unblocked ${b.user.username}`);
+                  await loadBlocked();
+                },
+                { class: "link", testid: `unblock-${b.user.username}` },
+              ),
+            ),
+          )
+        : [h("li", { class: "empty", text: "Nobody blocked." })]),
+    );
+  } catch (e) {
+    showError(e, "loading blocked users");
   }
 }
 

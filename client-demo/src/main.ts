@@ -9,7 +9,8 @@ import * as chat from "./conversations";
 import * as dice from "./dice";
 import * as lobby from "./lobby";
 import * as notifications from "./notifications";
-import { me, signOut, token, updateMe, type Me } from "./session";
+import { lifetimeOf, me, signOut, token, updateMe, type Me } from "./session";
+import { keepSessionAlive, refreshNow } from "./refresh";
 import * as space from "./space";
 import * as trivia from "./trivia";
 import { avatar, h, showError, toast } from "./ui";
@@ -38,10 +39,14 @@ export function showTab(tab: Tab): void {
   if (tab === "lobby") lobby.shown();
 }
 
+/** Unread conversation messages (the lobby's `unreadMessages`), on the Chat tab. */
+const chatBadge = h("span", { class: "tab-badge hidden", testid: "chat-unread-badge", text: "0" });
+
 function renderApp(user: Me): void {
   const nav = h("nav", { class: "tabs" });
   for (const tab of TABS) {
     const button = h("button", { type: "button", text: tab.label, testid: `tab-${tab.id}`, on: { click: () => showTab(tab.id) } });
+    if (tab.id === "chat") button.append(chatBadge);
     tabButtons.set(tab.id, button);
     nav.appendChild(button);
   }
@@ -60,8 +65,9 @@ function renderApp(user: Me): void {
         "div",
         {},
         h("div", { id: "me-username", testid: "me-username", text: user.username, attrs: { style: "font-weight:600" } }),
-        h("div", { class: "muted small", text: user.orgId ? `org ${user.orgId}` : "no organization" }),
+        h("div", { class: "muted small", testid: "me-org", text: user.orgId ? `org ${user.orgId}` : "no organization" }),
       ),
+      user.orgId ? orgInvite(user.orgId) : h("span"),
       h("button", { type: "button", testid: "sign-out", text: "Sign out", on: { click: () => void leaveApp() } }),
     ),
   );
@@ -90,6 +96,12 @@ function renderApp(user: Me): void {
       void space.enter(spaceId);
     },
     onNewMatch: () => chat.refresh(),
+    onConversationsChanged: () => chat.refresh(),
+    onUnreadMessages: (count) => {
+      chatBadge.textContent = count > 99 ? "99+" : String(count);
+      chatBadge.dataset.count = String(count);
+      chatBadge.classList.toggle("hidden", count <= 0);
+    },
     openChat: (conversationId) => {
       showTab("chat");
       void chat.open(conversationId);
@@ -97,6 +109,25 @@ function renderApp(user: Me): void {
   });
   const initial = location.hash.slice(1) as Tab;
   showTab(TABS.some((t) => t.id === initial) ? initial : "lobby");
+}
+
+/** "Invite": a new single-use invite code to the user's org, shown to pass on (admins and owners). */
+function orgInvite(orgId: string): HTMLElement {
+  const code = h("code", { testid: "org-invite-code", class: "small" });
+  const button = h("button", {
+    type: "button",
+    testid: "org-invite",
+    text: "Invite",
+    attrs: { title: `Create an invite code to ${orgId}` },
+    on: {
+      click: () =>
+        void api<{ code: string }>("POST", `/api/orgs/${encodeURIComponent(orgId)}/invite-codes`, { maxUses: 1, expiresInHours: 24 }).then(
+          (created) => (code.textContent = created.code),
+          (e) => showError(e, "Could not create an invite code"),
+        ),
+    },
+  });
+  return h("div", { class: "org-invite" }, button, code);
 }
 
 async function leaveApp(): Promise<void> {
@@ -107,15 +138,20 @@ async function leaveApp(): Promise<void> {
 }
 
 async function boot(): Promise<void> {
-  whenUnauthorized(() => {
+  const sessionLost = () => {
     toast("error", "Your session has expired — please sign in again");
     signOut();
     window.setTimeout(() => location.reload(), 1500);
-  });
+  };
+  whenUnauthorized(sessionLost);
   if (!token()) {
     renderAuth(root, () => location.reload());
     return;
   }
+  // A tab reopened after its access token expired renews it before anything else.
+  const life = lifetimeOf(token());
+  if (life && life.expiresAt < Date.now() + 2000) await refreshNow();
+  keepSessionAlive(sessionLost);
   try {
     // The token may have expired, or the server's data may be fresh: check who we are.
     const fresh = await api<Me>("GET", "/api/users/me");

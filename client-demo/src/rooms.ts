@@ -5,6 +5,7 @@
  */
 import type { Room } from "@colyseus/sdk";
 import { describeClose } from "./errors";
+import { trackRoom } from "./refresh";
 import { banner, showError, toast } from "./ui";
 
 export interface WatchOptions {
@@ -23,6 +24,7 @@ export interface ErrorEvent {
 }
 
 export function watchRoom(room: Room<any, any>, opts: WatchOptions): void {
+  trackRoom(room);
   room.onMessage("error", (e: ErrorEvent) => {
     showError(e, e.type ? `while sending “${e.type}”` : undefined);
   });

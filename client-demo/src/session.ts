@@ -13,6 +13,7 @@ export interface Me {
 }
 
 const TOKEN_KEY = "rally.token";
+const REFRESH_KEY = "rally.refresh";
 const USER_KEY = "rally.user";
 
 let client: Client | null = null;
@@ -27,10 +28,33 @@ export function me(): Me {
   return JSON.parse(raw) as Me;
 }
 
-export function signIn(newToken: string, user: Me): void {
+export function refreshToken(): string | null {
+  return sessionStorage.getItem(REFRESH_KEY);
+}
+
+export function signIn(newToken: string, user: Me, newRefreshToken?: string): void {
   sessionStorage.setItem(TOKEN_KEY, newToken);
   sessionStorage.setItem(USER_KEY, JSON.stringify(user));
+  if (newRefreshToken) sessionStorage.setItem(REFRESH_KEY, newRefreshToken);
   client = null;
+}
+
+/** A refreshed access token (and the rotated refresh token): the SDK client keeps working with it. */
+export function renewTokens(newToken: string, newRefreshToken: string): void {
+  sessionStorage.setItem(TOKEN_KEY, newToken);
+  sessionStorage.setItem(REFRESH_KEY, newRefreshToken);
+  if (client) client.auth.token = newToken;
+}
+
+/** `iat` and `exp` of an access token, in ms (its payload is readable; only the server verifies it). */
+export function lifetimeOf(jwt: string | null): { issuedAt: number; expiresAt: number } | null {
+  try {
+    const payload = JSON.parse(atob(jwt!.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))) as { iat?: number; exp?: number };
+    if (typeof payload.exp !== "number") return null;
+    return { issuedAt: (payload.iat ?? payload.exp - 60) * 1000, expiresAt: payload.exp * 1000 };
+  } catch {
+    return null;
+  }
 }
 
 export function updateMe(user: Me): void {
@@ -39,6 +63,7 @@ export function updateMe(user: Me): void {
 
 export function signOut(): void {
   sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(REFRESH_KEY);
   sessionStorage.removeItem(USER_KEY);
   client = null;
 }

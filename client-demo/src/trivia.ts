@@ -204,7 +204,7 @@ export function mount(): HTMLElement {
 
 export function shown(): void {
   if (!me().orgId && !room) {
-    toast("warn", "Trivia needs an organization", { detail: "Sign up with an organization to host or join sessions." });
+    toast("warn", "Trivia needs an organization", { detail: "Create an organization when you sign up, or join one with an invite code from one of its members." });
   }
 }
 

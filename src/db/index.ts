@@ -1,5 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
+import v8 from "node:v8";
+import zlib from "node:zlib";
 import { Pool, type PoolClient } from "pg";
 import { metrics } from "../metrics";
 
@@ -112,6 +114,18 @@ export interface DbOptions {
   /** Directory for PGlite's files, or "memory://" for a throwaway database. */
   pgliteDir: string;
   poolSize?: number;
+  /**
+   * PGlite's shared_buffers in MB. Postgres' default (128 MB) is most of an idle PGlite's
+   * resident memory; an embedded database of one process needs far less.
+   */
+  pgliteSharedBuffersMb?: number;
+  /**
+   * A gzipped tarball of a migrated, empty PGlite data directory (`npm run build` writes
+   * dist/pglite-seed.tar.gz). Used only when pgliteDir holds no database yet: the first start
+   * unpacks it instead of running initdb, which takes seconds and leaves a second PGlite
+   * instance's memory behind.
+   */
+  pgliteSeed?: string;
 }
 
 /** PostgreSQL through a pg Pool when a URL is given, otherwise PGlite stored on disk. */
@@ -122,13 +136,39 @@ export async function openDb(opts: DbOptions): Promise<Db> {
     await db.ping();
     return db;
   }
+  // PGlite's WebAssembly (Postgres) compiled by the baseline compiler only: the optimizing
+  // tier recompiled most of the 9 MB module in the background and left ~40 MB resident for no
+  // measurable gain in query time (bench/README.md, scenario F). Wasm flags are read when a
+  // module is compiled, so setting this before PGlite loads is enough; only PGlite uses wasm.
+  v8.setFlagsFromString("--liftoff-only");
   const { PGlite } = await import("@electric-sql/pglite");
   if (!opts.pgliteDir.startsWith("memory://")) fs.mkdirSync(opts.pgliteDir, { recursive: true });
-  const pg = await PGlite.create(opts.pgliteDir);
+  // `-c` settings go after PGlite's own start parameters (which startParams replaces).
+  const defaults = (PGlite as unknown as { defaultStartParams?: string[] }).defaultStartParams;
+  const sharedBuffers = opts.pgliteSharedBuffersMb ?? 8;
+  const fresh = !opts.pgliteDir.startsWith("memory://") && !fs.existsSync(path.join(opts.pgliteDir, "PG_VERSION"));
+  const seed = fresh && opts.pgliteSeed && fs.existsSync(opts.pgliteSeed) ? new Blob([zlib.gunzipSync(fs.readFileSync(opts.pgliteSeed))]) : undefined;
+  const pg = await PGlite.create(opts.pgliteDir, {
+    ...(defaults ? { startParams: [...defaults, "-c", `shared_buffers=${sharedBuffers}MB`] } : {}),
+    ...(seed ? { loadDataDir: seed } : {}),
+  });
   return new PgliteDb(pg);
 }
 
 export const MIGRATIONS_DIR = path.join(__dirname, "migrations");
+
+/** A new PGlite database with the migrations of `dir` applied, as a gzipped tarball (see DbOptions.pgliteSeed). */
+export async function pgliteSeed(dir = MIGRATIONS_DIR): Promise<Buffer> {
+  const { PGlite } = await import("@electric-sql/pglite");
+  const pg = await PGlite.create("memory://");
+  try {
+    await migrate(new PgliteDb(pg), dir);
+    const tar = await pg.dumpDataDir("none");
+    return zlib.gzipSync(Buffer.from(await tar.arrayBuffer()));
+  } finally {
+    await pg.close();
+  }
+}
 
 /**
  * Apply the timestamped SQL files of `dir` in name order, each once, each in its own

@@ -7,14 +7,18 @@ const same = (a: string, b: string) => {
   return x.length === y.length && crypto.timingSafeEqual(x, y);
 };
 
+/** Whether an Authorization header carries exactly these basic credentials (compared in constant time). */
+export function basicCredentialsMatch(header: string | undefined, user: string, password: string): boolean {
+  const [scheme, encoded] = (header ?? "").split(" ");
+  if (scheme !== "Basic" || !encoded) return false;
+  const [u, ...rest] = Buffer.from(encoded, "base64").toString("utf8").split(":");
+  return same(u ?? "", user) && same(rest.join(":"), password);
+}
+
 /** HTTP basic auth for operator pages (the Colyseus monitor). */
 export function basicAuth(user: string, password: string): RequestHandler {
   return (req, res, next) => {
-    const [scheme, encoded] = (req.header("authorization") ?? "").split(" ");
-    if (scheme === "Basic" && encoded) {
-      const [u, ...rest] = Buffer.from(encoded, "base64").toString("utf8").split(":");
-      if (same(u ?? "", user) && same(rest.join(":"), password)) return next();
-    }
+    if (basicCredentialsMatch(req.header("authorization"), user, password)) return next();
     res.setHeader("WWW-Authenticate", 'Basic realm="rally monitor"');
     res.status(401).json({ status: "failed", error: "monitor credentials required", code: "UNAUTHORIZED" });
   };

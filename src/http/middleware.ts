@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import type { z } from "zod";
-import { AppError, toAppError } from "../errors";
+import { AppError, retryAfterOf, toAppError } from "../errors";
 import { logger } from "../logger";
 import { metrics } from "../metrics";
 import type { AuthUser, TokenService } from "../auth/tokens";
@@ -37,8 +37,16 @@ export function requireAuth(tokens: TokenService): RequestHandler {
   return (req, _res, next) => {
     const header = req.header("authorization") ?? "";
     const match = /^Bearer\s+(.+)$/i.exec(header);
-    req.user = tokens.verify(match?.[1]);
-    next();
+    const user = tokens.authenticate(match?.[1]);
+    // rally's own tokens verify synchronously: no extra tick on the REST hot path.
+    if (!(user instanceof Promise)) {
+      req.user = user;
+      return next();
+    }
+    user.then((u) => {
+      req.user = u;
+      next();
+    }, next);
   };
 }
 
@@ -71,12 +79,17 @@ export function errorHandler(err: unknown, req: Request, res: Response, _next: N
   let appErr: AppError;
   const e = err as { type?: string; status?: number; message?: string };
   if (e?.type === "entity.parse.failed") appErr = new AppError("INVALID_REQUEST", "body: malformed JSON");
-  else if (e?.type === "entity.too.large") appErr = new AppError("INVALID_REQUEST", "body: too large");
+  else if (e?.type === "entity.too.large") appErr = new AppError("PAYLOAD_TOO_LARGE", "body: too large");
   else if (e?.type && typeof e.status === "number" && e.status < 500) appErr = new AppError("INVALID_REQUEST", `body: ${e.message}`);
   else if (err instanceof URIError) appErr = new AppError("INVALID_REQUEST", "path: malformed percent-encoding"); // the router's decode
   else appErr = toAppError(err);
   if (appErr.code === "INTERNAL") logger.error({ err, reqId: req.id, url: req.originalUrl }, "request failed");
   metrics.errors.inc({ code: appErr.code, edge: "http" });
   if (res.headersSent) return;
+  // Every 429 says when to retry; budgets that do not know (per-minute ones) say a minute.
+  const retryAfter = retryAfterOf(appErr) ?? (appErr.code === "RATE_LIMITED" ? 60 : undefined);
+  if (retryAfter !== undefined) res.setHeader("Retry-After", String(retryAfter));
+  // A body refused for its size is not read to its end: close rather than drain it.
+  if (appErr.code === "PAYLOAD_TOO_LARGE") res.setHeader("Connection", "close");
   res.status(appErr.status).json({ status: "failed", error: appErr.message, code: appErr.code });
 }

@@ -69,3 +69,16 @@ export function pageOf<T>(rows: T[], limit: number, keyOf: (row: T) => CursorKey
   const items = rows.slice(0, limit);
   return { items, nextCursor: encodeCursor(keyOf(items[items.length - 1]!)) };
 }
+
+/**
+ * A cursor's key as a Postgres timestamp, for lists keyed by `created_at::text` (which keeps
+ * microseconds, unlike a JS Date). A forged key is 400, never a failed cast in SQL.
+ */
+export function timestampKey(after: { key: string | number } | null): string | null {
+  if (!after) return null;
+  const key = String(after.key);
+  if (!/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}(:?\d{2})?)?$/.test(key)) {
+    throw new AppError("INVALID_REQUEST", "cursor: not a cursor from this list");
+  }
+  return key;
+}

@@ -1,6 +1,14 @@
 import { ServerError } from "@colyseus/core";
 import { z } from "zod";
-import { DEFAULT_TARGET_SCORE, MAX_TARGET_SCORE, MIN_TARGET_SCORE } from "../rules/biggerDice";
+import {
+  DEFAULT_TARGET_SCORE,
+  MAX_TARGET_SCORE,
+  MAX_TURN_SECONDS,
+  MIN_TARGET_SCORE,
+  MIN_TURN_SECONDS,
+  type RollOutcome,
+  type Round,
+} from "../rules/biggerDice";
 import { parseJoinOptions } from "../realtime/RallyRoom";
 import { name } from "./common";
 
@@ -14,6 +22,8 @@ const RoomName = z
   .pipe(name(ROOM_NAME_MAX));
 
 const TargetScore = z.number().int().min(MIN_TARGET_SCORE).max(MAX_TARGET_SCORE);
+/** Seconds per turn before the server rolls for the player (DICE_TURN_SECONDS when absent). */
+const TurnSeconds = z.number().int().min(MIN_TURN_SECONDS).max(MAX_TURN_SECONDS);
 
 /**
  * What a client may pass to `create/join/joinById("bigger_dice", …)`. Strict: anything else
@@ -24,6 +34,9 @@ export const DiceJoinOptions = z
   .object({
     roomName: RoomName.optional(),
     targetScore: TargetScore.optional(),
+    turnSeconds: TurnSeconds.optional(),
+    /** Quick match: seat me with whoever is waiting, or open a waiting room (docs/PROTOCOL.md §3). */
+    quick: z.literal(true).optional(),
     spectate: z.boolean().optional(),
     token: z.string().optional(),
   })
@@ -46,6 +59,8 @@ export function parseDiceJoinOptions(options: unknown): DiceJoinOptions {
 export const DiceCreateOptions = z.object({
   roomName: RoomName,
   targetScore: TargetScore.default(DEFAULT_TARGET_SCORE),
+  turnSeconds: TurnSeconds.optional(),
+  quick: z.literal(true).optional(),
   invitationId: z.string().min(1).max(64).optional(),
   map: z.string().max(64).optional(),
   allowedPlayerIds: z.tuple([z.string(), z.string()]).optional(),
@@ -81,4 +96,35 @@ export interface DiceRoomMetadata {
   status: string;
   players: number;
   spectators: number;
+  /** Set on quick-match rooms (they admit their two players only). */
+  quick?: true;
+}
+
+/** A quick-match room's name (it has none of its own). */
+export const quickRoomName = (id: string) => `Quick match ${id.slice(0, 8)}`;
+
+/** `bigger_dice.rolled`: `auto: true` when the server rolled for a player whose clock ran out. */
+export function rolledEvent(roomId: string, userId: string, username: string, outcome: RollOutcome, auto: boolean) {
+  return {
+    room_id: roomId,
+    player_id: userId,
+    player_username: username,
+    roll: outcome.roll,
+    new_score: outcome.game.scores[userId] ?? 0,
+    // Only the server's rolls are marked, so a player's own roll reads as it always has.
+    ...(auto ? { auto: true } : {}),
+  };
+}
+
+/** `bigger_dice.round_result`, for the round a roll completed. */
+export function roundResultEvent(roomId: string, round: Round) {
+  return {
+    room_id: roomId,
+    player1_id: round.player1Id,
+    player1_roll: round.player1Roll,
+    player2_id: round.player2Id,
+    player2_roll: round.player2Roll,
+    winner_id: round.winnerId,
+    is_tie: round.isTie,
+  };
 }

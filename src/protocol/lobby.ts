@@ -36,6 +36,11 @@ export const LobbyEvent = {
   invitationReceived: "game_invitation_received",
   invitationUpdated: "game_invitation_updated",
   gameReady: "game_ready",
+  invitationExpired: "game_invitation_expired",
+  conversationMessage: "conversation_message",
+  conversationRead: "conversation_read",
+  matchRemoved: "match_removed",
+  newMatch: "new_match",
 } as const;
 
 /** `game_invitation_received`: exactly the source product's fields, plus the id to answer with. */
@@ -61,4 +66,17 @@ export interface GameReadyEvent {
 export interface PresenceEvent {
   userId: string;
   online: boolean;
+  /** Only when offline: when their last device left (ISO 8601). */
+  lastSeenAt?: string | null;
+}
+
+/** `conversation_message`: a message in a conversation whose room the user has no seat in. */
+export interface ConversationMessageEvent {
+  conversationId: string;
+  messageId: number;
+  from: { id: string; username: string };
+  /** The message's first 100 characters. */
+  preview: string;
+  /** The receiver's unread messages in this conversation. */
+  unreadCount: number;
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { name, text, uuid } from "./common";
+import { pageQueryShape } from "../http/paging";
 import { DIRECTIONS } from "../rules/space";
 
 /**
@@ -30,8 +31,15 @@ export const ActionMessage = z.object({
   action: z.string().max(ACTION_MAX_CHARS, `must be at most ${ACTION_MAX_CHARS} characters`).transform((s) => s.trim()),
 });
 
-/** `CHAT {text}`, at most CHAT_MAX_CHARS (configurable, so built by the room). */
-export const chatMessage = (maxChars: number) => z.object({ text: text(maxChars) });
+export const CHAT_SCOPES = ["space", "nearby"] as const;
+export type ChatScope = (typeof CHAT_SCOPES)[number];
+
+/**
+ * `CHAT {text, scope?}`, at most CHAT_MAX_CHARS (configurable, so built by the room). Scope
+ * "space" (the default) reaches everyone present; "nearby" only those in the sender's view.
+ */
+export const chatMessage = (maxChars: number) =>
+  z.object({ text: text(maxChars), scope: z.enum(CHAT_SCOPES).default("space") });
 
 /**
  * In the room the space is the room's; a `spaceId` may still be sent (the source client
@@ -40,14 +48,17 @@ export const chatMessage = (maxChars: number) => z.object({ text: text(maxChars)
 export const SendInviteMessage = z.object({ toUserId: uuid(), spaceId: uuid().optional() });
 export const InviteIdMessage = z.object({ notificationId: uuid() });
 
-export const INVITABLE_USERS_MAX = 200;
+/**
+ * Who can be invited: the caller's friends (optionally narrowed by `q`, part of a username),
+ * or one user looked up by exact `username`. Paged like every list.
+ */
 export const InvitableUsersFilter = {
-  /** Part of a username, case-insensitive. */
   q: z.string().trim().min(1).max(64).optional(),
-  limit: z.coerce.number().int().min(1).max(INVITABLE_USERS_MAX).optional(),
+  username: z.string().trim().min(1).max(64).optional(),
+  ...pageQueryShape,
 };
 export const GetUsersMessage = z.object({ spaceId: uuid().optional(), ...InvitableUsersFilter });
-export const GetInvitesMessage = z.object({ includeExpired: z.boolean().optional() });
+export const GetInvitesMessage = z.object({ includeExpired: z.boolean().optional(), ...pageQueryShape });
 
 // ---- REST ----
 
@@ -62,6 +73,8 @@ export const CreateSpaceBody = z
     capacity: z.number().int().min(1).max(SPACE_MAX_CAPACITY),
     width: side.optional(),
     height: side.optional(),
+    /** Half the side of each avatar's square view; 0 = the whole space; absent = the server default. */
+    viewRadius: z.number().int().min(0).max(SPACE_MAX_SIDE).optional(),
   })
   .strict();
 export type CreateSpaceInput = z.infer<typeof CreateSpaceBody>;
@@ -76,5 +89,31 @@ export const MyInvitesQuery = z
       .enum(["true", "false", "1", "0"])
       .optional()
       .transform((v) => v === "true" || v === "1"),
+    ...pageQueryShape,
   })
   .strict();
+
+/** `PATCH /api/spaces/:id`: any of the settings; capacity never below the member count. */
+export const UpdateSpaceBody = z
+  .object({
+    name: name(100).optional(),
+    capacity: z.number().int().min(1).max(SPACE_MAX_CAPACITY).optional(),
+    width: side.optional(),
+    height: side.optional(),
+  })
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, "body: give at least one of name, capacity, width, height");
+export type UpdateSpaceInput = z.infer<typeof UpdateSpaceBody>;
+
+export const SpaceParams = z.object({ id: uuid() });
+export const SpaceMemberParams = z.object({ id: uuid(), userId: uuid() });
+export const MemberRoleBody = z.object({ role: z.enum(["admin", "member"]) }).strict();
+export const MembersQuery = z.object(pageQueryShape).strict();
+
+/** Events the REST side sends to a space's live room (over delivery topics, any process). */
+export type SpaceTopicEvent =
+  | { type: "MEMBER_REMOVED"; payload: { userId: string; reason: "removed" | "left" } }
+  | { type: "SPACE_UPDATED"; payload: { name: string; capacity: number; width: number; height: number } }
+  | { type: "SPACE_DELETED"; payload: Record<string, never> };
+
+export const spaceTopic = (spaceId: string) => `space:${spaceId}`;

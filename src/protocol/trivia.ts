@@ -73,3 +73,10 @@ export type AnswerMessage = z.infer<typeof AnswerMessage>;
 /** `chat {text}`, at most CHAT_MAX_CHARS (a configuration value, hence the factory). */
 export const chatMessage = (maxChars: number) => z.object({ text: text(maxChars) }).strict();
 export type ChatMessage = z.infer<ReturnType<typeof chatMessage>>;
+
+/** `kick {userId}` (host only). */
+export const KickMessage = z.object({ userId: uuid() }).strict();
+export type KickMessage = z.infer<typeof KickMessage>;
+
+/** Messages a late joiner gets in `chat_history`. */
+export const CHAT_HISTORY_SIZE = 50;

@@ -1,6 +1,6 @@
 import { CloseCode, Room, ServerError, type AuthContext, type Client, type RoomOptions } from "@colyseus/core";
 import type { MessageContext } from "@colyseus/shared-types";
-import type { z } from "zod";
+import { z } from "zod";
 import { appContext, type AppContext } from "../context";
 import { AppError, toAppError, type ErrorCode } from "../errors";
 import { logger } from "../logger";
@@ -9,12 +9,25 @@ import type { AuthUser } from "../auth/tokens";
 import { describeZodError } from "../protocol/common";
 import { ClientLimiter, UserLimiters, type ClientLimiterOptions } from "./rateLimit";
 import { SeatEvents } from "./seatEvents";
+import { securityEvent } from "../security";
+import { ORG_MEMBERSHIP_ENDED, SIGNED_OUT, userSessionsTopic } from "../services/orgs";
 import { releaseQuietly } from "./roomDirectory";
 
 /** Close code for a client that kept flooding past its rate limit (docs/PROTOCOL.md §1). */
 export const CLOSE_FLOODING = 4008;
+/** Close code for a seat whose access token expired without an in-band `auth:refresh`. */
+export const CLOSE_TOKEN_EXPIRED = 4401;
+/** Close code for a seat whose access was revoked: signed out everywhere, or removed from the room's organization. */
+export const CLOSE_ACCESS_REVOKED = 4403;
+
 /** Close code of every room when the server shuts down (SIGTERM/SIGINT; docs/PROTOCOL.md §1). */
 export const CLOSE_SERVER_SHUTDOWN = CloseCode.SERVER_SHUTDOWN;
+/** Close code for a seat taken away by an admin or host: removed from a space, kicked from a trivia session. */
+export const CLOSE_REMOVED = 4403;
+/** Close code for every seat of a space that was deleted. */
+export const CLOSE_SPACE_DELETED = 4404;
+
+const AuthRefreshMessage = z.object({ token: z.string().min(1).max(8192) }).strict();
 
 export type RallyClient = Client<{ auth: AuthUser }>;
 
@@ -33,14 +46,19 @@ type Handler<T> = (client: RallyClient, payload: T, meta: { isRequest: boolean }
  * Verify a join: the SDK's `client.auth.token`, or a `token` join option. Refuses with 401
  * naming the reason, before the client gets a seat.
  */
-export function authenticateJoin(token: unknown, options: unknown): AuthUser {
+export async function authenticateJoin(token: unknown, options: unknown): Promise<AuthUser> {
   const fromOptions = options && typeof options === "object" ? (options as { token?: unknown }).token : undefined;
   try {
-    return appContext().tokens.verify(token || fromOptions);
+    return await appContext().tokens.authenticate(token || fromOptions);
   } catch (e) {
-    throw toServerError(e);
+    const err = toServerError(e);
+    securityEvent("join_refused", err.message); // "missing token", "invalid token", "token expired"
+    throw err;
   }
 }
+
+/** What `authorizeReconnection` found for a reconnection token. */
+export type ReconnectionCheck = "ok" | "other user" | "unknown";
 
 /** An AppError as the matchmaker's ServerError (the SDK's join rejects with its code). */
 export function toServerError(e: unknown): ServerError {
@@ -75,6 +93,10 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
   private static readonly userLimiters = new UserLimiters();
   /** Each seat's budget: its user's (by session id). */
   private readonly limiters = new Map<string, ClientLimiter>();
+  /** Per seat: the timer that closes it with 4401 when its token expires. */
+  private readonly expiryTimers = new Map<string, { clear(): void }>();
+  /** Per user seated here: the unsubscribe of their sessions topic, and how many seats they hold. */
+  private readonly revocations = new Map<string, { seats: number; unsubscribe?: Promise<() => void> }>();
   /**
    * A room nobody has joined this many seconds after its creation is disposed (and its key
    * freed). 0 turns it off: e.g. an invitation's private room waits for its players longer.
@@ -123,6 +145,8 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
       metrics.messagesOut.inc({ room: this.roomName, type }),
     );
     this.wrapLifecycle();
+    this.guardReconnectingSockets();
+    this.handle("auth:refresh", AuthRefreshMessage, (client, msg) => this.refreshSeat(client, msg.token));
     this.handle("ping", null, (client, _payload, { isRequest }) => {
       const t = Date.now();
       if (isRequest) return { t };
@@ -213,6 +237,111 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
     throw new AppError(code, message);
   }
 
+  /**
+   * The organization this room's seats belong to (trivia: the session's org), or null. A
+   * member removed from it loses their seats here.
+   */
+  protected orgScope(): string | null {
+    return null;
+  }
+
+  /**
+   * `auth:refresh {token}`: a new access token for the same user moves the seat's expiry.
+   * The seat's identity (and org) stays what it joined with.
+   */
+  private async refreshSeat(client: RallyClient, token: string): Promise<{ expiresAt: number | null }> {
+    const seat = authOf(client);
+    const next = await this.ctx.tokens.authenticate(token);
+    if (next.id !== seat.id) throw new AppError("UNAUTHORIZED", "token is for another user");
+    seat.expiresAt = next.expiresAt;
+    this.armExpiry(client);
+    return { expiresAt: seat.expiresAt ?? null };
+  }
+
+  /** (Re)start the timer that closes the seat with 4401 when its token expires. */
+  private armExpiry(client: RallyClient): void {
+    this.expiryTimers.get(client.sessionId)?.clear();
+    const expiresAt = authOf(client).expiresAt;
+    if (expiresAt === undefined) return;
+    // setTimeout's delay is a 32-bit int: a far expiry is re-armed when the first timer fires.
+    const delay = Math.min(Math.max(expiresAt - Date.now(), 0), 2 ** 31 - 1);
+    const timer = this.clock.setTimeout(() => {
+      this.expiryTimers.delete(client.sessionId);
+      if ((authOf(client).expiresAt ?? Infinity) > Date.now()) return this.armExpiry(client);
+      // A held seat is not closed here: its reconnect needs a fresh token anyway.
+      if (this.seats.isConnected(client.sessionId)) client.leave(CLOSE_TOKEN_EXPIRED, "token expired");
+    }, delay);
+    this.expiryTimers.set(client.sessionId, timer);
+  }
+
+  /** Listen for the user's revocations (logout-all, org removal) while they hold a seat here. */
+  private watchRevocations(userId: string): void {
+    const entry = this.revocations.get(userId) ?? { seats: 0 };
+    entry.seats++;
+    if (!entry.unsubscribe) {
+      entry.unsubscribe = this.ctx.delivery.onTopic(userSessionsTopic(userId), (event) => {
+        if (event.type === SIGNED_OUT) this.closeSeatsOf(userId, "signed out");
+        else if (event.type === ORG_MEMBERSHIP_ENDED && event.payload.orgId === this.orgScope()) {
+          this.closeSeatsOf(userId, "removed from the organization");
+        }
+      });
+    }
+    this.revocations.set(userId, entry);
+  }
+
+  private unwatchRevocations(userId: string): void {
+    const entry = this.revocations.get(userId);
+    if (!entry || --entry.seats > 0) return;
+    this.revocations.delete(userId);
+    void entry.unsubscribe?.then((unsubscribe) => unsubscribe()).catch(() => undefined);
+  }
+
+  private closeSeatsOf(userId: string, reason: string): void {
+    for (const client of this.clients) {
+      if (authOf(client).id === userId) client.leave(CLOSE_ACCESS_REVOKED, reason);
+    }
+  }
+
+  /**
+   * Called across processes (remoteRoomCall) before a reconnect is allowed: is the held seat
+   * of `reconnectionToken` this user's? If so it takes the new token's expiry.
+   */
+  authorizeReconnection(reconnectionToken: string, userId: string, expiresAt: number | null): ReconnectionCheck {
+    const internals = this as unknown as {
+      _reconnections: Record<string, [string, unknown] | undefined>;
+      _reservedSeats: Record<string, [unknown, AuthUser | undefined] | undefined>;
+    };
+    const sessionId = internals._reconnections[reconnectionToken]?.[0];
+    const auth = sessionId
+      ? internals._reservedSeats[sessionId]?.[1]
+      : (this.clients.find((c) => c.reconnectionToken === reconnectionToken)?.auth as AuthUser | undefined);
+    if (!auth) return "unknown";
+    if (auth.id !== userId) return "other user";
+    auth.expiresAt = expiresAt ?? undefined;
+    return "ok";
+  }
+
+  /**
+   * A socket that reconnects to a held seat (the SDK's automatic reconnection goes straight
+   * to the WebSocket with the reconnection token, never through the matchmaker) must carry a
+   * valid access token of the seat's user: Colyseus asks for none. The seat then takes the
+   * new token's expiry.
+   */
+  private guardReconnectingSockets(): void {
+    type JoinFn = (client: Client, auth: AuthContext | undefined, options?: { reconnectionToken?: string | null }) => Promise<unknown>;
+    const room = this as unknown as { _onJoin: JoinFn };
+    const onJoin = room._onJoin.bind(this);
+    room._onJoin = async (client, authContext, options) => {
+      const reconnectionToken = options?.reconnectionToken;
+      if (reconnectionToken) {
+        const user = await authenticateJoin(authContext?.token, undefined);
+        if (this.authorizeReconnection(reconnectionToken, user.id, user.expiresAt ?? null) === "other user") {
+          throw new ServerError(401, "token is for another user");
+        }
+      }
+      return onJoin(client, authContext, options);
+    };
+  }
   /** True once the server has begun shutting down this room. */
   protected shuttingDown = false;
 
@@ -249,8 +378,9 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
     const verdict = limiter.check(bucket, Date.now());
     if (verdict.allowed) return true;
     metrics.errors.inc({ code: "RATE_LIMITED", edge: "room" });
+    const who = { room: this.roomName, roomId: this.roomId, userId: client.auth?.id };
+    securityEvent(verdict.disconnect ? "flood_disconnect" : "rate_limited", `room_${bucket}`, who);
     if (verdict.disconnect) {
-      logger.warn({ room: this.roomName, roomId: this.roomId, userId: client.auth?.id }, "disconnecting flooding client");
       client.leave(CLOSE_FLOODING, "rate limit exceeded for too long");
       return false;
     }
@@ -285,6 +415,10 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
     };
     room.onDispose = () => {
       metrics.rooms.dec({ room: this.roomName });
+      for (const userId of [...this.revocations.keys()]) {
+        this.revocations.get(userId)!.seats = 1;
+        this.unwatchRevocations(userId);
+      }
       void releaseQuietly(this.ctx.rooms, this.roomId);
       return onDispose?.call(this);
     };
@@ -298,6 +432,8 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
         this.seats.leave(client.sessionId);
         this.releaseConnection(client);
         metrics.connectedClients.dec({ room: this.roomName });
+        const refusal = e instanceof ServerError ? String(e.code) : toAppError(e).code;
+        securityEvent("join_refused", refusal, { room: this.roomName, userId: client.auth?.id });
         return toServerError(e);
       };
       try {
@@ -315,6 +451,8 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
         throw refuse(e);
       }
       this.everJoined = true;
+      this.armExpiry(client);
+      this.watchRevocations(authOf(client).id);
     };
     room.onDrop = async (client, code) => {
       if (!this.seats.has(client.sessionId)) return;
@@ -324,6 +462,7 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
     };
     room.onReconnect = async (client) => {
       this.seats.reconnect(client);
+      this.armExpiry(client); // the reconnect guard gave the seat its new token's expiry
       metrics.connectedClients.inc({ room: this.roomName });
       await onReconnect?.call(this, client);
     };
@@ -335,6 +474,9 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
       } finally {
         this.seats.leave(client.sessionId);
         this.releaseConnection(client);
+        this.expiryTimers.get(client.sessionId)?.clear();
+        this.expiryTimers.delete(client.sessionId);
+        this.unwatchRevocations(authOf(client).id);
       }
     };
   }

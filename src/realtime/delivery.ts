@@ -11,6 +11,7 @@ export type DeliveryHandler = (event: DeliveredEvent) => void;
 const userChannel = (userId: string) => `rally:user:${userId}`;
 const topicChannel = (topic: string) => `rally:topic:${topic}`;
 const ONLINE_KEY = "rally:online";
+const seatedKey = (topic: string) => `rally:seated:${topic}`;
 /** An online entry held through a graceful restart: `restart:<ms until which it holds>`. */
 const RESTART_PREFIX = "restart:";
 
@@ -81,6 +82,23 @@ export class Delivery {
     if (userIds.length === 0) return new Set();
     const all = await this.presence.hgetall(ONLINE_KEY);
     return new Set(userIds.filter((id) => all?.[id] !== undefined));
+  }
+
+  /**
+   * Who holds a connected seat in a topic's live room (e.g. a conversation), kept in
+   * presence so a service on any process can tell who is "there" and who needs a lobby event.
+   */
+  async setSeated(topic: string, userId: string, seated: boolean): Promise<void> {
+    if (seated) await this.presence.hset(seatedKey(topic), userId, this.processId() ?? "local");
+    else await this.presence.hdel(seatedKey(topic), userId);
+  }
+
+  async clearSeated(topic: string): Promise<void> {
+    await this.presence.del(seatedKey(topic));
+  }
+
+  async seatedIn(topic: string): Promise<Set<string>> {
+    return new Set(Object.keys((await this.presence.hgetall(seatedKey(topic))) ?? {}));
   }
 
   private async listen(channel: string, handler: DeliveryHandler): Promise<() => void> {

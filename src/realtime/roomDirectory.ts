@@ -19,6 +19,11 @@ export interface RoutedRoomClass {
   fullMessage?: string;
   /** Open rooms of this kind one user may have created at once (0: no limit). */
   createdPerUser?(): number;
+  /**
+   * Pairing (dice quick match): the pool these options ask to be paired in, or null for no
+   * pairing. Rooms of a pool hold two players: see `pair`.
+   */
+  pairingPool?(options: JoinOptions): string | null;
 }
 
 /** Who asked for a room: counted against DICE_ROOMS_PER_USER-style limits (0 = unlimited). */
@@ -39,6 +44,8 @@ const SEAT_ATTEMPTS = 5;
 
 const KEYS_HASH = (roomName: string) => `rally:room-keys:${roomName}`;
 const INFO_HASH = "rally:room-info";
+/** Pairing pools (quick match): `${roomName}:${pool}` → the room where one player waits. */
+const PAIRING_HASH = "rally:pairing";
 const CREATED_HASH = (roomName: string, userId: string) => `rally:rooms-created:${roomName}:${userId}`;
 const LOCK = (name: string) => `rally:lock:${name}`;
 
@@ -231,6 +238,8 @@ export class RoomDirectory {
   private async seat(method: ClientMethod, roomName: string, klass: RoutedRoomClass, options: JoinOptions, auth: unknown): Promise<ISeatReservation> {
     const key = klass.roomKey(options);
     const creator = creatorOf(klass, auth);
+    const pool = klass.pairingPool?.(options) ?? null;
+    if (pool !== null) return this.pair(roomName, pool, options, auth, creator);
     for (let attempt = 1; ; attempt++) {
       const room = key === null
         ? await this.anyRoom(method, roomName, options, creator)
@@ -243,6 +252,40 @@ export class RoomDirectory {
         const still = await matchMaker.getRoomById(room.roomId);
         if (still || attempt >= SEAT_ATTEMPTS) throw new ServerError(409, klass.fullMessage ?? "The room is full");
         await sleep(20 * attempt);
+      }
+    }
+  }
+
+  /**
+   * Pairing (quick match), whatever method the client called: each pool has at most one
+   * waiting room, remembered in presence. Under the pool's lock a caller either takes the
+   * waiting room (and clears it, so nobody else will) or creates a room and becomes the one
+   * waiting. The lock covers only that hand-off, so it stays short however many arrive; the
+   * seat is reserved after it. Racing callers therefore pair up exactly, on one process or
+   * many: never a room of three, never two players waiting apart. A waiting room that went
+   * away meanwhile (its player left) is skipped and the caller tries again.
+   */
+  private async pair(roomName: string, pool: string, options: JoinOptions, auth: unknown, creator?: Creator): Promise<ISeatReservation> {
+    const userId = (auth as { id?: unknown } | undefined)?.id;
+    const field = `${roomName}:${pool}`;
+    for (let attempt = 1; ; attempt++) {
+      const room = await this.withLock(`pair:${field}`, async () => {
+        const waiting = await this.presence.hget(PAIRING_HASH, field);
+        if (waiting) {
+          const { roomId, waiterId } = JSON.parse(waiting) as { roomId: string; waiterId: unknown };
+          const live = await matchMaker.getRoomById(roomId);
+          if (live && waiterId === userId) throw new AppError("CONFLICT", "You are already waiting for a match");
+          await this.presence.hdel(PAIRING_HASH, field);
+          if (live) return live;
+        }
+        const created = await this.createFor(roomName, null, options, creator);
+        await this.presence.hset(PAIRING_HASH, field, JSON.stringify({ roomId: created.roomId, waiterId: userId ?? null }));
+        return created;
+      });
+      try {
+        return await matchMaker.reserveSeatFor(room, options, auth);
+      } catch (e) {
+        if (!isSeatReservationError(e) || attempt >= SEAT_ATTEMPTS) throw e;
       }
     }
   }

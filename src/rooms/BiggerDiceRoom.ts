@@ -5,10 +5,14 @@ import { appContext } from "../context";
 import type { AuthUser } from "../auth/tokens";
 import { logger } from "../logger";
 import { describeZodError } from "../protocol/common";
+import type { Timer } from "../realtime/clock";
 import {
   DiceCreateOptions,
   NoPayload,
   parseDiceJoinOptions,
+  quickRoomName,
+  rolledEvent,
+  roundResultEvent,
   type DiceJoinOptions,
   type DiceRoomMetadata,
   type FinalScores,
@@ -16,20 +20,22 @@ import {
 } from "../protocol/biggerDice";
 import {
   abandon,
-  cryptoDice,
+  armTurn,
   markReady,
   newGame,
   opponentOf,
   playerGone,
   playerReturned,
   PLAYER_SEATS,
+  requestRematch,
   roll,
   seat,
-  type Dice,
+  turnExpired,
   type DiceGame,
+  type RollOutcome,
 } from "../rules/biggerDice";
 import type { GameResult } from "../services/games";
-import { BiggerDiceState, DicePlayer, DiceSpectator } from "./schema/BiggerDiceState";
+import { BiggerDiceState, DicePlayer, DiceRound, DiceSpectator } from "./schema/BiggerDiceState";
 
 /** Spectators a room admits, counted apart from the two player seats. */
 export const MAX_SPECTATORS = 50;
@@ -59,8 +65,6 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * game); anyone else is refused with 403.
  */
 export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata: DiceRoomMetadata }> {
-  /** Where rolls (and the first-turn draw) come from. Tests swap in a scripted die. */
-  static dice: Dice = cryptoDice;
   /**
    * How long a private invitation room waits for its two players before it may close when
    * empty. (Colyseus closes an empty room after 15 s, or at once after a refused join: too
@@ -84,6 +88,9 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
   /** The server is closing the room (shutdown, cleanup): players leaving then do not forfeit. */
   private closing = false;
   private disposed = false;
+  /** Fires when the current turn runs out (ctx.clock, so tests drive it); cleared on dispose. */
+  private turnTimer: Timer | null = null;
+  private quick = false;
 
   /**
    * One open room per name, so join by name is unambiguous; an invitation's private room is
@@ -98,6 +105,11 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
     return appContext().config.DICE_ROOMS_PER_USER;
   }
 
+  /** Quick match (`{quick: true}`): paired two by two by the room directory (RoomDirectory.pair). */
+  static pairingPool(options: Record<string, unknown>): string | null {
+    return options.quick === true ? "quick" : null;
+  }
+
   static override async onAuth(token: string, options: unknown, context: AuthContext): Promise<AuthUser> {
     const user = await super.onAuth(token, options, context);
     const parsed: DiceJoinOptions = parseDiceJoinOptions(options);
@@ -107,9 +119,12 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
   }
 
   async onCreate(options: unknown): Promise<void> {
-    const parsed = DiceCreateOptions.safeParse(options ?? {});
+    const given = (options ?? {}) as { quick?: unknown; roomName?: unknown };
+    const named = given.quick === true && given.roomName === undefined ? { ...given, roomName: quickRoomName(this.roomId) } : given;
+    const parsed = DiceCreateOptions.safeParse(named);
     if (!parsed.success) throw new ServerError(400, describeZodError(parsed.error));
-    const { roomName, targetScore, allowedPlayerIds, invitationId } = parsed.data;
+    const { roomName, targetScore, allowedPlayerIds, invitationId, quick } = parsed.data;
+    const turnSeconds = parsed.data.turnSeconds ?? this.ctx.config.DICE_TURN_SECONDS;
 
     if (allowedPlayerIds) {
       this.allowedUserIds = allowedPlayerIds;
@@ -119,71 +134,115 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
       this.emptyRoomSeconds = 0; // it waits privateRoomWaitSeconds for its players instead
       this.clock.setTimeout(() => this.stopWaitingForPlayers(), BiggerDiceRoom.privateRoomWaitSeconds * 1000);
     }
-    this.maxClients = PLAYER_SEATS + MAX_SPECTATORS;
-    this.game = newGame(targetScore);
-    this.state = new BiggerDiceState({ roomName, targetScore });
+    // A quick room is for its two players only: full (and so locked) once they are seated.
+    this.quick = quick === true;
+    this.maxClients = this.quick ? PLAYER_SEATS : PLAYER_SEATS + MAX_SPECTATORS;
+    this.game = newGame(targetScore, turnSeconds);
+    this.state = new BiggerDiceState({ roomName, targetScore, turnSeconds });
 
     this.handle("ready", NoPayload, (client) => this.ready(client));
     this.handle("roll", NoPayload, (client) => this.roll(client));
     this.handle("bigger_dice.roll", NoPayload, (client) => this.roll(client));
+    this.handle("rematch", NoPayload, (client) => this.rematch(client));
 
-    this.publishMetadata();
+    await this.publishMetadata();
   }
 
   private ready(client: RallyClient): void {
     const userId = this.requirePlayer(client);
-    const { game, started } = markReady(this.game, userId, BiggerDiceRoom.dice);
+    const { game, started } = markReady(this.game, userId, this.ctx.dice);
     this.game = game;
-    if (started) {
-      this.gameId = crypto.randomUUID();
-      this.startedAt = new Date();
-    }
     this.syncState();
     this.broadcastEvent("player_ready", { room_id: this.roomId, user_id: userId, username: this.usernameOf(userId) });
-    if (started) {
-      this.broadcastEvent("game_started", { room_id: this.roomId, players: this.wirePlayers(), first_turn: game.currentTurn });
-      this.publishMetadata();
-    }
+    if (started) this.beginGame();
+  }
+
+  /** After game_ended: when both players have asked, a fresh game starts in this room. */
+  private rematch(client: RallyClient): void {
+    const userId = this.requirePlayer(client);
+    if (this.ending) this.fail("REMATCH_NOT_AVAILABLE", "The game's result is still being saved");
+    const { game, started } = requestRematch(this.game, userId, this.ctx.dice);
+    this.game = game;
+    this.broadcastEvent("rematch_requested", { room_id: this.roomId, user_id: userId, username: this.usernameOf(userId) });
+    if (started) this.beginGame();
+  }
+
+  /** A game (the first, or a rematch) has started: its own history id, and the first turn's clock. */
+  private beginGame(): void {
+    this.gameId = crypto.randomUUID();
+    this.startedAt = new Date();
+    this.game = armTurn(this.game, this.ctx.clock.now(), this.isConnected(this.game.currentTurn));
+    this.syncState();
+    this.broadcastEvent("game_started", { room_id: this.roomId, players: this.wirePlayers(), first_turn: this.game.currentTurn });
+    this.scheduleTurn();
+    this.publishMetadata();
   }
 
   private async roll(client: RallyClient): Promise<void> {
     const userId = this.requirePlayer(client);
     if (this.ending) this.fail("GAME_NOT_IN_PROGRESS", "The game is over; its result is being saved");
-    const outcome = roll(this.game, userId, BiggerDiceRoom.dice);
+    await this.applyRoll(userId, roll(this.game, userId, this.ctx.dice), false);
+  }
+
+  /** The clock ran out: the server rolls for the player, who forfeits after too many in a row. */
+  private async turnRanOut(): Promise<void> {
+    this.turnTimer = null;
+    if (this.ending || this.disposed) return;
+    const forfeitAfter = this.ctx.config.DICE_MISSED_TURNS_FORFEIT;
+    const expiry = turnExpired(this.game, this.ctx.clock.now(), this.ctx.dice, forfeitAfter);
+    if (!expiry) return this.scheduleTurn();
+    await this.applyRoll(expiry.userId, expiry.outcome, true);
+  }
+
+  /** Announce a roll (the player's own or the server's), then end the game or pass the turn. */
+  private async applyRoll(userId: string, outcome: RollOutcome, auto: boolean): Promise<void> {
     const announceRoll = () => {
-      this.broadcastEvent("bigger_dice.rolled", {
-        room_id: this.roomId,
-        player_id: userId,
-        player_username: this.usernameOf(userId),
-        roll: outcome.roll,
-        new_score: outcome.game.scores[userId] ?? 0,
-      });
-      const round = outcome.completedRound;
-      if (round) {
-        this.broadcastEvent("bigger_dice.round_result", {
-          room_id: this.roomId,
-          player1_id: round.player1Id,
-          player1_roll: round.player1Roll,
-          player2_id: round.player2Id,
-          player2_roll: round.player2Roll,
-          winner_id: round.winnerId,
-          is_tie: round.isTie,
-        });
-      }
+      this.broadcastEvent("bigger_dice.rolled", rolledEvent(this.roomId, userId, this.usernameOf(userId), outcome, auto));
+      if (outcome.completedRound) this.broadcastEvent("bigger_dice.round_result", roundResultEvent(this.roomId, outcome.completedRound));
     };
-    if (outcome.ended) {
-      // The winning roll is announced with the result, once both are stored.
+    if (outcome.game.status !== "in_progress") {
+      // The deciding roll is announced with the result, once both are stored.
+      this.clearTurnTimer();
       await this.finish(outcome.game, announceRoll);
       return;
     }
-    this.game = outcome.game;
+    this.game = armTurn(outcome.game, this.ctx.clock.now(), this.isConnected(outcome.game.currentTurn));
     this.syncState();
     announceRoll();
     this.broadcastEvent("turn_changed", {
       room_id: this.roomId,
       current_turn: this.game.currentTurn,
       turn_number: this.game.turnNumber,
+      turn_ends_at: this.game.turnEndsAt,
     });
+    this.scheduleTurn();
+  }
+
+  /** (Re)arm the timer for the current turn's deadline, or stop it when no clock runs. */
+  private scheduleTurn(): void {
+    this.clearTurnTimer();
+    const endsAt = this.game.turnEndsAt;
+    if (endsAt === null || this.disposed || this.closing) return;
+    this.turnTimer = this.ctx.clock.setTimeout(() => {
+      this.turnRanOut().catch((err) => logger.error({ err, roomId: this.roomId }, "dice: the turn clock failed"));
+    }, Math.max(0, endsAt - this.ctx.clock.now()));
+  }
+
+  private clearTurnTimer(): void {
+    this.turnTimer?.clear();
+    this.turnTimer = null;
+  }
+
+  /** The clock of the player whose turn it is runs only while they are connected. */
+  private rearmTurnFor(userId: string, connected: boolean): void {
+    if (this.game.status !== "in_progress" || this.game.currentTurn !== userId || this.ending) return;
+    this.game = armTurn(this.game, this.ctx.clock.now(), connected);
+    this.syncState();
+    this.scheduleTurn();
+  }
+
+  private isConnected(userId: string | null): boolean {
+    return userId !== null && this.state.players.get(userId)?.connected === true;
   }
 
   async onJoin(client: RallyClient, options?: DiceJoinOptions): Promise<void> {
@@ -219,7 +278,10 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
     this.publishMetadata();
   }
 
-  /** A player keeps the seat for DICE_RECONNECT_SECONDS; there is no turn clock to run out meanwhile. */
+  /**
+   * A player keeps the seat for DICE_RECONNECT_SECONDS. Their turn clock stops meanwhile: the
+   * reconnection window, not auto-rolls, covers a player who is away.
+   */
   onDrop(client: RallyClient): void {
     if (this.closing) return;
     this.allowReconnection(client, this.reconnectSeconds).catch(() => undefined);
@@ -227,6 +289,7 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
     if (seatHolder?.role !== "player") return;
     const player = this.state.players.get(seatHolder.userId);
     if (player) player.connected = false;
+    this.rearmTurnFor(seatHolder.userId, false);
     this.broadcastEvent("player_disconnected", { room_id: this.roomId, user_id: seatHolder.userId });
   }
 
@@ -236,6 +299,7 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
     if (seatHolder?.role !== "player") return;
     const player = this.state.players.get(seatHolder.userId);
     if (player) player.connected = true;
+    this.rearmTurnFor(seatHolder.userId, true);
     this.broadcastEvent("player_rejoined", {
       room_id: this.roomId,
       user_id: seatHolder.userId,
@@ -264,7 +328,9 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
     const opponent = opponentOf(this.game, userId);
     const opponentPresent = opponent !== null && this.state.players.get(opponent)?.connected === true;
     const wasWaiting = this.game.status === "waiting";
+    const rematchWasAsked = this.game.rematchRequests.length > 0;
     const { game, ended } = playerGone(this.game, userId, opponentPresent);
+    if (rematchWasAsked && game.rematchClosed) this.broadcastEvent("rematch_lapsed", { room_id: this.roomId, user_id: userId });
 
     if (wasWaiting) {
       // Before the game the seat is simply freed.
@@ -293,12 +359,14 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
 
   onDispose(): void {
     this.disposed = true;
+    this.clearTurnTimer();
   }
 
 
   /** Whoever closes the room (shutdown, tests' cleanup), players leaving then are not forfeiting. */
   override disconnect(closeCode?: number): Promise<unknown> {
     this.closing = true;
+    this.clearTurnTimer();
     return super.disconnect(closeCode);
   }
 
@@ -318,6 +386,7 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
     const run = async () => {
       if (!(await this.store(this.resultOf(ended), maxAttempts))) return;
       this.game = ended;
+      this.clearTurnTimer();
       this.syncState();
       announceFirst?.();
       const winnerId = ended.winnerId;
@@ -373,6 +442,7 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
       winnerId: game.winnerId,
       players: game.seats.map((id) => ({ userId: id, username: this.usernameOf(id), score: game.scores[id] ?? 0 })),
       rolls: [...game.rolls],
+      pendingTurn: game.pendingTurn,
       startedAt: this.startedAt,
       endedAt: new Date(),
     };
@@ -392,6 +462,7 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
     state.targetScore = game.targetScore;
     state.currentTurn = game.currentTurn ?? "";
     state.turnNumber = game.turnNumber;
+    state.turnEndsAt = game.turnEndsAt ?? 0;
     state.winnerId = game.winnerId ?? "";
     for (const id of game.seats) {
       const player = state.players.get(id);
@@ -409,18 +480,21 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
       state.round.winnerId = round.winnerId ?? "";
       state.round.isTie = round.isTie;
       state.round.complete = round.complete;
+    } else if (state.round.number !== 0) {
+      state.round = new DiceRound(); // a rematch starts without a round
     }
   }
 
   /** Listing metadata for GET /api/rooms/bigger_dice, kept current on every change. */
-  private publishMetadata(): void {
+  private publishMetadata(): Promise<void> {
     const metadata: DiceRoomMetadata = {
       roomName: this.state.roomName,
       status: this.game.status,
       players: this.game.seats.length,
       spectators: this.state.spectators.size,
+      ...(this.quick ? { quick: true as const } : {}),
     };
-    this.setMetadata(metadata).catch((err) => logger.warn({ err, roomId: this.roomId }, "dice: updating the room listing failed"));
+    return this.setMetadata(metadata).catch((err) => logger.warn({ err, roomId: this.roomId }, "dice: updating the room listing failed"));
   }
 
   /** A private room stops waiting for its players: from now on it closes once empty, like any other. */

@@ -18,7 +18,8 @@ import {
   type TypingPayload as Typing,
 } from "../protocol/conversation";
 import { isOnline, nextReadPosition, statusChange, type ConversationSeat } from "../rules/conversation";
-import { SYNC_LIMIT } from "../services/conversations";
+import { CLOSE_ACCESS_ENDED, SYNC_LIMIT } from "../services/conversations";
+import { logger } from "../logger";
 import { ConversationParticipant, ConversationState } from "./schema/ConversationState";
 
 
@@ -52,7 +53,8 @@ export class ConversationRoom extends RallyRoom<{ state: ConversationState }> {
     const user = await super.onAuth(token, options, context);
     const { conversationId } = parseJoinOptions(ConversationJoinOptions, options);
     try {
-      const conversation = await appContext().services.conversations.requireParticipant(conversationId, user.id);
+      // Participants only, and only while the conversation is open to them (no block, not unmatched).
+      const conversation = await appContext().services.conversations.requireOpen(conversationId, user.id);
       // Route by the stored id (canonical spelling), never by what the client typed.
       (options as { conversationId: string }).conversationId = conversation.id;
     } catch (e) {
@@ -106,12 +108,13 @@ export class ConversationRoom extends RallyRoom<{ state: ConversationState }> {
     return reply;
   }
 
-  onJoin(client: RallyClient): void {
+  async onJoin(client: RallyClient): Promise<void> {
     // joinById lands here with any options: the seat is for this conversation's people only.
     if (!this.state.participants.has(authOf(client).id)) {
       throw new ServerError(403, "You are not a participant in this conversation");
     }
-    this.changePresence(client, () => this.roomSeats.set(client.sessionId, { userId: authOf(client).id, connected: true }));
+    // Seated before the join resolves, so a message sent next is not also pushed to their lobby.
+    await this.changePresence(client, () => this.roomSeats.set(client.sessionId, { userId: authOf(client).id, connected: true }));
   }
 
   onDrop(client: RallyClient): void {
@@ -133,12 +136,29 @@ export class ConversationRoom extends RallyRoom<{ state: ConversationState }> {
     this.changePresence(client, () => this.roomSeats.delete(client.sessionId));
   }
 
-  onDispose(): void {
+  onDispose(): Promise<void> {
     this.unsubscribe?.();
+    return this.ctx.delivery.clearSeated(this.topic).catch((err) => logger.warn({ err, roomId: this.roomId }, "seats not cleared"));
+  }
+
+  private get topic(): string {
+    return conversationTopic(this.conversationId);
   }
 
   /** Broadcast what the service stored (from this process or another). */
   private onStoredEvent({ type, payload }: DeliveredEvent): void {
+    if (type === "match_removed") {
+      // Unmatched: everyone hears why, then every seat closes (a held seat cannot come back).
+      this.broadcastEvent("match_removed", payload);
+      void this.disconnect(CLOSE_ACCESS_ENDED);
+      return;
+    }
+    if (type === "access_ended") {
+      // A block now stands between participants: their seats close, silently (no reason told).
+      const userIds = new Set((payload as { userIds?: unknown }).userIds as string[]);
+      for (const client of this.clients) if (userIds.has(authOf(client as RallyClient).id)) client.leave(CLOSE_ACCESS_ENDED);
+      return;
+    }
     if (type === "message") {
       this.broadcastEvent("message", { message: (payload as unknown as MessageEvent).message });
     } else if (type === "read_receipt") {
@@ -153,7 +173,7 @@ export class ConversationRoom extends RallyRoom<{ state: ConversationState }> {
    * Apply a seat change and tell the others when the participant's online status flipped
    * (their first device came, or their last one went). Going offline also ends typing.
    */
-  private changePresence(client: RallyClient, change: () => void): void {
+  private changePresence(client: RallyClient, change: () => void): Promise<void> {
     const userId = authOf(client).id;
     const before = isOnline(this.roomSeats.values(), userId);
     change();
@@ -161,9 +181,12 @@ export class ConversationRoom extends RallyRoom<{ state: ConversationState }> {
     const participant = this.state.participants.get(userId);
     if (participant) participant.online = after;
     const status = statusChange(before, after);
-    if (!status) return;
+    if (!status) return Promise.resolve();
     if (status === "offline" && participant?.typing) this.setTyping(userId, false);
     this.broadcastEvent("user_status", { user_id: userId, status }, client);
+    return this.ctx.delivery.setSeated(this.topic, userId, after).catch((err) => {
+      logger.warn({ err, roomId: this.roomId, userId }, "seat not recorded in presence");
+    });
   }
 
   /** Set a participant's typing flag, tell the other participants, and arm the fallback to false. */

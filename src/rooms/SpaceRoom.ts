@@ -1,9 +1,19 @@
 import { ServerError, type AuthContext } from "@colyseus/core";
+import { StateView } from "@colyseus/schema";
 import { appContext } from "../context";
 import { AppError } from "../errors";
 import type { AuthUser } from "../auth/tokens";
-import { authOf, parseJoinOptions, RallyRoom, toServerError, type RallyClient } from "../realtime/RallyRoom";
-import { SpaceState, SpaceUser } from "./schema/SpaceState";
+import {
+  authOf,
+  CLOSE_REMOVED,
+  CLOSE_SPACE_DELETED,
+  parseJoinOptions,
+  RallyRoom,
+  toServerError,
+  type RallyClient,
+} from "../realtime/RallyRoom";
+import type { DeliveredEvent } from "../realtime/delivery";
+import { BroadcastSpaceState, SpaceState, SpaceUser } from "./schema/SpaceState";
 import {
   ActionMessage,
   chatMessage,
@@ -12,8 +22,11 @@ import {
   InviteIdMessage,
   SendInviteMessage,
   SpaceJoinOptions,
+  spaceTopic,
+  type SpaceTopicEvent,
 } from "../protocol/space";
 import { defaultPosition, moveError, seatRefusal, type Bounds, type Position } from "../rules/space";
+import { effectiveViewRadius, InterestGrid, type InterestListener, type Observer } from "../rules/interest";
 
 /** The join options once onAuth has validated them (and routed by the validated spaceId). */
 interface SpaceJoin {
@@ -28,17 +41,51 @@ interface MovePayload {
   direction: string;
 }
 
+/** A seat in the room: the avatar, and (with interest management) its place in the grid and its client's view. */
+interface Seat {
+  userId: string;
+  sessionId: string;
+  avatar: SpaceUser;
+  /** The client's StateView; null while the seat is held for a dropped client, or when the view is unlimited. */
+  view: StateView | null;
+  /** null when the view is unlimited (no grid). */
+  observer: Observer<Seat> | null;
+}
+
 
 /**
  * A metaverse space (docs/PROTOCOL.md §3 `space`): the members present, their avatars'
  * positions, actions and chat, and the space's invites as room messages. One room per space
  * (filterBy spaceId). Movement is the hottest path of the server, so MOVE only validates and
  * mutates state: the patch carries it, with no broadcast, DB write or log line.
+ *
+ * Interest management: each client's StateView holds its own avatar and those within its
+ * view (src/rules/interest.ts decides, on every move, who enters and leaves whose view), so
+ * a client's `users` holds only those and patches carry only their moves. A space whose view
+ * is unlimited (radius 0) uses the unfiltered state: one patch encoded once for everyone.
  */
 export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
   private spaceId = "";
   private bounds: Bounds = { width: 0, height: 0 };
   private capacity = 0;
+  /** Users removed from the space while seated here: their held seats are not given back. */
+  private readonly removed = new Set<string>();
+  private stopListening?: () => void;
+  private viewRadius = 0;
+  /** userId → seat, held seats included. */
+  private readonly seated = new Map<string, Seat>();
+  private grid: InterestGrid<Seat> | null = null;
+  /** The grid's decisions, applied to the two clients' views (one object for the room's life: no per-move closures). */
+  private readonly interest: InterestListener<Seat> = {
+    enter(a, b) {
+      a.view?.add(b.avatar);
+      b.view?.add(a.avatar);
+    },
+    leave(a, b) {
+      a.view?.remove(b.avatar);
+      b.view?.remove(a.avatar);
+    },
+  };
 
   static override roomKey(options: Record<string, unknown>): string | null {
     return typeof options.spaceId === "string" ? options.spaceId : null;
@@ -76,19 +123,31 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
     // joinOrCreate then opens a second room for the same space (Colyseus #678; 50 racing
     // joins into capacity 10 made five rooms of ten), while joinById answers "locked", not 409.
     this.capacity = space.capacity;
-    this.state = new SpaceState({
+    this.viewRadius = effectiveViewRadius(space.viewRadius, config.SPACE_VIEW_RADIUS);
+    const fields = {
       spaceId: space.id,
       name: space.name,
       capacity: space.capacity,
       width: space.width,
       height: space.height,
-    });
+      viewRadius: this.viewRadius,
+    };
+    if (this.viewRadius > 0) {
+      this.state = new SpaceState(fields);
+      this.grid = new InterestGrid(this.bounds, this.viewRadius, this.interest);
+    } else {
+      // Same fields and wire shape; the room only reads and writes what both declare.
+      this.state = new BroadcastSpaceState(fields) as unknown as SpaceState;
+    }
     this.setMetadata({ spaceId: space.id, name: space.name, capacity: space.capacity });
     this.rateLimits.move = {
       perSecond: config.MOVE_RATE_LIMIT_PER_SECOND,
       burst: config.MOVE_RATE_LIMIT_BURST,
       reportEvery: false,
     };
+
+    // Membership and settings change over REST, on any process: the room hears it here.
+    this.stopListening = await this.ctx.delivery.onTopic(spaceTopic(space.id), (event) => this.onSpaceChanged(event));
 
     this.handle("MOVE", null, (client, payload) => this.move(client, payload), { bucket: "move" });
 
@@ -98,9 +157,14 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
       this.broadcastEvent("ACTION", { spaceId: this.spaceId, userId: user.userId, username: user.username, action });
     });
 
-    this.handle("CHAT", chatMessage(config.CHAT_MAX_CHARS), (client, { text }) => {
+    this.handle("CHAT", chatMessage(config.CHAT_MAX_CHARS), (client, { text, scope }) => {
       const { id: userId, username } = authOf(client);
-      this.broadcastEvent("CHAT", { spaceId: this.spaceId, userId, username, text, timestamp: new Date().toISOString() });
+      const chat = { spaceId: this.spaceId, userId, username, text, scope, timestamp: new Date().toISOString() };
+      const observer = this.seated.get(userId)?.observer;
+      if (scope === "space" || !observer) return this.broadcastEvent("CHAT", chat);
+      // "nearby": the sender and those in its view (the same people who see the sender).
+      this.sendTo(client, "CHAT", chat);
+      for (const other of observer.visible) this.sendTo(other.value.sessionId, "CHAT", chat);
     });
 
     const spaces = this.ctx.services.spaces;
@@ -114,25 +178,25 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
     this.handle("DECLINE_INVITE", InviteIdMessage, (client, { notificationId }) =>
       spaces.declineInvite(authOf(client).id, notificationId),
     );
-    this.handle("GET_USERS", GetUsersMessage, (client, { spaceId, q, limit }) => {
+    this.handle("GET_USERS", GetUsersMessage, (client, { spaceId, ...filter }) => {
       this.requireThisSpace(spaceId);
-      return spaces.invitableUsers(authOf(client).id, this.spaceId, { q, limit });
+      return spaces.invitableUsers(authOf(client).id, this.spaceId, filter);
     });
-    this.handle("GET_INVITES", GetInvitesMessage, (client, { includeExpired }) =>
-      spaces.myInvites(authOf(client).id, { includeExpired }),
-    );
+    this.handle("GET_INVITES", GetInvitesMessage, (client, page) => spaces.myInvites(authOf(client).id, page));
   }
 
   /** Validate and move: nothing else happens here (see the class comment). */
   private move(client: RallyClient, payload: unknown): void {
     const problem = moveError(payload, this.bounds);
     if (problem !== null) throw new AppError("INVALID_MESSAGE", problem);
-    const user = this.state.users.get(authOf(client).id);
-    if (!user) return;
+    const seat = this.seated.get(authOf(client).id);
+    if (!seat) return;
     const { x, y, direction } = payload as MovePayload;
+    const user = seat.avatar;
     user.x = x;
     user.y = y;
     user.direction = direction;
+    if (seat.observer) this.grid!.move(seat.observer, x, y);
   }
 
   /**
@@ -146,19 +210,108 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
     const refusal = seatRefusal(this.state.users.size, this.capacity, this.state.users.has(userId));
     if (refusal === "SECOND_SEAT") throw new ServerError(409, "You already have a seat in this space");
     if (refusal === "FULL") throw new AppError("SPACE_FULL");
+    this.removed.delete(userId); // invited back: onAuth found the membership again
     const position = options.initialPosition ?? defaultPosition(this.bounds);
-    this.state.users.set(
-      userId,
-      new SpaceUser({ userId, username, x: position.x, y: position.y, direction: position.direction, action: "" }),
-    );
+    const avatar = new SpaceUser({ userId, username, x: position.x, y: position.y, direction: position.direction, action: "" });
+    this.state.users.set(userId, avatar);
+    const seat: Seat = { userId, sessionId: client.sessionId, avatar, view: null, observer: null };
+    this.seated.set(userId, seat);
+    if (this.grid) {
+      this.giveView(client, seat);
+      seat.observer = this.grid.insert(seat, position.x, position.y);
+    }
     const announced = { x: position.x, y: position.y, direction: position.direction };
     this.broadcastEvent("USER_JOINED", { spaceId: this.spaceId, userId, username, position: announced }, client);
   }
 
+  onDispose(): void {
+    this.stopListening?.();
+  }
+
+  /** A change committed over REST (docs/PROTOCOL.md §3 `space`): apply it to the live room. */
+  private onSpaceChanged(delivered: DeliveredEvent): void {
+    const event = delivered as SpaceTopicEvent;
+    if (event.type === "MEMBER_REMOVED") return this.removeMember(event.payload.userId, event.payload.reason);
+    if (event.type === "SPACE_UPDATED") return this.applySettings(event.payload);
+    if (event.type === "SPACE_DELETED") {
+      this.broadcastEvent("SPACE_DELETED", { spaceId: this.spaceId });
+      void this.disconnect(CLOSE_SPACE_DELETED).catch(() => undefined);
+    }
+  }
+
+  private removeMember(userId: string, reason: "removed" | "left"): void {
+    this.removed.add(userId);
+    for (const client of this.clients) {
+      if (authOf(client).id !== userId) continue;
+      this.sendTo(client, "REMOVED", { spaceId: this.spaceId, reason });
+      client.leave(CLOSE_REMOVED, reason === "left" ? "you left this space" : "removed from this space");
+    }
+  }
+
+  /** New settings: bounds and capacity apply to the next move and join; avatars outside are brought in. */
+  private applySettings(settings: { name: string; capacity: number; width: number; height: number }): void {
+    const { name, capacity, width, height } = settings;
+    this.bounds = { width, height };
+    this.capacity = capacity;
+    Object.assign(this.state, { name, capacity, width, height });
+    this.state.users.forEach((user) => {
+      if (user.x > width) user.x = width;
+      if (user.y > height) user.y = height;
+    });
+    this.setMetadata({ spaceId: this.spaceId, name, capacity });
+    this.broadcastEvent("SPACE_UPDATED", { spaceId: this.spaceId, name, capacity, width, height });
+  }
+
   onLeave(client: RallyClient): void {
     const userId = authOf(client).id;
+    const seat = this.seated.get(userId);
+    if (seat) {
+      // Out of everyone's view first, then out of the state.
+      if (seat.observer) this.grid!.remove(seat.observer);
+      seat.view?.dispose();
+      this.seated.delete(userId);
+    }
     this.state.users.delete(userId);
     this.broadcastEvent("USER_LEFT", { spaceId: this.spaceId, userId }, client);
+  }
+
+  /** The seat is held and its avatar stays in others' views; the client's view goes with the connection. */
+  override onDrop(client: RallyClient, code?: number): void | Promise<void> {
+    const seat = this.seated.get(authOf(client).id);
+    if (seat?.view) {
+      seat.view.dispose();
+      seat.view = null;
+    }
+    // A removed member's dropped seat is not held for them.
+    if (this.removed.has(authOf(client).id)) return;
+    return super.onDrop(client, code);
+  }
+
+  /**
+   * A fresh view, built from the grid as it is now: the full state the reconnected client
+   * receives next holds exactly its own avatar and those in its view.
+   */
+  onReconnect(client: RallyClient): void {
+    if (this.removed.has(authOf(client).id)) return client.leave(CLOSE_REMOVED, "removed from this space");
+    const seat = this.seated.get(authOf(client).id);
+    if (!seat) return;
+    seat.sessionId = client.sessionId;
+    if (seat.observer) this.giveView(client, seat);
+  }
+
+  /** The client's view: its own avatar, and everyone it sees now (the grid adds later ones). */
+  private giveView(client: RallyClient, seat: Seat): void {
+    const view = new StateView();
+    view.add(seat.avatar);
+    if (seat.observer) for (const other of seat.observer.visible) view.add(other.value.avatar);
+    seat.view = view;
+    client.view = view;
+  }
+
+  /** New bounds for a live room: moves are checked against them and the grid re-cells. */
+  protected resize(bounds: Bounds): void {
+    this.bounds = bounds;
+    this.grid?.reconfigure(bounds, this.viewRadius);
   }
 
   private userOf(client: RallyClient): SpaceUser {

@@ -3,9 +3,16 @@ import { appContext } from "../context";
 import { AppError } from "../errors";
 import { logger } from "../logger";
 import type { AuthUser } from "../auth/tokens";
-import { authOf, parseJoinOptions, RallyRoom, type RallyClient } from "../realtime/RallyRoom";
+import { authOf, CLOSE_REMOVED, parseJoinOptions, RallyRoom, type RallyClient } from "../realtime/RallyRoom";
 import { withSafeKeys } from "../realtime/safeMapKeys";
-import { AnswerMessage, chatMessage, TriviaJoinOptions, type ChatMessage } from "../protocol/trivia";
+import {
+  AnswerMessage,
+  CHAT_HISTORY_SIZE,
+  chatMessage,
+  KickMessage,
+  TriviaJoinOptions,
+  type ChatMessage,
+} from "../protocol/trivia";
 import * as rules from "../rules/trivia";
 import type { TriviaSession } from "../services/trivia";
 import { TriviaParticipant, TriviaQuestionView, TriviaState } from "./schema/TriviaState";
@@ -44,6 +51,8 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
   /** The final write in flight (finished or interrupted), and whether one succeeded. */
   private ending?: Promise<void>;
   private ended = false;
+  /** Participants the host removed (also stored: they cannot rejoin after a restart either). */
+  private readonly kicked = new Set<string>();
 
   /**
    * Token with an org, a session of that org that is still playable, and a room that is not
@@ -60,10 +69,15 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
   static override async onAuth(token: string, options: unknown, context: AuthContext): Promise<AuthUser> {
     const user = await super.onAuth(token, options, context);
     if (!user.orgId) throw new ServerError(401, "token has no org_id");
+    // A claim alone is not access: the caller must still be a member of the org.
+    if (!(await appContext().services.orgs.isMember(user.orgId, user.id))) throw new ServerError(403, "You are not a member of this organization");
     const { sessionId, team } = parseJoinOptions(TriviaJoinOptions, options);
     const session = await appContext().services.trivia.find(user.orgId, sessionId);
     if (!session) throw new ServerError(404, "Trivia session not found");
     refuseEnded(session);
+    if (await appContext().services.trivia.isKicked(session.id, user.id)) {
+      throw new ServerError(403, "The host removed you from this session");
+    }
     Object.assign(options as TriviaRoomOptions, { orgId: user.orgId, sessionId, team });
     return user;
   }
@@ -89,6 +103,12 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
     this.handle("next_question", null, (client) => this.nextQuestion(client));
     this.handle("answer", AnswerMessage, (client, msg) => this.answer(client, msg));
     this.handle("chat", chatMessage(this.ctx.config.CHAT_MAX_CHARS), (client, msg) => this.chat(client, msg));
+    this.handle("kick", KickMessage, (client, msg) => this.kick(client, msg));
+  }
+
+  /** A member removed from the session's org loses their seat here (RallyRoom closes it with 4403). */
+  protected override orgScope(): string | null {
+    return this.session?.orgId ?? null;
   }
 
   // ---- message handlers -------------------------------------------------------------
@@ -116,13 +136,31 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
     this.closeIfEveryoneAnswered();
   }
 
-  private chat(client: RallyClient, msg: ChatMessage): void {
-    this.broadcastEvent("chat", { type: "chat", user_id: authOf(client).id, data: { text: msg.text } });
+  /** Stored first (late joiners get the last CHAT_HISTORY_SIZE in `chat_history`), then broadcast. */
+  private async chat(client: RallyClient, msg: ChatMessage): Promise<void> {
+    const user = authOf(client);
+    await this.ctx.services.trivia.saveChat(this.session.id, user, msg.text);
+    this.broadcastEvent("chat", { type: "chat", user_id: user.id, data: { text: msg.text } });
+  }
+
+  /** Host only: remove a participant, who is closed with CLOSE_REMOVED and may not come back. */
+  private async kick(client: RallyClient, { userId }: KickMessage): Promise<void> {
+    const known = this.state.participants.has(userId) || this.seated.has(userId);
+    rules.checkKick(this.game, authOf(client).id, userId, known);
+    await this.ctx.services.trivia.kick(this.session.id, userId);
+    this.kicked.add(userId);
+    const seat = this.seated.get(userId);
+    const target = seat ? this.clients.find((c) => c.sessionId === seat) : undefined;
+    if (target) {
+      this.sendTo(target, "kicked", { session_id: this.session.id, user_id: userId });
+      target.leave(CLOSE_REMOVED, "removed by the host");
+    }
+    this.broadcastEvent("participant_kicked", { session_id: this.session.id, user_id: userId });
   }
 
   // ---- seats --------------------------------------------------------------------------
 
-  onJoin(client: RallyClient, options: TriviaRoomOptions): void {
+  async onJoin(client: RallyClient, options: TriviaRoomOptions): Promise<void> {
     const user = authOf(client);
     // joinById skips the matchmaker's filter: the seat must still be this org's and session's.
     if (user.orgId !== this.session.orgId || options.sessionId !== this.session.id) {
@@ -130,17 +168,25 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
     }
     if (this.game.status === "finished" || this.ending) throw new ServerError(409, "The session has finished");
     if (this.seated.has(user.id)) throw new ServerError(409, "You are already in this session");
+    if (this.kicked.has(user.id)) throw new ServerError(403, "The host removed you from this session");
 
     this.seated.set(user.id, client.sessionId);
     if (user.id !== this.session.hostId) this.seatParticipant(user, options.team);
     this.sendTo(client, "connection", { message: "Connected to session", session_id: this.session.id, user_id: user.id });
     this.broadcastEvent("user_joined", this.presencePayload(user.id));
     this.sendTo(client, "session_update", this.sessionUpdate());
+    await this.sendChatHistory(client);
+  }
+
+  private async sendChatHistory(client: RallyClient): Promise<void> {
+    const messages = await this.ctx.services.trivia.recentChat(this.session.id, CHAT_HISTORY_SIZE);
+    if (messages.length > 0) this.sendTo(client, "chat_history", { session_id: this.session.id, messages });
   }
 
   /** The seat is held for the reconnection window; the score stays. */
   onDrop(client: RallyClient, code?: number): void {
-    super.onDrop(client, code);
+    if (!this.kicked.has(authOf(client).id)) super.onDrop(client, code); // a kicked seat is not held
+
     this.setConnected(authOf(client).id, false);
     this.closeIfEveryoneAnswered();
   }

@@ -15,7 +15,20 @@ const UNREAD_EVENTS = new Set<string>([
   "INVITE_RECEIVED",
   "new_match",
 ]);
-const INVITATION_EVENTS = new Set<string>([LobbyEvent.invitationReceived, LobbyEvent.invitationUpdated, LobbyEvent.gameReady]);
+const INVITATION_EVENTS = new Set<string>([
+  LobbyEvent.invitationReceived,
+  LobbyEvent.invitationUpdated,
+  LobbyEvent.invitationExpired,
+  LobbyEvent.gameReady,
+]);
+/** Events after which the owner's unread conversation messages are recounted (a block ends a friendship too). */
+const UNREAD_MESSAGE_EVENTS = new Set<string>([
+  LobbyEvent.conversationMessage,
+  LobbyEvent.conversationRead,
+  LobbyEvent.matchRemoved,
+  LobbyEvent.newMatch,
+  LobbyEvent.friendsChanged,
+]);
 
 /**
  * `user_lobby` (docs/PROTOCOL.md §3): each user's own real-time channel, one instance per
@@ -99,7 +112,7 @@ export class UserLobbyRoom extends RallyRoom<{ state: UserLobbyState }> {
       // pending invitation to them is left over from a send racing their last leave.
       if (!(await this.ctx.delivery.isOnline(ownerId))) await this.ctx.services.gameInvitations.expireLeftovers(ownerId);
       await this.inOrder(async () => {
-        await Promise.all([this.loadFriends(), this.loadInvitations(), this.loadUnread()]);
+        await Promise.all([this.loadFriends(), this.loadInvitations(), this.loadUnread(), this.loadUnreadMessages()]);
       });
     } catch (e) {
       this.stopDelivery();
@@ -157,26 +170,26 @@ export class UserLobbyRoom extends RallyRoom<{ state: UserLobbyState }> {
     if (type === LobbyEvent.friendsChanged) work.push(this.loadFriends());
     if (INVITATION_EVENTS.has(type)) work.push(this.loadInvitations());
     if (UNREAD_EVENTS.has(type)) work.push(this.loadUnread());
+    if (UNREAD_MESSAGE_EVENTS.has(type)) work.push(this.loadUnreadMessages());
     await Promise.all(work);
   }
 
-  private applyPresence({ userId, online }: Partial<PresenceEvent>): void {
+  private applyPresence({ userId, online, lastSeenAt }: Partial<PresenceEvent>): void {
     const friend = typeof userId === "string" ? this.state.friends.get(userId) : undefined;
-    if (friend && typeof online === "boolean") friend.online = online;
+    if (!friend || typeof online !== "boolean") return;
+    friend.online = online;
+    friend.lastSeenAt = online ? "" : typeof lastSeenAt === "string" ? lastSeenAt : friend.lastSeenAt;
   }
 
   private async loadFriends(): Promise<void> {
-    const friends = await this.ctx.services.friends.list(this.ownerId);
+    const { items: friends } = await this.ctx.services.friends.list(this.ownerId);
     const ids = new Set(friends.map((f) => f.user.id));
     for (const id of [...this.state.friends.keys()]) if (!ids.has(id)) this.state.friends.delete(id);
-    for (const { user, online } of friends) {
+    for (const { user, online, lastSeenAt } of friends) {
+      const fields = { username: user.username, online, lastSeenAt: lastSeenAt ?? "" };
       const current = this.state.friends.get(user.id);
-      if (current) {
-        current.username = user.username;
-        current.online = online;
-      } else {
-        this.state.friends.set(user.id, new LobbyFriend({ username: user.username, online }));
-      }
+      if (current) Object.assign(current, fields);
+      else this.state.friends.set(user.id, new LobbyFriend(fields));
     }
   }
 
@@ -205,6 +218,10 @@ export class UserLobbyRoom extends RallyRoom<{ state: UserLobbyState }> {
 
   private async loadUnread(): Promise<void> {
     this.state.unread = await this.ctx.services.notifications.unreadCount(this.ownerId);
+  }
+
+  private async loadUnreadMessages(): Promise<void> {
+    this.state.unreadMessages = await this.ctx.services.conversations.totalUnread(this.ownerId);
   }
 
   /**

@@ -40,3 +40,9 @@ export function newestFirstPage<T extends { id: number }>(rows: T[], limit: numb
 export function cappedBatch<T>(rows: T[], cap: number): { messages: T[]; hasMore: boolean } {
   return { messages: rows.slice(0, cap), hasMore: rows.length > cap };
 }
+
+/** The most characters of a message a lobby notification previews. */
+export const PREVIEW_MAX_CHARS = 100;
+
+/** A message's first 100 characters (whole code points, so an emoji is never cut in half). */
+export const messagePreview = (content: string): string => Array.from(content).slice(0, PREVIEW_MAX_CHARS).join("");

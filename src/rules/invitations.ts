@@ -10,6 +10,7 @@ export type InvitationRefusalCode =
   | "INVALID_MESSAGE"
   | "NOT_FOUND"
   | "NOT_FRIENDS"
+  | "BLOCKED"
   | "USER_OFFLINE"
   | "DUPLICATE_INVITATION"
   | "RATE_LIMITED"
@@ -56,6 +57,8 @@ export interface SendFacts {
   senderId: string;
   receiverId: string;
   receiverExists: boolean;
+  /** Either user blocks the other (the friendship has ended too, but the block is what to say). */
+  blocked?: boolean;
   areFriends: boolean;
   receiverOnline: boolean;
   /** A pending invitation between the two, in either direction. */
@@ -77,6 +80,7 @@ export interface SendFacts {
 export function decideSend(f: SendFacts): Decision {
   if (f.senderId === f.receiverId) return refuse("INVALID_MESSAGE", "toUserId: you cannot invite yourself");
   if (!f.receiverExists) return refuse("NOT_FOUND", "User not found");
+  if (f.blocked) return refuse("BLOCKED", "You cannot interact with this user");
   if (!f.areFriends) return refuse("NOT_FRIENDS", "You can only invite friends");
   if (!f.receiverOnline) return refuse("USER_OFFLINE", "That user is offline");
   if (f.pendingBetween) return refuse("DUPLICATE_INVITATION", "An invitation between you is already pending");

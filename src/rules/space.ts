@@ -74,3 +74,24 @@ export function seatRefusal(present: number, capacity: number, alreadySeated: bo
   if (present >= capacity) return "FULL";
   return null;
 }
+
+// ---- membership and settings ----------------------------------------------------------
+
+/** Who is in a space right now, as far as membership changes care. */
+export interface Roster {
+  members: number;
+  admins: number;
+}
+
+/**
+ * May a member with `role` stop being an admin (leave, or be demoted)? The last admin may
+ * not while others remain, or the space would have nobody to run it. Null when allowed.
+ */
+export function lastAdminRefusal(role: SpaceRole, roster: Roster): "LAST_ADMIN" | null {
+  return role === "admin" && roster.admins <= 1 && roster.members > 1 ? "LAST_ADMIN" : null;
+}
+
+/** A new capacity may never be below the number of members. */
+export function capacityRefusal(capacity: number, members: number): "CAPACITY_BELOW_MEMBERS" | null {
+  return capacity < members ? "CAPACITY_BELOW_MEMBERS" : null;
+}

@@ -77,6 +77,15 @@ function requireHost(game: TriviaGame, userId: string): void {
   if (userId !== game.hostId) throw new AppError("NOT_HOST");
 }
 
+/**
+ * The host removes a participant (`kick {userId}`): only the host may, and only someone who
+ * has joined this session (the host cannot remove themselves).
+ */
+export function checkKick(game: TriviaGame, actorId: string, targetId: string, isParticipant: boolean): void {
+  requireHost(game, actorId);
+  if (targetId === game.hostId || !isParticipant) throw new AppError("NOT_PARTICIPANT", "That user is not a participant of this session");
+}
+
 function open(game: TriviaGame, index: number, now: number): TriviaGame {
   const question = game.questions[index]!;
   return {

@@ -2,8 +2,12 @@ import { AppError } from "../errors";
 import type { Queryable } from "../db";
 import { logger } from "../logger";
 import { conversationTopic, type ChatMessage, type ReadReceiptEvent, type UserCard } from "../protocol/conversation";
-import { cappedBatch, newestFirstPage } from "../rules/conversation";
+import { cappedBatch, messagePreview, newestFirstPage } from "../rules/conversation";
+import type { ConversationMessageEvent } from "../protocol/lobby";
+import { pageOf, type Page } from "../http/paging";
+import { blockedBetweenSql } from "./blocks";
 import type { ServiceDeps } from "./deps";
+import { timeCursor, type PageRequest } from "./keyset";
 import { isUuid } from "./users";
 
 export interface ConversationSummary {
@@ -21,6 +25,11 @@ export interface Participant {
   username: string;
   avatarUrl: string | null;
   lastReadMessageId: number;
+}
+
+/** `GET /api/v1/conversations`: a page, plus the caller's unread messages across every open conversation. */
+export interface ConversationList extends Page<ConversationSummary> {
+  unread_total: number;
 }
 
 export interface MessagePage {
@@ -64,6 +73,18 @@ const toMessage = (r: MessageRow): ChatMessage => ({
   client_message_id: r.client_message_id,
 });
 
+/**
+ * SQL: conversation `c` is open to user `me`: not closed (unmatched), and no block between
+ * `me` and another participant. A conversation failing it is hidden from `me`'s lists and
+ * unread counts, refuses messages and its room.
+ */
+const openTo = (me: string) => `c.closed_at IS NULL AND NOT EXISTS (
+  SELECT 1 FROM conversation_participants o
+   WHERE o.conversation_id = c.id AND o.user_id <> ${me} AND ${blockedBetweenSql(me, "o.user_id")})`;
+
+/** Close code for seats whose access ended (unmatched, or a block between participants). */
+export const CLOSE_ACCESS_ENDED = 4403;
+
 /** SQL for the canonical key of a pair of users ($1, $2), the same whichever comes first. */
 const PAIR_KEY = "LEAST($1::uuid, $2::uuid)::text || ':' || GREATEST($1::uuid, $2::uuid)::text";
 
@@ -98,6 +119,24 @@ export class ConversationsService {
     return { id: row.id };
   }
 
+  /**
+   * As requireParticipant, and the conversation must be open to the user: BLOCKED when a
+   * block stands between them and another participant, CONVERSATION_CLOSED once unmatched.
+   */
+  async requireOpen(conversationId: string, userId: string, db: Queryable = this.deps.db): Promise<{ id: string }> {
+    const found = await this.requireParticipant(conversationId, userId, db);
+    const { rows } = await db.query<{ closed: boolean; blocked: boolean }>(
+      `SELECT c.closed_at IS NOT NULL AS closed,
+              EXISTS (SELECT 1 FROM conversation_participants o
+                       WHERE o.conversation_id = c.id AND o.user_id <> $2 AND ${blockedBetweenSql("$2::uuid", "o.user_id")}) AS blocked
+         FROM conversations c WHERE c.id = $1`,
+      [found.id, userId],
+    );
+    if (rows[0]?.blocked) throw new AppError("BLOCKED");
+    if (rows[0]?.closed) throw new AppError("CONVERSATION_CLOSED");
+    return found;
+  }
+
   async participants(conversationId: string): Promise<Participant[]> {
     const { rows } = await this.deps.db.query<{ user_id: string; username: string; avatar_url: string | null; last_read_message_id: string | number }>(
       `SELECT p.user_id, u.username, u.avatar_url, p.last_read_message_id
@@ -113,44 +152,71 @@ export class ConversationsService {
     }));
   }
 
-  /** The caller's conversations, most recent activity first. */
-  listFor(userId: string): Promise<ConversationSummary[]> {
-    return this.summaries(userId);
+  /** The caller's open conversations, most recent activity first, paged, with the unread total. */
+  async listFor(userId: string, page: PageRequest = { limit: 50 }): Promise<ConversationList> {
+    const [paged, unread_total] = await Promise.all([this.summaries(userId, { page }), this.totalUnread(userId)]);
+    return { ...paged, unread_total };
   }
 
   async summary(conversationId: string, userId: string): Promise<ConversationSummary> {
-    const [found] = await this.summaries(userId, conversationId);
-    if (!found) throw notFound();
-    return found;
+    const { items } = await this.summaries(userId, { onlyId: conversationId });
+    if (!items[0]) throw notFound();
+    return items[0];
   }
 
-  /** The caller's conversations (or the one named), each with its people, last message and unread count. */
-  private async summaries(userId: string, onlyId?: string): Promise<ConversationSummary[]> {
+  /** Unread messages from others across the user's open conversations (the lobby's `unreadMessages`). */
+  async totalUnread(userId: string): Promise<number> {
+    const { rows } = await this.deps.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n
+         FROM conversation_participants me
+         JOIN conversations c ON c.id = me.conversation_id
+         JOIN messages m ON m.conversation_id = c.id AND m.id > me.last_read_message_id AND m.sender_id <> me.user_id
+        WHERE me.user_id = $1::uuid AND ${openTo("$1::uuid")}`,
+      [userId],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  /**
+   * The caller's open conversations (or the one named), each with its people, last message
+   * and unread count, ordered by last activity (keyset on (activity, id)).
+   */
+  private async summaries(userId: string, opts: { onlyId?: string; page?: PageRequest }): Promise<Page<ConversationSummary>> {
+    const limit = opts.page?.limit ?? 1;
+    const after = timeCursor(opts.page?.cursor);
     const { rows } = await this.deps.db.query<{
       id: string;
       match_id: string | null;
       created_at: Date | string;
       unread_count: number;
       last_message_id: string | number | null;
+      activity: string;
     }>(
-      `SELECT c.id, c.match_id, c.created_at,
-              (SELECT count(*)::int FROM messages m
-                WHERE m.conversation_id = c.id AND m.sender_id <> $1 AND m.id > me.last_read_message_id) AS unread_count,
-              (SELECT max(m.id) FROM messages m WHERE m.conversation_id = c.id) AS last_message_id
-       FROM conversation_participants me JOIN conversations c ON c.id = me.conversation_id
-       WHERE me.user_id = $1 AND ($2::uuid IS NULL OR c.id = $2::uuid)`,
-      [userId, onlyId ?? null],
+      `SELECT s.*, s.activity_at::text AS activity FROM (
+         SELECT c.id, c.match_id, c.created_at,
+                (SELECT count(*)::int FROM messages m
+                  WHERE m.conversation_id = c.id AND m.sender_id <> $1 AND m.id > me.last_read_message_id) AS unread_count,
+                (SELECT max(m.id) FROM messages m WHERE m.conversation_id = c.id) AS last_message_id,
+                COALESCE((SELECT m.created_at FROM messages m WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1), c.created_at) AS activity_at
+           FROM conversation_participants me JOIN conversations c ON c.id = me.conversation_id
+          WHERE me.user_id = $1::uuid AND ($2::uuid IS NULL OR c.id = $2::uuid) AND ${openTo("$1::uuid")}
+       ) s
+       WHERE ($4::timestamptz IS NULL OR (s.activity_at, s.id) < ($4::timestamptz, $5::uuid))
+       ORDER BY s.activity_at DESC, s.id DESC
+       LIMIT $3`,
+      [userId, opts.onlyId ?? null, limit + 1, after?.key ?? null, after?.id ?? null],
     );
-    if (rows.length === 0) return [];
-    const ids = rows.map((r) => r.id);
+    const paged = pageOf(rows, limit, (r) => ({ key: r.activity, id: r.id }));
+    if (paged.items.length === 0) return { items: [], nextCursor: null };
+    const ids = paged.items.map((r) => r.id);
     const people = await this.cardsOf(ids);
-    const lastIds = rows.filter((r) => r.last_message_id !== null).map((r) => String(r.last_message_id));
+    const lastIds = paged.items.filter((r) => r.last_message_id !== null).map((r) => String(r.last_message_id));
     const lastMessages = new Map<string, ChatMessage>();
     if (lastIds.length) {
       const { rows: msgs } = await this.deps.db.query<MessageRow>(`${MESSAGE_SELECT} WHERE m.id = ANY($1::bigint[])`, [lastIds]);
       for (const m of msgs.map(toMessage)) lastMessages.set(m.conversation_id, m);
     }
-    const summaries = rows.map((r) => ({
+    const items = paged.items.map((r) => ({
       id: r.id,
       match_id: r.match_id,
       participants: people.get(r.id) ?? [],
@@ -158,8 +224,28 @@ export class ConversationsService {
       unread_count: r.unread_count,
       created_at: new Date(r.created_at).toISOString(),
     }));
-    const activity = (s: ConversationSummary) => s.last_message?.created_at ?? s.created_at;
-    return summaries.sort((a, b) => activity(b).localeCompare(activity(a)) || b.id.localeCompare(a.id));
+    return { items, nextCursor: paged.nextCursor };
+  }
+
+  /**
+   * Open (or find) the caller's 1:1 conversation with `participantId` over REST: only
+   * between users who have matched or are friends (NOT_CONNECTED otherwise), never across
+   * a block (BLOCKED).
+   */
+  async open(userId: string, participantId: string): Promise<{ conversation: ConversationSummary; created: boolean }> {
+    if (participantId.toLowerCase() === userId.toLowerCase()) {
+      throw new AppError("INVALID_REQUEST", "participantId: you cannot start a conversation with yourself");
+    }
+    const other = await this.deps.services.users.require(participantId);
+    await this.deps.services.blocks.requireNone(userId, other.id);
+    const { rows } = await this.deps.db.query<{ connected: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM matches WHERE user_a = LEAST($1::uuid, $2::uuid) AND user_b = GREATEST($1::uuid, $2::uuid))
+           OR EXISTS (SELECT 1 FROM friendships WHERE status = 'accepted'
+                       AND ((requester_id = $1 AND addressee_id = $2) OR (requester_id = $2 AND addressee_id = $1))) AS connected`,
+      [userId, other.id],
+    );
+    if (!rows[0]?.connected) throw new AppError("NOT_CONNECTED");
+    return this.openDirect(userId, other.id);
   }
 
   /**
@@ -181,7 +267,8 @@ export class ConversationsService {
    * Find or create the 1:1 conversation of a pair, inside the caller's transaction. The
    * unique `direct_pair` makes two simultaneous creations end with one conversation. A new
    * conversation gets both participants and, when given, its first message; an existing one
-   * is linked to `matchId` if it has no match yet (the source product reuses it as is).
+   * is linked to `matchId` if it has no match yet (the source product reuses it as is), and
+   * reopened if an unmatch had closed it (callers have checked the pair may talk).
    */
   async ensureDirect(
     userA: string,
@@ -198,9 +285,10 @@ export class ConversationsService {
     if (!createdId) {
       const { rows } = await tx.query<{ id: string }>(`SELECT id FROM conversations WHERE direct_pair = ${PAIR_KEY}`, [userA, userB]);
       const id = rows[0]!.id;
-      if (opts.matchId) {
-        await tx.query("UPDATE conversations SET match_id = $2 WHERE id = $1 AND match_id IS NULL", [id, opts.matchId]);
-      }
+      await tx.query("UPDATE conversations SET match_id = COALESCE(match_id, $2), closed_at = NULL WHERE id = $1", [
+        id,
+        opts.matchId ?? null,
+      ]);
       return { id, created: false };
     }
     await tx.query(
@@ -219,7 +307,7 @@ export class ConversationsService {
 
   /** History, newest first: messages older than `before` (a message id), `limit` per page. */
   async history(conversationId: string, userId: string, opts: { before?: number; limit: number }): Promise<MessagePage> {
-    await this.requireParticipant(conversationId, userId);
+    await this.requireOpen(conversationId, userId);
     const { rows } = await this.deps.db.query<MessageRow>(
       `${MESSAGE_SELECT}
        WHERE m.conversation_id = $1 AND ($2::bigint IS NULL OR m.id < $2::bigint)
@@ -264,6 +352,7 @@ export class ConversationsService {
          INSERT INTO messages (conversation_id, sender_id, content, client_message_id)
          SELECT $1::uuid, $2::uuid, $3::text, $4::varchar
          WHERE EXISTS (SELECT 1 FROM conversation_participants WHERE conversation_id = $1::uuid AND user_id = $2::uuid)
+           AND EXISTS (SELECT 1 FROM conversations c WHERE c.id = $1::uuid AND ${openTo("$2::uuid")})
          ON CONFLICT (sender_id, client_message_id) DO NOTHING
          RETURNING id, conversation_id, sender_id, content, client_message_id, created_at
        )
@@ -272,9 +361,12 @@ export class ConversationsService {
     );
     const row = inserted.rows[0];
     if (row === undefined) {
-      await this.requireParticipant(conversationId, senderId);
       const existing = clientMessageId ? await this.bySenderKey(senderId, clientMessageId) : null;
-      if (!existing) throw new AppError("INTERNAL");
+      if (!existing) {
+        await this.requireOpen(conversationId, senderId);
+        throw new AppError("INTERNAL");
+      }
+      await this.requireParticipant(conversationId, senderId);
       if (existing.conversation_id !== conversationId) {
         throw new AppError("CONFLICT", "clientMessageId: already used for a message in another conversation");
       }
@@ -282,6 +374,7 @@ export class ConversationsService {
     }
     const message = toMessage(row);
     await this.publish(conversationId, "message", { message });
+    await this.notifyAway(message);
     return { message, created: true };
   }
 
@@ -307,7 +400,81 @@ export class ConversationsService {
       timestamp: this.deps.now().toISOString(),
     };
     await this.publish(conversationId, "read_receipt", { ...receipt });
+    // The reader's lobbies recount `unreadMessages` (every device of theirs, any process).
+    await this.deps.delivery
+      .toUser(reader.id, "conversation_read", { conversationId, messageId })
+      .catch((err) => logger.warn({ err, conversationId }, "conversation_read not delivered"));
     return receipt;
+  }
+
+  /**
+   * Every other participant without a seat in the conversation's room gets
+   * `conversation_message` in their lobby (every device, any process), with their unread
+   * count. A failure is logged: the message is stored and the lists show it.
+   */
+  private async notifyAway(message: ChatMessage): Promise<void> {
+    try {
+      const topic = conversationTopic(message.conversation_id);
+      const [{ rows }, seated] = await Promise.all([
+        this.deps.db.query<{ user_id: string; unread: number }>(
+          `SELECT p.user_id,
+                  (SELECT count(*)::int FROM messages m
+                    WHERE m.conversation_id = p.conversation_id AND m.sender_id <> p.user_id AND m.id > p.last_read_message_id) AS unread
+             FROM conversation_participants p WHERE p.conversation_id = $1 AND p.user_id <> $2`,
+          [message.conversation_id, message.sender.id],
+        ),
+        this.deps.delivery.seatedIn(topic),
+      ]);
+      const base = {
+        conversationId: message.conversation_id,
+        messageId: message.id,
+        from: { id: message.sender.id, username: message.sender.username },
+        preview: messagePreview(message.content),
+      };
+      await Promise.all(
+        rows
+          .filter((r) => !seated.has(r.user_id))
+          .map((r) =>
+            this.deps.delivery.toUser(r.user_id, "conversation_message", { ...base, unreadCount: r.unread } satisfies ConversationMessageEvent),
+          ),
+      );
+    } catch (err) {
+      logger.warn({ err, conversationId: message.conversation_id }, "conversation_message not delivered");
+    }
+  }
+
+  /** A block now stands between `a` and `b`: their shared conversations' rooms close both seats. */
+  async revokeBetween(a: string, b: string): Promise<void> {
+    const { rows } = await this.deps.db.query<{ id: string }>(
+      `SELECT pa.conversation_id AS id FROM conversation_participants pa
+         JOIN conversation_participants pb ON pb.conversation_id = pa.conversation_id AND pb.user_id = $2
+        WHERE pa.user_id = $1`,
+      [a, b],
+    );
+    await Promise.all(rows.map((r) => this.publish(r.id, "access_ended", { userIds: [a, b] })));
+  }
+
+  /** Close a conversation (its match ended) inside the caller's transaction; returns whether it was open. */
+  async closeForMatch(matchId: string, tx: Queryable): Promise<string | null> {
+    const { rows } = await tx.query<{ id: string }>(
+      "UPDATE conversations SET closed_at = $2 WHERE match_id = $1 AND closed_at IS NULL RETURNING id",
+      [matchId, this.deps.now()],
+    );
+    return rows[0]?.id ?? null;
+  }
+
+  /** Tell a closed conversation's live room (any process): `match_removed`, then every seat is closed. */
+  async announceClosed(conversationId: string, matchId: string): Promise<void> {
+    await this.publish(conversationId, "match_removed", { matchId, conversationId });
+  }
+
+  /** A sender's latest messages in a conversation, oldest first (a report's evidence). */
+  async latestFrom(conversationId: string, senderId: string, limit: number): Promise<ChatMessage[]> {
+    const { rows } = await this.deps.db.query<MessageRow>(
+      `${MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.sender_id = $2 ORDER BY m.id DESC LIMIT $3`,
+      [conversationId, senderId, limit],
+    );
+    return rows.map(toMessage).reverse();
   }
 
   async messageById(id: number, db: Queryable = this.deps.db): Promise<ChatMessage | null> {

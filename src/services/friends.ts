@@ -1,6 +1,8 @@
 import { AppError } from "../errors";
 import type { Queryable } from "../db";
 import type { ServiceDeps } from "./deps";
+import { pageOf, type Page } from "../http/paging";
+import { textCursor, timeCursor, type PageRequest } from "./keyset";
 import { isUuid } from "./users";
 
 export interface UserSummary {
@@ -24,7 +26,12 @@ export interface Friend {
   friendshipId: string;
   user: UserSummary;
   online: boolean;
+  /** When their last device left (ISO 8601); null while online or if never seen. */
+  lastSeenAt: string | null;
 }
+
+/** `friends_changed` / `friend_request_updated` reasons (docs/PROTOCOL.md §3 `user_lobby`). */
+export type FriendshipEnd = "declined" | "cancelled" | "removed";
 
 export interface Friendship {
   id: string;
@@ -76,6 +83,7 @@ export class FriendsService {
     const addressee = await this.deps.services.users.byUsername(username);
     if (!addressee) throw new AppError("NOT_FOUND", "User not found");
     if (addressee.id === requesterId) throw new AppError("INVALID_REQUEST", "username: you cannot befriend yourself");
+    await this.deps.services.blocks.requireNone(requesterId, addressee.id);
     const existing = await this.between(requesterId, addressee.id);
     if (existing) throw this.conflict(existing);
     let id: string;
@@ -125,14 +133,83 @@ export class FriendsService {
     return (await this.getRequest(accepted.id))!;
   }
 
-  /** Pending requests the user received (`incoming`) or sent (`outgoing`), newest first. */
-  async listRequests(userId: string, direction: "incoming" | "outgoing"): Promise<FriendRequest[]> {
+  /** Pending requests the user received (`incoming`) or sent (`outgoing`), newest first, paged. */
+  async listRequests(userId: string, direction: "incoming" | "outgoing", page: PageRequest): Promise<Page<FriendRequest>> {
     const column = direction === "incoming" ? "f.addressee_id" : "f.requester_id";
-    const { rows } = await this.deps.db.query<RequestRow>(
-      `${REQUEST_SELECT} WHERE ${column} = $1 AND f.status = 'pending' ORDER BY f.created_at DESC, f.id LIMIT 200`,
-      [userId],
+    const after = timeCursor(page.cursor);
+    const { rows } = await this.deps.db.query<RequestRow & { sort_key: string }>(
+      `${REQUEST_SELECT.replace("SELECT f.id,", "SELECT f.created_at::text AS sort_key, f.id,")}
+        WHERE ${column} = $1 AND f.status = 'pending'
+          AND ($3::timestamptz IS NULL OR (f.created_at, f.id) < ($3::timestamptz, $4::uuid))
+        ORDER BY f.created_at DESC, f.id DESC LIMIT $2`,
+      [userId, page.limit + 1, after?.key ?? null, after?.id ?? null],
     );
-    return rows.map(toRequest);
+    const paged = pageOf(rows, page.limit, (r) => ({ key: r.sort_key, id: r.id }));
+    return { items: paged.items.map(toRequest), nextCursor: paged.nextCursor };
+  }
+
+  /** The addressee declines a pending request: it is deleted, and both sides are told. */
+  async decline(userId: string, requestId: string): Promise<FriendRequest> {
+    return this.endRequest(requestId, "f.addressee_id = $2", userId, "declined");
+  }
+
+  /** The requester withdraws a pending request: it is deleted, and both sides are told. */
+  async cancel(userId: string, requestId: string): Promise<FriendRequest> {
+    return this.endRequest(requestId, "f.requester_id = $2", userId, "cancelled");
+  }
+
+  /**
+   * End a friendship. Pending game invitations between the two expire in the same
+   * transaction; both lobbies hear `friends_changed` and the invitations' expiry.
+   */
+  async unfriend(userId: string, friendId: string): Promise<void> {
+    if (!isUuid(friendId)) throw new AppError("NOT_FOUND", "Friend not found");
+    const ended = await this.deps.db.transaction(async (tx) => {
+      const current = await this.between(userId, friendId, tx);
+      if (!current || current.status !== "accepted") throw new AppError("NOT_FOUND", "Friend not found");
+      await this.endBetween(userId, friendId, tx);
+      const expired = await this.deps.services.gameInvitations.expireBetween(userId, friendId, tx);
+      return { friendship: current, expired };
+    });
+    await this.announceEnded(ended.friendship, [userId, friendId]);
+    await this.deps.services.gameInvitations.announceExpired(ended.expired);
+  }
+
+  /** Delete whatever friendship or request the pair has (inside the caller's transaction). */
+  async endBetween(a: string, b: string, tx: Queryable): Promise<Friendship | null> {
+    const { rows } = await tx.query<{ id: string; requester_id: string; addressee_id: string; status: "pending" | "accepted" }>(
+      `DELETE FROM friendships
+        WHERE (requester_id = $1 AND addressee_id = $2) OR (requester_id = $2 AND addressee_id = $1)
+        RETURNING id, requester_id, addressee_id, status`,
+      [a, b],
+    );
+    const r = rows[0];
+    return r ? { id: r.id, requesterId: r.requester_id, addresseeId: r.addressee_id, status: r.status } : null;
+  }
+
+  /** Tell both lobbies that a friendship (`friends_changed`) or a request (`friend_request_updated`) ended. */
+  async announceEnded(ended: Friendship, pair: string[], reason: FriendshipEnd = "removed"): Promise<void> {
+    const [type, payload] =
+      ended.status === "accepted"
+        ? ["friends_changed", { friendshipId: ended.id, status: "removed" }]
+        : ["friend_request_updated", { id: ended.id, status: reason }];
+    await Promise.all(pair.map((id) => this.deps.delivery.toUser(id, type, payload)));
+  }
+
+  private async endRequest(requestId: string, whose: string, userId: string, reason: FriendshipEnd): Promise<FriendRequest> {
+    const request = await this.getRequest(requestId);
+    if (!isUuid(requestId)) throw new AppError("NOT_FOUND", "Friend request not found");
+    const { rows } = await this.deps.db.query<{ id: string }>(
+      `DELETE FROM friendships f WHERE f.id = $1 AND ${whose} AND f.status = 'pending' RETURNING f.id`,
+      [requestId, userId],
+    );
+    if (!rows[0] || !request) throw new AppError("NOT_FOUND", "Friend request not found");
+    await this.announceEnded(
+      { id: request.id, requesterId: request.requester.id, addresseeId: request.addressee.id, status: "pending" },
+      [request.requester.id, request.addressee.id],
+      reason,
+    );
+    return request;
   }
 
   async getRequest(id: string, db: Queryable = this.deps.db): Promise<FriendRequest | null> {
@@ -141,22 +218,37 @@ export class FriendsService {
     return rows[0] ? toRequest(rows[0]) : null;
   }
 
-  /** The user's friends, by username, each with whether they are online now (in any process). */
-  async list(userId: string): Promise<Friend[]> {
-    const { rows } = await this.deps.db.query<{ friendship_id: string; id: string; username: string; avatar_url: string | null }>(
-      `SELECT f.id AS friendship_id, u.id, u.username, u.avatar_url
+  /** The user's friends, by username, each with whether they are online now (in any process), paged. */
+  async list(userId: string, page: PageRequest = { limit: 100_000 }): Promise<Page<Friend>> {
+    const after = textCursor(page.cursor);
+    const { rows } = await this.deps.db.query<{
+      friendship_id: string;
+      id: string;
+      username: string;
+      avatar_url: string | null;
+      last_seen_at: Date | string | null;
+      sort_key: string;
+    }>(
+      `SELECT f.id AS friendship_id, u.id, u.username, u.avatar_url, u.last_seen_at, lower(u.username) AS sort_key
          FROM friendships f
          JOIN users u ON u.id = CASE WHEN f.requester_id = $1 THEN f.addressee_id ELSE f.requester_id END
         WHERE (f.requester_id = $1 OR f.addressee_id = $1) AND f.status = 'accepted'
-        ORDER BY lower(u.username)`,
-      [userId],
+          AND ($3::text IS NULL OR (lower(u.username), u.id) > ($3::text, $4::uuid))
+        ORDER BY lower(u.username), u.id
+        LIMIT $2`,
+      [userId, page.limit + 1, after?.key ?? null, after?.id ?? null],
     );
-    const online = await this.deps.delivery.onlineAmong(rows.map((r) => r.id));
-    return rows.map((r) => ({
-      friendshipId: r.friendship_id,
-      user: { id: r.id, username: r.username, avatarUrl: r.avatar_url },
-      online: online.has(r.id),
-    }));
+    const paged = pageOf(rows, page.limit, (r) => ({ key: r.sort_key, id: r.id }));
+    const online = await this.deps.delivery.onlineAmong(paged.items.map((r) => r.id));
+    return {
+      items: paged.items.map((r) => ({
+        friendshipId: r.friendship_id,
+        user: { id: r.id, username: r.username, avatarUrl: r.avatar_url },
+        online: online.has(r.id),
+        lastSeenAt: online.has(r.id) || !r.last_seen_at ? null : new Date(r.last_seen_at).toISOString(),
+      })),
+      nextCursor: paged.nextCursor,
+    };
   }
 
   /** Ids of the user's friends (accepted friendships only). */

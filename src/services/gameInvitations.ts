@@ -1,17 +1,22 @@
 import { AppError } from "../errors";
 import type { Queryable } from "../db";
-import { decideAnswer, decideSend, RATE_WINDOW_MS, statusAfter, type Answer, type InvitationStatus } from "../rules/invitations";
+import { lockInviteBudget, recentInviteSends } from "./inviteBudget";
+import { decideAnswer, decideSend, statusAfter, type Answer, type InvitationStatus } from "../rules/invitations";
 import type { GameReadyEvent, InvitationReceivedEvent, InvitationUpdatedEvent } from "../protocol/lobby";
 import type { ServiceDeps } from "./deps";
 import type { UserSummary } from "./friends";
 import type { Notification } from "./notifications";
+import { pageOf, type Page } from "../http/paging";
+import { timeCursor, type PageRequest } from "./keyset";
+import { blockedBetweenSql } from "./blocks";
 import { isUuid } from "./users";
 
 export interface GameInvitation {
   id: string;
   sender: UserSummary;
   receiver: UserSummary;
-  friendshipId: string;
+  /** Null once the friendship it was sent over has ended. */
+  friendshipId: string | null;
   map: string;
   status: InvitationStatus;
   /** The private bigger_dice room, once accepted. */
@@ -24,7 +29,7 @@ interface Row {
   id: string;
   sender_id: string;
   receiver_id: string;
-  friendship_id: string;
+  friendship_id: string | null;
   map: string;
   status: InvitationStatus;
   room_id: string | null;
@@ -55,8 +60,12 @@ const toInvitation = (r: Row): GameInvitation => ({
   updatedAt: new Date(r.updated_at).toISOString(),
 });
 
-/** Advisory-lock namespace: one send at a time per sender, across processes. */
-const SEND_LOCK = 727301;
+/** An invitation just moved to `expired`, as announced. */
+export interface ExpiredInvitation {
+  id: string;
+  sender_id: string;
+  receiver_id: string;
+}
 const NOTIFICATION_KIND = "game_invitation";
 
 /**
@@ -85,16 +94,14 @@ export class GameInvitationsService {
     try {
       stored = await this.deps.db.transaction(async (tx) => {
         // Serialise this sender's sends so that concurrent ones cannot both pass the rate limit.
-        await tx.query("SELECT pg_advisory_xact_lock($1::int, hashtext($2))", [SEND_LOCK, senderId]);
+        await lockInviteBudget(tx, senderId);
         const receiver = isUuid(toUserId) ? await users.get(toUserId, tx) : null;
         const friendship = receiver && receiver.id !== senderId ? await friends.between(senderId, receiver.id, tx) : null;
-        const { rows: recent } = await tx.query<{ created_at: Date | string }>(
-          "SELECT created_at FROM game_invitations WHERE sender_id = $1 AND created_at > $2",
-          [senderId, new Date(now.getTime() - RATE_WINDOW_MS)],
-        );
-        const { rows: pair } = await tx.query<{ pending: boolean; last_sent: Date | string | null }>(
+        const recent = await recentInviteSends(tx, senderId, now);
+        const { rows: pair } = await tx.query<{ pending: boolean; last_sent: Date | string | null; blocked: boolean }>(
           `SELECT bool_or(status = 'pending') AS pending,
-                  max(created_at) FILTER (WHERE sender_id = $1) AS last_sent
+                  max(created_at) FILTER (WHERE sender_id = $1) AS last_sent,
+                  ${blockedBetweenSql("$1::uuid", "$2::uuid")} AS blocked
              FROM game_invitations
             WHERE (sender_id = $1 AND receiver_id = $2) OR (sender_id = $2 AND receiver_id = $1)`,
           [senderId, receiver?.id ?? senderId],
@@ -103,11 +110,12 @@ export class GameInvitationsService {
           senderId,
           receiverId: toUserId,
           receiverExists: receiver !== null,
+          blocked: pair[0]?.blocked === true,
           areFriends: friendship?.status === "accepted",
           receiverOnline,
           pendingBetween: pair[0]?.pending === true,
           lastSentToReceiverAt: pair[0]?.last_sent ? new Date(pair[0].last_sent) : null,
-          recentSends: recent.map((r) => new Date(r.created_at)),
+          recentSends: recent,
           // Read at call time: configuration may be changed while running (tests do).
           limitPerMinute: this.deps.config.INVITES_PER_MINUTE,
           now,
@@ -151,7 +159,7 @@ export class GameInvitationsService {
       sender_username: invitation.sender.username,
       sender_image: invitation.sender.avatarUrl,
       map: invitation.map,
-      friendship_id: invitation.friendshipId,
+      friendship_id: invitation.friendshipId!,
     } satisfies InvitationReceivedEvent);
     await notifications.push(notification, { username: invitation.sender.username, avatarUrl: invitation.sender.avatarUrl });
     return invitation;
@@ -224,6 +232,48 @@ export class GameInvitationsService {
   }
 
   /**
+   * The sender's last lobby device is gone: an invitation cannot be played without them, so
+   * their pending sent invitations become `expired`. Each receiver gets
+   * `game_invitation_expired`, and both sides `game_invitation_updated`.
+   */
+  async expireSent(userId: string): Promise<string[]> {
+    const { rows } = await this.deps.db.query<ExpiredInvitation>(
+      `UPDATE game_invitations SET status = 'expired', updated_at = $2
+        WHERE sender_id = $1 AND status = 'pending'
+        RETURNING id, sender_id, receiver_id`,
+      [userId, this.deps.now()],
+    );
+    await this.announceExpired(rows);
+    return rows.map((r) => r.id);
+  }
+
+  /** Expire the pair's pending invitations inside the caller's transaction (unfriend, block); announce after commit. */
+  async expireBetween(a: string, b: string, tx: Queryable): Promise<ExpiredInvitation[]> {
+    const { rows } = await tx.query<ExpiredInvitation>(
+      `UPDATE game_invitations SET status = 'expired', updated_at = $3
+        WHERE ((sender_id = $1 AND receiver_id = $2) OR (sender_id = $2 AND receiver_id = $1)) AND status = 'pending'
+        RETURNING id, sender_id, receiver_id`,
+      [a, b, this.deps.now()],
+    );
+    return rows;
+  }
+
+  /** Tell both sides of expired invitations: `game_invitation_updated`, and the receiver `game_invitation_expired`. */
+  async announceExpired(expired: ExpiredInvitation[]): Promise<void> {
+    await Promise.all(
+      expired.flatMap((r) => [
+        ...[r.sender_id, r.receiver_id].map((to) =>
+          this.deps.delivery.toUser(to, "game_invitation_updated", {
+            invitationId: r.id,
+            status: "expired",
+          } satisfies InvitationUpdatedEvent),
+        ),
+        this.deps.delivery.toUser(r.receiver_id, "game_invitation_expired", { invitationId: r.id }),
+      ]),
+    );
+  }
+
+  /**
    * The user's lobby opens while they were offline: a pending invitation to them sent since
    * this process started is left over from a send racing their last leave. Ones from before
    * survived a restart: they are kept for the user's return (see expireAbsentReceivers).
@@ -247,6 +297,15 @@ export class GameInvitationsService {
       if (await this.deps.delivery.isOnline(receiver_id)) continue;
       expired.push(...(await this.expireReceived(receiver_id)));
     }
+    // Invitations follow their sender too: a sender who did not come back is gone as well.
+    const { rows: senders } = await this.deps.db.query<{ sender_id: string }>(
+      "SELECT DISTINCT sender_id FROM game_invitations WHERE status = 'pending' AND created_at < $1",
+      [this.startedAt],
+    );
+    for (const { sender_id } of senders) {
+      if (await this.deps.delivery.isOnline(sender_id)) continue;
+      expired.push(...(await this.expireSent(sender_id)));
+    }
     return expired;
   }
 
@@ -259,24 +318,27 @@ export class GameInvitationsService {
     return rows.map(toInvitation);
   }
 
-  /** The user's invitations, newest first: received, sent, or both; optionally of one status. */
+  /** The user's invitations, newest first: received, sent, or both; optionally of one status; paged. */
   async list(
     userId: string,
-    opts: { direction?: "received" | "sent"; status?: InvitationStatus; limit?: number } = {},
-  ): Promise<GameInvitation[]> {
-    const params: unknown[] = [userId];
+    opts: { direction?: "received" | "sent"; status?: InvitationStatus } & PageRequest,
+  ): Promise<Page<GameInvitation>> {
+    const after = timeCursor(opts.cursor);
+    const params: unknown[] = [userId, opts.limit + 1, after?.key ?? null, after?.id ?? null];
     let where =
       opts.direction === "received" ? "g.receiver_id = $1" : opts.direction === "sent" ? "g.sender_id = $1" : "(g.sender_id = $1 OR g.receiver_id = $1)";
     if (opts.status) {
       params.push(opts.status);
       where += ` AND g.status = $${params.length}`;
     }
-    params.push(Math.min(opts.limit ?? 100, 200));
-    const { rows } = await this.deps.db.query<Row>(
-      `${SELECT} WHERE ${where} ORDER BY g.created_at DESC, g.id LIMIT $${params.length}`,
+    const { rows } = await this.deps.db.query<Row & { sort_key: string }>(
+      `${SELECT.replace("SELECT g.*,", "SELECT g.*, g.created_at::text AS sort_key,")}
+        WHERE ${where} AND ($3::timestamptz IS NULL OR (g.created_at, g.id) < ($3::timestamptz, $4::uuid))
+        ORDER BY g.created_at DESC, g.id DESC LIMIT $2`,
       params,
     );
-    return rows.map(toInvitation);
+    const paged = pageOf(rows, opts.limit, (r) => ({ key: r.sort_key, id: r.id }));
+    return { items: paged.items.map(toInvitation), nextCursor: paged.nextCursor };
   }
 
   async get(id: string, db: Queryable = this.deps.db): Promise<GameInvitation | null> {

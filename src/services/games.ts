@@ -1,6 +1,8 @@
 import type { Queryable } from "../db";
-import type { EndReason, RollRecord } from "../rules/biggerDice";
+import type { EndReason, PendingTurn, RollRecord } from "../rules/biggerDice";
 import type { ServiceDeps } from "./deps";
+import { decodeCursor, pageOf, timestampKey, type Page } from "../http/paging";
+import { isUuid } from "./users";
 
 export interface PrivateGameInput {
   invitationId: string;
@@ -23,6 +25,8 @@ export interface GameResult {
   /** In seat order. */
   players: Array<{ userId: string; username: string; score: number }>;
   rolls: RollRecord[];
+  /** The turn that was open when the server stopped (reason `server_shutdown`), else null. */
+  pendingTurn?: PendingTurn | null;
   startedAt: Date;
   endedAt: Date;
 }
@@ -35,6 +39,7 @@ export interface GameHistoryItem {
   winnerId: string | null;
   reason: EndReason;
   rolls: RollRecord[];
+  pendingTurn: PendingTurn | null;
   startedAt: string;
   endedAt: string;
 }
@@ -45,6 +50,7 @@ interface HistoryRow {
   winner_id: string | null;
   reason: EndReason;
   rolls: RollRecord[] | string;
+  pending_turn: PendingTurn | string | null;
   players: GameHistoryItem["players"] | string | null;
   started_at: Date | string;
   ended_at: Date | string;
@@ -73,8 +79,8 @@ export class GamesService {
     await this.deps.db.transaction(async (tx: Queryable) => {
       const inserted = await tx.query(
         `INSERT INTO game_history
-           (id, room_id, room_name, invitation_id, target_score, status, reason, winner_id, rolls, started_at, ended_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11)
+           (id, room_id, room_name, invitation_id, target_score, status, reason, winner_id, rolls, started_at, ended_at, pending_turn)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12::jsonb)
          ON CONFLICT (id) DO NOTHING
          RETURNING id`,
         [
@@ -89,6 +95,7 @@ export class GamesService {
           JSON.stringify(result.rolls),
           result.startedAt,
           result.endedAt,
+          result.pendingTurn ? JSON.stringify(result.pendingTurn) : null,
         ],
       );
       if (inserted.rows.length === 0) return; // already stored by an earlier attempt
@@ -102,27 +109,35 @@ export class GamesService {
   }
 
   /** The games `userId` played, newest first. */
-  async history(userId: string, opts: { limit?: number } = {}): Promise<GameHistoryItem[]> {
-    const limit = Math.min(Math.max(opts.limit ?? 50, 1), 100);
-    const { rows } = await this.deps.db.query<HistoryRow>(
-      `SELECT g.id, g.room_name, g.winner_id, g.reason, g.rolls, g.started_at, g.ended_at,
+  async history(userId: string, page: { limit: number; cursor?: string }): Promise<Page<GameHistoryItem>> {
+    const after = decodeCursor(page.cursor);
+    const { rows } = await this.deps.db.query<HistoryRow & { ended_key: string }>(
+      `SELECT g.id, g.room_name, g.winner_id, g.reason, g.rolls, g.pending_turn, g.started_at, g.ended_at,
+              g.ended_at::text AS ended_key,
               (SELECT json_agg(json_build_object('userId', p.user_id, 'username', p.username, 'score', p.score) ORDER BY p.seat)
                  FROM game_history_players p WHERE p.game_id = g.id) AS players
          FROM game_history g
         WHERE EXISTS (SELECT 1 FROM game_history_players me WHERE me.game_id = g.id AND me.user_id = $1)
-        ORDER BY g.ended_at DESC, g.created_at DESC
-        LIMIT $2`,
-      [userId, limit],
+          AND ($2::timestamptz IS NULL OR (g.ended_at, g.id) < ($2::timestamptz, $3::uuid))
+        ORDER BY g.ended_at DESC, g.id DESC
+        LIMIT $4`,
+      [userId, timestampKey(after), after && isUuid(after.id) ? after.id : null, page.limit + 1],
     );
-    return rows.map((r) => ({
-      id: r.id,
-      roomName: r.room_name,
-      players: json(r.players ?? []) ?? [],
-      winnerId: r.winner_id,
-      reason: r.reason,
-      rolls: json(r.rolls),
-      startedAt: iso(r.started_at),
-      endedAt: iso(r.ended_at),
-    }));
+    const paged = pageOf(rows, page.limit, (r) => ({ key: r.ended_key, id: r.id }));
+    return { items: paged.items.map(toHistoryItem), nextCursor: paged.nextCursor };
   }
+}
+
+function toHistoryItem(r: HistoryRow): GameHistoryItem {
+  return {
+    id: r.id,
+    roomName: r.room_name,
+    players: json(r.players ?? []) ?? [],
+    winnerId: r.winner_id,
+    reason: r.reason,
+    rolls: json(r.rolls),
+    pendingTurn: r.pending_turn === null ? null : json(r.pending_turn),
+    startedAt: iso(r.started_at),
+    endedAt: iso(r.ended_at),
+  };
 }

@@ -5,7 +5,10 @@ import type { UserCard } from "../protocol/conversation";
 import type { Notification } from "./notifications";
 import type { ServiceDeps } from "./deps";
 import { WELCOME_MESSAGE } from "./conversations";
-import type { User } from "./users";
+import { isUuid, type User } from "./users";
+import { pageOf, type Page } from "../http/paging";
+import { blockedBetweenSql } from "./blocks";
+import { timeCursor, type PageRequest } from "./keyset";
 
 /** A match as each of its two users sees it: `user` is the other one. */
 export interface MatchView {
@@ -42,6 +45,7 @@ export class MatchingService {
     const outcome = await this.deps.db.transaction(async (tx) => {
       const likee = await users.require(likeeId, tx);
       const liker = await users.require(likerId, tx);
+      await this.deps.services.blocks.requireNone(liker.id, likee.id, tx);
       // Two users liking each other at the same moment would each miss the other's
       // uncommitted like; holding a lock on the pair makes the second wait and see the first.
       await tx.query(
@@ -101,31 +105,70 @@ export class MatchingService {
     return { matched: true, match: { id: matchId, user: card(likee), created_at: createdAt }, conversationId: conversationId! };
   }
 
-  /** The caller's matches, newest first, each with the other user and the conversation id. */
-  async recent(userId: string, limit = 50): Promise<RecentMatch[]> {
+  /** The caller's matches, newest first, each with the other user and the conversation id; paged. Blocked pairs are left out. */
+  async recent(userId: string, page: PageRequest): Promise<Page<RecentMatch>> {
+    const after = timeCursor(page.cursor);
     const { rows } = await this.deps.db.query<{
       id: string;
       created_at: Date | string;
+      sort_key: string;
       conversation_id: string | null;
       other_id: string;
       other_username: string;
       other_avatar: string | null;
     }>(
-      `SELECT m.id, m.created_at, c.id AS conversation_id,
+      `SELECT m.id, m.created_at, m.created_at::text AS sort_key, c.id AS conversation_id,
               u.id AS other_id, u.username AS other_username, u.avatar_url AS other_avatar
        FROM matches m
        JOIN users u ON u.id = CASE WHEN m.user_a = $1 THEN m.user_b ELSE m.user_a END
        LEFT JOIN conversations c ON c.match_id = m.id
-       WHERE m.user_a = $1 OR m.user_b = $1
+       WHERE (m.user_a = $1 OR m.user_b = $1) AND NOT ${blockedBetweenSql("$1::uuid", "u.id")}
+         AND ($3::timestamptz IS NULL OR (m.created_at, m.id) < ($3::timestamptz, $4::uuid))
        ORDER BY m.created_at DESC, m.id DESC LIMIT $2`,
-      [userId, limit],
+      [userId, page.limit + 1, after?.key ?? null, after?.id ?? null],
     );
-    return rows.map((r) => ({
-      id: r.id,
-      user: { id: r.other_id, username: r.other_username, profile_picture: r.other_avatar },
-      created_at: iso(r.created_at),
-      conversation_id: r.conversation_id,
-    }));
+    const paged = pageOf(rows, page.limit, (r) => ({ key: r.sort_key, id: r.id }));
+    return {
+      items: paged.items.map((r) => ({
+        id: r.id,
+        user: { id: r.other_id, username: r.other_username, profile_picture: r.other_avatar },
+        created_at: iso(r.created_at),
+        conversation_id: r.conversation_id,
+      })),
+      nextCursor: paged.nextCursor,
+    };
+  }
+
+  /**
+   * Either side ends a match: the match and both likes go (so old likes never re-match the
+   * pair), and its conversation closes, in one transaction. Then both lobbies hear
+   * `match_removed`, and the conversation's live room tells its seats and closes them.
+   * Someone else's match (or an unknown one) is NOT_FOUND.
+   */
+  async unmatch(userId: string, matchId: string): Promise<{ id: string; conversationId: string | null }> {
+    const notFound = () => new AppError("NOT_FOUND", "Match not found");
+    if (!isUuid(matchId)) throw notFound();
+    const ended = await this.deps.db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ user_a: string; user_b: string }>(
+        "SELECT user_a, user_b FROM matches WHERE id = $1 AND (user_a = $2 OR user_b = $2) FOR UPDATE",
+        [matchId, userId],
+      );
+      const match = rows[0];
+      if (!match) throw notFound();
+      const conversationId = await this.deps.services.conversations.closeForMatch(matchId, tx);
+      await tx.query(
+        "DELETE FROM likes WHERE (liker_id = $1 AND likee_id = $2) OR (liker_id = $2 AND likee_id = $1)",
+        [match.user_a, match.user_b],
+      );
+      await tx.query("DELETE FROM matches WHERE id = $1", [matchId]);
+      return { users: [match.user_a, match.user_b], conversationId };
+    });
+    const event = { matchId, conversationId: ended.conversationId };
+    await Promise.all([
+      ...ended.users.map((id) => this.deps.delivery.toUser(id, "match_removed", event)),
+      ended.conversationId ? this.deps.services.conversations.announceClosed(ended.conversationId, matchId) : undefined,
+    ]).catch((err) => logger.warn({ err, matchId }, "unmatch stored but not every device was told"));
+    return { id: matchId, conversationId: ended.conversationId };
   }
 
   private async matchOf(

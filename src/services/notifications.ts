@@ -1,6 +1,8 @@
 import { AppError } from "../errors";
 import type { Queryable } from "../db";
 import type { ServiceDeps } from "./deps";
+import { pageOf, type Page } from "../http/paging";
+import { timeCursor, type PageRequest } from "./keyset";
 import { isUuid } from "./users";
 
 export type NotificationStatus = "unread" | "read" | "dismissed";
@@ -96,19 +98,18 @@ export class NotificationsService {
     });
   }
 
-  async list(userId: string, opts: { status?: NotificationStatus; limit?: number } = {}): Promise<Notification[]> {
-    const params: unknown[] = [userId];
-    let where = "user_id = $1";
-    if (opts.status) {
-      params.push(opts.status);
-      where += ` AND status = $${params.length}`;
-    }
-    params.push(Math.min(opts.limit ?? 100, 200));
-    const { rows } = await this.deps.db.query<Row>(
-      `SELECT * FROM notifications WHERE ${where} ORDER BY created_at DESC, id LIMIT $${params.length}`,
-      params,
+  /** The user's notifications, newest first, optionally of one status; paged. */
+  async list(userId: string, opts: { status?: NotificationStatus } & PageRequest): Promise<Page<Notification>> {
+    const after = timeCursor(opts.cursor);
+    const { rows } = await this.deps.db.query<Row & { sort_key: string }>(
+      `SELECT *, created_at::text AS sort_key FROM notifications
+        WHERE user_id = $1 AND ($3::text IS NULL OR status = $3::text)
+          AND ($4::timestamptz IS NULL OR (created_at, id) < ($4::timestamptz, $5::uuid))
+        ORDER BY created_at DESC, id DESC LIMIT $2`,
+      [userId, opts.limit + 1, opts.status ?? null, after?.key ?? null, after?.id ?? null],
     );
-    return rows.map(toNotification);
+    const paged = pageOf(rows, opts.limit, (r) => ({ key: r.sort_key, id: r.id }));
+    return { items: paged.items.map(toNotification), nextCursor: paged.nextCursor };
   }
 
   async get(id: string, db: Queryable = this.deps.db): Promise<Notification | null> {

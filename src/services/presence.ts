@@ -24,9 +24,21 @@ export class PresenceService {
 
   private async tellFriends(userId: string, online: boolean): Promise<void> {
     const { delivery, services } = this.deps;
+    const lastSeenAt = online ? null : await this.stampLastSeen(userId);
     const friendIds = await services.friends.friendIds(userId);
-    const event: PresenceEvent = { userId, online };
+    const event: PresenceEvent = online ? { userId, online } : { userId, online, lastSeenAt };
     await Promise.all(friendIds.map((id) => delivery.toUser(id, "presence", { ...event })));
-    if (!online) await services.gameInvitations.expireReceived(userId);
+    if (!online) {
+      // Invitations follow both their people: nobody can play one with a user who is gone.
+      await services.gameInvitations.expireReceived(userId);
+      await services.gameInvitations.expireSent(userId);
+    }
+  }
+
+  /** Store when the user was last seen (their last device just left); returns it as ISO 8601. */
+  private async stampLastSeen(userId: string): Promise<string> {
+    const at = this.deps.now();
+    await this.deps.db.query("UPDATE users SET last_seen_at = $2 WHERE id = $1", [userId, at]);
+    return at.toISOString();
   }
 }

@@ -4,6 +4,7 @@ import type { Queryable } from "../db";
 import type { ServiceDeps } from "./deps";
 import type { Notification } from "./notifications";
 import { isUuid } from "./users";
+import { blockedBetweenSql } from "./blocks";
 import {
   hasRoomForMember,
   inviteExpiresAt,
@@ -12,6 +13,9 @@ import {
   type SpaceRole,
 } from "../rules/space";
 import type { CreateSpaceInput } from "../protocol/space";
+import { rateLimitVerdict } from "../rules/invitations";
+import { lockInviteBudget, recentInviteSends } from "./inviteBudget";
+import { decodeCursor, pageOf, timestampKey, type Page } from "../http/paging";
 
 export interface Space {
   id: string;
@@ -19,6 +23,8 @@ export interface Space {
   capacity: number;
   width: number;
   height: number;
+  /** Half the side of each avatar's square view; null = the server's SPACE_VIEW_RADIUS; 0 = unlimited. */
+  viewRadius: number | null;
   ownerId: string;
   createdAt: string;
 }
@@ -82,6 +88,7 @@ interface SpaceRow {
   capacity: number;
   width: number;
   height: number;
+  view_radius: number | null;
   owner_id: string;
   created_at: Date | string;
 }
@@ -97,9 +104,19 @@ interface InviteRow {
 }
 
 const SPACE_INVITE = "space_invite";
-const SPACE_COLUMNS = "s.id, s.name, s.capacity, s.width, s.height, s.owner_id, s.created_at";
-const MY_INVITES_LIMIT = 100;
-const DEFAULT_INVITABLE_LIMIT = 100;
+/** Advisory-lock namespace: one send at a time per (space, invitee), so duplicates cannot race in. */
+const INVITE_PAIR_LOCK = 727302;
+
+/** What the sender of an answered invite is told (stored with the answer, delivered after). */
+interface AnswerForSender {
+  notification: Notification;
+  event: {
+    invite: { id: string; space: SpaceRef; outcome: "accepted" | "declined" };
+    user: UserRef;
+  };
+  sender: { username: string; avatarUrl: string | null };
+}
+const SPACE_COLUMNS = "s.id, s.name, s.capacity, s.width, s.height, s.view_radius, s.owner_id, s.created_at";
 
 const iso = (d: Date | string) => new Date(d).toISOString();
 
@@ -109,6 +126,7 @@ const toSpace = (r: SpaceRow): Space => ({
   capacity: r.capacity,
   width: r.width,
   height: r.height,
+  viewRadius: r.view_radius,
   ownerId: r.owner_id,
   createdAt: iso(r.created_at),
 });
@@ -130,10 +148,10 @@ export class SpacesService {
   async create(ownerId: string, input: CreateSpaceInput): Promise<MySpace> {
     return this.deps.db.transaction(async (tx) => {
       const { rows } = await tx.query<SpaceRow>(
-        `INSERT INTO spaces (name, capacity, width, height, owner_id)
-         VALUES ($1, $2, COALESCE($3, 1000), COALESCE($4, 1000), $5)
-         RETURNING id, name, capacity, width, height, owner_id, created_at`,
-        [input.name, input.capacity, input.width ?? null, input.height ?? null, ownerId],
+        `INSERT INTO spaces (name, capacity, width, height, view_radius, owner_id)
+         VALUES ($1, $2, COALESCE($3, 1000), COALESCE($4, 1000), $5, $6)
+         RETURNING id, name, capacity, width, height, view_radius, owner_id, created_at`,
+        [input.name, input.capacity, input.width ?? null, input.height ?? null, input.viewRadius ?? null, ownerId],
       );
       const space = toSpace(rows[0]!);
       await tx.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'admin')", [space.id, ownerId]);
@@ -141,17 +159,24 @@ export class SpacesService {
     });
   }
 
-  /** The spaces the user is a member of, newest first. */
-  async listForUser(userId: string): Promise<MySpace[]> {
-    const { rows } = await this.deps.db.query<SpaceRow & { role: SpaceRole; member_count: number }>(
-      `SELECT ${SPACE_COLUMNS}, m.role,
+  /**
+   * The spaces the user is a member of, newest first, paged. The cursor keeps created_at as
+   * Postgres prints it (microseconds), so a page boundary never repeats or skips a row.
+   */
+  async listForUser(userId: string, page: { limit: number; cursor?: string }): Promise<Page<MySpace>> {
+    const after = decodeCursor(page.cursor);
+    const { rows } = await this.deps.db.query<SpaceRow & { role: SpaceRole; member_count: number; created_key: string }>(
+      `SELECT ${SPACE_COLUMNS}, s.created_at::text AS created_key, m.role,
               (SELECT count(*)::int FROM space_members c WHERE c.space_id = s.id) AS member_count
          FROM space_members m JOIN spaces s ON s.id = m.space_id
-        WHERE m.user_id = $1
-        ORDER BY s.created_at DESC, s.id`,
-      [userId],
+        WHERE m.user_id = $1 AND ($2::timestamptz IS NULL OR (s.created_at, s.id) < ($2::timestamptz, $3::uuid))
+        ORDER BY s.created_at DESC, s.id DESC
+        LIMIT $4`,
+      [userId, timestampKey(after), after && isUuid(after.id) ? after.id : null, page.limit + 1],
     );
-    return rows.map((r) => ({ ...toSpace(r), role: r.role, memberCount: r.member_count }));
+    const keyed = rows.map((r) => ({ space: { ...toSpace(r), role: r.role, memberCount: r.member_count }, key: r.created_key }));
+    const paged = pageOf(keyed, page.limit, (r) => ({ key: r.key, id: r.space.id }));
+    return { items: paged.items.map((r) => r.space), nextCursor: paged.nextCursor };
   }
 
   async get(spaceId: string, db: Queryable = this.deps.db): Promise<Space | null> {
@@ -205,20 +230,43 @@ export class SpacesService {
       this.deps.services.users.get(toUserId),
     ]);
     if (!invitee) throw new AppError("NOT_FOUND", "User not found");
+    await this.deps.services.blocks.requireNone(sender.id, invitee.id);
     if (space.invitee_is_member) throw new AppError("ALREADY_MEMBER");
     const refusal = inviteRefusal(space.sender_role, space.member_count, space.capacity);
     if (refusal) throw new AppError(refusal);
 
     const data: InviteData = { spaceId: space.id, spaceName: space.name, fromUserId: sender.id, fromUsername: sender.username };
-    const notification = await this.deps.services.notifications.create({
-      userId: invitee.id,
-      type: "invites",
-      kind: SPACE_INVITE,
-      title: "Space invite",
-      message: `${sender.username} invited you to ${space.name}`,
-      data: { ...data },
-      // Read at call time, so a changed INVITE_EXPIRY_HOURS applies to the next invite.
-      expiresAt: inviteExpiresAt(this.deps.now(), this.deps.config.INVITE_EXPIRY_HOURS),
+    const now = this.deps.now();
+    const notification = await this.deps.db.transaction(async (tx) => {
+      // The sender's invite budget and this (space, invitee) pair are each one send at a time.
+      await lockInviteBudget(tx, sender.id);
+      await tx.query("SELECT pg_advisory_xact_lock($1::int, hashtext($2))", [INVITE_PAIR_LOCK, `${space.id}:${invitee.id}`]);
+      const { rows: pending } = await tx.query(
+        `SELECT 1 FROM notifications
+          WHERE user_id = $1 AND kind = '${SPACE_INVITE}' AND is_active AND data->>'spaceId' = $2
+            AND (expires_at IS NULL OR expires_at > $3)
+          LIMIT 1`,
+        [invitee.id, space.id, now],
+      );
+      if (pending.length > 0) throw new AppError("DUPLICATE_INVITATION", "This user already has a pending invite to this space");
+      const limit = this.deps.config.INVITES_PER_MINUTE;
+      const rate = rateLimitVerdict(await recentInviteSends(tx, sender.id, now), now, limit);
+      if (!rate.allowed) {
+        throw new AppError("RATE_LIMITED", `At most ${limit} invites a minute: try again in ${Math.ceil(rate.retryAfterMs / 1000)} s`);
+      }
+      return this.deps.services.notifications.create(
+        {
+          userId: invitee.id,
+          type: "invites",
+          kind: SPACE_INVITE,
+          title: "Space invite",
+          message: `${sender.username} invited you to ${space.name}`,
+          data: { ...data },
+          // Read at call time, so a changed INVITE_EXPIRY_HOURS applies to the next invite.
+          expiresAt: inviteExpiresAt(now, this.deps.config.INVITE_EXPIRY_HOURS),
+        },
+        tx,
+      );
     });
     const fromUser = { id: sender.id, username: sender.username };
     const spaceRef = { id: space.id, name: space.name };
@@ -255,10 +303,11 @@ export class SpacesService {
       if (!hasRoomForMember(members, space.capacity)) throw new AppError("SPACE_FULL");
       await tx.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'member')", [space.id, userId]);
       await this.answer(tx, invite.id, "accepted");
-      return { space: { id: space.id, name: space.name } };
+      const toSender = await this.storeAnswerForSender(tx, userId, notificationId, data, "accepted");
+      return { result: { space: { id: space.id, name: space.name } }, toSender };
     });
-    await this.answered(userId, notificationId);
-    return accepted;
+    await this.answered(userId, notificationId, accepted.toSender);
+    return accepted.result;
   }
 
   /** Decline an invite addressed to the caller. */
@@ -266,45 +315,70 @@ export class SpacesService {
     const declined = await this.deps.db.transaction(async (tx) => {
       const { invite, data } = await this.lockPendingInvite(tx, userId, notificationId);
       await this.answer(tx, invite.id, "declined");
-      return { space: { id: data.spaceId, name: data.spaceName } };
+      const toSender = await this.storeAnswerForSender(tx, userId, notificationId, data, "declined");
+      return { result: { space: { id: data.spaceId, name: data.spaceName } }, toSender };
     });
-    await this.answered(userId, notificationId);
-    return declined;
+    await this.answered(userId, notificationId, declined.toSender);
+    return declined.result;
   }
 
-  /** Users who are not members of the space yet; the caller must be a member. */
+  /**
+   * Who the caller (a member) can invite: their friends who are not members yet (optionally
+   * narrowed by `q`, part of a username), or the one user with exactly `username`. Never the
+   * whole directory. Paged by username.
+   */
   async invitableUsers(
     userId: string,
     spaceId: string,
-    filter: { q?: string; limit?: number } = {},
-  ): Promise<{ users: InvitableUser[]; count: number }> {
+    filter: { q?: string; username?: string; limit: number; cursor?: string },
+  ): Promise<{ users: InvitableUser[]; count: number; nextCursor: string | null }> {
     await this.requireMember(spaceId, userId);
-    const { rows } = await this.deps.db.query<{ id: string; username: string; display_name: string | null; avatar_url: string | null }>(
-      `SELECT u.id, u.username, u.display_name, u.avatar_url
-         FROM users u
-        WHERE NOT EXISTS (SELECT 1 FROM space_members m WHERE m.space_id = $1 AND m.user_id = u.id)
-          AND ($2::text IS NULL OR strpos(lower(u.username), lower($2::text)) > 0)
-        ORDER BY lower(u.username), u.id
-        LIMIT $3`,
-      [spaceId, filter.q ?? null, filter.limit ?? DEFAULT_INVITABLE_LIMIT],
-    );
-    const users = rows.map((r) => ({ id: r.id, username: r.username, displayName: r.display_name, avatarUrl: r.avatar_url }));
-    return { users, count: users.length };
+    const after = decodeCursor(filter.cursor);
+    type Row = { id: string; username: string; display_name: string | null; avatar_url: string | null };
+    const notMember = "NOT EXISTS (SELECT 1 FROM space_members m WHERE m.space_id = $1 AND m.user_id = u.id)";
+    const { rows } = filter.username
+      ? await this.deps.db.query<Row>(
+          `SELECT u.id, u.username, u.display_name, u.avatar_url FROM users u
+            WHERE u.username = $2 AND u.id <> $3 AND ${notMember}
+              AND NOT ${blockedBetweenSql("$3::uuid", "u.id")}`,
+          [spaceId, filter.username, userId],
+        )
+      : await this.deps.db.query<Row>(
+          `SELECT u.id, u.username, u.display_name, u.avatar_url
+             FROM friendships f
+             JOIN users u ON u.id = CASE WHEN f.requester_id = $2 THEN f.addressee_id ELSE f.requester_id END
+            WHERE (f.requester_id = $2 OR f.addressee_id = $2) AND f.status = 'accepted' AND ${notMember}
+              AND NOT ${blockedBetweenSql("$2::uuid", "u.id")}
+              AND ($3::text IS NULL OR strpos(lower(u.username), lower($3::text)) > 0)
+              AND ($4::text IS NULL OR (u.username, u.id) > ($4::text, $5::uuid))
+            ORDER BY u.username, u.id
+            LIMIT $6`,
+          [spaceId, userId, filter.q ?? null, after ? String(after.key) : null, after && isUuid(after.id) ? after.id : null, filter.limit + 1],
+        );
+    const page = pageOf(rows, filter.limit, (r) => ({ key: r.username, id: r.id }));
+    const users = page.items.map((r) => ({ id: r.id, username: r.username, displayName: r.display_name, avatarUrl: r.avatar_url }));
+    return { users, count: users.length, nextCursor: page.nextCursor };
   }
 
-  /** The caller's pending invites, newest first; expired ones only when asked for. */
-  async myInvites(userId: string, opts: { includeExpired?: boolean } = {}): Promise<{ invites: ReceivedInvite[]; count: number }> {
+  /** The caller's pending invites, newest first, paged; expired ones only when asked for. */
+  async myInvites(
+    userId: string,
+    opts: { includeExpired?: boolean; limit: number; cursor?: string },
+  ): Promise<{ invites: ReceivedInvite[]; count: number; nextCursor: string | null }> {
     const now = this.deps.now();
-    const { rows } = await this.deps.db.query<InviteRow>(
-      `SELECT id, user_id, data, status, is_active, created_at, expires_at
+    const after = decodeCursor(opts.cursor);
+    const { rows } = await this.deps.db.query<InviteRow & { created_key: string }>(
+      `SELECT id, user_id, data, status, is_active, created_at, expires_at, created_at::text AS created_key
          FROM notifications
         WHERE user_id = $1 AND kind = '${SPACE_INVITE}' AND is_active
           AND ($2 OR expires_at IS NULL OR expires_at > $3::timestamptz)
-        ORDER BY created_at DESC, id
-        LIMIT ${MY_INVITES_LIMIT}`,
-      [userId, opts.includeExpired === true, now.toISOString()],
+          AND ($4::timestamptz IS NULL OR (created_at, id) < ($4::timestamptz, $5::uuid))
+        ORDER BY created_at DESC, id DESC
+        LIMIT $6`,
+      [userId, opts.includeExpired === true, now.toISOString(), timestampKey(after), after && isUuid(after.id) ? after.id : null, opts.limit + 1],
     );
-    const invites = rows.map((r) => {
+    const page = pageOf(rows, opts.limit, (r) => ({ key: r.created_key, id: r.id }));
+    const invites = page.items.map((r) => {
       const data = inviteData(r);
       return {
         id: r.id,
@@ -316,7 +390,29 @@ export class SpacesService {
         expired: isInviteExpired(r.expires_at, now),
       };
     });
-    return { invites, count: invites.length };
+    return { invites, count: invites.length, nextCursor: page.nextCursor };
+  }
+
+  /**
+   * A block ends the pair's pending space invites, either way, inside the blocker's
+   * transaction: they read as declined. Returns the invitees and invites to announce.
+   */
+  async withdrawInvitesBetween(a: string, b: string, tx: Queryable): Promise<Array<{ id: string; user_id: string }>> {
+    const { rows } = await tx.query<{ id: string; user_id: string }>(
+      `UPDATE notifications
+          SET is_active = false, status = 'read', updated_at = now(),
+              data = data || jsonb_build_object('outcome', 'declined', 'answeredAt', $3::text)
+        WHERE kind = '${SPACE_INVITE}' AND is_active
+          AND ((user_id = $1::uuid AND data->>'fromUserId' = $2::text) OR (user_id = $2::uuid AND data->>'fromUserId' = $1::text))
+        RETURNING id, user_id`,
+      [a, b, this.deps.now().toISOString()],
+    );
+    return rows;
+  }
+
+  /** The invitees of withdrawn invites recount their unread notifications. */
+  async announceWithdrawn(withdrawn: Array<{ id: string; user_id: string }>): Promise<void> {
+    await Promise.all(withdrawn.map((w) => this.answered(w.user_id, w.id)));
   }
 
   /**
@@ -347,12 +443,51 @@ export class SpacesService {
     );
   }
 
-  /** An answered invite reads as read: the invitee's lobby recounts its unread notifications. */
-  private async answered(userId: string, notificationId: string): Promise<void> {
+  /**
+   * The sender hears the answer as a stored notification (written with the answer, in its
+   * transaction) and as `INVITE_ACCEPTED` / `INVITE_DECLINED` on their lobby.
+   */
+  private async storeAnswerForSender(
+    tx: Queryable,
+    userId: string,
+    inviteId: string,
+    data: InviteData,
+    outcome: "accepted" | "declined",
+  ): Promise<AnswerForSender> {
+    const user = await this.deps.services.users.require(userId, tx);
+    const event = {
+      invite: { id: inviteId, space: { id: data.spaceId, name: data.spaceName }, outcome },
+      user: { id: user.id, username: user.username },
+    };
+    const notification = await this.deps.services.notifications.create(
+      {
+        userId: data.fromUserId,
+        type: "updates",
+        kind: outcome === "accepted" ? "space_invite_accepted" : "space_invite_declined",
+        title: outcome === "accepted" ? "Invite accepted" : "Invite declined",
+        message: `${user.username} ${outcome} your invite to ${data.spaceName}`,
+        data: event,
+      },
+      tx,
+    );
+    return { notification, event, sender: { username: user.username, avatarUrl: user.avatarUrl } };
+  }
+
+  /**
+   * An answered invite reads as read: the invitee's lobby recounts its unread notifications,
+   * and the sender's lobby hears the answer. Both are stored already: a failed live
+   * delivery is logged, not turned into a failed answer.
+   */
+  private async answered(userId: string, notificationId: string, toSender?: AnswerForSender): Promise<void> {
     try {
       await this.deps.delivery.toUser(userId, "notifications_changed", { ids: [notificationId], status: "read" });
+      if (!toSender) return; // withdrawn by a block: the sender is not told
+      const { notification, event, sender } = toSender;
+      await this.deps.services.notifications.push(notification, sender);
+      const type = event.invite.outcome === "accepted" ? "INVITE_ACCEPTED" : "INVITE_DECLINED";
+      await this.deps.delivery.toUser(notification.userId, type, event);
     } catch (err) {
-      logger.warn({ err, notificationId }, "space invite answered but the lobby was not told");
+      logger.warn({ err, notificationId }, "space invite answered but a lobby was not told");
     }
   }
 

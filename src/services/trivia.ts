@@ -5,6 +5,7 @@ import type { CreateSessionBody } from "../protocol/trivia";
 import { teamTotals, type ScoredAnswer, type TriviaQuestion } from "../rules/trivia";
 import type { ServiceDeps } from "./deps";
 import { isUuid } from "./users";
+import { decodeCursor, pageOf, timestampKey, type Page } from "../http/paging";
 
 /** A session's lifecycle in the database (the room's finer states live in its state). */
 export type TriviaSessionStatus = "lobby" | "in_progress" | "finished" | "interrupted";
@@ -71,6 +72,31 @@ const toSession = (r: SessionRow): TriviaSession => ({
   createdAt: new Date(r.created_at).toISOString(),
 });
 
+/** A stored trivia chat message, as `chat_history` carries it. */
+export interface TriviaChatMessage {
+  id: string;
+  user_id: string;
+  username: string;
+  data: { text: string };
+  created_at: string;
+}
+
+interface ChatRow {
+  id: string | number;
+  user_id: string;
+  username: string;
+  text: string;
+  created_at: Date | string;
+}
+
+const toChat = (r: ChatRow): TriviaChatMessage => ({
+  id: String(r.id),
+  user_id: r.user_id,
+  username: r.username,
+  data: { text: r.text },
+  created_at: new Date(r.created_at).toISOString(),
+});
+
 const SESSION_COLUMNS = `s.id, s.org_id, s.host_id, s.title, s.status, s.created_at,
   (SELECT count(*)::int FROM trivia_questions q WHERE q.session_id = s.id) AS question_count`;
 
@@ -81,10 +107,19 @@ const SESSION_COLUMNS = `s.id, s.org_id, s.host_id, s.title, s.status, s.created
 export class TriviaService {
   constructor(private readonly deps: ServiceDeps) {}
 
+  /**
+   * The org a trivia request is about: the token's `org_id`, and only while the caller is
+   * still a member of it (membership, not the claim alone, grants access).
+   */
+  async requireOrg(user: AuthUser): Promise<string> {
+    if (!user.orgId) throw new AppError("FORBIDDEN", "token has no org_id: trivia sessions belong to an organization");
+    await this.deps.services.orgs.requireMember(user.orgId, user.id);
+    return user.orgId;
+  }
+
   /** Store a session with its questions in the creator's organization; the creator hosts it. */
   async create(creator: AuthUser, input: CreateSessionBody): Promise<TriviaSession> {
-    if (!creator.orgId) throw new AppError("FORBIDDEN", "token has no org_id: trivia sessions belong to an organization");
-    const orgId = creator.orgId;
+    const orgId = await this.requireOrg(creator);
     return this.deps.db.transaction(async (tx) => {
       const { rows } = await tx.query<{ id: string }>(
         `INSERT INTO trivia_sessions (org_id, host_id, title, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
@@ -136,12 +171,78 @@ export class TriviaService {
     return { session, questions };
   }
 
-  /** The host started the session (a room that dies uncleanly leaves it in_progress; a new room may start again). */
+  /**
+   * The host started the session on this process (recorded, so that if the process dies the
+   * session can be marked interrupted by another: see `interruptOrphaned`).
+   */
   async markStarted(sessionId: string): Promise<void> {
     await this.deps.db.query(
-      `UPDATE trivia_sessions SET status = 'in_progress', started_at = $2 WHERE id = $1 AND status IN ('lobby', 'in_progress')`,
-      [sessionId, this.deps.now()],
+      `UPDATE trivia_sessions SET status = 'in_progress', started_at = $2, process_id = $3
+        WHERE id = $1 AND status IN ('lobby', 'in_progress')`,
+      [sessionId, this.deps.now(), this.deps.rooms.processId],
     );
+  }
+
+  /**
+   * Sessions left in_progress by a process that is gone (crashed, killed) will never finish:
+   * mark them interrupted. Run at start and periodically by every process. Returns their ids.
+   */
+  async interruptOrphaned(aliveProcessIds: Set<string>): Promise<string[]> {
+    const { rows } = await this.deps.db.query<{ id: string }>(
+      `UPDATE trivia_sessions SET status = 'interrupted', ended_at = $2
+        WHERE status = 'in_progress' AND (process_id IS NULL OR NOT (process_id = ANY($1::text[])))
+        RETURNING id`,
+      [[...aliveProcessIds], this.deps.now()],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** `GET /api/trivia/sessions?status=`: the org's sessions, newest first, paged. */
+  async list(orgId: string, opts: { status?: TriviaSessionStatus; limit: number; cursor?: string }): Promise<Page<TriviaSession>> {
+    const after = decodeCursor(opts.cursor);
+    const { rows } = await this.deps.db.query<SessionRow & { created_key: string }>(
+      `SELECT ${SESSION_COLUMNS}, s.created_at::text AS created_key
+         FROM trivia_sessions s
+        WHERE s.org_id = $1 AND ($2::text IS NULL OR s.status = $2::text)
+          AND ($3::timestamptz IS NULL OR (s.created_at, s.id) < ($3::timestamptz, $4::uuid))
+        ORDER BY s.created_at DESC, s.id DESC
+        LIMIT $5`,
+      [orgId, opts.status ?? null, timestampKey(after), after && isUuid(after.id) ? after.id : null, opts.limit + 1],
+    );
+    const page = pageOf(rows, opts.limit, (r) => ({ key: r.created_key, id: r.id }));
+    return { items: page.items.map(toSession), nextCursor: page.nextCursor };
+  }
+
+  /** The host removed `userId`: they may not join this session again. */
+  async kick(sessionId: string, userId: string): Promise<void> {
+    await this.deps.db.query(
+      `INSERT INTO trivia_kicked (session_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+      [sessionId, userId],
+    );
+  }
+
+  async isKicked(sessionId: string, userId: string): Promise<boolean> {
+    const { rows } = await this.deps.db.query(`SELECT 1 FROM trivia_kicked WHERE session_id = $1 AND user_id = $2`, [sessionId, userId]);
+    return rows.length > 0;
+  }
+
+  /** Store a chat message (before it is broadcast). */
+  async saveChat(sessionId: string, user: { id: string; username: string }, text: string): Promise<TriviaChatMessage> {
+    const { rows } = await this.deps.db.query<ChatRow>(
+      `INSERT INTO trivia_chat (session_id, user_id, username, text) VALUES ($1, $2, $3, $4)
+       RETURNING id, user_id, username, text, created_at`,
+      [sessionId, user.id, user.username, text],
+    );
+    return toChat(rows[0]!);
+  }
+
+  /** The last `count` chat messages of a session, oldest first. */
+  async recentChat(sessionId: string, count: number): Promise<TriviaChatMessage[]> {
+    const { rows } = await this.deps.db.query<ChatRow>(
+      `SELECT id, user_id, username, text, created_at FROM trivia_chat WHERE session_id = $1 ORDER BY id DESC LIMIT $2`,
+      [sessionId, count],
+    );
+    return rows.reverse().map(toChat);
   }
 
   /**

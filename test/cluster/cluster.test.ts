@@ -207,6 +207,8 @@ describe("two rally processes behind nginx, sharing Redis and PostgreSQL", funct
   it("delivers a chat message between participants who matchmade through different processes, and a REST message posted to the other process reaches the live room", async () => {
     const alice = await register(VIA.any, "alice");
     const bob = await register(VIA.any, "bob");
+    // Issue 14: only friends or matches may open a conversation.
+    await befriend(alice, VIA[1], bob, VIA[2]);
     const created = await api(VIA[1], "POST", "/api/v1/conversations", { token: alice.token, body: { participantId: bob.id } });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const conversationId = created.body.id;

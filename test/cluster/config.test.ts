@@ -67,6 +67,15 @@ describe("deployment configuration", () => {
       assert.match(text, /access_log \/x\.log rally;/);
       assert.doesNotMatch(text.match(/log_format rally[^;]*;/)![0], /\$request\b|\$args|\$request_uri|\$query_string/);
     });
+
+    it("limits request bodies as rally does and never serves /metrics to the public (issue 14)", () => {
+      const text = renderNginxTemplate({ RALLY_1: "a:1", RALLY_2: "b:2", NGINX_LISTEN: "80", NGINX_ACCESS_LOG: "/x.log" });
+      assert.match(text, /^\s*client_max_body_size 64k;/m);
+      assert.match(text, /location \/matchmake\/ \{\s*client_max_body_size 16k;\s*proxy_pass http:\/\/rally_any;\s*\}/);
+      assert.match(text, /client_body_timeout 10s;/);
+      assert.match(text, /location = \/metrics \{\s*return 404;\s*\}/);
+      assert.match(text, /location ~ \^\/rally-\[0-9\]\+\/metrics\$ \{\s*return 404;\s*\}/);
+    });
   });
 
   describe("docker-compose.yml", () => {

@@ -157,6 +157,9 @@ export class Launcher extends Watched {
         NODE_ENV: "production",
         LOG_LEVEL: "info",
         JWT_SECRET,
+        // The suite registers dozens of users from one address; the limits are not under test here.
+        REGISTRATIONS_PER_IP_PER_HOUR: "0",
+        PASSWORD_HASH_COST: "12",
         CLUSTER_SIZE: String(options.size),
         PORT: String(options.basePort),
         ...(options.publicAddressTemplate ? { PUBLIC_ADDRESS_TEMPLATE: options.publicAddressTemplate } : {}),
@@ -316,7 +319,7 @@ export interface User {
 /** Register a user over REST through `base`. */
 export async function register(base: string, prefix = "u"): Promise<User> {
   const username = `${prefix}_${crypto.randomBytes(4).toString("hex")}`;
-  const res = await api(base, "POST", "/api/auth/register", { body: { username, password: "password123" } });
+  const res = await api(base, "POST", "/api/auth/register", { body: { username, password: "rally-test-password-42" } });
   assert.equal(res.status, 201, `register through ${base}: ${JSON.stringify(res.body)}`);
   return { id: res.body.user.id, username, token: res.body.token };
 }

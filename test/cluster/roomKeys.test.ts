@@ -16,7 +16,7 @@ const RACERS = 20;
 
 async function register(base: string, orgId?: string): Promise<User> {
   const username = `k_${crypto.randomBytes(5).toString("hex")}`;
-  const res = await api(base, "POST", "/api/auth/register", { body: { username, password: "password123", ...(orgId ? { orgId } : {}) } });
+  const res = await api(base, "POST", "/api/auth/register", { body: { username, password: "rally-test-password-42", ...(orgId ? { orgId } : {}) } });
   assert.equal(res.status, 201, JSON.stringify(res.body));
   return { id: res.body.user.id, username, token: res.body.token };
 }

@@ -83,7 +83,11 @@ export interface Demo {
   serverLog(): string;
   /** A new player: its own browser context (own storage), not yet signed up. */
   player(name: string): Promise<Player>;
-  /** Sign up `p` through the demo's form and wait for the signed-in header. */
+  /**
+   * Sign up `p` through the demo's form and wait for the signed-in header. Trivia is per
+   * organization: the run's first player creates `acme-<suffix>`, and every later one joins
+   * it with an invite code the first player creates in the demo (the header's "Invite").
+   */
   register(p: Player): Promise<void>;
 }
 
@@ -99,6 +103,25 @@ export function useDemo(opts: DemoOptions): Demo {
   let log = "";
   let browser: Browser | null = null;
   const players: Player[] = [];
+  /** What Chromium refused under the page's Content-Security-Policy (issue 14): must stay empty. */
+  const cspViolations: string[] = [];
+  /** The player whose org later players join (the first one registered). */
+  let orgOwner: Player | null = null;
+
+  /** A fresh invite code from the owner's page, as a person would create and pass it on. */
+  async function inviteCodeFrom(owner: Player): Promise<string> {
+    const code = owner.page.locator(testid("org-invite-code"));
+    const before = (await code.textContent()) ?? "";
+    await owner.page.click(testid("org-invite"));
+    await owner.page.waitForFunction(
+      ([sel, prev]) => {
+        const t = document.querySelector(sel)?.textContent ?? "";
+        return t.length > 0 && t !== prev;
+      },
+      [testid("org-invite-code"), before] as const,
+    );
+    return ((await code.textContent()) ?? "").trim();
+  }
 
   before(async function () {
     this.timeout(240_000);
@@ -142,6 +165,7 @@ export function useDemo(opts: DemoOptions): Demo {
   });
 
   afterEach(async function () {
+    if (cspViolations.length) throw new Error(`the demo broke its Content-Security-Policy:\n${cspViolations.splice(0).join("\n")}`);
     if (this.currentTest?.state !== "failed") return;
     const slug = (this.currentTest.title || "step").replace(/[^a-z0-9]+/gi, "-").slice(0, 40);
     await Promise.allSettled(players.map((p) => shot(p.page, `failed-${slug}-${p.name}`)));
@@ -180,6 +204,9 @@ export function useDemo(opts: DemoOptions): Demo {
       const page = await context.newPage();
       page.setDefaultTimeout(15_000);
       page.on("pageerror", (e) => console.error(`[${name}] page error:`, e.message));
+      page.on("console", (m) => {
+        if (/Content Security Policy/i.test(m.text())) cspViolations.push(`[${name}] ${m.text()}`);
+      });
       const p = { name, username: `${name}_${suffix}`, page };
       players.push(p);
       return p;
@@ -188,9 +215,11 @@ export function useDemo(opts: DemoOptions): Demo {
       await p.page.goto(base + "/");
       await p.page.fill("#auth-username", p.username);
       await p.page.fill("#auth-password", PASSWORD);
-      await p.page.fill("#auth-org", `acme-${suffix}`);
+      if (orgOwner) await p.page.fill("#auth-invite", await inviteCodeFrom(orgOwner));
+      else await p.page.fill("#auth-org", `acme-${suffix}`);
       await p.page.click(testid("auth-submit"));
       await p.page.waitForSelector(`${testid("me-username")}:has-text("${p.username}")`);
+      orgOwner ??= p;
     },
   };
 }

@@ -58,11 +58,15 @@ export async function refusal(p: Promise<unknown>): Promise<{ code: any; message
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Wait until `check` returns truthy (state sync is asynchronous). */
-export async function until<T>(check: () => T | undefined | null | false, timeoutMs = 4000, what = "condition"): Promise<T> {
+/** Wait until `check` returns (or resolves to) something truthy (state sync is asynchronous). */
+export async function until<T>(
+  check: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  timeoutMs = 4000,
+  what = "condition",
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const v = check();
+    const v = await check();
     if (v) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);

@@ -27,6 +27,18 @@ export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     JWT_SECRET: "test-secret-that-is-long-enough-0123456789",
     RECONNECT_SECONDS: "2",
     DICE_RECONNECT_SECONDS: "2",
+    // The suites create thousands of users from one address, each hashing a password: a cheap
+    // hash and no per-address or per-user budgets. The tests of those limits (test/http/
+    // abuseLimits.test.ts, test/reliability/edgeDefaults.test.ts) tighten them again.
+    PASSWORD_HASH_COST: "10",
+    REGISTRATIONS_PER_IP_PER_HOUR: "0",
+    LOGIN_FAILURES_PER_USERNAME: "0",
+    LOGIN_FAILURES_PER_IP: "0",
+    REST_WRITES_PER_MINUTE: "0",
+    // Lets the limit tests speak for several client addresses through X-Forwarded-For.
+    TRUST_PROXY: "loopback",
+    MONITOR_USER: "monitor",
+    MONITOR_PASSWORD: "monitor-password-for-tests",
     ...extra,
   };
 }
@@ -57,7 +69,17 @@ export const ctx = () => h().app.ctx;
 export async function resetState(): Promise<void> {
   if (!harness) return;
   await harness.colyseus.cleanup();
-  await truncateAll(harness.app.ctx.db);
+  // Rooms closed just now still finish their leave work (a lobby stamps last seen and expires
+  // invitations); TRUNCATE can deadlock with it on PostgreSQL. Postgres aborts one side, so retry.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await truncateAll(harness.app.ctx.db);
+      break;
+    } catch (e) {
+      if ((e as { code?: string }).code !== "40P01" || attempt >= 5) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
   await resetPresence();
 }
 

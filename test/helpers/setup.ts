@@ -3,7 +3,8 @@ import { resetState, startServer, stopServer } from "./server";
 /** Mocha root hooks: one server for the run, clean state before every test. */
 export const mochaHooks = {
   async beforeAll(this: Mocha.Context) {
-    this.timeout(60_000);
+    // PGlite's start and the migrations take tens of seconds on a loaded machine.
+    this.timeout(180_000);
     await startServer();
   },
   async beforeEach() {

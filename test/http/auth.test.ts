@@ -33,14 +33,14 @@ describe("REST auth", () => {
   });
 
   it("refuses a duplicate username with 409, case-insensitively", async () => {
-    await api("POST", "/api/auth/register", { body: { username: "carol", password: "password123" } });
-    const dup = await api("POST", "/api/auth/register", { body: { username: "CAROL", password: "password123" } });
+    await api("POST", "/api/auth/register", { body: { username: "carol", password: "rally-test-password-42" } });
+    const dup = await api("POST", "/api/auth/register", { body: { username: "CAROL", password: "rally-test-password-42" } });
     assert.equal(dup.status, 409);
     assert.deepEqual(dup.body, { status: "failed", error: "Username is already taken", code: "USERNAME_TAKEN" });
   });
 
   it("answers a wrong password and an unknown user with the same 401", async () => {
-    await api("POST", "/api/auth/register", { body: { username: "dave", password: "password123" } });
+    await api("POST", "/api/auth/register", { body: { username: "dave", password: "rally-test-password-42" } });
     const wrong = await api("POST", "/api/auth/login", { body: { username: "dave", password: "nope-nope" } });
     const unknown = await api("POST", "/api/auth/login", { body: { username: "nobody", password: "nope-nope" } });
     assert.equal(wrong.status, 401);
@@ -50,11 +50,11 @@ describe("REST auth", () => {
   describe("bad input", () => {
     const cases: Array<[string, unknown, RegExp]> = [
       ["missing password", { username: "erin" }, /password/],
-      ["wrong type", { username: 42, password: "password123" }, /username/],
-      ["unknown field", { username: "erin", password: "password123", admin: true }, /admin|Unrecognized/i],
+      ["wrong type", { username: 42, password: "rally-test-password-42" }, /username/],
+      ["unknown field", { username: "erin", password: "rally-test-password-42", admin: true }, /admin|Unrecognized/i],
       ["short password", { username: "erin", password: "x" }, /password/],
-      ["huge username", { username: "e".repeat(10_000), password: "password123" }, /username/],
-      ["bad characters", { username: "a b<script>", password: "password123" }, /username/],
+      ["huge username", { username: "e".repeat(10_000), password: "rally-test-password-42" }, /username/],
+      ["bad characters", { username: "a b<script>", password: "rally-test-password-42" }, /username/],
       ["array body", [1, 2, 3], /payload|expected object/],
     ];
     for (const [name, body, field] of cases) {
@@ -75,10 +75,10 @@ describe("REST auth", () => {
       assert.equal(res.body.code, "INVALID_REQUEST");
     });
 
-    it("400 for an oversized body", async () => {
+    it("413 for an oversized body (the contract changed from 400: issue 14)", async () => {
       const res = await api("POST", "/api/auth/register", { body: { username: "big", password: "p".repeat(100_000) } });
-      assert.equal(res.status, 400);
-      assert.equal(res.body.code, "INVALID_REQUEST");
+      assert.equal(res.status, 413);
+      assert.equal(res.body.code, "PAYLOAD_TOO_LARGE");
     });
   });
 

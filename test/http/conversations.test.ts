@@ -4,8 +4,16 @@ import { api } from "../helpers/http";
 import { ctx } from "../helpers/server";
 import { createUser, type TestUser } from "../helpers/users";
 
-const open = (from: TestUser, participantId: string) =>
-  api("POST", "/api/v1/conversations", { token: from.token, body: { participantId } });
+/** Issue 14: only matches and friends may open a conversation, so these tests make the pair friends first. */
+async function open(from: TestUser, participantId: string) {
+  await ctx().db.query(
+    `INSERT INTO friendships (requester_id, addressee_id, status, accepted_at)
+     SELECT $1::uuid, u.id, 'accepted', now() FROM users u WHERE u.id = $2::uuid AND u.id <> $1::uuid
+     ON CONFLICT DO NOTHING`,
+    [from.id, participantId],
+  );
+  return api("POST", "/api/v1/conversations", { token: from.token, body: { participantId } });
+}
 
 const post = (from: TestUser, conversationId: string, body: unknown) =>
   api("POST", `/api/v1/conversations/${conversationId}/messages`, { token: from.token, body });
@@ -97,7 +105,7 @@ describe("REST /api/v1/conversations", () => {
     assert.equal(after.body.items[0].unread_count, 0);
 
     const empty = await api("GET", "/api/v1/conversations", { token: (await createUser()).token });
-    assert.deepEqual(empty.body, { items: [] });
+    assert.deepEqual(empty.body, { items: [], nextCursor: null, unread_total: 0 });
   });
 
   it("stores a posted message and returns it in the shared message shape", async () => {
@@ -214,7 +222,7 @@ describe("REST /api/v1/conversations", () => {
       }
       assert.equal(await count("messages"), 1);
       const list = await api("GET", "/api/v1/conversations", { token: mallory.token });
-      assert.deepEqual(list.body, { items: [] });
+      assert.deepEqual(list.body, { items: [], nextCursor: null, unread_total: 0 });
     });
 
     it("refuses bad message bodies with 400 naming the field, storing nothing", async () => {

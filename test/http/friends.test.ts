@@ -37,7 +37,8 @@ describe("REST friends", () => {
 
     const alices = await api("GET", "/api/friends", { token: alice.token });
     assert.deepEqual(alices.body, {
-      items: [{ friendshipId: req.body.id, user: { id: bob.id, username: bob.username, avatarUrl: null }, online: false }],
+      items: [{ friendshipId: req.body.id, user: { id: bob.id, username: bob.username, avatarUrl: null }, online: false, lastSeenAt: null }],
+      nextCursor: null,
     });
     const bobs = await api("GET", "/api/friends", { token: bob.token });
     assert.deepEqual(bobs.body.items[0].user, { id: alice.id, username: alice.username, avatarUrl: "https://img.example/a.png" });

@@ -56,13 +56,14 @@ describe("GET /api/games/history", () => {
       winnerId: a!.id,
       reason: "win",
       rolls: older.rolls,
+      pendingTurn: null,
       startedAt: "2026-01-01T09:59:00.000Z",
       endedAt: "2026-01-01T10:00:00.000Z",
     });
     assert.equal(res.body.items[0].reason, "forfeit");
   });
 
-  it("reads another user's games with ?userId=, and honours limit", async () => {
+  it("reads another user's games with ?userId=, and pages them with limit and cursor", async () => {
     const [a, b, c] = await createUsers(3);
     await storeGame([a!, b!], "2026-01-01T10:00:00.000Z");
     const latest = await storeGame([b!, a!], "2026-01-02T10:00:00.000Z");
@@ -72,8 +73,13 @@ describe("GET /api/games/history", () => {
       res.body.items.map((i: any) => i.id),
       [latest.id],
     );
+    const older = await api("GET", `/api/games/history?userId=${b!.id}&limit=1&cursor=${res.body.nextCursor}`, { token: c!.token });
+    assert.equal(older.body.items.length, 1);
+    assert.notEqual(older.body.items[0].id, latest.id);
+    assert.equal(older.body.nextCursor, null);
     const none = await api("GET", "/api/games/history", { token: c!.token });
-    assert.deepEqual(none.body, { items: [] });
+    assert.deepEqual(none.body, { items: [], nextCursor: null });
+    assert.equal((await api("GET", "/api/games/history?cursor=bad", { token: c!.token })).status, 400);
   });
 
   it("stores a game once, however often the write is retried", async () => {

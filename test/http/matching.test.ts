@@ -76,7 +76,7 @@ describe("REST /api/v1/matching", () => {
 
       // A notification-center row per user, pushed live too.
       for (const [user, other] of [[alice, bob], [bob, alice]] as const) {
-        const notes = await ctx().services.notifications.list(user.id);
+        const { items: notes } = await ctx().services.notifications.list(user.id, { limit: 50 });
         assert.equal(notes.length, 1);
         assert.equal(notes[0]!.kind, "new_match");
         assert.deepEqual(notes[0]!.data, { matchId: match.id, conversationId });

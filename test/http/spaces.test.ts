@@ -49,7 +49,7 @@ describe("REST /api/spaces", () => {
     assert.equal((byId.get(b.id) as any).memberCount, 2);
 
     const stranger = await createUser();
-    assert.deepEqual((await api("GET", "/api/spaces", { token: stranger.token })).body, { items: [] });
+    assert.deepEqual((await api("GET", "/api/spaces", { token: stranger.token })).body, { items: [], nextCursor: null });
   });
 
   it("requires a token", async () => {

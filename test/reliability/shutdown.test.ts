@@ -35,10 +35,16 @@ interface User {
   username: string;
 }
 
-async function register(url: string, name: string): Promise<User> {
+/** A user over HTTP; `org` creates a new organization (`orgId`) or joins one (`inviteCode`). */
+async function register(url: string, name: string, org: { orgId?: string; inviteCode?: string } = {}): Promise<User> {
   const username = `${name}_${crypto.randomBytes(3).toString("hex")}`;
-  const { token, user } = await http(url, "POST", "/api/auth/register", undefined, { username, password: "password123", orgId: "acme" });
+  const { token, user } = await http(url, "POST", "/api/auth/register", undefined, { username, password: "rally-test-password-42", ...org });
   return { id: user.id, token, username };
+}
+
+/** Organizations are joined by invite code (issue 16): one code from the org's owner. */
+async function inviteCode(url: string, owner: User, orgId: string): Promise<string> {
+  return (await http(url, "POST", `/api/orgs/${orgId}/invite-codes`, owner.token, {})).code;
 }
 
 async function befriend(url: string, a: User, b: User): Promise<void> {
@@ -90,7 +96,10 @@ describe("graceful shutdown", () => {
   it("closes every room kind with 4001 on SIGTERM, and a restart keeps the invitations of users who come back", async function () {
     this.timeout(360_000);
     let { url } = await start();
-    const [alice, bob, carol] = [await register(url, "alice"), await register(url, "bob"), await register(url, "carol")];
+    const orgId = `acme_${crypto.randomBytes(3).toString("hex")}`;
+    const alice = await register(url, "alice", { orgId });
+    const code = await inviteCode(url, alice, orgId);
+    const [bob, carol] = [await register(url, "bob", { inviteCode: code }), await register(url, "carol", { inviteCode: code })];
     await befriend(url, alice, bob);
     await befriend(url, alice, carol);
     const codes = new Map<string, number>();

@@ -7,6 +7,7 @@ import { inbox, refusal, sleep, until, type Inbox } from "../helpers/room";
 import { api } from "../helpers/http";
 import { BiggerDiceRoom } from "../../src/rooms/BiggerDiceRoom";
 import { cryptoDice, scriptedDice } from "../../src/rules/biggerDice";
+import { useManualClock, type ManualClock } from "../helpers/clock";
 
 interface Seat {
   user: TestUser;
@@ -30,7 +31,7 @@ async function table(options: Record<string, unknown> = {}): Promise<{ a: Seat; 
  * rolls in the order they are made.
  */
 const script = (draw: number, ...rolls: number[]) => {
-  BiggerDiceRoom.dice = scriptedDice([draw, ...rolls]);
+  ctx().dice = scriptedDice([draw, ...rolls]);
 };
 
 /** Both ready; `a` has the first turn. */
@@ -59,7 +60,7 @@ function drop(room: Room): void {
 
 describe("bigger_dice room", () => {
   afterEach(() => {
-    BiggerDiceRoom.dice = cryptoDice;
+    ctx().dice = cryptoDice;
   });
 
   describe("a full game", () => {
@@ -243,7 +244,7 @@ describe("bigger_dice room", () => {
       assert.deepEqual(stateOf(a.room), before);
       assert.ok(a.room.connection.isOpen);
 
-      BiggerDiceRoom.dice = scriptedDice([4]);
+      ctx().dice = scriptedDice([4]);
       await a.room.request("roll", { user_id: 123, room_id: a.room.roomId });
       assert.equal((await b.box.next("bigger_dice.rolled")).roll, 4);
     });
@@ -404,7 +405,7 @@ describe("bigger_dice room", () => {
       assert.equal(back.state.currentTurn, a.user.id);
 
       await back.request("roll"); // 4 vs b's next roll
-      BiggerDiceRoom.dice = scriptedDice([1]);
+      ctx().dice = scriptedDice([1]);
       await b.room.request("roll");
       const ended = await b.box.next("game_ended");
       assert.equal(ended.winner_id, a.user.id);
@@ -597,6 +598,139 @@ describe("bigger_dice room", () => {
         await sleep(50);
       }
       assert.deepEqual(metadata, expected);
+    });
+  });
+
+  describe("the turn clock (manual clock in the app context)", () => {
+    let clock: ManualClock;
+    let restore: () => void;
+    beforeEach(() => ({ clock, restore } = useManualClock()));
+    afterEach(() => restore());
+
+    it("syncs turnEndsAt, rolls for a player whose time ran out (rolled.auto) and hands the turn over", async () => {
+      const { a, b } = await started({ turnSeconds: 5 }, 4);
+      await until(() => a.room.state.turnEndsAt === clock.now() + 5000, 4000, "deadline in state");
+      assert.equal(a.room.state.turnSeconds, 5);
+      clock.advance(4999);
+      await sleep(50);
+      assert.equal(b.box.of("bigger_dice.rolled").length, 0, "not before the deadline");
+      clock.advance(1);
+      const rolled = await b.box.next("bigger_dice.rolled");
+      assert.deepEqual([rolled.player_id, rolled.roll, rolled.auto], [a.user.id, 4, true]);
+      const turn = await b.box.next("turn_changed");
+      assert.deepEqual([turn.current_turn, turn.turn_ends_at], [b.user.id, clock.now() + 5000]);
+      await until(() => b.room.state.currentTurn === b.user.id && b.room.state.turnEndsAt === clock.now() + 5000, 4000, "b's clock");
+    });
+
+    it("makes a player forfeit with reason inactive after DICE_MISSED_TURNS_FORFEIT (3) missed turns in a row", async () => {
+      const { a, b } = await started({ turnSeconds: 5 }, 3, 3, 2, 2, 5, 5);
+      for (let miss = 1; miss <= 3; miss++) {
+        await until(() => a.room.state.currentTurn === a.user.id, 4000, "a's turn");
+        clock.advance(5000);
+        await b.box.next("bigger_dice.rolled", 4000, (r) => r.player_id === a.user.id && r.auto === true);
+        if (miss < 3) {
+          await until(() => b.room.state.currentTurn === b.user.id, 4000, "b's turn");
+          await b.room.request("roll");
+        }
+      }
+      const ended = await b.box.next("game_ended");
+      assert.deepEqual([ended.winner_id, ended.reason], [b.user.id, "inactive"]);
+      const [row] = await historyRows();
+      assert.deepEqual([row.reason, row.winner_id], ["inactive", b.user.id]);
+      assert.equal(clock.pending, 0, "no clock after the end");
+    });
+
+    it("does not roll for a disconnected player: their turn waits for the reconnection window", async () => {
+      const { a, b } = await started({ turnSeconds: 5 });
+      drop(a.room);
+      await b.box.next("player_disconnected");
+      await until(() => b.room.state.turnEndsAt === 0, 4000, "clock paused");
+      clock.advance(60_000);
+      await sleep(100);
+      assert.equal(b.box.of("bigger_dice.rolled").length, 0);
+      assert.equal(clock.pending, 0);
+    });
+
+    it("fires no timer once the room is disposed", async () => {
+      const { a } = await started({ turnSeconds: 5 });
+      await until(() => a.room.state.turnEndsAt > 0, 4000, "clock running");
+      assert.equal(clock.pending, 1);
+      const room = serverRoom(a.room.roomId);
+      await room.disconnect();
+      assert.equal(clock.pending, 0, "the turn timer was cleared");
+      clock.advance(60_000);
+      await sleep(50);
+      assert.equal((await historyRows()).length, 0, "nothing happened after dispose");
+    });
+
+    it("stores the pending turn with a game ended by shutdown", async () => {
+      const { a, b } = await started({ turnSeconds: 5 }, 6);
+      await a.room.request("roll");
+      await until(() => b.room.state.currentTurn === b.user.id, 4000, "b's turn");
+      const endsAt = clock.now() + 5000;
+      serverRoom(a.room.roomId).onBeforeShutdown();
+      await b.box.next("game_ended");
+      const [row] = await historyRows();
+      assert.deepEqual(row.pending_turn, { userId: b.user.id, turnNumber: 2, turnEndsAt: endsAt });
+      assert.equal(clock.pending, 0);
+    });
+
+    it("refuses a turnSeconds outside 5–300 at create with 400", async () => {
+      const user = await createUser();
+      for (const turnSeconds of [4, 301, 7.5, "30"]) {
+        const err = await refusal(sdk(user.token).create("bigger_dice", { roomName: "t", turnSeconds }));
+        assert.equal(err.code, 400, `turnSeconds ${turnSeconds}`);
+      }
+      assert.equal((await matchMaker.query({ name: "bigger_dice" })).length, 0);
+    });
+  });
+
+  describe("rematch", () => {
+    async function finished() {
+      const seats = await started({ targetScore: 1 }, 6, 1);
+      await seats.a.room.request("roll");
+      await seats.b.room.request("roll");
+      await seats.a.box.next("game_ended");
+      return seats;
+    }
+
+    it("refuses rematch before the game ended with REMATCH_NOT_AVAILABLE, changing nothing", async () => {
+      const { a, b } = await started();
+      const err = await refusal(a.room.request("rematch"));
+      assert.equal(err.code, "REMATCH_NOT_AVAILABLE");
+      await sleep(50);
+      assert.equal(b.box.of("rematch_requested").length, 0);
+      assert.equal(a.room.state.status, "in_progress");
+    });
+
+    it("starts a new game in the same room once both ask, with fresh scores, each game its own history entry", async () => {
+      const { a, b } = await finished();
+      await a.room.request("rematch");
+      const asked = await b.box.next("rematch_requested");
+      assert.deepEqual([asked.user_id, asked.username], [a.user.id, a.user.username]);
+      ctx().dice = scriptedDice([1, 2, 5]); // draw: a first; a 2, b 5 → b wins 1-0
+      await b.room.request("rematch");
+      const again = await a.box.next("game_started");
+      assert.equal(again.first_turn, a.user.id);
+      await until(() => a.room.state.status === "in_progress" && a.room.state.players.get(a.user.id).score === 0, 4000, "fresh");
+      assert.equal(a.room.state.round.number, 0);
+      await a.room.request("roll");
+      await b.room.request("roll");
+      const ended = await a.box.next("game_ended");
+      assert.equal(ended.winner_id, b.user.id);
+      const rows = await historyRows();
+      assert.equal(rows.length, 2);
+      assert.notEqual(rows[0].id, rows[1].id);
+      assert.deepEqual(rows.map((r: any) => r.winner_id), [a.user.id, b.user.id]);
+    });
+
+    it("lapses when a player leaves: rematch_lapsed, then REMATCH_NOT_AVAILABLE", async () => {
+      const { a, b } = await finished();
+      await a.room.request("rematch");
+      await b.room.leave();
+      const lapsed = await a.box.next("rematch_lapsed");
+      assert.equal(lapsed.user_id, b.user.id);
+      assert.equal((await refusal(a.room.request("rematch"))).code, "REMATCH_NOT_AVAILABLE");
     });
   });
 });

@@ -22,7 +22,7 @@ const fresh = () => `h_${crypto.randomBytes(4).toString("hex")}`;
 describe("input hygiene", () => {
   describe("registration", () => {
     const register = (extra: Record<string, unknown>) =>
-      api("POST", "/api/auth/register", { body: { username: fresh(), password: "password123", ...extra } });
+      api("POST", "/api/auth/register", { body: { username: fresh(), password: "rally-test-password-42", ...extra } });
 
     it("refuses display names with bidi or control characters, line breaks, or nothing visible (400, nothing stored)", async () => {
       for (const displayName of [BIDI, NEWLINE, INVISIBLE, "tab\there"]) {
@@ -36,7 +36,7 @@ describe("input hygiene", () => {
 
     it("refuses usernames with bidi or control characters (400)", async () => {
       for (const username of [`bob${BIDI}`, `bob\u0000`, "bob\u200B"]) {
-        const res = await api("POST", "/api/auth/register", { body: { username, password: "password123" } });
+        const res = await api("POST", "/api/auth/register", { body: { username, password: "rally-test-password-42" } });
         assert.equal(res.status, 400, JSON.stringify(username));
       }
     });

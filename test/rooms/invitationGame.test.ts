@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { api } from "../helpers/http";
-import { sdk } from "../helpers/server";
+import { ctx, sdk } from "../helpers/server";
 import { befriend, createUser, createUsers } from "../helpers/users";
 import { inbox, refusal, until } from "../helpers/room";
-import { BiggerDiceRoom } from "../../src/rooms/BiggerDiceRoom";
 import { cryptoDice, seededDice } from "../../src/rules/biggerDice";
 
 /**
@@ -12,12 +11,12 @@ import { cryptoDice, seededDice } from "../../src/rules/biggerDice";
  */
 describe("game invitation → private bigger_dice room, end to end", () => {
   afterEach(() => {
-    BiggerDiceRoom.dice = cryptoDice;
+    ctx().dice = cryptoDice;
   });
 
   it("lets the two invited friends play the private game to game_ended, stored in history", async function () {
     this.timeout(30_000);
-    BiggerDiceRoom.dice = seededDice(42);
+    ctx().dice = seededDice(42);
     const [alice, bob] = await createUsers(2);
     await befriend(alice!, bob!);
 

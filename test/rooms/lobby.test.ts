@@ -9,6 +9,11 @@ import { inbox, refusal, sleep, until, type Inbox } from "../helpers/room";
 /** `user_lobby` (docs/PROTOCOL.md §3): game invitations, notifications and presence. */
 
 const withoutSeq = ({ seq: _seq, ...rest }: any) => rest;
+/** An offline presence event carries when the user was last seen (issue 17): checked, then set aside. */
+const seenAt = ({ lastSeenAt, ...rest }: any) => {
+  assert.ok(!Number.isNaN(Date.parse(lastSeenAt)), `lastSeenAt: ${lastSeenAt}`);
+  return rest;
+};
 /** `{code, message}` of a rejected `room.request`. */
 const reasonOf = (e: any): { code: string; message: string } => e?.reason ?? e;
 
@@ -294,7 +299,7 @@ describe("user_lobby", () => {
       const b = await openLobby(bob);
       const fromAlice = await invite(a, bob);
       const fromCarol = await invite(c, bob);
-      // Bob's own sent invitation stays pending: only received ones expire.
+      // Issue 17: invitations follow their sender too, so Bob's sent one expires as well.
       const fromBob = await invite(b, dave);
       await d.box.next("game_invitation_received");
 
@@ -304,16 +309,17 @@ describe("user_lobby", () => {
       const statuses = new Map((await invitations()).map((r) => [r.id, r.status]));
       assert.deepEqual(
         [fromAlice, fromCarol, fromBob].map((i) => statuses.get(i.invitationId)),
-        ["expired", "expired", "pending"],
+        ["expired", "expired", "expired"],
       );
+      assert.deepEqual(withoutSeq(await d.box.next("game_invitation_expired")), { invitationId: fromBob.invitationId });
       await until(() => a.room.state.invitations.size === 0 && c.room.state.invitations.size === 0);
-      assert.equal(d.room.state.invitations.size, 1);
+      await until(() => d.room.state.invitations.size === 0);
 
       // Bob sees them as expired when he is back.
       const list = await api("GET", "/api/game-invitations?direction=received", { token: bob.token });
       assert.deepEqual(list.body.items.map((i: any) => i.status), ["expired", "expired"]);
       const back = await openLobby(bob);
-      assert.deepEqual([...back.room.state.invitations.keys()], [fromBob.invitationId], "only his own sent one is pending");
+      assert.deepEqual([...back.room.state.invitations.keys()], [], "his sent one expired with him (issue 17)");
       assert.equal((await refusal(back.room.request("game_invitation:accept", fromAlice))).code, "INVITATION_NOT_PENDING");
     });
 
@@ -333,7 +339,7 @@ describe("user_lobby", () => {
 
       // RECONNECT_SECONDS is 2 in tests: then bob is gone.
       assert.deepEqual(withoutSeq(await a.box.next("game_invitation_updated", 5000)), { invitationId, status: "expired" });
-      assert.deepEqual(withoutSeq(await a.box.next("presence", 4000, (p) => !p.online)), { userId: bob.id, online: false });
+      assert.deepEqual(seenAt(withoutSeq(await a.box.next("presence", 4000, (p) => !p.online))), { userId: bob.id, online: false });
       assert.equal(await ctx().delivery.isOnline(bob.id), false);
     });
 
@@ -381,7 +387,7 @@ describe("user_lobby", () => {
       assert.equal(phone.box.of("game_ready").length, 0, "a device that left gets nothing more");
 
       await laptop.room.leave();
-      assert.deepEqual(withoutSeq(await a.box.next("presence", 4000, (p) => p.online === false)), { userId: bob.id, online: false });
+      assert.deepEqual(seenAt(withoutSeq(await a.box.next("presence", 4000, (p) => p.online === false))), { userId: bob.id, online: false });
     });
   });
 
@@ -450,7 +456,7 @@ describe("user_lobby", () => {
       await sleep(150);
       assert.equal(a.box.of("presence").length, 1, "a second device changes nothing");
       await laptop.room.leave();
-      assert.deepEqual(withoutSeq(await a.box.next("presence")), { userId: bob.id, online: false });
+      assert.deepEqual(seenAt(withoutSeq(await a.box.next("presence"))), { userId: bob.id, online: false });
       assert.equal(a.room.state.friends.get(bob.id).online, false);
       assert.equal((await api("GET", "/api/friends", { token: alice.token })).body.items[0].online, false);
       assert.equal(s.box.of("presence").length, 0, "strangers are not told");
@@ -673,7 +679,7 @@ describe("user_lobby: a lobby that died with its process", () => {
     assert.deepEqual(gone, [bob.id]);
 
     const presence = await aliceDevice.box.next("presence", 4000, (p) => p.userId === bob.id && !p.online);
-    assert.deepEqual(withoutSeq(presence), { userId: bob.id, online: false });
+    assert.deepEqual(seenAt(withoutSeq(presence)), { userId: bob.id, online: false });
     await until(() => aliceDevice.room.state.friends.get(bob.id)?.online === false, 4000, "friends state offline");
     const updated = await aliceDevice.box.next("game_invitation_updated");
     assert.deepEqual(withoutSeq(updated), { invitationId, status: "expired" });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { matchMaker } from "@colyseus/core";
 import { ctx, h, sdk, type Room } from "../helpers/server";
-import { createUser, createUsers, type TestUser } from "../helpers/users";
+import { befriend, createUser, createUsers, type TestUser } from "../helpers/users";
 import { inbox, refusal, sleep, until } from "../helpers/room";
 import type { SpaceRoom } from "../../src/rooms/SpaceRoom";
 
@@ -374,6 +374,7 @@ describe("space room", () => {
   describe("invites as room messages", () => {
     it("SEND_INVITE, GET_USERS, GET_INVITES, ACCEPT_INVITE reply with the REST data", async () => {
       const [admin, bob] = await createUsers(2);
+      await befriend(admin!, bob!); // the invitable list holds friends only (issue 14)
       const space = await makeSpace(admin!);
       const a = await join(admin!, space.id);
 

@@ -556,4 +556,79 @@ describe("trivia room", () => {
     const again = await refusal(sdk(host.user.token).joinOrCreate("trivia", { sessionId }));
     assert.equal(again.code, 409);
   });
+
+  describe("management (issue 18)", () => {
+    it("lets the host kick a participant: closed with 4403 and refused on rejoining (403, stored)", async () => {
+      const { sessionId, host, players } = await setup([question("Q", ["a", "b"], 0, SLOW)]);
+      const [a, b] = players as [Seat, Seat];
+      const closed = new Promise<number>((resolve) => a.room.onLeave((code) => resolve(code)));
+      await host.room.request("kick", { userId: a.user.id });
+      const kicked = await a.box.next("kicked");
+      assert.deepEqual([kicked.session_id, kicked.user_id], [sessionId, a.user.id]);
+      assert.equal(await closed, 4403);
+      await b.box.next("participant_kicked", 4000, (e) => e.user_id === a.user.id);
+      const again = await refusal(sdk(a.user.token).joinOrCreate("trivia", { sessionId }));
+      assert.equal(again.code, 403);
+      const { rows } = await ctx().db.query("SELECT user_id FROM trivia_kicked WHERE session_id = $1", [sessionId]);
+      assert.deepEqual(rows, [{ user_id: a.user.id }]);
+    });
+
+    it("refuses kick by a non-host (NOT_HOST) and of a non-participant (NOT_PARTICIPANT), changing nothing", async () => {
+      const { sessionId, host, players } = await setup([question("Q", ["a", "b"], 0, SLOW)]);
+      const [a, b] = players as [Seat, Seat];
+      assert.equal((await rejected(a, "kick", { userId: b.user.id })).code, "NOT_HOST");
+      const stranger = await createUser({ orgId: "acme" });
+      assert.equal((await rejected(host, "kick", { userId: stranger.id })).code, "NOT_PARTICIPANT");
+      assert.equal((await rejected(host, "kick", { userId: host.user.id })).code, "NOT_PARTICIPANT");
+      assert.equal((await rejected(host, "kick", { userId: "x" })).code, "INVALID_MESSAGE");
+      assert.ok(b.room.connection.isOpen);
+      const { rows } = await ctx().db.query("SELECT 1 FROM trivia_kicked WHERE session_id = $1", [sessionId]);
+      assert.equal(rows.length, 0);
+    });
+
+    it("stores chat; a late joiner receives the last 50 messages, oldest first", async () => {
+      const { sessionId, players } = await setup([question("Q", ["a", "b"], 0, SLOW)], [undefined]);
+      const [a] = players as [Seat];
+      for (let i = 1; i <= 55; i++) await a.room.request("chat", { text: `message ${i}` });
+      const late = await join(await createUser({ orgId: "acme" }), sessionId);
+      const history = await late.box.next("chat_history");
+      assert.equal(history.messages.length, 50);
+      assert.equal(history.messages[0].data.text, "message 6");
+      assert.equal(history.messages[49].data.text, "message 55");
+      assert.deepEqual([history.messages[49].user_id, history.messages[49].username], [a.user.id, a.user.username]);
+    });
+
+    it("lists the org's sessions by status, paged, to its members only", async () => {
+      const host = await createUser({ orgId: "listers" });
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) ids.push(await createSession(host, [question("Q", ["a", "b"], 0, SLOW)], `Quiz ${i}`));
+      await ctx().db.query("UPDATE trivia_sessions SET status = 'finished' WHERE id = $1", [ids[0]]);
+      const other = await createUser({ orgId: "elsewhere" });
+      await createSession(other, [question("Q", ["a", "b"], 0, SLOW)]);
+      const list = (q: string, who = host) => api("GET", `/api/trivia/sessions${q}`, { token: who.token });
+
+      const page1 = await list("?limit=2");
+      assert.equal(page1.status, 200);
+      assert.deepEqual(page1.body.items.map((s: any) => s.id), [ids[2], ids[1]]);
+      const page2 = await list(`?limit=2&cursor=${page1.body.nextCursor}`);
+      assert.deepEqual(page2.body.items.map((s: any) => s.id), [ids[0]]);
+      assert.equal(page2.body.nextCursor, null);
+      assert.deepEqual((await list("?status=finished")).body.items.map((s: any) => s.id), [ids[0]]);
+      assert.deepEqual((await list("?status=lobby")).body.items.map((s: any) => s.id), [ids[2], ids[1]]);
+      assert.equal((await list("?status=bogus")).status, 400);
+      assert.equal((await list("?limit=0")).status, 400);
+      const noOrg = await createUser();
+      assert.equal((await list("", noOrg)).status, 403);
+    });
+
+    it("marks a session left in_progress by a dead process as interrupted (the sweep)", async () => {
+      const host = await createUser({ orgId: "acme" });
+      const dead = await createSession(host, [question("Q", ["a", "b"], 0, SLOW)]);
+      const live = await createSession(host, [question("Q", ["a", "b"], 0, SLOW)]);
+      await ctx().db.query("UPDATE trivia_sessions SET status = 'in_progress', process_id = 'gone-process' WHERE id = $1", [dead]);
+      await ctx().db.query("UPDATE trivia_sessions SET status = 'in_progress', process_id = $2 WHERE id = $1", [live, matchMaker.processId]);
+      await until(async () => (await ctx().services.trivia.find("acme", dead))?.status === "interrupted", 10_000, "swept");
+      assert.equal((await ctx().services.trivia.find("acme", live))?.status, "in_progress");
+    });
+  });
 });

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import {
   abandon,
+  armTurn,
+  requestRematch,
+  turnExpired,
   cryptoDice,
   finalScores,
   markReady,
@@ -232,9 +235,9 @@ describe("bigger_dice rules", () => {
       assert.equal(game.endReason, "abandoned");
     });
 
-    it("changes nothing when a player leaves a finished game", () => {
+    it("keeps the result when a player leaves a finished game, and closes the rematch", () => {
       const done = play(started(1), [6, 1]);
-      assert.deepEqual(playerGone(done, A, true), { game: done, ended: false });
+      assert.deepEqual(playerGone(done, A, true), { game: { ...done, rematchClosed: true }, ended: false });
     });
 
     it("abandons a game in progress on shutdown, and leaves other games alone", () => {
@@ -243,6 +246,123 @@ describe("bigger_dice rules", () => {
       assert.equal(game.endReason, "server_shutdown");
       const waiting = seat(newGame(), A);
       assert.equal(abandon(waiting, "server_shutdown"), waiting);
+    });
+  });
+
+  describe("the turn clock (an injected clock: plain numbers)", () => {
+    const T0 = 1_000_000;
+    /** Started with `turnSeconds`, A's turn armed at T0. */
+    const clocked = (turnSeconds = 10, targetScore = 10) => {
+      let game = seat(seat(newGame(targetScore, turnSeconds), A), B);
+      game = markReady(game, A, scriptedDice([])).game;
+      return armTurn(markReady(game, B, scriptedDice([1])).game, T0, true);
+    };
+
+    it("puts the deadline turnSeconds ahead, and pauses it while the player is away", () => {
+      const game = clocked(10);
+      assert.equal(game.turnEndsAt, T0 + 10_000);
+      assert.equal(armTurn(game, T0 + 5, false).turnEndsAt, null);
+      assert.equal(armTurn(seat(newGame(), A), T0, true).turnEndsAt, null, "no clock before the game");
+    });
+
+    it("refuses turnSeconds outside 5–300", () => {
+      for (const bad of [4, 301, 2.5]) assert.equal(code(() => newGame(10, bad)), "INVALID_MESSAGE");
+      assert.equal(newGame(10, 5).turnSeconds, 5);
+      assert.equal(newGame(10, 300).turnSeconds, 300);
+    });
+
+    it("does nothing before the deadline, and rolls for the player once it has passed", () => {
+      const game = clocked(10);
+      assert.equal(turnExpired(game, T0 + 9_999, scriptedDice([]), 3), null);
+      const expiry = turnExpired(game, T0 + 10_000, scriptedDice([4]), 3)!;
+      assert.equal(expiry.userId, A);
+      assert.equal(expiry.forfeited, false);
+      assert.equal(expiry.outcome.roll, 4);
+      assert.equal(expiry.outcome.game.currentTurn, B);
+      assert.equal(expiry.outcome.game.missedTurns[A], 1);
+      assert.equal(turnExpired(armTurn(game, T0, false), T0 + 60_000, scriptedDice([]), 3), null, "paused: no auto-roll");
+    });
+
+    it("forfeits a player with reason inactive after N consecutive missed turns, and a roll of one's own resets the count", () => {
+      let game = clocked(10);
+      let now = T0;
+      const dice = scriptedDice([3, 3, 2, 2, 5, 5, 4, 4, 1, 1, 6]);
+      const expire = () => {
+        now = game.turnEndsAt!;
+        const e = turnExpired(game, now, dice, 3)!;
+        game = armTurn(e.outcome.game, now, true);
+        return e;
+      };
+      expire(); // A misses (1)
+      game = armTurn(roll(game, B, dice).game, now, true); // B rolls itself (ties 3-3)
+      expire(); // A misses (2)
+      game = armTurn(roll(game, B, dice).game, now, true);
+      // A rolls once: the run is broken
+      game = armTurn(roll(game, A, dice).game, now, true);
+      assert.equal(game.missedTurns[A], 0);
+      game = armTurn(roll(game, B, dice).game, now, true);
+      expire(); // A (1)
+      game = armTurn(roll(game, B, dice).game, now, true);
+      expire(); // A (2)
+      game = armTurn(roll(game, B, dice).game, now, true);
+      const last = expire(); // A (3): forfeit
+      assert.equal(last.forfeited, true);
+      assert.equal(game.status, "finished");
+      assert.equal(game.endReason, "inactive");
+      assert.equal(game.winnerId, B);
+      assert.equal(game.turnEndsAt, null);
+    });
+
+    it("never forfeits when DICE_MISSED_TURNS_FORFEIT is 0", () => {
+      let game = clocked(10);
+      const dice = seededDice(7);
+      for (let i = 0; i < 20 && game.status === "in_progress"; i++) {
+        const e = turnExpired(game, game.turnEndsAt!, dice, 0)!;
+        assert.equal(e.forfeited, false);
+        game = armTurn(e.outcome.game, game.turnEndsAt!, true);
+      }
+      assert.notEqual(game.endReason, "inactive");
+    });
+
+    it("records the open turn when the server stops mid-game", () => {
+      const game = abandon(clocked(10), "server_shutdown");
+      assert.deepEqual(game.pendingTurn, { userId: A, turnNumber: 1, turnEndsAt: T0 + 10_000 });
+      assert.equal(abandon(clocked(10), "abandoned").pendingTurn, null);
+    });
+  });
+
+  describe("rematch", () => {
+    it("is refused before the game has ended, and changes nothing", () => {
+      const game = started();
+      assert.equal(code(() => requestRematch(game, A, scriptedDice([]))), "REMATCH_NOT_AVAILABLE");
+      assert.equal(code(() => requestRematch(game, "carol", scriptedDice([]))), "SPECTATOR_CANNOT_ACT");
+    });
+
+    it("starts a fresh game with the same seats once both have asked", () => {
+      const done = play(started(1), [6, 1]);
+      const first = requestRematch(done, B, scriptedDice([]));
+      assert.equal(first.started, false);
+      assert.deepEqual(first.game.rematchRequests, [B]);
+      assert.equal(requestRematch(first.game, B, scriptedDice([])).started, false, "asking twice counts once");
+      const { game, started: began } = requestRematch(first.game, A, scriptedDice([2])); // even: the second seat starts
+      assert.equal(began, true);
+      assert.equal(game.status, "in_progress");
+      assert.deepEqual(game.seats, [A, B]);
+      assert.deepEqual(game.scores, { [A]: 0, [B]: 0 });
+      assert.equal(game.currentTurn, B);
+      assert.equal(game.turnNumber, 1);
+      assert.deepEqual(game.rolls, []);
+      assert.equal(game.round, null);
+      assert.equal(game.winnerId, null);
+      assert.deepEqual(game.rematchRequests, []);
+    });
+
+    it("lapses when either player leaves", () => {
+      const done = play(started(1), [6, 1]);
+      const asked = requestRematch(done, A, scriptedDice([])).game;
+      const left = playerGone(asked, B, true).game;
+      assert.deepEqual(left.rematchRequests, []);
+      assert.equal(code(() => requestRematch(left, A, scriptedDice([1]))), "REMATCH_NOT_AVAILABLE");
     });
   });
 });

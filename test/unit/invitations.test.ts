@@ -43,6 +43,7 @@ describe("invitation rules", () => {
 
     it("refuses an unknown receiver, a non-friend and an offline receiver, in that order", () => {
       assert.equal(codeOf(decideSend(facts({ receiverExists: false, areFriends: false, receiverOnline: false }))), "NOT_FOUND");
+      assert.equal(codeOf(decideSend(facts({ blocked: true, areFriends: false, receiverOnline: false }))), "BLOCKED");
       assert.equal(codeOf(decideSend(facts({ areFriends: false, receiverOnline: false }))), "NOT_FRIENDS");
       assert.equal(codeOf(decideSend(facts({ receiverOnline: false }))), "USER_OFFLINE");
     });

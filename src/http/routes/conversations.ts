@@ -4,6 +4,7 @@ import type { AppContext } from "../../context";
 import { uuid } from "../../protocol/common";
 import { messagePayload } from "../../protocol/conversation";
 import { body, params, query, userOf } from "../middleware";
+import { PageQuery, PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX } from "../paging";
 
 const OpenBody = z.object({ participantId: uuid() }).strict();
 const ConversationParams = z.object({ id: uuid() });
@@ -15,10 +16,17 @@ const MessageCursor = z
   .transform(Number)
   .refine(Number.isSafeInteger, "must be a positive message id");
 
+/** The history's page: `cursor` (the shared name) and `before` (the original one) both take the previous `nextCursor`. */
 const HistoryQuery = z
   .object({
     before: MessageCursor.optional(),
-    limit: z.coerce.number().int("must be an integer").min(1, "must be at least 1").max(100, "must be at most 100").default(50),
+    cursor: MessageCursor.optional(),
+    limit: z.coerce
+      .number()
+      .int("must be an integer")
+      .min(1, "must be at least 1")
+      .max(PAGE_LIMIT_MAX, `must be at most ${PAGE_LIMIT_MAX}`)
+      .default(PAGE_LIMIT_DEFAULT),
   })
   .strict();
 
@@ -32,19 +40,19 @@ export function conversationsRoutes(ctx: AppContext, auth: RequestHandler): Rout
   const SendBody = messagePayload(ctx.config.TEXT_MAX_CHARS);
 
   router.get("/api/v1/conversations", auth, async (req, res) => {
-    res.json({ items: await conversations.listFor(userOf(req).id) });
+    res.json(await conversations.listFor(userOf(req).id, query(req, PageQuery)));
   });
 
   router.post("/api/v1/conversations", auth, async (req, res) => {
     const { participantId } = body(req, OpenBody);
-    const { conversation, created } = await conversations.openDirect(userOf(req).id, participantId);
+    const { conversation, created } = await conversations.open(userOf(req).id, participantId);
     res.status(created ? 201 : 200).json(conversation);
   });
 
   router.get("/api/v1/conversations/:id/messages", auth, async (req, res) => {
     const { id } = params(req, ConversationParams);
-    const { before, limit } = query(req, HistoryQuery);
-    res.json(await conversations.history(id, userOf(req).id, { before, limit }));
+    const { before, cursor, limit } = query(req, HistoryQuery);
+    res.json(await conversations.history(id, userOf(req).id, { before: before ?? cursor, limit }));
   });
 
   // A repeated clientMessageId answers 200 with the stored message; a new message 201.

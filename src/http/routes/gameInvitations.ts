@@ -2,12 +2,13 @@ import { Router, type RequestHandler } from "express";
 import { z } from "zod";
 import type { AppContext } from "../../context";
 import { query, userOf } from "../middleware";
+import { pageQueryShape } from "../paging";
 
 const ListQuery = z
   .object({
     direction: z.enum(["received", "sent"]).optional(),
     status: z.enum(["pending", "accepted", "declined", "expired"]).optional(),
-    limit: z.coerce.number().int().min(1).max(200).optional(),
+    ...pageQueryShape,
   })
   .strict();
 
@@ -20,7 +21,7 @@ export function gameInvitationsRoutes(ctx: AppContext, auth: RequestHandler): Ro
 
   router.get("/api/game-invitations", auth, async (req, res) => {
     const opts = query(req, ListQuery);
-    res.json({ items: await ctx.services.gameInvitations.list(userOf(req).id, opts) });
+    res.json(await ctx.services.gameInvitations.list(userOf(req).id, opts));
   });
 
   return router;

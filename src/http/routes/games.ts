@@ -3,22 +3,22 @@ import { z } from "zod";
 import type { AppContext } from "../../context";
 import { uuid } from "../../protocol/common";
 import { query, userOf } from "../middleware";
+import { pageQueryShape } from "../paging";
 
 const HistoryQuery = z
   .object({
     /** Whose games; the caller's when absent. */
     userId: uuid().optional(),
-    limit: z.coerce.number().int().min(1).max(100).optional(),
+    ...pageQueryShape,
   })
   .strict();
 
-/** `GET /api/games/history?userId=`: finished and abandoned dice games, newest first. */
+/** `GET /api/games/history?userId=&limit=&cursor=`: finished and abandoned dice games, newest first, paged. */
 export function gamesRoutes(ctx: AppContext, auth: RequestHandler): Router {
   const router = Router();
   router.get("/api/games/history", auth, async (req, res) => {
     const q = query(req, HistoryQuery);
-    const items = await ctx.services.games.history(q.userId ?? userOf(req).id, { limit: q.limit });
-    res.json({ items });
+    res.json(await ctx.services.games.history(q.userId ?? userOf(req).id, q));
   });
   return router;
 }

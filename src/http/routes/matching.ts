@@ -2,15 +2,12 @@ import { Router, type RequestHandler } from "express";
 import { z } from "zod";
 import type { AppContext } from "../../context";
 import { uuid } from "../../protocol/common";
-import { body, query, userOf } from "../middleware";
+import { body, params, query, userOf } from "../middleware";
+import { PageQuery } from "../paging";
 
 const LikeBody = z.object({ userId: uuid() }).strict();
 
-const RecentQuery = z
-  .object({
-    limit: z.coerce.number().int("must be an integer").min(1, "must be at least 1").max(100, "must be at most 100").default(50),
-  })
-  .strict();
+const MatchParams = z.object({ id: z.string().max(64) });
 
 /** The dating product's matching: likes (a mutual one makes a match) and recent matches. */
 export function matchingRoutes(ctx: AppContext, auth: RequestHandler): Router {
@@ -22,8 +19,13 @@ export function matchingRoutes(ctx: AppContext, auth: RequestHandler): Router {
   });
 
   router.get("/api/v1/matching/recent-matches", auth, async (req, res) => {
-    const { limit } = query(req, RecentQuery);
-    res.json({ items: await ctx.services.matching.recent(userOf(req).id, limit) });
+    res.json(await ctx.services.matching.recent(userOf(req).id, query(req, PageQuery)));
+  });
+
+  // Either side ends the match (docs/PROTOCOL.md §2 "Unmatch").
+  router.delete("/api/v1/matching/matches/:id", auth, async (req, res) => {
+    const { id } = params(req, MatchParams);
+    res.json(await ctx.services.matching.unmatch(userOf(req).id, id));
   });
 
   return router;

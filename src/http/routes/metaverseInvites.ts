@@ -41,8 +41,7 @@ export function metaverseInvitesRoutes(ctx: AppContext, auth: RequestHandler): R
   });
 
   router.get("/metaverse/invites/my-invites", auth, async (req, res) => {
-    const { includeExpired } = query(req, MyInvitesQuery);
-    success(res, await spaces.myInvites(userOf(req).id, { includeExpired }));
+    success(res, await spaces.myInvites(userOf(req).id, query(req, MyInvitesQuery)));
   });
 
   return router;

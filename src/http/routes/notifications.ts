@@ -2,11 +2,12 @@ import { Router, type RequestHandler } from "express";
 import { z } from "zod";
 import type { AppContext } from "../../context";
 import { params, query, userOf } from "../middleware";
+import { pageQueryShape } from "../paging";
 
 const ListQuery = z
   .object({
     status: z.enum(["unread", "read", "dismissed"]).optional(),
-    limit: z.coerce.number().int().min(1).max(200).optional(),
+    ...pageQueryShape,
   })
   .strict();
 const IdParams = z.object({ id: z.string().max(64) });
@@ -18,7 +19,7 @@ export function notificationsRoutes(ctx: AppContext, auth: RequestHandler): Rout
 
   router.get("/api/notifications", auth, async (req, res) => {
     const opts = query(req, ListQuery);
-    res.json({ items: await notifications.list(userOf(req).id, opts) });
+    res.json(await notifications.list(userOf(req).id, opts));
   });
 
   for (const [action, status] of [

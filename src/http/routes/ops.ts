@@ -1,9 +1,9 @@
-import { Router } from "express";
+import { Router, type RequestHandler } from "express";
 import type { AppContext } from "../../context";
 import { registry } from "../../metrics";
 
-/** Liveness, readiness and Prometheus metrics: no authentication. */
-export function opsRoutes(ctx: AppContext, checks: { redis?: () => Promise<void> }): Router {
+/** Liveness and readiness (no authentication), and Prometheus metrics behind `metricsAuth`. */
+export function opsRoutes(ctx: AppContext, checks: { redis?: () => Promise<void>; metricsAuth: RequestHandler }): Router {
   const router = Router();
   router.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
@@ -24,7 +24,7 @@ export function opsRoutes(ctx: AppContext, checks: { redis?: () => Promise<void>
     if (checks.redis) await check("redis", checks.redis);
     res.status(ok ? 200 : 503).json({ status: ok ? "ok" : "unavailable", checks: result });
   });
-  router.get("/metrics", async (_req, res) => {
+  router.get("/metrics", checks.metricsAuth, async (_req, res) => {
     res.setHeader("Content-Type", registry.contentType);
     res.send(await registry.metrics());
   });

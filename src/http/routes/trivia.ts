@@ -1,18 +1,15 @@
 import { Router, type RequestHandler } from "express";
 import { z } from "zod";
 import type { AppContext } from "../../context";
-import { AppError } from "../../errors";
 import { CreateSessionBody } from "../../protocol/trivia";
-import { body, params, userOf } from "../middleware";
+import { body, params, query, userOf } from "../middleware";
+import { pageQueryShape } from "../paging";
 
 /** Any string: a malformed id is answered 404 like an unknown one (the service checks the shape). */
 const SessionParams = z.object({ id: z.string().max(100) });
-
-/** The caller's organization; trivia is per organization, so a token without one is refused. */
-function orgOf(user: { orgId: string | null }): string {
-  if (!user.orgId) throw new AppError("FORBIDDEN", "token has no org_id: trivia sessions belong to an organization");
-  return user.orgId;
-}
+const SessionsQuery = z
+  .object({ status: z.enum(["lobby", "in_progress", "finished", "interrupted"]).optional(), ...pageQueryShape })
+  .strict();
 
 /** `/api/trivia/...` (docs/PROTOCOL.md §2). */
 export function triviaRoutes(ctx: AppContext, auth: RequestHandler): Router {
@@ -20,7 +17,7 @@ export function triviaRoutes(ctx: AppContext, auth: RequestHandler): Router {
 
   router.post("/api/trivia/sessions", auth, async (req, res) => {
     const user = userOf(req);
-    orgOf(user);
+    await ctx.services.trivia.requireOrg(user);
     const input = body(req, CreateSessionBody);
     const session = await ctx.services.trivia.create(user, input);
     res.status(201).json({
@@ -34,8 +31,13 @@ export function triviaRoutes(ctx: AppContext, auth: RequestHandler): Router {
     });
   });
 
+  router.get("/api/trivia/sessions", auth, async (req, res) => {
+    const orgId = await ctx.services.trivia.requireOrg(userOf(req));
+    res.json(await ctx.services.trivia.list(orgId, query(req, SessionsQuery)));
+  });
+
   router.get("/api/trivia/sessions/:id/results", auth, async (req, res) => {
-    const orgId = orgOf(userOf(req));
+    const orgId = await ctx.services.trivia.requireOrg(userOf(req));
     const { id } = params(req, SessionParams);
     res.json(await ctx.services.trivia.results(orgId, id));
   });

@@ -47,6 +47,9 @@ export const BiggerDiceState = schema(
     spectators: t.map(DiceSpectator),
     currentTurn: t.string().default(""),
     turnNumber: t.number().default(0),
+    /** When the current turn runs out (server epoch ms; 0: no clock running, e.g. the player is away). */
+    turnEndsAt: t.number().default(0),
+    turnSeconds: t.number().default(0),
     round: DiceRound,
     winnerId: t.string().default(""),
     targetScore: t.number(),

@@ -5,6 +5,8 @@ export const LobbyFriend = schema(
   {
     username: t.string(),
     online: t.boolean().default(false),
+    /** When their last device left (ISO 8601), while offline; "" when online or never seen. */
+    lastSeenAt: t.string().default(""),
   },
   "LobbyFriend",
 );
@@ -31,6 +33,8 @@ export type LobbyInvitation = SchemaType<typeof LobbyInvitation>;
 export const UserLobbyState = schema(
   {
     unread: t.number().default(0),
+    /** Unread conversation messages, across the owner's open conversations. */
+    unreadMessages: t.number().default(0),
     friends: t.map(LobbyFriend),
     invitations: t.map(LobbyInvitation),
   },

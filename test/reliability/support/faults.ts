@@ -40,6 +40,9 @@ export async function spawnServer(opts: { port: number; dataDir: string; databas
     DATA_DIR: opts.dataDir,
     JWT_SECRET,
     LOG_LEVEL: "warn",
+    // Setup registers a score of users from one address; the limits are not under test here.
+    REGISTRATIONS_PER_IP_PER_HOUR: "0",
+    PASSWORD_HASH_COST: "12",
     ...opts.env,
   };
   if (opts.databaseUrl) env.DATABASE_URL = opts.databaseUrl;
@@ -51,7 +54,7 @@ export async function spawnServer(opts: { port: number; dataDir: string; databas
     child.once("exit", (code, signal) => resolve({ code, signal })),
   );
   const url = `http://127.0.0.1:${opts.port}`;
-  const startTimeoutMs = opts.startTimeoutMs ?? 30_000;
+  const startTimeoutMs = opts.startTimeoutMs ?? 120_000;
   const deadline = Date.now() + startTimeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}):\n${out}`);
@@ -92,9 +95,14 @@ async function http(url: string, method: string, pathname: string, token?: strin
   return text ? JSON.parse(text) : undefined;
 }
 
-async function register(url: string, name: string, orgId = "acme"): Promise<{ id: string; token: string }> {
+/** A user over HTTP; `org` creates a new organization (`orgId`) or joins one (`inviteCode`). */
+async function register(
+  url: string,
+  name: string,
+  org: { orgId?: string; inviteCode?: string } = {},
+): Promise<{ id: string; token: string }> {
   const username = `${name}_${crypto.randomBytes(3).toString("hex")}`;
-  const { token, user } = await http(url, "POST", "/api/auth/register", undefined, { username, password: "password123", orgId });
+  const { token, user } = await http(url, "POST", "/api/auth/register", undefined, { username, password: "rally-test-password-42", ...org });
   return { id: user.id, token };
 }
 
@@ -178,13 +186,15 @@ export async function sigtermScenario(opts: { port: number; games: number; rolls
     );
 
     // Trivia: the first question closed (scored), the second one open.
-    const host = await register(url, "host");
+    const orgId = `acme_${crypto.randomBytes(3).toString("hex")}`;
+    const host = await register(url, "host", { orgId });
+    const { code: inviteCode } = await http(url, "POST", `/api/orgs/${orgId}/invite-codes`, host.token, {});
     const questions = [0, 1, 2].map((i) => ({ text: `Q${i}`, choices: ["right", "wrong"], answerIndex: 0, timeLimitSec: 120 }));
     const session = await http(url, "POST", "/api/trivia/sessions", host.token, { title: "Shutdown quiz", questions });
     const hostRoom = quiet(await clientFor(url, host.token).joinOrCreate("trivia", { sessionId: session.sessionId }));
     rooms.push(hostRoom);
     const scoreUpdates = collect(hostRoom, "score_update");
-    const triviaPlayers = await Promise.all(Array.from({ length: opts.triviaPlayers }, (_, i) => register(url, `t${i}`)));
+    const triviaPlayers = await Promise.all(Array.from({ length: opts.triviaPlayers }, (_, i) => register(url, `t${i}`, { inviteCode })));
     const seats = await Promise.all(
       triviaPlayers.map(async (p) => {
         const room = quiet(await clientFor(url, p.token).joinOrCreate("trivia", { sessionId: session.sessionId }));
@@ -571,7 +581,7 @@ export async function diceDropScenario(rollsBefore: number, spectatorsWhileAway:
   await Promise.all(watchers.map((w) => w.room.leave().catch(() => undefined)));
   await (away === a ? b : a).room.leave(); // the other forfeits: the game ends and is stored
   await away.box.next("game_ended", 5000);
-  const [history] = await ctx().services.games.history(ua.id);
+  const [history] = (await ctx().services.games.history(ua.id, { limit: 50 })).items;
   const lostEvent = got.find((m) => m.type === "events_lost");
   await away.room.leave().catch(() => undefined);
   return {

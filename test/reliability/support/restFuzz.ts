@@ -100,8 +100,8 @@ export interface RouteSpec {
 
 /** Every route of src/http/routes/*.ts. */
 export const ROUTES: RouteSpec[] = [
-  { method: "POST", path: "/api/auth/register", public: true, body: () => [{ username: "fuzzed_user", password: "password123", orgId: "acme" }] },
-  { method: "POST", path: "/api/auth/login", public: true, body: (w) => [{ username: w.alice.username, password: "password123" }] },
+  { method: "POST", path: "/api/auth/register", public: true, body: () => [{ username: "fuzzed_user", password: "rally-test-password-42", orgId: "acme" }] },
+  { method: "POST", path: "/api/auth/login", public: true, body: (w) => [{ username: w.alice.username, password: "rally-test-password-42" }] },
   { method: "GET", path: "/api/users/me" },
   { method: "POST", path: "/api/friends/requests", body: (w) => [{ username: w.dave.username }] },
   { method: "GET", path: "/api/friends/requests", query: ["direction"] },
@@ -331,11 +331,13 @@ export async function checkRequest(route: RouteSpec, req: FuzzRequest, w: RestWo
     }
     if (opts.checkDb && (await dbFingerprint()) !== before) violations.push("refused, but the database changed");
   }
-  // A body that is not JSON, or a path that cannot be decoded, is refused before routing
-  // (express.json and the router run first), so before the token is looked at; and a path
-  // parameter such as "" or "/" makes a path that is not this route at all.
+  // A body that is not JSON or too large, or a path that cannot be decoded, is refused before
+  // routing (the HTTP edge, express.json and the router run first), so before the token is
+  // looked at; and a path parameter such as "" or "/" makes a path that is not this route at all.
   const refusedBeforeRouting =
-    (status === 400 && /^(body|path): /.test(body?.error ?? "")) || (status === 404 && body?.error === "Route not found");
+    (status === 400 && /^(body|path): /.test(body?.error ?? "")) ||
+    (status === 413 && code === "PAYLOAD_TOO_LARGE") ||
+    (status === 404 && body?.error === "Route not found");
   if (!route.public && BAD_TOKENS.includes(req.token) && !(status === 401 && code === "UNAUTHORIZED") && !refusedBeforeRouting) {
     violations.push(`a ${req.token} token was answered ${status} ${code ?? ""}, not 401 UNAUTHORIZED`);
   }

@@ -3,7 +3,7 @@ import crypto from "node:crypto";
 import { matchMaker, type Room as ServerRoom } from "@colyseus/core";
 import type { Config } from "../../../src/config";
 import { ctx, sdk, BASE_URL, type Room } from "../../helpers/server";
-import { type TestUser } from "../../helpers/users";
+import { joinOrg, type TestUser } from "../../helpers/users";
 import { hashPassword } from "../../../src/auth/passwords";
 import { inbox, until, type Inbox } from "../../helpers/room";
 
@@ -53,6 +53,7 @@ export async function bulkUsers(n: number, opts: { orgId?: string } = {}): Promi
      RETURNING id, username, org_id`,
     [prefix, n, opts.orgId ?? null],
   );
+  if (opts.orgId) await joinOrg(opts.orgId, rows.map((r) => r.id));
   return rows.map((r) => {
     const auth = { id: r.id, username: r.username, orgId: r.org_id };
     return { ...auth, avatarUrl: null, token: ctx().tokens.sign(auth) };
@@ -62,17 +63,18 @@ export async function bulkUsers(n: number, opts: { orgId?: string } = {}): Promi
 let passwordHash: Promise<string> | undefined;
 let quickCount = 0;
 /**
- * A user like `createUser` makes (password "password123"), without hashing a password each
+ * A user like `createUser` makes (password "rally-test-password-42"), without hashing a password each
  * time: the suites here create many users, and scrypt is deliberately slow.
  */
 export async function quickUser(opts: { orgId?: string; avatarUrl?: string } = {}): Promise<TestUser> {
-  passwordHash ??= hashPassword("password123");
+  passwordHash ??= hashPassword("rally-test-password-42");
   const username = `q${++quickCount}_${crypto.randomBytes(3).toString("hex")}`;
   const { rows } = await ctx().db.query<{ id: string; username: string; org_id: string | null; avatar_url: string | null }>(
     "INSERT INTO users (username, password_hash, org_id, avatar_url) VALUES ($1, $2, $3, $4) RETURNING id, username, org_id, avatar_url",
     [username, await passwordHash, opts.orgId ?? null, opts.avatarUrl ?? null],
   );
   const r = rows[0]!;
+  if (opts.orgId) await joinOrg(opts.orgId, [r.id]);
   const auth = { id: r.id, username: r.username, orgId: r.org_id };
   return { ...auth, avatarUrl: r.avatar_url, token: ctx().tokens.sign(auth) };
 }

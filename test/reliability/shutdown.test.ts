@@ -140,6 +140,8 @@ describe("graceful shutdown", () => {
     ({ url } = await start());
     assert.equal(await statusOf(url, alice, toBob), "pending", "the shutdown itself expired nothing");
     const bobsLobby = watch(await client(url, bob.token).joinOrCreate("user_lobby"), codes, "bob again");
+    // The sender comes back too (an invitation whose sender is gone expires as well).
+    watch(await client(url, alice.token).joinOrCreate("user_lobby"), codes, "alice again");
     await until(() => (bobsLobby.state as any)?.invitations?.get?.(toBob)?.status === "pending", 8000, "bob's pending invitation");
 
     // Carol never comes back: hers expires once the window is over; bob's stays.

@@ -5,7 +5,7 @@ import { AppError } from "../errors";
 import type { AuthUser } from "../auth/tokens";
 import {
   authOf,
-  CLOSE_REMOVED,
+  CLOSE_ACCESS_ENDED,
   CLOSE_SPACE_DELETED,
   parseJoinOptions,
   RallyRoom,
@@ -244,7 +244,7 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
     for (const client of this.clients) {
       if (authOf(client).id !== userId) continue;
       this.sendTo(client, "REMOVED", { spaceId: this.spaceId, reason });
-      client.leave(CLOSE_REMOVED, reason === "left" ? "you left this space" : "removed from this space");
+      client.leave(CLOSE_ACCESS_ENDED, reason === "left" ? "you left this space" : "removed from this space");
     }
   }
 
@@ -292,7 +292,7 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
    * receives next holds exactly its own avatar and those in its view.
    */
   onReconnect(client: RallyClient): void {
-    if (this.removed.has(authOf(client).id)) return client.leave(CLOSE_REMOVED, "removed from this space");
+    if (this.removed.has(authOf(client).id)) return client.leave(CLOSE_ACCESS_ENDED, "removed from this space");
     const seat = this.seated.get(authOf(client).id);
     if (!seat) return;
     seat.sessionId = client.sessionId;

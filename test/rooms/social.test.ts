@@ -3,7 +3,7 @@ import { api } from "../helpers/http";
 import { ctx, sdk, type Room } from "../helpers/server";
 import { befriend, createUser, type TestUser } from "../helpers/users";
 import { inbox, refusal, sleep, until, type Inbox } from "../helpers/room";
-import { CLOSE_ACCESS_ENDED } from "../../src/services/conversations";
+import { CLOSE_ACCESS_ENDED } from "../../src/realtime/RallyRoom";
 
 /** Issue 17: the friend lifecycle, block, unmatch, report, message notifications, last seen. */
 

@@ -251,13 +251,16 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
   /** New settings: bounds and capacity apply to the next move and join; avatars outside are brought in. */
   private applySettings(settings: { name: string; capacity: number; width: number; height: number }): void {
     const { name, capacity, width, height } = settings;
-    this.bounds = { width, height };
+    this.resize({ width, height });
     this.capacity = capacity;
     Object.assign(this.state, { name, capacity, width, height });
-    this.state.users.forEach((user) => {
-      if (user.x > width) user.x = width;
-      if (user.y > height) user.y = height;
-    });
+    for (const seat of this.seated.values()) {
+      const { avatar } = seat;
+      if (avatar.x <= width && avatar.y <= height) continue;
+      avatar.x = Math.min(avatar.x, width);
+      avatar.y = Math.min(avatar.y, height);
+      if (seat.observer) this.grid!.move(seat.observer, avatar.x, avatar.y);
+    }
     this.setMetadata({ spaceId: this.spaceId, name, capacity });
     this.broadcastEvent("SPACE_UPDATED", { spaceId: this.spaceId, name, capacity, width, height });
   }

@@ -204,13 +204,18 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
   });
 
   // After a restart, invitations whose receivers did not come back within the reconnection
-  // window expire (a graceful restart expires nothing for users who reconnect).
-  const absentSweep = setTimeout(() => {
-    services.gameInvitations
-      .expireAbsentReceivers()
-      .catch((err) => logger.warn({ err }, "expiring the invitations of absent users failed"));
-  }, cfg.RECONNECT_SECONDS * 1000);
-  absentSweep.unref();
+  // window expire (a graceful restart expires nothing for users who reconnect). The window
+  // opens when the server starts listening (beforeListen): a slow boot must not eat into it.
+  let absentSweep: NodeJS.Timeout | undefined;
+  const startAbsentSweep = () => {
+    absentSweep ??= setTimeout(() => {
+      services.gameInvitations
+        .expireAbsentReceivers()
+        .catch((err) => logger.warn({ err }, "expiring the invitations of absent users failed"));
+    }, cfg.RECONNECT_SECONDS * 1000);
+    absentSweep.unref();
+  };
+  options.beforeListen = startAbsentSweep; // @colyseus/testing's boot() calls it too
 
   return {
     options,

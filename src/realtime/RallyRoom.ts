@@ -17,13 +17,14 @@ import { releaseQuietly } from "./roomDirectory";
 export const CLOSE_FLOODING = 4008;
 /** Close code for a seat whose access token expired without an in-band `auth:refresh`. */
 export const CLOSE_TOKEN_EXPIRED = 4401;
-/** Close code for a seat whose access was revoked: signed out everywhere, or removed from the room's organization. */
-export const CLOSE_ACCESS_REVOKED = 4403;
+/**
+ * Close code for a seat whose access ended, whatever ended it: signed out everywhere, removed
+ * from the room's organization or space, kicked by a trivia host, unmatched or blocked.
+ */
+export const CLOSE_ACCESS_ENDED = 4403;
 
 /** Close code of every room when the server shuts down (SIGTERM/SIGINT; docs/PROTOCOL.md §1). */
 export const CLOSE_SERVER_SHUTDOWN = CloseCode.SERVER_SHUTDOWN;
-/** Close code for a seat taken away by an admin or host: removed from a space, kicked from a trivia session. */
-export const CLOSE_REMOVED = 4403;
 /** Close code for every seat of a space that was deleted. */
 export const CLOSE_SPACE_DELETED = 4404;
 
@@ -298,7 +299,7 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
 
   private closeSeatsOf(userId: string, reason: string): void {
     for (const client of this.clients) {
-      if (authOf(client).id === userId) client.leave(CLOSE_ACCESS_REVOKED, reason);
+      if (authOf(client).id === userId) client.leave(CLOSE_ACCESS_ENDED, reason);
     }
   }
 
@@ -424,22 +425,33 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
     };
     room.onJoin = async (client, options, auth) => {
       const userId = authOf(client).id;
-      await this.takeConnection(client);
       this.seats.join(client);
       this.limiters.set(client.sessionId, RallyRoom.userLimiters.acquire(this.roomName, userId, () => this.newLimiter()));
       metrics.connectedClients.inc({ room: this.roomName });
-      try {
-        await onJoin?.call(this, client, options, auth);
-        this.everJoined = true;
-      } catch (e) {
+      const refuse = (e: unknown) => {
         // A refused join never held a seat: the drop/leave hooks below skip it.
         this.seats.leave(client.sessionId);
         this.releaseConnection(client);
         metrics.connectedClients.dec({ room: this.roomName });
         const refusal = e instanceof ServerError ? String(e.code) : toAppError(e).code;
         securityEvent("join_refused", refusal, { room: this.roomName, userId: client.auth?.id });
-        throw toServerError(e);
+        return toServerError(e);
+      };
+      try {
+        // The room's own checks first: they decide synchronously (capacity, one seat), so a
+        // refused client never lingers in `clients` while the connection count is asked.
+        await onJoin?.call(this, client, options, auth);
+      } catch (e) {
+        throw refuse(e);
       }
+      try {
+        await this.takeConnection(client);
+      } catch (e) {
+        // Past the user's connection limit: undo the room's join as a leave, then refuse.
+        await Promise.resolve(onLeave?.call(this, client, CloseCode.WITH_ERROR)).catch(() => undefined);
+        throw refuse(e);
+      }
+      this.everJoined = true;
       this.armExpiry(client);
       this.watchRevocations(authOf(client).id);
     };

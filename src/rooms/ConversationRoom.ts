@@ -1,7 +1,7 @@
 import { ServerError, type AuthContext, type Delayed } from "@colyseus/core";
 import type { AuthUser } from "../auth/tokens";
 import { appContext } from "../context";
-import { authOf, parseJoinOptions, RallyRoom, toServerError, type RallyClient } from "../realtime/RallyRoom";
+import { authOf, CLOSE_ACCESS_ENDED, parseJoinOptions, RallyRoom, toServerError, type RallyClient } from "../realtime/RallyRoom";
 import type { DeliveredEvent } from "../realtime/delivery";
 import {
   ConversationJoinOptions,
@@ -18,7 +18,7 @@ import {
   type TypingPayload as Typing,
 } from "../protocol/conversation";
 import { isOnline, nextReadPosition, statusChange, type ConversationSeat } from "../rules/conversation";
-import { CLOSE_ACCESS_ENDED, SYNC_LIMIT } from "../services/conversations";
+import { SYNC_LIMIT } from "../services/conversations";
 import { logger } from "../logger";
 import { ConversationParticipant, ConversationState } from "./schema/ConversationState";
 

@@ -5,7 +5,7 @@ import { AppError } from "../errors";
 import type { AuthUser } from "../auth/tokens";
 import {
   authOf,
-  CLOSE_REMOVED,
+  CLOSE_ACCESS_ENDED,
   CLOSE_SPACE_DELETED,
   parseJoinOptions,
   RallyRoom,
@@ -244,20 +244,23 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
     for (const client of this.clients) {
       if (authOf(client).id !== userId) continue;
       this.sendTo(client, "REMOVED", { spaceId: this.spaceId, reason });
-      client.leave(CLOSE_REMOVED, reason === "left" ? "you left this space" : "removed from this space");
+      client.leave(CLOSE_ACCESS_ENDED, reason === "left" ? "you left this space" : "removed from this space");
     }
   }
 
   /** New settings: bounds and capacity apply to the next move and join; avatars outside are brought in. */
   private applySettings(settings: { name: string; capacity: number; width: number; height: number }): void {
     const { name, capacity, width, height } = settings;
-    this.bounds = { width, height };
+    this.resize({ width, height });
     this.capacity = capacity;
     Object.assign(this.state, { name, capacity, width, height });
-    this.state.users.forEach((user) => {
-      if (user.x > width) user.x = width;
-      if (user.y > height) user.y = height;
-    });
+    for (const seat of this.seated.values()) {
+      const { avatar } = seat;
+      if (avatar.x <= width && avatar.y <= height) continue;
+      avatar.x = Math.min(avatar.x, width);
+      avatar.y = Math.min(avatar.y, height);
+      if (seat.observer) this.grid!.move(seat.observer, avatar.x, avatar.y);
+    }
     this.setMetadata({ spaceId: this.spaceId, name, capacity });
     this.broadcastEvent("SPACE_UPDATED", { spaceId: this.spaceId, name, capacity, width, height });
   }
@@ -292,7 +295,7 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
    * receives next holds exactly its own avatar and those in its view.
    */
   onReconnect(client: RallyClient): void {
-    if (this.removed.has(authOf(client).id)) return client.leave(CLOSE_REMOVED, "removed from this space");
+    if (this.removed.has(authOf(client).id)) return client.leave(CLOSE_ACCESS_ENDED, "removed from this space");
     const seat = this.seated.get(authOf(client).id);
     if (!seat) return;
     seat.sessionId = client.sessionId;

@@ -3,7 +3,7 @@ import { appContext } from "../context";
 import { AppError } from "../errors";
 import { logger } from "../logger";
 import type { AuthUser } from "../auth/tokens";
-import { authOf, CLOSE_REMOVED, parseJoinOptions, RallyRoom, type RallyClient } from "../realtime/RallyRoom";
+import { authOf, CLOSE_ACCESS_ENDED, parseJoinOptions, RallyRoom, type RallyClient } from "../realtime/RallyRoom";
 import { withSafeKeys } from "../realtime/safeMapKeys";
 import {
   AnswerMessage,
@@ -26,7 +26,6 @@ interface TriviaRoomOptions {
 
 type Timer = ReturnType<Room["clock"]["setInterval"]>;
 
-const ROOM_NAME = "trivia";
 
 
 /** Refuse a session that can no longer be played (its results are written). */
@@ -144,7 +143,7 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
     this.broadcastEvent("chat", { type: "chat", user_id: user.id, data: { text: msg.text } });
   }
 
-  /** Host only: remove a participant, who is closed with CLOSE_REMOVED and may not come back. */
+  /** Host only: remove a participant, who is closed with CLOSE_ACCESS_ENDED and may not come back. */
   private async kick(client: RallyClient, { userId }: KickMessage): Promise<void> {
     const known = this.state.participants.has(userId) || this.seated.has(userId);
     rules.checkKick(this.game, authOf(client).id, userId, known);
@@ -154,7 +153,7 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
     const target = seat ? this.clients.find((c) => c.sessionId === seat) : undefined;
     if (target) {
       this.sendTo(target, "kicked", { session_id: this.session.id, user_id: userId });
-      target.leave(CLOSE_REMOVED, "removed by the host");
+      target.leave(CLOSE_ACCESS_ENDED, "removed by the host");
     }
     this.broadcastEvent("participant_kicked", { session_id: this.session.id, user_id: userId });
   }

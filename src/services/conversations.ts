@@ -82,9 +82,6 @@ const openTo = (me: string) => `c.closed_at IS NULL AND NOT EXISTS (
   SELECT 1 FROM conversation_participants o
    WHERE o.conversation_id = c.id AND o.user_id <> ${me} AND ${blockedBetweenSql(me, "o.user_id")})`;
 
-/** Close code for seats whose access ended (unmatched, or a block between participants). */
-export const CLOSE_ACCESS_ENDED = 4403;
-
 /** SQL for the canonical key of a pair of users ($1, $2), the same whichever comes first. */
 const PAIR_KEY = "LEAST($1::uuid, $2::uuid)::text || ':' || GREATEST($1::uuid, $2::uuid)::text";
 

@@ -1,4 +1,4 @@
-import { AppError } from "../errors";
+import { AppError, rateLimited } from "../errors";
 import { pageOf, type Page } from "../http/paging";
 import type { ChatMessage } from "../protocol/conversation";
 import type { ReportReason } from "../protocol/reports";
@@ -114,11 +114,16 @@ export class ReportsService {
         // One reporter's reports are decided one at a time, so the budget cannot be raced past.
         await tx.query("SELECT pg_advisory_xact_lock(727303, hashtext($1))", [reporterId]);
         if (limit > 0) {
-          const { rows } = await tx.query<{ n: number }>(
-            "SELECT count(*)::int AS n FROM reports WHERE reporter_id = $1 AND created_at > $2",
+          const { rows } = await tx.query<{ n: number; oldest: Date | null }>(
+            "SELECT count(*)::int AS n, min(created_at) AS oldest FROM reports WHERE reporter_id = $1 AND created_at > $2",
             [reporterId, new Date(now.getTime() - RATE_WINDOW_MS)],
           );
-          if ((rows[0]?.n ?? 0) >= limit) throw new AppError("RATE_LIMITED", `At most ${limit} reports an hour`);
+          const { n = 0, oldest = null } = rows[0] ?? {};
+          if (n >= limit) {
+            // Room for one more when the oldest report of the window leaves it.
+            const retryAfterMs = oldest ? new Date(oldest).getTime() + RATE_WINDOW_MS - now.getTime() : RATE_WINDOW_MS;
+            throw rateLimited(retryAfterMs / 1000, `At most ${limit} reports an hour`);
+          }
         }
         const { rows } = await tx.query<{ id: string }>(
           `INSERT INTO reports (reporter_id, reported_id, reason, note, conversation_id, message_id, evidence, created_at)

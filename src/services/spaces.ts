@@ -1,4 +1,4 @@
-import { AppError } from "../errors";
+import { AppError, rateLimited } from "../errors";
 import { logger } from "../logger";
 import type { Queryable } from "../db";
 import type { ServiceDeps } from "./deps";
@@ -252,7 +252,7 @@ export class SpacesService {
       const limit = this.deps.config.INVITES_PER_MINUTE;
       const rate = rateLimitVerdict(await recentInviteSends(tx, sender.id, now), now, limit);
       if (!rate.allowed) {
-        throw new AppError("RATE_LIMITED", `At most ${limit} invites a minute: try again in ${Math.ceil(rate.retryAfterMs / 1000)} s`);
+        throw rateLimited(rate.retryAfterMs / 1000, `At most ${limit} invites a minute: try again in ${Math.ceil(rate.retryAfterMs / 1000)} s`);
       }
       return this.deps.services.notifications.create(
         {

@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
-import crypto from "node:crypto";
-import type { Room } from "@colyseus/sdk";
-import { api, cleanState, eventually, Launcher, matchmake, requiredServices, sleep, type User } from "./harness";
+import { api, eventually, matchmake, register, registerOrg, useTwoProcesses, type User } from "./harness";
 
 /**
  * Games across two real rally processes sharing Redis and PostgreSQL (issue 18):
@@ -10,50 +8,20 @@ import { api, cleanState, eventually, Launcher, matchmake, requiredServices, sle
  *   the surviving process's sweep.
  */
 
-const BASE_PORT = 2891;
-const VIA = { 1: `http://127.0.0.1:${BASE_PORT}`, 2: `http://127.0.0.1:${BASE_PORT + 1}` } as const;
-
-async function register(base: string, orgId?: string): Promise<User> {
-  const username = `g_${crypto.randomBytes(5).toString("hex")}`;
-  const res = await api(base, "POST", "/api/auth/register", { body: { username, password: "password123", ...(orgId ? { orgId } : {}) } });
-  assert.equal(res.status, 201, JSON.stringify(res.body));
-  return { id: res.body.user.id, username, token: res.body.token };
-}
-
 describe("games across two processes", function () {
   this.timeout(90_000);
-  let launcher: Launcher;
-  let open: Room[] = [];
-
-  before(async function () {
-    this.timeout(120_000);
-    const { databaseUrl, redisUrl } = requiredServices();
-    await cleanState(databaseUrl, redisUrl);
-    launcher = new Launcher({
-      size: 2,
-      basePort: BASE_PORT,
-      env: { CLUSTER_RESTART: "0", REGISTRATIONS_PER_IP_PER_HOUR: "0", REST_WRITES_PER_MINUTE: "0", STALE_PROCESS_SWEEP_MS: "1000" },
-      logName: "games-launcher.log",
-    });
-    await launcher.ready();
+  const cluster = useTwoProcesses({
+    basePort: 2891,
+    env: { REGISTRATIONS_PER_IP_PER_HOUR: "0", REST_WRITES_PER_MINUTE: "0", STALE_PROCESS_SWEEP_MS: "1000" },
+    logName: "games-launcher.log",
   });
-
-  afterEach(async () => {
-    const leaving = open.map((room) => Promise.race([room.leave(true).catch(() => undefined), sleep(2000)]));
-    open = [];
-    await Promise.all(leaving);
-  });
-
-  after(async function () {
-    this.timeout(30_000);
-    await launcher?.stop("SIGTERM");
-  });
+  const VIA = cluster.via;
 
   it("quick match: 50 players arriving at once through both processes make 25 games of two", async () => {
     const users: User[] = [];
-    for (let i = 0; i < 50; i++) users.push(await register(VIA[((i % 2) + 1) as 1 | 2]));
+    for (let i = 0; i < 50; i++) users.push(await register(VIA[((i % 2) + 1) as 1 | 2], "g"));
     const joined = await Promise.all(users.map((u, i) => matchmake(VIA[((i % 2) + 1) as 1 | 2], u.token, "joinOrCreate", "bigger_dice", { quick: true })));
-    open.push(...joined.map((j) => j.room));
+    joined.forEach((j) => cluster.track(j.room));
     const rooms = new Map<string, Array<{ userId: string; processId: string }>>();
     joined.forEach((j, i) => rooms.set(j.seat.roomId, [...(rooms.get(j.seat.roomId) ?? []), { userId: users[i]!.id, processId: j.seat.processId }]));
     const sizes = [...rooms.values()].map((seats) => seats.length);
@@ -66,7 +34,7 @@ describe("games across two processes", function () {
   });
 
   it("kill -9 of the process running a trivia session: the survivor marks the session interrupted", async () => {
-    const host = await register(VIA[2], `org-${crypto.randomBytes(4).toString("hex")}`);
+    const { host } = await registerOrg(VIA[2], []);
     const created = await api(VIA[2], "POST", "/api/trivia/sessions", {
       token: host.token,
       body: { title: "Doomed", questions: [{ text: "Q", choices: ["a", "b"], answerIndex: 0, timeLimitSec: 60 }] },
@@ -80,9 +48,9 @@ describe("games across two processes", function () {
     const status = async () => (await api(VIA[1], "GET", `/api/trivia/sessions/${sessionId}/results`, { token: host.token })).body.status;
     await eventually(async () => (await status()) === "in_progress", 10_000, "session started");
 
-    const pid = await launcher.pidOf(2);
+    const pid = await cluster.launcher().pidOf(2);
     process.kill(pid, "SIGKILL");
-    await launcher.waitForLine(/^\[rally-2 :\d+\] exited \(SIGKILL\)$/, 5000);
+    await cluster.launcher().waitForLine(/^\[rally-2 :\d+\] exited \(SIGKILL\)$/, 5000);
     const killedAt = Date.now();
     await eventually(async () => (await status()) === "interrupted", 30_000, "session interrupted by the survivor");
     // eslint-disable-next-line no-console

@@ -316,12 +316,74 @@ export interface User {
   token: string;
 }
 
-/** Register a user over REST through `base`. */
-export async function register(base: string, prefix = "u"): Promise<User> {
+export const TEST_PASSWORD = "rally-test-password-42";
+
+/**
+ * Register a user over REST through `base`. `extra` goes into the body: `{orgId}` creates an
+ * organization owned by the user, `{inviteCode}` joins one.
+ */
+export async function register(base: string, prefix = "u", extra: Record<string, unknown> = {}): Promise<User> {
   const username = `${prefix}_${crypto.randomBytes(4).toString("hex")}`;
-  const res = await api(base, "POST", "/api/auth/register", { body: { username, password: "rally-test-password-42" } });
+  const res = await api(base, "POST", "/api/auth/register", { body: { username, password: TEST_PASSWORD, ...extra } });
   assert.equal(res.status, 201, `register through ${base}: ${JSON.stringify(res.body)}`);
   return { id: res.body.user.id, username, token: res.body.token };
+}
+
+/** A host who owns a new organization, and `members` more users who joined it with invite codes. */
+export async function registerOrg(hostBase: string, memberBases: string[]): Promise<{ orgId: string; host: User; members: User[] }> {
+  const orgId = `org_${crypto.randomBytes(4).toString("hex")}`;
+  const host = await register(hostBase, "host", { orgId });
+  const members: User[] = [];
+  for (const base of memberBases) {
+    const invite = await api(hostBase, "POST", `/api/orgs/${orgId}/invite-codes`, { token: host.token, body: { maxUses: 1 } });
+    assert.equal(invite.status, 201, JSON.stringify(invite.body));
+    members.push(await register(base, "member", { inviteCode: invite.body.code }));
+  }
+  return { orgId, host, members };
+}
+
+export interface TwoProcesses {
+  /** Each process's own address (no nginx: matchmaking state is shared through Redis). */
+  via: { 1: string; 2: string };
+  launcher(): Launcher;
+  /** Remember a room so it is left after the test. */
+  track<R extends Room>(room: R): R;
+}
+
+/**
+ * Mocha hooks for a spec file that needs two rally processes on clean PostgreSQL + Redis:
+ * started before its tests, every tracked room left after each test, stopped after.
+ */
+export function useTwoProcesses(opts: { basePort: number; env?: Record<string, string>; logName: string }): TwoProcesses {
+  let launcher: Launcher | undefined;
+  let open: Room[] = [];
+  before(async function () {
+    this.timeout(120_000);
+    const { databaseUrl, redisUrl } = requiredServices();
+    await cleanState(databaseUrl, redisUrl);
+    launcher = new Launcher({ size: 2, basePort: opts.basePort, env: { CLUSTER_RESTART: "0", ...opts.env }, logName: opts.logName });
+    await launcher.ready();
+  });
+  afterEach(async () => {
+    const leaving = open.map((room) => Promise.race([room.leave(true).catch(() => undefined), sleep(2000)]));
+    open = [];
+    await Promise.all(leaving);
+  });
+  after(async function () {
+    this.timeout(30_000);
+    await launcher?.stop("SIGTERM");
+  });
+  return {
+    via: { 1: `http://127.0.0.1:${opts.basePort}`, 2: `http://127.0.0.1:${opts.basePort + 1}` },
+    launcher: () => {
+      if (!launcher) throw new Error("the processes are not started yet");
+      return launcher;
+    },
+    track: (room) => {
+      open.push(room);
+      return room;
+    },
+  };
 }
 
 /** Make two users friends over REST; the request and the accept each go through their own base. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import type { Room } from "@colyseus/sdk";
-import { Launcher, api, cleanState, matchmake, requiredServices, type User } from "./harness";
+import { api, matchmake, register, registerOrg, useTwoProcesses, type User } from "./harness";
 
 /**
  * Issue 16 across processes: revocations reach a user's seats wherever their rooms live.
@@ -15,29 +15,9 @@ const P2 = `http://127.0.0.1:${BASE_PORT + 1}`;
 
 const closeCode = (room: Room) => new Promise<number>((resolve) => room.onLeave((code) => resolve(code)));
 
-async function register(base: string, body: Record<string, unknown> = {}): Promise<User> {
-  const username = `id_${crypto.randomBytes(4).toString("hex")}`;
-  const res = await api(base, "POST", "/api/auth/register", { body: { username, password: "rally-test-password-42", ...body } });
-  assert.equal(res.status, 201, JSON.stringify(res.body));
-  return { id: res.body.user.id, username, token: res.body.token };
-}
-
 describe("identity across two processes", function () {
   this.timeout(60_000);
-  let launcher: Launcher;
-
-  before(async function () {
-    this.timeout(120_000);
-    const { databaseUrl, redisUrl } = requiredServices();
-    await cleanState(databaseUrl, redisUrl);
-    launcher = new Launcher({ size: 2, basePort: BASE_PORT, env: { CLUSTER_RESTART: "0" }, logName: "identity-launcher.log" });
-    await launcher.ready();
-  });
-
-  after(async function () {
-    this.timeout(30_000);
-    await launcher?.stop("SIGTERM");
-  });
+  useTwoProcesses({ basePort: BASE_PORT, logName: "identity-launcher.log" });
 
   async function seat(base: string, user: User, method: string, target: string, options: Record<string, unknown> = {}) {
     const { room, seat } = await matchmake(base, user.token, method, target, options);
@@ -46,7 +26,7 @@ describe("identity across two processes", function () {
   }
 
   it("logout-all through one process closes the user's seats on both processes with 4403 within seconds", async () => {
-    const [alice, bob] = [await register(P1), await register(P2)];
+    const [alice, bob] = [await register(P1, "id"), await register(P2, "id")];
     const lobby = await seat(P1, alice, "joinOrCreate", "user_lobby");
     const dice = await seat(P2, alice, "create", "bigger_dice", { roomName: `x-${crypto.randomBytes(3).toString("hex")}` });
     const bystander = await seat(P2, bob, "joinOrCreate", "user_lobby");
@@ -61,10 +41,7 @@ describe("identity across two processes", function () {
   });
 
   it("removing a member through one process closes their trivia seat in that org on the other with 4403", async () => {
-    const orgId = `org_${crypto.randomBytes(3).toString("hex")}`;
-    const host = await register(P1, { orgId });
-    const invite = await api(P1, "POST", `/api/orgs/${orgId}/invite-codes`, { token: host.token, body: { maxUses: 1 } });
-    const player = await register(P2, { inviteCode: invite.body.code });
+    const { orgId, host, members: [player] } = await registerOrg(P1, [P2]);
     const session = await api(P1, "POST", "/api/trivia/sessions", {
       token: host.token,
       body: { title: "Cluster quiz", questions: [{ text: "1+1?", choices: ["2", "3"], answerIndex: 0, timeLimitSec: 30 }] },

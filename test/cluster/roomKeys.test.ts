@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
-import crypto from "node:crypto";
-import type { Room } from "@colyseus/sdk";
-import { api, cleanState, Launcher, matchmake, requiredServices, sleep, type User } from "./harness";
+import { api, matchmake, register, registerOrg, useTwoProcesses, type User } from "./harness";
 
 /**
  * One live room per key across processes (issue 14): two real rally processes sharing Redis
@@ -10,45 +8,16 @@ import { api, cleanState, Launcher, matchmake, requiredServices, sleep, type Use
  * Matchmaking goes to each process's own port (no nginx needed: the claim lives in Redis).
  */
 
-const BASE_PORT = 2821;
-const VIA = { 1: `http://127.0.0.1:${BASE_PORT}`, 2: `http://127.0.0.1:${BASE_PORT + 1}` } as const;
 const RACERS = 20;
-
-async function register(base: string, orgId?: string): Promise<User> {
-  const username = `k_${crypto.randomBytes(5).toString("hex")}`;
-  const res = await api(base, "POST", "/api/auth/register", { body: { username, password: "rally-test-password-42", ...(orgId ? { orgId } : {}) } });
-  assert.equal(res.status, 201, JSON.stringify(res.body));
-  return { id: res.body.user.id, username, token: res.body.token };
-}
 
 describe("one live room per key across two processes", function () {
   this.timeout(60_000);
-  let launcher: Launcher;
-  let open: Room[] = [];
-
-  before(async function () {
-    this.timeout(120_000);
-    const { databaseUrl, redisUrl } = requiredServices();
-    await cleanState(databaseUrl, redisUrl);
-    launcher = new Launcher({
-      size: 2,
-      basePort: BASE_PORT,
-      env: { CLUSTER_RESTART: "0", REGISTRATIONS_PER_IP_PER_HOUR: "0", REST_WRITES_PER_MINUTE: "0" },
-      logName: "roomKeys-launcher.log",
-    });
-    await launcher.ready();
+  const cluster = useTwoProcesses({
+    basePort: 2821,
+    env: { REGISTRATIONS_PER_IP_PER_HOUR: "0", REST_WRITES_PER_MINUTE: "0" },
+    logName: "roomKeys-launcher.log",
   });
-
-  afterEach(async () => {
-    const leaving = open.map((room) => Promise.race([room.leave(true).catch(() => undefined), sleep(2000)]));
-    open = [];
-    await Promise.all(leaving);
-  });
-
-  after(async function () {
-    this.timeout(30_000);
-    await launcher?.stop("SIGTERM");
-  });
+  const VIA = cluster.via;
 
   /** 20 creates of `target` with `options`, alternating processes, by `users` in turn. */
   async function raceCreates(users: User[], target: string, options: Record<string, unknown>) {
@@ -56,7 +25,7 @@ describe("one live room per key across two processes", function () {
       Array.from({ length: RACERS }, (_, i) => matchmake(VIA[((i % 2) + 1) as 1 | 2], users[i % users.length]!.token, "create", target, options)),
     );
     const won = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
-    for (const w of won) open.push(w.room);
+    for (const w of won) cluster.track(w.room);
     const refused = settled.flatMap((s) => (s.status === "rejected" ? [s.reason as { code: unknown; message: string }] : []));
     assert.equal(won.length, 1, `one create won; refusals: ${JSON.stringify(refused.slice(0, 3).map((r) => [r.code, r.message]))}`);
     for (const r of refused) {
@@ -70,7 +39,7 @@ describe("one live room per key across two processes", function () {
   async function joinsTheSameRoom(user: User, winner: Awaited<ReturnType<typeof raceCreates>>, target: string, options: Record<string, unknown>) {
     const otherVia = winner.seat.processId === (await processIdOf(VIA[1], user)) ? VIA[2] : VIA[1];
     const joined = await matchmake(otherVia, user.token, "joinOrCreate", target, options);
-    open.push(joined.room);
+    cluster.track(joined.room);
     assert.equal(joined.seat.roomId, winner.seat.roomId, "the one room, found from the other process");
   }
 
@@ -83,24 +52,24 @@ describe("one live room per key across two processes", function () {
   }
 
   it("space: the creates race across processes into one room", async () => {
-    const admin = await register(VIA[1]);
+    const admin = await register(VIA[1], "k");
     const space = await api(VIA[1], "POST", "/api/spaces", { token: admin.token, body: { name: "Cluster plaza", capacity: 2 } });
     assert.equal(space.status, 201, JSON.stringify(space.body));
     await raceCreates([admin], "space", { spaceId: space.body.id });
   });
 
   it("user_lobby: the owner's creates race across processes into one lobby; joinOrCreate on either process joins it", async () => {
-    const bob = await register(VIA[1]);
+    const bob = await register(VIA[1], "k");
     const winner = await raceCreates([bob], "user_lobby", {});
     for (const via of [VIA[1], VIA[2]]) {
       const device = await matchmake(via, bob.token, "joinOrCreate", "user_lobby");
-      open.push(device.room);
+      cluster.track(device.room);
       assert.equal(device.seat.roomId, winner.seat.roomId);
     }
   });
 
   it("trivia: one room per session across processes", async () => {
-    const [host, player] = [await register(VIA[1], "acme"), await register(VIA[2], "acme")];
+    const { host, members: [player] } = await registerOrg(VIA[1], [VIA[2]]);
     const session = await api(VIA[1], "POST", "/api/trivia/sessions", {
       token: host.token,
       body: { title: "Cluster quiz", questions: [{ text: "1+1?", choices: ["1", "2"], answerIndex: 1, timeLimitSec: 30 }] },
@@ -111,7 +80,7 @@ describe("one live room per key across two processes", function () {
   });
 
   it("bigger_dice: one open room per name across processes, listed once", async () => {
-    const users = await Promise.all(Array.from({ length: 4 }, (_, i) => register(VIA[((i % 2) + 1) as 1 | 2])));
+    const users = await Promise.all(Array.from({ length: 4 }, (_, i) => register(VIA[((i % 2) + 1) as 1 | 2], "k")));
     const winner = await raceCreates(users, "bigger_dice", { roomName: "cluster-table" });
     const res = await api(VIA[2], "GET", "/api/rooms/bigger_dice", { token: users[0]!.token });
     assert.equal(res.status, 200);

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import type { Room } from "@colyseus/sdk";
 import { inbox, type Inbox } from "../helpers/room";
-import { Launcher, api, cleanState, eventually, matchmake, register, requiredServices, sleep, type Joined, type User } from "./harness";
+import { api, eventually, matchmake, register, sleep, useTwoProcesses, type Joined, type User } from "./harness";
 
 /**
  * Issue 17 across two real processes sharing PostgreSQL and Redis: a conversation message
@@ -11,7 +10,6 @@ import { Launcher, api, cleanState, eventually, matchmake, register, requiredSer
  */
 
 const BASE_PORT = 2871;
-const VIA = { 1: `http://127.0.0.1:${BASE_PORT}`, 2: `http://127.0.0.1:${BASE_PORT + 1}` } as const;
 const withoutSeq = ({ seq: _seq, ...rest }: any) => rest;
 
 interface Seat extends Joined {
@@ -20,13 +18,17 @@ interface Seat extends Joined {
 
 describe("social across two rally processes (PostgreSQL + Redis)", function () {
   this.timeout(60_000);
-  let launcher: Launcher;
-  let open: Room[] = [];
+  const cluster = useTwoProcesses({
+    basePort: BASE_PORT,
+    env: { RECONNECT_SECONDS: "2", PUBLIC_ADDRESS_TEMPLATE: "127.0.0.1:{port}" },
+    logName: "social-launcher.log",
+  });
+  const VIA = cluster.via;
 
   async function join(base: string, user: User, target: string, options: Record<string, unknown> = {}): Promise<Seat> {
     const joined = await matchmake(base, user.token, "joinOrCreate", target, options);
     joined.room.reconnection.enabled = false;
-    open.push(joined.room);
+    cluster.track(joined.room);
     return { ...joined, box: inbox(joined.room) };
   }
 
@@ -43,30 +45,6 @@ describe("social across two rally processes (PostgreSQL + Redis)", function () {
     assert.equal(res.body.matched, true, JSON.stringify(res.body));
     return { matchId: res.body.match.id, conversationId: res.body.conversationId };
   }
-
-  before(async function () {
-    this.timeout(120_000);
-    const { databaseUrl, redisUrl } = requiredServices();
-    await cleanState(databaseUrl, redisUrl);
-    launcher = new Launcher({
-      size: 2,
-      basePort: BASE_PORT,
-      env: { CLUSTER_RESTART: "0", RECONNECT_SECONDS: "2", PUBLIC_ADDRESS_TEMPLATE: "127.0.0.1:{port}" },
-      logName: "social-launcher.log",
-    });
-    await launcher.ready();
-  });
-
-  afterEach(async () => {
-    const leaving = open.map((room) => Promise.race([room.leave(true).catch(() => undefined), sleep(2000)]));
-    open = [];
-    await Promise.all(leaving);
-  });
-
-  after(async function () {
-    this.timeout(30_000);
-    await launcher?.stop("SIGTERM");
-  });
 
   it("a REST message posted on process 2 reaches the receiver's lobby on process 1 within 200 ms, with the unread count", async () => {
     const alice = await register(VIA[1], "alice");

@@ -204,7 +204,10 @@ describe("space invites: duplicates, budget, the invitable list and the answer t
     const space = await makeSpace(admin!);
     const results = await withBudget(2, () => Promise.all(invitees.map((u) => send(admin!, u, space.id))));
     assert.deepEqual(results.map((r) => r.status).sort(), [201, 201, 429]);
-    expectFailure(results.find((r) => r.status === 429)!, 429, "RATE_LIMITED");
+    const refused = results.find((r) => r.status === 429)!;
+    expectFailure(refused, 429, "RATE_LIMITED");
+    const retryAfter = Number(refused.headers.get("retry-after"));
+    assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}`);
     const n = await ctx().db.query("SELECT 1 FROM notifications WHERE kind = 'space_invite'");
     assert.equal(n.rows.length, 2);
   });

@@ -71,6 +71,26 @@ describe("space interest management", () => {
     await Promise.all([a.leave(), b.leave()]);
   });
 
+  it("a live resize (PATCH) brings avatars inside the new bounds and into the views they now fall in", async () => {
+    const [alice, bob] = await createUsers(2);
+    const space = await makeSpace(alice!, [bob!], { viewRadius: 100, width: 1000, height: 1000 });
+    const a = await join(alice!, space.id, 50, 50);
+    const b = await join(bob!, space.id, 900, 900);
+    await until(() => seen(a).length === 1 && seen(b).length === 1, 4000, "apart at first");
+
+    const patched = await api("PATCH", `/api/spaces/${space.id}`, { token: alice!.token, body: { width: 120, height: 120 } });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    // Bob is brought to (120, 120): 70 from Alice on each axis, inside her view of 100.
+    await until(() => positionIn(a, bob!)?.x === 120, 4000, "bob clamped into alice's view");
+    assert.deepEqual(positionIn(a, bob!), { x: 120, y: 120 });
+    assert.deepEqual(seen(b), sorted(alice!, bob!));
+    // The grid follows the new bounds: moves past them are refused, moves inside keep working.
+    assert.equal((await refusal(b.request("MOVE", { x: 500, y: 10, direction: "left" }))).code, "INVALID_MESSAGE");
+    b.send("MOVE", { x: 110, y: 30, direction: "left" });
+    await until(() => positionIn(a, bob!)?.y === 30, 4000, "bob's move inside the new bounds");
+    await Promise.all([a.leave(), b.leave()]);
+  });
+
   it("after a reconnect the client's state is its view as it is now, and keeps following", async () => {
     const [alice, bob, carol] = await createUsers(3);
     const space = await makeSpace(alice!, [bob!, carol!], { viewRadius: 100 });

@@ -7,7 +7,6 @@ import { loadConfig, type Config } from "./config";
 import { migrate, openDb, type Db } from "./db";
 import { resolveJwtSecret, TokenService } from "./auth/tokens";
 import { ExternalVerifier, type ExternalIdentity, type Provision } from "./auth/external";
-import { guardReconnections } from "./auth/reconnectGuard";
 import type { Services } from "./services";
 import { Delivery } from "./realtime/delivery";
 import { systemClock } from "./realtime/clock";
@@ -112,11 +111,10 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
 
   const { presence, driver, redisPing } = await presenceAndDriver(cfg);
   const rooms = new RoomDirectory(presence);
-  rooms.install();
   const delivery = new Delivery(presence, () => rooms.processId);
   const services = createServices({ db, config: cfg, delivery, rooms, now: () => new Date() });
   const tokens = new TokenService(resolveJwtSecret(cfg.JWT_SECRET, cfg.dataDir), cfg.JWT_EXPIRES_IN, externalVerifier(cfg, services));
-  guardReconnections(tokens);
+  rooms.install((token) => tokens.authenticate(token));
   const ctx: AppContext = { config: cfg, db, tokens, delivery, rooms, services, clock: systemClock, dice: cryptoDice };
   installContext(ctx);
   const liveConfig = () => ctx.config;

@@ -2,7 +2,12 @@ import { ErrorCode, matchMaker, ServerError, type AuthContext, type IRoomCache, 
 import type { ISeatReservation } from "@colyseus/shared-types";
 import { AppError, isAppError, toAppError } from "../errors";
 import { logger } from "../logger";
+import type { AuthUser } from "../auth/tokens";
 import { ConnectionLimits } from "./connectionLimits";
+import type { ReconnectionCheck } from "./RallyRoom";
+
+/** Verifies a reconnect's access token (the TokenService's `authenticate`). */
+export type ReconnectAuthenticator = (token: unknown) => AuthUser | Promise<AuthUser>;
 
 /** Join options as the matchmaker passes them around (the room's onAuth routes them in place). */
 export type JoinOptions = Record<string, unknown>;
@@ -85,13 +90,18 @@ const isSeatReservationError = (e: unknown) => e instanceof Error && e.construct
 export class RoomDirectory {
   /** Connections per user and room kind, across processes (RallyRoom takes one per seat). */
   readonly connections: ConnectionLimits;
+  private authenticateReconnect?: ReconnectAuthenticator;
 
   constructor(private readonly presence: Presence) {
     this.connections = new ConnectionLimits(presence, () => this.processId, () => this.aliveProcesses());
   }
 
-  /** Route every client matchmaking call (`POST /matchmake/:method/:roomName`) through here. */
-  install(): void {
+  /**
+   * Route every client matchmaking call (`POST /matchmake/:method/:roomName`) through here.
+   * `authenticate` verifies the access token a reconnect must carry (see `authorizeReconnect`).
+   */
+  install(authenticate: ReconnectAuthenticator): void {
+    this.authenticateReconnect = authenticate;
     const controller = matchMaker.controller;
     controller.invokeMethod = async (method: string, roomName: string, clientOptions: unknown = {}, authContext?: AuthContext) => {
       if (!controller.exposedMethods.includes(method)) {
@@ -107,7 +117,10 @@ export class RoomDirectory {
 
   /** A client's `create` / `join` / `joinOrCreate` / `joinById` / `reconnect`. */
   async matchmake(method: string, roomName: string, clientOptions: unknown, authContext?: AuthContext): Promise<ISeatReservation> {
-    if (method === "reconnect") return matchMaker.reconnect(roomName, clientOptions);
+    if (method === "reconnect") {
+      await this.authorizeReconnect(roomName, clientOptions, authContext);
+      return matchMaker.reconnect(roomName, clientOptions);
+    }
     if (method === "joinById") return matchMaker.joinById(roomName, clientOptions, authContext);
     const klass = this.roomClass(roomName);
     if (!clientOptions || typeof clientOptions !== "object" || Array.isArray(clientOptions)) {
@@ -116,6 +129,27 @@ export class RoomDirectory {
     const options = clientOptions as JoinOptions;
     const auth = await this.authenticate(klass, options, authContext);
     return this.seat(method as ClientMethod, roomName, klass, options, auth);
+  }
+
+  /**
+   * Colyseus' `reconnect` needs only the reconnection token; rally also wants a valid access
+   * token of the seat's own user, or a dropped client would outlive its token forever: 401 for
+   * a missing or expired token, and the held seat, wherever its room lives, takes the new
+   * token's expiry. A room no longer listed (disposed, or its process died and was swept) is
+   * Colyseus' to refuse at once; asking it would wait out the cross-process call's timeout.
+   */
+  private async authorizeReconnect(roomId: string, clientOptions: unknown, authContext?: AuthContext): Promise<void> {
+    const options = (clientOptions ?? {}) as JoinOptions;
+    const user = await this.authenticateReconnect!(authContext?.token || options.token);
+    const reconnectionToken = options.reconnectionToken;
+    if (typeof reconnectionToken !== "string" || !(await matchMaker.getRoomById(roomId))) return;
+    let check: ReconnectionCheck;
+    try {
+      check = (await matchMaker.remoteRoomCall(roomId, "authorizeReconnection" as never, [reconnectionToken, user.id, user.expiresAt ?? null])) as ReconnectionCheck;
+    } catch {
+      return; // gone meanwhile, or not a rally room: Colyseus answers as it always does
+    }
+    if (check === "other user") throw new ServerError(401, "token is for another user");
   }
 
   /**

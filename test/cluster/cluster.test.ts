@@ -251,7 +251,9 @@ describe("two rally processes behind nginx, sharing Redis and PostgreSQL", funct
     assert.equal(friends.body.items.find((f: any) => f.user.id === bob.id).online, true);
 
     await b.room.leave(true);
-    assert.deepEqual(withoutSeq(await a.box.next("presence", 5000)), { userId: bob.id, online: false });
+    const offline = withoutSeq(await a.box.next("presence", 5000));
+    assert.ok(Date.parse(offline.lastSeenAt) > Date.now() - 60_000, `lastSeenAt: ${offline.lastSeenAt}`);
+    assert.deepEqual(offline, { userId: bob.id, online: false, lastSeenAt: offline.lastSeenAt });
     await eventually(() => a.room.state.friends.get(bob.id).online === false, 5000, "bob offline in alice's state");
   });
 

@@ -383,8 +383,10 @@ describe("two rally processes behind nginx, sharing Redis and PostgreSQL", funct
       10_000,
       "bob offline in alice's friends list",
     );
-    // …and his friends' lobbies are told, as if he had left.
-    assert.deepEqual(withoutSeq(await a.box.next("presence", 5000)), { userId: bob.id, online: false });
+    // …and his friends' lobbies are told, as if he had left (with when he was last seen).
+    const offline = withoutSeq(await a.box.next("presence", 5000));
+    assert.ok(Date.parse(offline.lastSeenAt) > Date.now() - 60_000, `lastSeenAt: ${offline.lastSeenAt}`);
+    assert.deepEqual(offline, { userId: bob.id, online: false, lastSeenAt: offline.lastSeenAt });
     const refused = await rejection(a.room.request("game_invitation:send", { toUserId: bob.id, map: "canyon" }));
     assert.equal(refused.code, "USER_OFFLINE");
 

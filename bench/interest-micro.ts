@@ -3,6 +3,7 @@ import { Encoder, StateView } from "@colyseus/schema";
 Encoder.BUFFER_SIZE = 128 * 1024; // a 1,000-avatar full state does not fit the 16 KB default
 import { InterestGrid, type Observer } from "../src/rules/interest";
 import { BroadcastSpaceState, SpaceState, SpaceUser } from "../src/rooms/schema/SpaceState";
+import { mulberry32 } from "../src/rules/random";
 
 /**
  * Server-side cost of one big space without the network: `npx tsx bench/interest-micro.ts [N…]`.
@@ -26,16 +27,6 @@ interface Seat {
   observer: Observer<Seat> | null;
 }
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function run(n: number, filtered: boolean): { cpuMsPerSec: number; bytesPerClientPerSec: number; inView: number } {
   const side = Math.round(2 * RADIUS * Math.sqrt(n / PER_VIEW));
@@ -54,7 +45,7 @@ function run(n: number, filtered: boolean): { cpuMsPerSec: number; bytesPerClien
         },
       })
     : null;
-  const rand = prng(n);
+  const rand = mulberry32(n);
   const seats: Seat[] = [];
   for (let i = 0; i < n; i++) {
     const avatar = new SpaceUser({ userId: `u${i}`, username: `user${i}`, x: Math.floor(rand() * side), y: Math.floor(rand() * side), direction: "down", action: "" });

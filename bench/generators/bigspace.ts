@@ -2,6 +2,7 @@ import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { announceReady, serveRpc } from "../lib/ipc";
 import { Histogram, type Sparse } from "../lib/stats";
 import { connectSpaceClient, pool, type Member, type ServerKind, type SpaceClient } from "./clients";
+import { mulberry32 } from "../../src/rules/random";
 
 /**
  * Scenario E's load generator (one process of several): N avatars in ONE space, each doing a
@@ -62,17 +63,6 @@ let bytes = 0;
 
 const epochNow = () => performance.timeOrigin + performance.now();
 
-/** mulberry32: a tiny seeded PRNG, identical in every process. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Every avatar's path: position k of avatar i at [i * (steps + 1) + k]; k = 0 is where it joins. */
 function planWalks(n: number, steps: number, side: number, step: number): void {
@@ -82,7 +72,7 @@ function planWalks(n: number, steps: number, side: number, step: number): void {
   phases = new Float64Array(n);
   const max = side - 1;
   for (let i = 0; i < n; i++) {
-    const rand = prng(i * 7919 + 17);
+    const rand = mulberry32(i * 7919 + 17);
     let x = Math.floor(rand() * max);
     let y = Math.floor(rand() * max);
     phases[i] = rand();

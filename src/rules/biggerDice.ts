@@ -1,5 +1,6 @@
 import crypto from "node:crypto";
 import { AppError } from "../errors";
+import { mulberry32 } from "./random";
 
 /**
  * The rules of Bigger Dice, as pure functions over an immutable game value (no I/O, no
@@ -35,15 +36,8 @@ export function scriptedDice(values: readonly number[]): Dice {
 
 /** A reproducible die from a 32-bit seed (mulberry32), for tests that need many rolls. */
 export function seededDice(seed: number): Dice {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const unit = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    return 1 + Math.floor(unit * 6);
-  };
+  const unit = mulberry32(seed);
+  return () => 1 + Math.floor(unit() * 6);
 }
 
 export type GameStatus = "waiting" | "in_progress" | "finished" | "abandoned";

@@ -29,7 +29,9 @@ import { ROOT, sleep, waitForPort } from "./lib/proc";
 const databaseUrl = process.env.CAPACITY_DATABASE_URL;
 const redisUrl = process.env.CAPACITY_REDIS_URL;
 if (!databaseUrl || !redisUrl) {
-  console.error("npm run capacity needs CAPACITY_DATABASE_URL and CAPACITY_REDIS_URL (with a db index of its own, e.g. redis://127.0.0.1:6379/13)");
+  console.error(
+    "npm run capacity needs CAPACITY_DATABASE_URL and CAPACITY_REDIS_URL (with a db index of its own, e.g. redis://127.0.0.1:6379/13)",
+  );
   process.exit(1);
 }
 const processes = Number(process.env.CAPACITY_PROCESSES ?? 4);
@@ -48,7 +50,14 @@ const redisCounts = new Map<string, number>();
  */
 async function watchRedis(): Promise<ChildProcess> {
   const url = new URL(redisUrl!);
-  const args = ["-h", url.hostname || "127.0.0.1", "-p", url.port || "6379", ...(url.password ? ["-a", decodeURIComponent(url.password), "--no-auth-warning"] : []), "monitor"];
+  const args = [
+    "-h",
+    url.hostname || "127.0.0.1",
+    "-p",
+    url.port || "6379",
+    ...(url.password ? ["-a", decodeURIComponent(url.password), "--no-auth-warning"] : []),
+    "monitor",
+  ];
   const child = spawn("redis-cli", args, { stdio: ["ignore", "pipe", "inherit"] });
   children.push(child);
   const lines = readline.createInterface({ input: child.stdout! });
@@ -78,7 +87,8 @@ async function appStatements(): Promise<number> {
   let sum = 0;
   for (const port of ports) {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    for (const line of text.split("\n")) if (line.startsWith("rally_db_query_duration_seconds_count")) sum += Number(line.split(" ").pop());
+    for (const line of text.split("\n"))
+      if (line.startsWith("rally_db_query_duration_seconds_count")) sum += Number(line.split(" ").pop());
   }
   return sum;
 }
@@ -136,7 +146,13 @@ async function measure(action: string, reps: number, run: () => Promise<void>): 
     // less the background and the one transaction of the first pgStats() read
     transactionsPerOp: round(Math.max(0, after.pg.xact - before.pg.xact - 1 - backgroundXactPerMs * elapsed) / reps),
     rowsWrittenPerOp: round(
-      (after.pg.inserted - before.pg.inserted + after.pg.updated - before.pg.updated + after.pg.deleted - before.pg.deleted) / reps,
+      (after.pg.inserted -
+        before.pg.inserted +
+        after.pg.updated -
+        before.pg.updated +
+        after.pg.deleted -
+        before.pg.deleted) /
+        reps,
     ),
   };
   console.log(`${action}: ${JSON.stringify(m)}`);
@@ -179,7 +195,13 @@ interface User {
   token: string;
 }
 let userCounter = 0;
-async function rest<T = any>(method: string, urlPath: string, token?: string, body?: unknown, port = ports[0]!): Promise<T> {
+async function rest<T = any>(
+  method: string,
+  urlPath: string,
+  token?: string,
+  body?: unknown,
+  port = ports[0]!,
+): Promise<T> {
   const res = await fetch(`http://127.0.0.1:${port}${urlPath}`, {
     method,
     headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -191,7 +213,10 @@ async function rest<T = any>(method: string, urlPath: string, token?: string, bo
 }
 async function register(): Promise<User> {
   const username = `cap_${process.pid}_${++userCounter}`;
-  const r = await rest<{ token: string; user: { id: string } }>("POST", "/api/auth/register", undefined, { username, password: "capacity-password" });
+  const r = await rest<{ token: string; user: { id: string } }>("POST", "/api/auth/register", undefined, {
+    username,
+    password: "capacity-password",
+  });
   return { id: r.user.id, username, token: r.token };
 }
 async function befriend(a: User, b: User): Promise<void> {
@@ -234,9 +259,13 @@ async function main(): Promise<void> {
   await sleep(1500); // Postgres publishes its statistics late
   backgroundXactPerMs = Math.max(0, (await pgStats()).xact - pgBefore.xact - 1) / (idleMs + 1500);
   backgroundPerMs = new Map([...redisCounts].map(([k, n]) => [k, (n - (idleBefore.get(k) ?? 0)) / (idleMs + 1500)]));
-  const backgroundPerSecond = Object.fromEntries([...backgroundPerMs].map(([k, v]) => [k, round(v * 1000 / processes)]));
+  const backgroundPerSecond = Object.fromEntries(
+    [...backgroundPerMs].map(([k, v]) => [k, round((v * 1000) / processes)]),
+  );
   const backgroundXactPerSecond = round((backgroundXactPerMs * 1000) / processes);
-  console.log(`background per process per second: Redis ${JSON.stringify(backgroundPerSecond)}, Postgres transactions ${backgroundXactPerSecond}`);
+  console.log(
+    `background per process per second: Redis ${JSON.stringify(backgroundPerSecond)}, Postgres transactions ${backgroundXactPerSecond}`,
+  );
 
   const reps = 20;
   const loners = await Promise.all(Array.from({ length: reps }, register));
@@ -300,12 +329,14 @@ async function main(): Promise<void> {
   const secondSeats: Room[] = [];
   results.push(
     await measure("conversation join, room created", reps, async () => {
-      for (const [i, c] of conversations.entries()) firstSeats.push(await client(c.a, i).joinOrCreate("conversation", { conversationId: c.id }));
+      for (const [i, c] of conversations.entries())
+        firstSeats.push(await client(c.a, i).joinOrCreate("conversation", { conversationId: c.id }));
     }),
   );
   results.push(
     await measure("conversation join, existing room on another process", reps, async () => {
-      for (const [i, c] of conversations.entries()) secondSeats.push(await client(c.b, i + 1).joinOrCreate("conversation", { conversationId: c.id }));
+      for (const [i, c] of conversations.entries())
+        secondSeats.push(await client(c.b, i + 1).joinOrCreate("conversation", { conversationId: c.id }));
     }),
   );
   const messages = 100;
@@ -323,7 +354,12 @@ async function main(): Promise<void> {
 
   // A space: room messages (MOVE) stay inside the process that holds the room.
   const owner = await register();
-  const space = await rest<{ id: string }>("POST", "/api/spaces", owner.token, { name: "capacity space", capacity: 50, width: 1000, height: 1000 });
+  const space = await rest<{ id: string }>("POST", "/api/spaces", owner.token, {
+    name: "capacity space",
+    capacity: 50,
+    width: 1000,
+    height: 1000,
+  });
   const spaceRoom = await client(owner, 0).joinOrCreate("space", { spaceId: space.id });
   const moves = 200;
   results.push(
@@ -353,16 +389,35 @@ function write(results: Measured[], background: Record<string, number>, backgrou
     "|---|---|---|---|---|---|---|",
     ...results.map(
       (r) =>
-        `| ${r.action} | ${r.reps} | ${r.redisPerOp} | ${Object.entries(r.redisByCommand).map(([k, v]) => `${k} ${v}`).join(", ") || "–"} | ${r.statementsPerOp} | ${r.transactionsPerOp} | ${r.rowsWrittenPerOp} |`,
+        `| ${r.action} | ${r.reps} | ${r.redisPerOp} | ${
+          Object.entries(r.redisByCommand)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(", ") || "–"
+        } | ${r.statementsPerOp} | ${r.transactionsPerOp} | ${r.rowsWrittenPerOp} |`,
     ),
     "",
-    `Background Redis commands per process per second (subtracted above): ${Object.entries(background).map(([k, v]) => `${k} ${v}`).join(", ") || "none"}; PostgreSQL transactions ${backgroundXact}.`,
+    `Background Redis commands per process per second (subtracted above): ${
+      Object.entries(background)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ") || "none"
+    }; PostgreSQL transactions ${backgroundXact}.`,
     "",
     "SQL statements are the processes' own counter (a transaction's BEGIN and COMMIT are not counted); transactions and rows written are PostgreSQL's statistics for the database.",
   ];
   const dir = path.join(ROOT, "bench", "results");
   fs.mkdirSync(dir, { recursive: true });
-  const json = JSON.stringify({ startedAt: stamp, processes, redisDb, results, backgroundPerProcessPerSecond: { redis: background, postgresTransactions: backgroundXact } }, null, 2) + "\n";
+  const json =
+    JSON.stringify(
+      {
+        startedAt: stamp,
+        processes,
+        redisDb,
+        results,
+        backgroundPerProcessPerSecond: { redis: background, postgresTransactions: backgroundXact },
+      },
+      null,
+      2,
+    ) + "\n";
   for (const name of [`capacity-${stamp}`, "capacity-latest"]) {
     fs.writeFileSync(path.join(dir, `${name}.md`), lines.join("\n") + "\n");
     fs.writeFileSync(path.join(dir, `${name}.json`), json);

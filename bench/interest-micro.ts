@@ -27,10 +27,16 @@ interface Seat {
   observer: Observer<Seat> | null;
 }
 
-
 function run(n: number, filtered: boolean): { cpuMsPerSec: number; bytesPerClientPerSec: number; inView: number } {
   const side = Math.round(2 * RADIUS * Math.sqrt(n / PER_VIEW));
-  const fields = { spaceId: "s", name: "big", capacity: n, width: side, height: side, viewRadius: filtered ? RADIUS : 0 };
+  const fields = {
+    spaceId: "s",
+    name: "big",
+    capacity: n,
+    width: side,
+    height: side,
+    viewRadius: filtered ? RADIUS : 0,
+  };
   const state = filtered ? new SpaceState(fields) : new BroadcastSpaceState(fields);
   const encoder = new Encoder(state);
   const grid = filtered
@@ -48,7 +54,14 @@ function run(n: number, filtered: boolean): { cpuMsPerSec: number; bytesPerClien
   const rand = mulberry32(n);
   const seats: Seat[] = [];
   for (let i = 0; i < n; i++) {
-    const avatar = new SpaceUser({ userId: `u${i}`, username: `user${i}`, x: Math.floor(rand() * side), y: Math.floor(rand() * side), direction: "down", action: "" });
+    const avatar = new SpaceUser({
+      userId: `u${i}`,
+      username: `user${i}`,
+      x: Math.floor(rand() * side),
+      y: Math.floor(rand() * side),
+      direction: "down",
+      action: "",
+    });
     state.users.set(avatar.userId, avatar);
     const seat: Seat = { avatar, view: null, observer: null };
     if (grid) {
@@ -91,13 +104,18 @@ function run(n: number, filtered: boolean): { cpuMsPerSec: number; bytesPerClien
   return { cpuMsPerSec: (cpu.user + cpu.system) / 1000 / SECONDS, bytesPerClientPerSec: bytes / n / SECONDS, inView };
 }
 
-const sizes = process.argv.slice(2).map(Number).filter((x) => x > 0);
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((x) => x > 0);
 console.log("| avatars | mode | in view | server CPU ms per second | encoded bytes / client / s |");
 console.log("|---|---|---|---|---|");
 for (const n of sizes.length ? sizes : [50, 200, 500, 1000]) {
   for (const filtered of [true, false]) {
     run(n, filtered); // warm-up (JIT)
     const r = run(n, filtered);
-    console.log(`| ${n} | ${filtered ? "interest management" : "broadcast"} | ${r.inView.toFixed(1)} | ${r.cpuMsPerSec.toFixed(1)} | ${Math.round(r.bytesPerClientPerSec)} |`);
+    console.log(
+      `| ${n} | ${filtered ? "interest management" : "broadcast"} | ${r.inView.toFixed(1)} | ${r.cpuMsPerSec.toFixed(1)} | ${Math.round(r.bytesPerClientPerSec)} |`,
+    );
   }
 }

@@ -83,7 +83,9 @@ const print = (title: string, map: Map<string, number>) => {
     .forEach(([k, us]) => console.log(`${pct(us)}  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`));
 };
 
-const idle = [...self.entries()].filter(([id]) => byId.get(id)!.callFrame.functionName === "(idle)").reduce((a, [, us]) => a + us, 0);
+const idle = [...self.entries()]
+  .filter(([id]) => byId.get(id)!.callFrame.functionName === "(idle)")
+  .reduce((a, [, us]) => a + us, 0);
 console.log(`${file}: ${(total / 1e6).toFixed(1)} s sampled, ${((idle / total) * 100).toFixed(1)} % idle`);
 print("Self time by package / file", selfByBucket);
 print("Self time by function", selfByFn);

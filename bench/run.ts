@@ -32,12 +32,19 @@ function option(argv: string[], name: string): string | undefined {
   return hit?.slice(name.length + 3);
 }
 
-function settings(argv: string[]): { ctx: BenchContext; only: Set<string>; servers: ServerName[]; custom: boolean; deadlineMs: number } {
+function settings(argv: string[]): {
+  ctx: BenchContext;
+  only: Set<string>;
+  servers: ServerName[];
+  custom: boolean;
+  deadlineMs: number;
+} {
   const quick = argv.includes("--quick");
   const pin = taskset();
   const only = new Set((option(argv, "only") ?? "A,B,C,D,E,F").toUpperCase().split(","));
   const servers = (option(argv, "servers")?.split(",") ?? ALL_SERVERS) as ServerName[];
-  const steps = option(argv, "steps")?.split(",").map(Number) ?? (quick ? [100, 300] : [100, 300, 600, 1000, 1500, 2000]);
+  const steps =
+    option(argv, "steps")?.split(",").map(Number) ?? (quick ? [100, 300] : [100, 300, 600, 1000, 1500, 2000]);
   const profile = option(argv, "profile") ?? (argv.includes("--profile") ? "" : undefined);
   if (profile !== undefined) {
     for (const name of (profile || "rally").split(",")) profiling.servers.add(name);
@@ -74,7 +81,9 @@ function settings(argv: string[]): { ctx: BenchContext; only: Set<string>; serve
     log: (line) => console.log(`[${Math.round(process.uptime())}s] ${line.trimStart()}`),
   };
   // A run narrowed by options is kept apart from the standard quick and full runs.
-  const custom = ["only", "servers", "steps", "sizes", "profile"].some((o) => argv.some((a) => a === `--${o}` || a.startsWith(`--${o}=`)));
+  const custom = ["only", "servers", "steps", "sizes", "profile"].some((o) =>
+    argv.some((a) => a === `--${o}` || a.startsWith(`--${o}=`)),
+  );
   return { ctx, only, servers, custom, deadlineMs: quick ? 240_000 : 40 * 60_000 };
 }
 
@@ -92,7 +101,8 @@ function writeResults(result: BenchResult, markdown: string, custom: boolean): s
     const latest = result.mode === "quick" ? "latest-quick" : "latest";
     files.push(`${latest}.json`, `${latest}.md`);
   }
-  for (const f of files) fs.writeFileSync(path.join(dir, f), (f.endsWith(".json") ? JSON.stringify(result, null, 2) : markdown) + "\n");
+  for (const f of files)
+    fs.writeFileSync(path.join(dir, f), (f.endsWith(".json") ? JSON.stringify(result, null, 2) : markdown) + "\n");
   return files.map((f) => path.join("bench/results", f));
 }
 
@@ -168,7 +178,8 @@ async function main(): Promise<number> {
     const joinServers = ctx.quick ? servers.filter((s) => s === "rally" || s === "colyseus") : servers;
     for (const name of joinServers) partial.joins.push(await runJoins(ctx, name));
     // rally on PostgreSQL too: its idle footprint and cost per client without PGlite.
-    if (ctx.databaseUrl && !ctx.quick && servers.includes("rally")) partial.joins.push(await runJoins(ctx, "rally", ctx.databaseUrl));
+    if (ctx.databaseUrl && !ctx.quick && servers.includes("rally"))
+      partial.joins.push(await runJoins(ctx, "rally", ctx.databaseUrl));
   }
   if (only.has("D")) {
     console.log("D. dice games per minute");

@@ -19,7 +19,12 @@ export function httpBase(endpoint: string): string {
   return endpoint.replace(/^ws(s?):\/\//, "http$1://").replace(/\/$/, "");
 }
 
-export async function api<T = any>(options: Options, method: string, path: string, init: { token?: string; body?: unknown } = {}): Promise<T> {
+export async function api<T = any>(
+  options: Options,
+  method: string,
+  path: string,
+  init: { token?: string; body?: unknown } = {},
+): Promise<T> {
   const res = await fetch(httpBase(options.endpoint) + path, {
     method,
     headers: {
@@ -36,7 +41,10 @@ export async function api<T = any>(options: Options, method: string, path: strin
 const runTag = crypto.randomBytes(3).toString("hex");
 
 /** Register a fresh user, then log in with the password as a returning user would. */
-export async function signUp(options: Options, opts: { orgId?: string; inviteCode?: string; prefix?: string } = {}): Promise<Session> {
+export async function signUp(
+  options: Options,
+  opts: { orgId?: string; inviteCode?: string; prefix?: string } = {},
+): Promise<Session> {
   const username = `${opts.prefix ?? "lt"}_${runTag}_${options.clientId}`;
   const password = `pw-${runTag}-${options.clientId}`;
   const org = opts.inviteCode ? { inviteCode: opts.inviteCode } : opts.orgId ? { orgId: opts.orgId } : {};

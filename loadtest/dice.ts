@@ -22,10 +22,17 @@ async function main(options: Options): Promise<void> {
   const isHost = options.clientId % 2 === 0;
   const spectator = isHost && options.clientId === options.numClients - 1;
   // The loadtest tool starts bots one after another: each plays in the background.
-  void (spectator ? spectate(client) : play(client, user, pair, isHost)).catch((e) => console.error(`${user.username}: ${e.message}`));
+  void (spectator ? spectate(client) : play(client, user, pair, isHost)).catch((e) =>
+    console.error(`${user.username}: ${e.message}`),
+  );
 }
 
-async function play(client: Client, user: { id: string; username: string }, pair: number, isHost: boolean): Promise<void> {
+async function play(
+  client: Client,
+  user: { id: string; username: string },
+  pair: number,
+  isHost: boolean,
+): Promise<void> {
   for (let game = 1; ; game++) {
     const key = `${pair}:${game}`;
     const roomName = `lt-${process.pid}-${key}`;

@@ -27,7 +27,10 @@ async function main(options: Options): Promise<void> {
   } else {
     // Become friends with the pair's inviter: request from here, accept there.
     const inviter = await sessions.get(String(pair));
-    const request = await api<{ id: string }>(options, "POST", "/api/friends/requests", { token, body: { username: inviter.user.username } });
+    const request = await api<{ id: string }>(options, "POST", "/api/friends/requests", {
+      token,
+      body: { username: inviter.user.username },
+    });
     await api(options, "POST", `/api/friends/requests/${request.id}/accept`, { token: inviter.token });
     sessions.put(`${pair}:friend`, session);
   }
@@ -52,7 +55,9 @@ async function main(options: Options): Promise<void> {
     lobby.onMessage("game_invitation_received", async ({ invitationId }: { invitationId: string }) => {
       await jitter(500, 3000);
       const answer = Math.random() < 0.8 ? "game_invitation:accept" : "game_invitation:decline";
-      await lobby.request(answer, { invitationId }).catch((e) => console.warn(`${user.username}: ${answer}: ${e?.code ?? e}`));
+      await lobby
+        .request(answer, { invitationId })
+        .catch((e) => console.warn(`${user.username}: ${answer}: ${e?.code ?? e}`));
     });
   }
 
@@ -60,7 +65,13 @@ async function main(options: Options): Promise<void> {
   void lifeInTheLobby(options, lobby, session, pair, isInviter);
 }
 
-async function lifeInTheLobby(options: Options, lobby: Room, session: Session, pair: number, isInviter: boolean): Promise<void> {
+async function lifeInTheLobby(
+  options: Options,
+  lobby: Room,
+  session: Session,
+  pair: number,
+  isInviter: boolean,
+): Promise<void> {
   const friend = isInviter ? await sessions.get(`${pair}:friend`, 10 * 60_000).catch(() => null) : null;
   let open = true;
   lobby.onLeave(() => void (open = false));
@@ -73,7 +84,9 @@ async function lifeInTheLobby(options: Options, lobby: Room, session: Session, p
         .catch((e) => console.warn(`${session.user.username}: invite: ${e?.code ?? e}`));
     }
     if (Math.random() < 0.3) {
-      const unread = await api<{ items: Array<{ id: string }> }>(options, "GET", "/api/notifications?status=unread", { token: session.token });
+      const unread = await api<{ items: Array<{ id: string }> }>(options, "GET", "/api/notifications?status=unread", {
+        token: session.token,
+      });
       const ids = unread.items.slice(0, 100).map((n) => n.id);
       if (ids.length) lobby.send("notifications:read", { ids });
     }

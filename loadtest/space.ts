@@ -14,7 +14,12 @@ import { api, ignoreOthers, jitter, logErrors, pick, Rendezvous, sdk, signUp, ty
 const SPACE_SIZE = Number(process.env.SPACE_SIZE ?? 20);
 const MOVE_HZ = Number(process.env.MOVE_HZ ?? 10);
 const DIRECTIONS = ["up", "down", "left", "right"] as const;
-const STEP: Record<(typeof DIRECTIONS)[number], [number, number]> = { up: [0, -4], down: [0, 4], left: [-4, 0], right: [4, 0] };
+const STEP: Record<(typeof DIRECTIONS)[number], [number, number]> = {
+  up: [0, -4],
+  down: [0, 4],
+  left: [-4, 0],
+  right: [4, 0],
+};
 
 interface SpaceInfo {
   spaceId: string;

@@ -34,7 +34,10 @@ async function main(options: Options): Promise<void> {
     ? await signUp(options, { prefix: "trivia", orgId })
     : await signUp(options, { prefix: "trivia", inviteCode: await inviteCodes.get(String(group)) });
   if (isHost) {
-    const { code } = await api<{ code: string }>(options, "POST", `/api/orgs/${orgId}/invite-codes`, { token, body: {} });
+    const { code } = await api<{ code: string }>(options, "POST", `/api/orgs/${orgId}/invite-codes`, {
+      token,
+      body: {},
+    });
     inviteCodes.put(String(group), code);
   }
   const client = sdk(options, token);
@@ -94,7 +97,12 @@ async function play(client: Client, userId: string, key: string, team: string): 
   logErrors(room, userId);
   ignoreOthers(room);
   room.onMessage("question_started", ({ data }: QuestionStarted) => {
-    void jitter(1000, Math.min(4000, TIME_LIMIT_SEC * 800)).then(() => room.send("answer", { questionId: data.question_id, choiceIndex: Math.floor(Math.random() * data.choices.length) }));
+    void jitter(1000, Math.min(4000, TIME_LIMIT_SEC * 800)).then(() =>
+      room.send("answer", {
+        questionId: data.question_id,
+        choiceIndex: Math.floor(Math.random() * data.choices.length),
+      }),
+    );
     if (Math.random() < 0.1) room.send("chat", { text: pick(["easy!", "no idea", "go team " + team]) });
   });
   await new Promise<void>((resolve) => {

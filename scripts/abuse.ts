@@ -54,7 +54,11 @@ async function startServer(): Promise<{ child: ChildProcess; dataDir: string }> 
   if (process.env.REDIS_URL) env.REDIS_URL = process.env.REDIS_URL;
   if (process.env.ABUSE_HASH_COST) env.PASSWORD_HASH_COST = process.env.ABUSE_HASH_COST;
   // node with tsx as a loader, so that the child's pid is the server's own (for /proc).
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "src/index.ts")], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "src/index.ts")], {
+    cwd: ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let log = "";
   const keep = (d: Buffer) => {
     if (log.length < 20_000) log += d;
@@ -112,7 +116,11 @@ class HonestClient {
   start(): void {
     this.done = (async () => {
       while (this.running) {
-        await this.time(this.reads, () => fetch(`${BASE}/api/users/me`, { headers: { authorization: `Bearer ${this.user.token}`, "x-forwarded-for": this.user.address } }));
+        await this.time(this.reads, () =>
+          fetch(`${BASE}/api/users/me`, {
+            headers: { authorization: `Bearer ${this.user.token}`, "x-forwarded-for": this.user.address },
+          }),
+        );
         await this.time(this.logins, () =>
           fetch(`${BASE}/api/auth/login`, {
             method: "POST",
@@ -188,7 +196,11 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   let failed = false;
   try {
-    const target: AbuseTarget = { baseUrl: BASE, wsUrl: `ws://127.0.0.1:${PORT}`, user: (prefix = "abuse") => register(prefix) };
+    const target: AbuseTarget = {
+      baseUrl: BASE,
+      wsUrl: `ws://127.0.0.1:${PORT}`,
+      user: (prefix = "abuse") => register(prefix),
+    };
     const honest = new HonestClient(await register("honest"));
     honest.start();
     await new Promise((r) => setTimeout(r, 2000));
@@ -221,7 +233,10 @@ async function main(): Promise<void> {
       const end = sample(pid);
       // An attack refused in milliseconds leaves no honest sample: wait for a few round trips.
       const waitUntil = Date.now() + 15_000;
-      while ((honest.reads.length - before.reads < 3 || honest.logins.length - before.logins < 1) && Date.now() < waitUntil) {
+      while (
+        (honest.reads.length - before.reads < 3 || honest.logins.length - before.logins < 1) &&
+        Date.now() < waitUntil
+      ) {
         await new Promise((r) => setTimeout(r, 50));
       }
       clearInterval(sampler);
@@ -245,7 +260,9 @@ async function main(): Promise<void> {
     await new Promise((r) => (child.exitCode !== null ? r(null) : child.once("exit", r)));
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
-  console.log("\n| attack | sent | answered | server RSS peak | server CPU | honest p50/p99 |\n|---|---|---|---|---|---|");
+  console.log(
+    "\n| attack | sent | answered | server RSS peak | server CPU | honest p50/p99 |\n|---|---|---|---|---|---|",
+  );
   for (const row of rows) console.log(row);
   process.exit(failed ? 1 : 0);
 }

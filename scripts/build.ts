@@ -65,7 +65,10 @@ async function buildServer(): Promise<void> {
   for (const file of dataFiles(src)) {
     const target = bundledPath(file);
     const other = placed.get(target);
-    if (other) throw new Error(`build: ${path.relative(root, file)} and ${path.relative(root, other)} would both be ${path.relative(root, target)}`);
+    if (other)
+      throw new Error(
+        `build: ${path.relative(root, file)} and ${path.relative(root, other)} would both be ${path.relative(root, target)}`,
+      );
     placed.set(target, file);
     fs.mkdirSync(path.dirname(target), { recursive: true });
     fs.copyFileSync(file, target);
@@ -78,11 +81,18 @@ async function main(): Promise<void> {
   // The database a first start on embedded defaults unpacks instead of running initdb.
   fs.writeFileSync(path.join(dist, "pglite-seed.tar.gz"), await pgliteSeed(path.join(dist, "migrations")));
   if (!process.argv.includes("--server-only")) {
-    execFileSync(process.execPath, ["--import", "tsx", path.join(root, "client-demo/build.ts")], { stdio: "inherit", cwd: root });
+    execFileSync(process.execPath, ["--import", "tsx", path.join(root, "client-demo/build.ts")], {
+      stdio: "inherit",
+      cwd: root,
+    });
   }
   fs.writeFileSync(
     path.join(dist, "build-info.json"),
-    JSON.stringify({ builtAt: new Date(started).toISOString(), demo: !process.argv.includes("--server-only") }, null, 2) + "\n",
+    JSON.stringify(
+      { builtAt: new Date(started).toISOString(), demo: !process.argv.includes("--server-only") },
+      null,
+      2,
+    ) + "\n",
   );
   console.log(`build: dist/ in ${Date.now() - started} ms`);
 }

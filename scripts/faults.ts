@@ -55,13 +55,36 @@ async function main(): Promise<void> {
     await resetState();
     const f = await run();
     drops.push(f);
-    if (f.lost > 0 || !f.seqContinuous || f.stored < f.acknowledged) problems.push(`drop: ${f.scenario}: ${JSON.stringify(f)}`);
+    if (f.lost > 0 || !f.seqContinuous || f.stored < f.acknowledged)
+      problems.push(`drop: ${f.scenario}: ${JSON.stringify(f)}`);
   }
   restoreLimits();
   table(
     "Clients dropped without consent, then back (SDK auto-reconnect)",
-    ["scenario", "sent while away", "acknowledged", "stored", "replayed on return", "events_lost", "recovered by sync", "seq continuous", "lost"],
-    drops.map((f) => [f.scenario, f.sent, f.acknowledged, f.stored, f.replayed, f.eventsLost, f.recoveredBySync, f.seqContinuous ? "yes" : "NO", f.lost].map(String)),
+    [
+      "scenario",
+      "sent while away",
+      "acknowledged",
+      "stored",
+      "replayed on return",
+      "events_lost",
+      "recovered by sync",
+      "seq continuous",
+      "lost",
+    ],
+    drops.map((f) =>
+      [
+        f.scenario,
+        f.sent,
+        f.acknowledged,
+        f.stored,
+        f.replayed,
+        f.eventsLost,
+        f.recoveredBySync,
+        f.seqContinuous ? "yes" : "NO",
+        f.lost,
+      ].map(String),
+    ),
   );
 
   // PostgreSQL restarts.
@@ -73,20 +96,44 @@ async function main(): Promise<void> {
       const f = await postgresRestartScenario({ senders: 10, intervalMs: 10, afterRecoveryMs: 2_000 });
       restarts.push(f);
       const codes = Object.keys(f.refusedCodes);
-      if (f.lost > 0 || !f.storedExactlyOnce || f.retriedAfterRecovery !== f.refused || codes.some((c) => c !== "UNAVAILABLE") || f.succeededAfterRecovery === 0) {
+      if (
+        f.lost > 0 ||
+        !f.storedExactlyOnce ||
+        f.retriedAfterRecovery !== f.refused ||
+        codes.some((c) => c !== "UNAVAILABLE") ||
+        f.succeededAfterRecovery === 0
+      ) {
         problems.push(`postgres restart ${i + 1}: ${JSON.stringify(f)}`);
       }
     }
     table(
       `PostgreSQL restarted (pg_ctlcluster ${cluster.version} ${cluster.name} restart -m fast) while clients send messages`,
-      ["run", "senders", "sent", "acknowledged", "refused (codes)", "refused but stored", "acknowledged & stored", "lost", "ok after recovery", "refused then retried ok", "stored exactly once", "stored, not broadcast live", "outage ms"],
+      [
+        "run",
+        "senders",
+        "sent",
+        "acknowledged",
+        "refused (codes)",
+        "refused but stored",
+        "acknowledged & stored",
+        "lost",
+        "ok after recovery",
+        "refused then retried ok",
+        "stored exactly once",
+        "stored, not broadcast live",
+        "outage ms",
+      ],
       restarts.map((f, i) =>
         [
           i + 1,
           f.senders,
           f.sent,
           f.acknowledged,
-          `${f.refused} (${Object.entries(f.refusedCodes).map(([c, n]) => `${c} ${n}`).join(", ") || "none"})`,
+          `${f.refused} (${
+            Object.entries(f.refusedCodes)
+              .map(([c, n]) => `${c} ${n}`)
+              .join(", ") || "none"
+          })`,
           f.refusedButStored,
           f.acknowledgedStored,
           f.lost,
@@ -99,13 +146,29 @@ async function main(): Promise<void> {
       ),
     );
   } else {
-    console.log("\nPostgreSQL restart: skipped (needs DATABASE_URL pointing at a local cluster that pg_ctlcluster can restart, and root)");
+    console.log(
+      "\nPostgreSQL restart: skipped (needs DATABASE_URL pointing at a local cluster that pg_ctlcluster can restart, and root)",
+    );
   }
   await stopServer();
 
   // SIGTERM.
-  const f: SigtermFigures = await sigtermScenario({ port: SPAWN_PORT, games: 5, rollsPerGame: 20, triviaPlayers: 20, databaseUrl: process.env.DATABASE_URL });
-  if (f.exitCode !== 0 || f.shutdownMs >= 10_000 || f.lost > 0 || f.gamesStoredAsShutdown !== f.diceGames || f.triviaStatusAfterRestart !== "interrupted" || !f.scoresMatch || f.unsavedScoresAnnounced > 0) {
+  const f: SigtermFigures = await sigtermScenario({
+    port: SPAWN_PORT,
+    games: 5,
+    rollsPerGame: 20,
+    triviaPlayers: 20,
+    databaseUrl: process.env.DATABASE_URL,
+  });
+  if (
+    f.exitCode !== 0 ||
+    f.shutdownMs >= 10_000 ||
+    f.lost > 0 ||
+    f.gamesStoredAsShutdown !== f.diceGames ||
+    f.triviaStatusAfterRestart !== "interrupted" ||
+    !f.scoresMatch ||
+    f.unsavedScoresAnnounced > 0
+  ) {
     problems.push(`sigterm: ${JSON.stringify(f)}`);
   }
   table(
@@ -120,7 +183,10 @@ async function main(): Promise<void> {
       ["trivia participants", String(f.triviaParticipants)],
       ["trivia answers acknowledged (closed question + open one)", String(f.triviaAnswersAcknowledged)],
       ["answers of the closed question / stored", `${f.triviaAnswersInClosedQuestions} / ${f.triviaAnswersStored}`],
-      ["session status after restart / scores match", `${f.triviaStatusAfterRestart} / ${f.scoresMatch ? "yes" : "NO"}`],
+      [
+        "session status after restart / scores match",
+        `${f.triviaStatusAfterRestart} / ${f.scoresMatch ? "yes" : "NO"}`,
+      ],
       ["scores announced but never stored", String(f.unsavedScoresAnnounced)],
       ["restarted and serving history in", `${f.restartedMs} ms`],
       ["lost", String(f.lost)],

@@ -23,7 +23,15 @@ import {
   type Mode,
 } from "../test/reliability/support/roomFuzz";
 import { checkRequest, requests, restWorld, routeName, ROUTES, urlOf } from "../test/reliability/support/restFuzz";
-import { dbFingerprint, FIXTURES, healthy, NO_RATE_LIMITS, ROOM_KINDS, setConfig, type Fixture } from "../test/reliability/support/world";
+import {
+  dbFingerprint,
+  FIXTURES,
+  healthy,
+  NO_RATE_LIMITS,
+  ROOM_KINDS,
+  setConfig,
+  type Fixture,
+} from "../test/reliability/support/world";
 
 const ROOM_PAYLOADS = Number(process.env.FUZZ_ROOM_PAYLOADS ?? 10_000);
 const REST_REQUESTS = Number(process.env.FUZZ_REST_REQUESTS ?? 300);
@@ -89,8 +97,16 @@ async function fuzzRoom(kind: (typeof ROOM_KINDS)[number], seed: number): Promis
   const unknownCount = Math.ceil((ROOM_PAYLOADS * UNKNOWN_SHARE) / 2);
 
   const send = async (type: string | number, payload: unknown, mode: Mode, known: boolean, i: number) => {
-    const outcome = await checkOne(fx, errors, type, payload, mode, known, { checkDb: i % 50 === 0, checkHealth: i % 500 === 0 });
-    record(row, outcome.code, outcome.violations, () => `${JSON.stringify(type)} (${mode}) ${describePayload(payload)}`);
+    const outcome = await checkOne(fx, errors, type, payload, mode, known, {
+      checkDb: i % 50 === 0,
+      checkHealth: i % 500 === 0,
+    });
+    record(
+      row,
+      outcome.code,
+      outcome.violations,
+      () => `${JSON.stringify(type)} (${mode}) ${describePayload(payload)}`,
+    );
     if (!fx.seat.room.connection.isOpen) {
       // A failure already counted: carry on with a fresh room so the run still covers the rest.
       await fx.close();
@@ -108,7 +124,10 @@ async function fuzzRoom(kind: (typeof ROOM_KINDS)[number], seed: number): Promis
         await send(spec.type, payload, mode, true, i++);
       }
     }
-    const unknown = fc.tuple(unknownTypes(registered), fc.oneof(fc.constant(undefined), refusedPayloads({ type: "?", accepts: () => false, examples: [{ a: 1 }] })));
+    const unknown = fc.tuple(
+      unknownTypes(registered),
+      fc.oneof(fc.constant(undefined), refusedPayloads({ type: "?", accepts: () => false, examples: [{ a: 1 }] })),
+    );
     for (const [type, payload] of generate(unknown, unknownCount, seed + 99_000 + (mode === "send" ? 1 : 0))) {
       await send(type, payload, mode, false, i++);
     }
@@ -134,7 +153,12 @@ async function fuzzRest(seed: number): Promise<Row[]> {
     const world = await restWorld();
     for (const req of generate(requests(route, world), REST_REQUESTS, seed + 200_000 + r * 1000)) {
       const outcome = await checkRequest(route, req, world, { checkDb: true });
-      record(row, String(outcome.status), outcome.violations, () => `${route.method} ${urlOf(route, req).slice(0, 120)} [${req.token}]`);
+      record(
+        row,
+        String(outcome.status),
+        outcome.violations,
+        () => `${route.method} ${urlOf(route, req).slice(0, 120)} [${req.token}]`,
+      );
     }
     if (!(await healthy())) record(row, "health", ["GET /healthz failed"], () => "end of run");
     row.ms = Date.now() - started;
@@ -144,7 +168,16 @@ async function fuzzRest(seed: number): Promise<Row[]> {
 }
 
 function printTable(title: string, rows: Row[], codesLabel: string): void {
-  const header = ["target", "payloads", codesLabel, "state changes", "disconnects", "5xx/INTERNAL", "other failures", "seconds"];
+  const header = [
+    "target",
+    "payloads",
+    codesLabel,
+    "state changes",
+    "disconnects",
+    "5xx/INTERNAL",
+    "other failures",
+    "seconds",
+  ];
   const body = rows.map((r) => [
     r.target,
     String(r.payloads),
@@ -166,7 +199,9 @@ function printTable(title: string, rows: Row[], codesLabel: string): void {
 
 async function main(): Promise<void> {
   const started = Date.now();
-  console.log(`npm run fuzz: seed ${SEED}, ${ROOM_PAYLOADS} payloads per room kind, ${REST_REQUESTS} requests per route`);
+  console.log(
+    `npm run fuzz: seed ${SEED}, ${ROOM_PAYLOADS} payloads per room kind, ${REST_REQUESTS} requests per route`,
+  );
   await startServer();
   const restore = setConfig(NO_RATE_LIMITS);
   const roomRows: Row[] = [];

@@ -53,7 +53,10 @@ function build() {
     esbuildPresent = false;
   }
   if (!esbuildPresent) return false;
-  const r = spawnSync(process.execPath, ["--import", "tsx", path.join(root, "scripts/build.ts")], { stdio: "inherit", cwd: root });
+  const r = spawnSync(process.execPath, ["--import", "tsx", path.join(root, "scripts/build.ts")], {
+    stdio: "inherit",
+    cwd: root,
+  });
   if (r.status === 0) return true;
   // After `npm ci` (prepare), a failed build must not undo the install: `npm start` builds
   // again and stops there with the same message.
@@ -67,7 +70,9 @@ function build() {
 if (!buildIsCurrent()) {
   const built = build();
   if (!built && !buildOnly && !fs.existsSync(path.join(root, "dist", "index.js"))) {
-    console.error("dist/ is missing and the build tools (esbuild, tsx: dev dependencies) are not installed: run `npm run build` first.");
+    console.error(
+      "dist/ is missing and the build tools (esbuild, tsx: dev dependencies) are not installed: run `npm run build` first.",
+    );
     process.exit(1);
   }
 }

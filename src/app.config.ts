@@ -1,7 +1,14 @@
 import path from "node:path";
 import express from "express";
 import config, { type ConfigOptions } from "@colyseus/tools";
-import { defineRoom, LocalDriver, LocalPresence, matchMaker, type Presence, type MatchMakerDriver } from "@colyseus/core";
+import {
+  defineRoom,
+  LocalDriver,
+  LocalPresence,
+  matchMaker,
+  type Presence,
+  type MatchMakerDriver,
+} from "@colyseus/core";
 import { WebSocketTransport } from "@colyseus/ws-transport";
 import { loadConfig, type Config } from "./config";
 import { migrate, openDb, type Db } from "./db";
@@ -50,7 +57,9 @@ export interface RallyApp {
 }
 
 /** Redis when REDIS_URL is set, else Colyseus' in-process presence and driver. */
-async function presenceAndDriver(cfg: Config): Promise<{ presence: Presence; driver: MatchMakerDriver; redisPing?: () => Promise<void> }> {
+async function presenceAndDriver(
+  cfg: Config,
+): Promise<{ presence: Presence; driver: MatchMakerDriver; redisPing?: () => Promise<void> }> {
   if (!cfg.REDIS_URL) return { presence: new LocalPresence(), driver: new LocalDriver() };
   const { RedisPresence } = await import("@colyseus/redis-presence");
   const { RedisDriver } = await import("@colyseus/redis-driver");
@@ -100,7 +109,8 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
   const cfg = loadConfig(env);
   const db: Db = await openDb({
     databaseUrl: cfg.DATABASE_URL,
-    pgliteDir: cfg.dataDir === "memory" || cfg.DATA_DIR.startsWith("memory://") ? "memory://" : path.join(cfg.dataDir, "pglite"),
+    pgliteDir:
+      cfg.dataDir === "memory" || cfg.DATA_DIR.startsWith("memory://") ? "memory://" : path.join(cfg.dataDir, "pglite"),
     poolSize: cfg.DATABASE_POOL_SIZE,
     pgliteSharedBuffersMb: cfg.PGLITE_SHARED_BUFFERS_MB,
     // Beside the bundle only (npm run build); from src/ the first start runs initdb.
@@ -113,7 +123,11 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
   const rooms = new RoomDirectory(presence);
   const delivery = new Delivery(presence, () => rooms.processId);
   const services = createServices({ db, config: cfg, delivery, rooms, now: () => new Date() });
-  const tokens = new TokenService(resolveJwtSecret(cfg.JWT_SECRET, cfg.dataDir), cfg.JWT_EXPIRES_IN, externalVerifier(cfg, services));
+  const tokens = new TokenService(
+    resolveJwtSecret(cfg.JWT_SECRET, cfg.dataDir),
+    cfg.JWT_EXPIRES_IN,
+    externalVerifier(cfg, services),
+  );
   rooms.install((token) => tokens.authenticate(token));
   const ctx: AppContext = { config: cfg, db, tokens, delivery, rooms, services, clock: systemClock, dice: cryptoDice };
   installContext(ctx);
@@ -127,7 +141,9 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
     // require, not import(): a dynamic import loads the monitor's ESM build, which brings its
     // own copy of @colyseus/core whose matchMaker never started (every /monitor/api was a 500).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    cfg.MONITOR_USER && cfg.MONITOR_PASSWORD ? ((require("@colyseus/monitor") as typeof import("@colyseus/monitor")).monitor() as express.RequestHandler) : undefined;
+    cfg.MONITOR_USER && cfg.MONITOR_PASSWORD
+      ? ((require("@colyseus/monitor") as typeof import("@colyseus/monitor")).monitor() as express.RequestHandler)
+      : undefined;
 
   const options = config({
     options: {
@@ -164,7 +180,8 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
       app.use(requestId);
       app.use(express.json({ limit: cfg.HTTP_MAX_BODY_BYTES }));
       app.use(opsRoutes(ctx, { redis: redisPing, metricsAuth: metricsAuth(liveConfig) }));
-      if (monitorApp) app.use("/monitor", monitorGuard, basicAuth(cfg.MONITOR_USER!, cfg.MONITOR_PASSWORD!), monitorApp);
+      if (monitorApp)
+        app.use("/monitor", monitorGuard, basicAuth(cfg.MONITOR_USER!, cfg.MONITOR_PASSWORD!), monitorApp);
       app.use(authRoutes(ctx, limits));
       // Every private route: the bearer token, then (for writes) the user's REST write budget.
       const auth = limits.withWriteBudget(requireAuth(ctx.tokens));
@@ -198,7 +215,8 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
       if (gone.length) logger.info({ users: gone.length }, "users of dead processes went offline");
     }
     const interrupted = await services.trivia.interruptOrphaned(alive);
-    if (interrupted.length) logger.info({ sessions: interrupted }, "trivia sessions of dead processes marked interrupted");
+    if (interrupted.length)
+      logger.info({ sessions: interrupted }, "trivia sessions of dead processes marked interrupted");
   });
 
   // After a restart, invitations whose receivers did not come back within the reconnection

@@ -24,7 +24,12 @@ const trustProxy = z
 const originList = z
   .string()
   .optional()
-  .transform((v) => (v ?? "").split(",").map((o) => o.trim()).filter(Boolean))
+  .transform((v) =>
+    (v ?? "")
+      .split(",")
+      .map((o) => o.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, "each origin is scheme://host[:port], without a path")));
 
 const EnvSchema = z.object({
@@ -105,7 +110,12 @@ const EnvSchema = z.object({
   ADMIN_USERNAMES: z
     .string()
     .optional()
-    .transform((v) => (v ?? "").split(",").map((s) => s.trim().toLowerCase()).filter(Boolean)),
+    .transform((v) =>
+      (v ?? "")
+        .split(",")
+        .map((s) => s.trim().toLowerCase())
+        .filter(Boolean),
+    ),
 });
 
 export type Config = z.infer<typeof EnvSchema> & { dataDir: string };
@@ -126,7 +136,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   if (cfg.AUTH_MODE !== "local" && !cfg.JWT_PUBLIC_KEY && !cfg.JWKS_URL) {
-    throw new Error(`AUTH_MODE=${cfg.AUTH_MODE} needs JWT_PUBLIC_KEY or JWKS_URL: the key that verifies the identity provider's tokens.`);
+    throw new Error(
+      `AUTH_MODE=${cfg.AUTH_MODE} needs JWT_PUBLIC_KEY or JWKS_URL: the key that verifies the identity provider's tokens.`,
+    );
   }
   return { ...cfg, dataDir: path.resolve(cfg.DATA_DIR) };
 }

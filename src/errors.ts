@@ -77,7 +77,10 @@ export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
 export function isDatabaseUnavailable(e: unknown): boolean {
   const err = e as { code?: string; message?: string } | null;
   if (!err) return false;
-  if (err.code && ["ECONNREFUSED", "ECONNRESET", "57P01", "57P02", "57P03", "08006", "08001", "08003"].includes(err.code)) {
+  if (
+    err.code &&
+    ["ECONNREFUSED", "ECONNRESET", "57P01", "57P02", "57P03", "08006", "08001", "08003"].includes(err.code)
+  ) {
     return true;
   }
   return /Connection terminated|connect ECONNREFUSED|terminating connection|Client has encountered a connection error/i.test(
@@ -98,7 +101,10 @@ export interface RetryAfter {
 }
 
 export function rateLimited(retryAfterSeconds: number, message?: string): AppError {
-  return new AppError("RATE_LIMITED", message, { retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) } satisfies RetryAfter);
+  return new AppError("RATE_LIMITED", message, {
+    retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)),
+  } satisfies RetryAfter);
 }
 
-export const retryAfterOf = (e: AppError): number | undefined => (e.details as Partial<RetryAfter> | undefined)?.retryAfterSeconds;
+export const retryAfterOf = (e: AppError): number | undefined =>
+  (e.details as Partial<RetryAfter> | undefined)?.retryAfterSeconds;

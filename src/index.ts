@@ -7,7 +7,10 @@ async function main(): Promise<void> {
   const app = await createApp();
   const port = app.ctx.config.PORT;
   const server = await listen(app.options, port);
-  logger.info({ port, db: app.ctx.db.backend, presence: app.ctx.config.REDIS_URL ? "redis" : "local" }, "rally listening");
+  logger.info(
+    { port, db: app.ctx.db.backend, presence: app.ctx.config.REDIS_URL ? "redis" : "local" },
+    "rally listening",
+  );
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -63,7 +63,6 @@ let bytes = 0;
 
 const epochNow = () => performance.timeOrigin + performance.now();
 
-
 /** Every avatar's path: position k of avatar i at [i * (steps + 1) + k]; k = 0 is where it joins. */
 function planWalks(n: number, steps: number, side: number, step: number): void {
   const stride = steps + 1;
@@ -94,13 +93,15 @@ function planWalks(n: number, steps: number, side: number, step: number): void {
 const period = () => 1000 / plan!.hz;
 const sendTime = (i: number, k: number) => startAt + (phases[i]! + k) * period();
 /** Which move of avatar i is the latest sent by time t (0 = its join position). */
-const moveAt = (i: number, t: number) => Math.max(0, Math.min(plan!.steps, Math.floor((t - startAt) / period() - phases[i]!)));
+const moveAt = (i: number, t: number) =>
+  Math.max(0, Math.min(plan!.steps, Math.floor((t - startAt) / period() - phases[i]!)));
 
 function inViewAt(o: number, j: number, k: number, radius: number): boolean {
   const stride = plan!.steps + 1;
   const ko = moveAt(o, sendTime(j, k));
   return (
-    Math.abs(xs[j * stride + k]! - xs[o * stride + ko]!) <= radius && Math.abs(ys[j * stride + k]! - ys[o * stride + ko]!) <= radius
+    Math.abs(xs[j * stride + k]! - xs[o * stride + ko]!) <= radius &&
+    Math.abs(ys[j * stride + k]! - ys[o * stride + ko]!) <= radius
   );
 }
 

@@ -46,15 +46,18 @@ async function connect(args: { port: number; conversations: ConversationPlan[] }
     try {
       const room = await client.joinOrCreate("conversation", { conversationId: seat.conversation });
       room.reconnection.enabled = false;
-      room.onMessage("message", ({ message }: { message: { client_message_id: string | null; sender: { id: string } } }) => {
-        if (message.sender.id === seat.user.id || !message.client_message_id) return;
-        const sent = sendTimes.get(message.client_message_id);
-        if (!sent) return;
-        sendTimes.delete(message.client_message_id);
-        if (!sent.inWindow) return;
-        hist.record(performance.now() - sent.at);
-        delivered++;
-      });
+      room.onMessage(
+        "message",
+        ({ message }: { message: { client_message_id: string | null; sender: { id: string } } }) => {
+          if (message.sender.id === seat.user.id || !message.client_message_id) return;
+          const sent = sendTimes.get(message.client_message_id);
+          if (!sent) return;
+          sendTimes.delete(message.client_message_id);
+          if (!sent.inWindow) return;
+          hist.record(performance.now() - sent.at);
+          delivered++;
+        },
+      );
       room.onMessage("error", (e: { code: string; message: string }) => {
         errors++;
         if (errorSamples.length < 5) errorSamples.push(`${e.code}: ${e.message}`);

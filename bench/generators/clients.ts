@@ -174,7 +174,9 @@ function connectSocketIo(a: ConnectArgs): Promise<SpaceClient> {
       open = true;
       if (!a.observe) {
         // Engine.IO pings every 25 s and waits 20 s for a pong: send one every 5 s instead.
-        const engine = (socket.io as unknown as { engine: { transport: { ws: WebSocket }; _sendPacket(type: string): void } }).engine;
+        const engine = (
+          socket.io as unknown as { engine: { transport: { ws: WebSocket }; _sendPacket(type: string): void } }
+        ).engine;
         const stop = discardIncoming(engine.transport.ws, () => engine._sendPacket("pong"));
         engine.transport.ws.on("close", () => {
           open = false;

@@ -28,7 +28,8 @@ const gameDuration = new Histogram();
 
 function note(e: unknown): void {
   failures++;
-  if (failureSamples.length < 5) failureSamples.push(String((e as Error)?.message ?? (e as { code?: string })?.code ?? e));
+  if (failureSamples.length < 5)
+    failureSamples.push(String((e as Error)?.message ?? (e as { code?: string })?.code ?? e));
 }
 
 /** Join and play one game as this seat; resolves when game_ended arrives. */
@@ -55,7 +56,14 @@ function play(room: Room, me: Player, thinkMs: number): Promise<void> {
   });
 }
 
-async function pairLoop(port: number, host: Player, guest: Player, pairIndex: number, targetScore: number, thinkMs: number) {
+async function pairLoop(
+  port: number,
+  host: Player,
+  guest: Player,
+  pairIndex: number,
+  targetScore: number,
+  thinkMs: number,
+) {
   let game = 0;
   while (!stopping) {
     const hostClient = new Client(`http://127.0.0.1:${port}`);
@@ -91,8 +99,17 @@ async function pairLoop(port: number, host: Player, guest: Player, pairIndex: nu
   }
 }
 
-async function run(args: { port: number; pairs: Array<[Player, Player]>; targetScore: number; thinkMs: number; warmupMs: number; measureMs: number }) {
-  const loops = args.pairs.map(([host, guest], i) => pairLoop(args.port, host, guest, i, args.targetScore, args.thinkMs));
+async function run(args: {
+  port: number;
+  pairs: Array<[Player, Player]>;
+  targetScore: number;
+  thinkMs: number;
+  warmupMs: number;
+  measureMs: number;
+}) {
+  const loops = args.pairs.map(([host, guest], i) =>
+    pairLoop(args.port, host, guest, i, args.targetScore, args.thinkMs),
+  );
   await sleep(args.warmupMs);
   windowOpen = true;
   const t0 = performance.now();

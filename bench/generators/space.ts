@@ -77,7 +77,13 @@ async function connect(args: {
   const joinHist = new Histogram();
   for (const room of args.rooms) {
     room.members.forEach((member, i) => {
-      const mover: Mover = { id: member.id, counter: 0, sendTimes: new Float64Array(RING), windowFirst: Infinity, windowLast: -1 };
+      const mover: Mover = {
+        id: member.id,
+        counter: 0,
+        sendTimes: new Float64Array(RING),
+        windowFirst: Infinity,
+        windowLast: -1,
+      };
       movers.set(member.id, mover);
       seats.push({ member, room, observe: i < args.observersPerRoom, mover, lastSeen: new Map() });
     });

@@ -108,6 +108,9 @@ export function waitReady<T = unknown>(child: ChildProcess, timeoutMs: number, w
     child,
     (msg: { ready?: boolean; info?: T }) => (msg?.ready ? { value: msg.info as T } : undefined),
     timeoutMs,
-    { exit: (code) => `${what} exited (code ${code}) before it was ready`, timeout: `${what} not ready after ${timeoutMs} ms` },
+    {
+      exit: (code) => `${what} exited (code ${code}) before it was ready`,
+      timeout: `${what} not ready after ${timeoutMs} ms`,
+    },
   );
 }

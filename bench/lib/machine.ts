@@ -64,7 +64,11 @@ export function coreTimes(): CoreTimes[] {
       .filter((l) => /^cpu\d+ /.test(l))
       .map((l) => {
         const [, user, nice, system, , , irq, softirq, steal] = l.trim().split(/\s+/).map(Number);
-        return { processes: (user! + nice! + system!) * tick, interrupts: (irq! + softirq!) * tick, steal: (steal ?? 0) * tick };
+        return {
+          processes: (user! + nice! + system!) * tick,
+          interrupts: (irq! + softirq!) * tick,
+          steal: (steal ?? 0) * tick,
+        };
       });
   } catch {
     return [];

@@ -3,7 +3,14 @@ import { SERVER_LABELS, type ServerName } from "./servers";
 import { round } from "./stats";
 import type { ChatResult } from "../scenarios/chat";
 import type { DiceResult } from "../scenarios/dice";
-import { DELIVERY_MIN, MOVE_HZ, P99_LIMIT_MS, ROOM_SIZE, type FanoutResult, type FanoutStep } from "../scenarios/fanout";
+import {
+  DELIVERY_MIN,
+  MOVE_HZ,
+  P99_LIMIT_MS,
+  ROOM_SIZE,
+  type FanoutResult,
+  type FanoutStep,
+} from "../scenarios/fanout";
 import type { JoinsResult } from "../scenarios/joins";
 import type { StartResult } from "../scenarios/start";
 import { AVATARS_PER_VIEW, VARIANT_LABELS, VIEW_RADIUS, type BigSpaceResult } from "../scenarios/bigspace";
@@ -42,7 +49,8 @@ const fmt = (v: number | null | undefined, digits = 1): string =>
 
 const kb = (bytes: number) => (Number.isFinite(bytes) ? `${fmt(bytes / 1024)} KB` : "–");
 
-const joinsLabel = (j: JoinsResult) => SERVER_LABELS[j.server] + (j.server === "rally" ? (j.backend === "postgres" ? " (PostgreSQL)" : " (PGlite)") : "");
+const joinsLabel = (j: JoinsResult) =>
+  SERVER_LABELS[j.server] + (j.server === "rally" ? (j.backend === "postgres" ? " (PostgreSQL)" : " (PGlite)") : "");
 
 const topStep = (ctxSteps: number[]) => ctxSteps[ctxSteps.length - 1] ?? 0;
 
@@ -114,7 +122,12 @@ export function computeTargets(r: Omit<BenchResult, "targets">, steps: number[])
       met: ratio >= 0.9,
     });
   } else {
-    targets.push({ name: "space CPU per update vs bare Colyseus", goal: "≥ 0.9×", measured: "no step passed by both", met: null });
+    targets.push({
+      name: "space CPU per update vs bare Colyseus",
+      goal: "≥ 0.9×",
+      measured: "no step passed by both",
+      met: null,
+    });
   }
 
   // Capacity vs Socket.IO.
@@ -157,7 +170,11 @@ export function computeTargets(r: Omit<BenchResult, "targets">, steps: number[])
     targets.push({
       name: "chat p99 at 500 msg/s on Postgres",
       goal: "≤ 50 ms",
-      measured: pg?.error ? `error: ${pg.error.split("\n")[0]}` : last ? `stopped at ${last.rate} msg/s (${last.reason ?? "pass"})` : "not measured",
+      measured: pg?.error
+        ? `error: ${pg.error.split("\n")[0]}`
+        : last
+          ? `stopped at ${last.rate} msg/s (${last.reason ?? "pass"})`
+          : "not measured",
       met: last && !last.pass ? false : null,
     });
   }
@@ -177,10 +194,16 @@ export function computeTargets(r: Omit<BenchResult, "targets">, steps: number[])
         (generatorBound
           ? `; generators' core at ${fmt(rj.generatorCpuPct, 0)} %, so the rate is theirs; server CPU ${fmt(rj.serverCpuUsPerJoin / 1000, 2)} ms per join ⇒ at most ≈ ${fmt(ceiling, 0)} joins/s on its core`
           : ""),
-      met: rj.failed > 0 ? false : rj.joinsPerSec >= 300 ? true : generatorBound ? (ceiling >= 300 ? null : false) : false,
+      met:
+        rj.failed > 0 ? false : rj.joinsPerSec >= 300 ? true : generatorBound ? (ceiling >= 300 ? null : false) : false,
     });
   } else {
-    targets.push({ name: "joins/s through the matchmaker (rally space)", goal: "≥ 300", measured: "not measured", met: null });
+    targets.push({
+      name: "joins/s through the matchmaker (rally space)",
+      goal: "≥ 300",
+      measured: "not measured",
+      met: null,
+    });
   }
   targets.push({
     name: "memory per idle client (rally space)",
@@ -226,7 +249,14 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.le
 /** Scenario F's targets: idle footprint and start time of `npm start`. */
 function startTargets(r: Omit<BenchResult, "targets">, targets: Target[]): void {
   const find = (prefix: string) => r.start?.find((s) => s.target.startsWith(prefix) && !s.error && s.startMs.length);
-  const check = (name: string, goal: string, s: StartResult | undefined, value: (s: StartResult) => number, limit: number, unit: string) =>
+  const check = (
+    name: string,
+    goal: string,
+    s: StartResult | undefined,
+    value: (s: StartResult) => number,
+    limit: number,
+    unit: string,
+  ) =>
     targets.push({
       name,
       goal,
@@ -250,7 +280,9 @@ export function renderMarkdown(r: BenchResult, steps: number[]): string {
   out.push(`# rally benchmark: ${r.mode} run`);
   out.push("");
   out.push(`- Command: \`${r.command}\``);
-  out.push(`- Started ${r.startedAt}, took ${Math.round(r.durationSec)} s; commit ${m.gitCommit ?? "?"}${m.gitDirty ? " (with uncommitted changes)" : ""}`);
+  out.push(
+    `- Started ${r.startedAt}, took ${Math.round(r.durationSec)} s; commit ${m.gitCommit ?? "?"}${m.gitDirty ? " (with uncommitted changes)" : ""}`,
+  );
   out.push(
     `- Machine: ${m.nproc} × ${m.cpuModel}, ${m.memoryGB} GB RAM, ${m.kernel}, Node ${m.node}; load average at start ${m.loadAverageAtStart.join(" / ")}`,
   );
@@ -275,7 +307,9 @@ export function renderMarkdown(r: BenchResult, steps: number[]): string {
     `Rooms of ${ROOM_SIZE} clients, each moving at ${MOVE_HZ} Hz; every move must reach the other ${ROOM_SIZE - 1}. Steps: ${steps.join(", ")} clients. A step passes when p99 ≤ ${P99_LIMIT_MS} ms, delivery ≥ ${DELIVERY_MIN * 100} % and every client joined; each server climbs until a step fails. Values below are at each server's largest passing step (or its first step when none passed).`,
   );
   out.push("");
-  out.push("| server | max clients sustained | p50 ms | p99 ms | delivery % | server CPU µs / update | server CPU % | server RSS MB | generators CPU % |");
+  out.push(
+    "| server | max clients sustained | p50 ms | p99 ms | delivery % | server CPU µs / update | server CPU % | server RSS MB | generators CPU % |",
+  );
   out.push("|---|---|---|---|---|---|---|---|---|");
   for (const f of r.fanout) {
     const s = [...f.steps].reverse().find((x) => x.pass) ?? f.steps[0];
@@ -300,13 +334,14 @@ export function renderMarkdown(r: BenchResult, steps: number[]): string {
         `| ${SERVER_LABELS[f.server]} | ${s.clients} | ${s.pass ? "pass" : s.inconclusive ? `inconclusive: ${s.reason}` : `fail: ${s.reason}`}${s.retriedAfter ? ` (second try; first: ${s.retriedAfter})` : ""} | ${fmt(s.latency.p50)} | ${fmt(s.latency.p99)} | ${fmt(s.deliveryPct, 2)} | ${fmt(s.movesPerSec, 0)} | ${fmt(s.updatesPerSec, 0)} | ${fmt(s.serverCpuPct)} | ${fmt(s.serverCpuUsPerUpdate, 2)} | ${fmt(s.serverRssMB)} | ${s.generators} | ${fmt(s.generatorCpuPct)} | ${fmt(s.generatorLoopDelayP99Ms)} | ${fmt(s.otherLoadPct)} | ${fmt(s.interruptsPct)} | ${(s.coreBusyPct ?? []).join(" / ")} |`,
       );
     }
-    if (f.error) out.push(`| ${SERVER_LABELS[f.server]} | | error: ${f.error.split("\n")[0]} | | | | | | | | | | | | | | |`);
+    if (f.error)
+      out.push(`| ${SERVER_LABELS[f.server]} | | error: ${f.error.split("\n")[0]} | | | | | | | | | | | | | | |`);
   }
   out.push("");
   out.push("</details>");
   out.push("");
   out.push(
-    "Server CPU is the server process's own time; \"other processes\" is CPU used by anything else on the machine in the window, \"interrupts\" the kernel's interrupt time (loopback networking included, charged to no process), \"cores busy\" core 0 (server) / core 1 (generators). A step failing while core 0 is near 100 % busy was limited by its core, whoever used it.",
+    'Server CPU is the server process\'s own time; "other processes" is CPU used by anything else on the machine in the window, "interrupts" the kernel\'s interrupt time (loopback networking included, charged to no process), "cores busy" core 0 (server) / core 1 (generators). A step failing while core 0 is near 100 % busy was limited by its core, whoever used it.',
   );
   out.push("");
 
@@ -316,7 +351,9 @@ export function renderMarkdown(r: BenchResult, steps: number[]): string {
     "Both participants of each conversation connected; messages sent at a fixed total rate round-robin over all senders; latency from `send` to the other participant's `message` event (the room stores a message before it broadcasts it). A rate passes when p99 ≤ 50 ms, every message was delivered and stored, and no error came back.",
   );
   out.push("");
-  out.push("| backend | conversations | max msg/s passed | rate msg/s | result | p50 ms | p99 ms | delivered % | stored / sent | server CPU % | µs / message |");
+  out.push(
+    "| backend | conversations | max msg/s passed | rate msg/s | result | p50 ms | p99 ms | delivered % | stored / sent | server CPU % | µs / message |",
+  );
   out.push("|---|---|---|---|---|---|---|---|---|---|---|");
   for (const c of r.chat) {
     if (c.skipped || (c.error && c.steps.length === 0)) {
@@ -338,7 +375,9 @@ export function renderMarkdown(r: BenchResult, steps: number[]): string {
     "N clients join rooms of 20, 64 joins in flight per generator (for the Colyseus servers: seat reservation over HTTP, WebSocket, onAuth, onJoin). A join costs the client side too (the SDK's HTTP request, WebSocket and first state): with the generators' core near 100 %, joins/s is theirs, not the server's. Memory: server RSS after a forced GC with the N clients connected and idle, minus the same before they joined, divided by N (the target's measure); V8 heap + external memory the same way, which is steadier but does not see the sockets' native buffers.",
   );
   out.push("");
-  out.push("| server | clients | joined | joins/s | join p50 ms | join p99 ms | server CPU µs / join | server / generators CPU % | RSS before MB | RSS after MB | RSS per idle client | heap + external per idle client |");
+  out.push(
+    "| server | clients | joined | joins/s | join p50 ms | join p99 ms | server CPU µs / join | server / generators CPU % | RSS before MB | RSS after MB | RSS per idle client | heap + external per idle client |",
+  );
   out.push("|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (const j of r.joins) {
     if (j.error) {
@@ -361,7 +400,8 @@ export function renderMarkdown(r: BenchResult, steps: number[]): string {
     out.push("");
     out.push("| target | start ms (each run) | idle RSS MB (each run) |");
     out.push("|---|---|---|");
-    for (const s of r.start) out.push(`| ${s.target} | ${s.error ?? s.startMs.join(", ")} | ${s.error ? "" : s.idleRssMB.join(", ")} |`);
+    for (const s of r.start)
+      out.push(`| ${s.target} | ${s.error ?? s.startMs.join(", ")} | ${s.error ? "" : s.idleRssMB.join(", ")} |`);
   }
   out.push("");
 
@@ -375,7 +415,9 @@ export function renderMarkdown(r: BenchResult, steps: number[]): string {
       `${d.pairs} pairs of bots play \`bigger_dice\` back to back (create, join by name, ready, roll on their turn after ${d.thinkMs} ms of think time, targetScore ${d.targetScore}).`,
     );
     out.push("");
-    out.push("| games / minute | games completed | game duration p50 ms | roll → rolled p50 ms | roll → rolled p99 ms | failures | games stored | server CPU % |");
+    out.push(
+      "| games / minute | games completed | game duration p50 ms | roll → rolled p50 ms | roll → rolled p99 ms | failures | games stored | server CPU % |",
+    );
     out.push("|---|---|---|---|---|---|---|---|");
     out.push(
       `| ${fmt(d.gamesPerMinute, 0)} | ${d.completed} | ${fmt(d.gameDurationMs.p50, 0)} | ${fmt(d.rollLatency.p50)} | ${fmt(d.rollLatency.p99)} | ${d.failures}${d.failureSamples.length ? ` (${d.failureSamples[0]})` : ""} | ${d.storedGames ?? "?"} | ${fmt(d.serverCpuPct)} |`,
@@ -407,7 +449,9 @@ function renderBigSpace(results: BigSpaceResult[]): string[] {
     `N avatars in one space, each random-walking at ${MOVE_HZ} Hz; the space is a square sized to keep about ${AVATARS_PER_VIEW} avatars in each ${2 * VIEW_RADIUS} × ${2 * VIEW_RADIUS} view (view radius ${VIEW_RADIUS}). rally with interest management sends each client the avatars in its view; rally with an unlimited view (radius 0) and bare Colyseus send everyone everything. "In-view updates" are the moves made inside an observer's view (shrunk by two steps at its edge); a size passes when ≥ ${DELIVERY_MIN * 100} % of them arrive, p99 ≤ ${P99_LIMIT_MS} ms and every client joined. Bytes are everything a client reads off its socket; CPU per update divides the server's CPU by every position update delivered to every client. rally's two variants share one server process, so its RSS is that process's.`,
   );
   out.push("");
-  out.push("| server | avatars | side | result | in-view delivery % | p50 ms | p99 ms | in-view updates / client / s | updates / client / s | bytes / client / s | server CPU % | µs / update | server RSS MB | generators CPU % |");
+  out.push(
+    "| server | avatars | side | result | in-view delivery % | p50 ms | p99 ms | in-view updates / client / s | updates / client / s | bytes / client / s | server CPU % | µs / update | server RSS MB | generators CPU % |",
+  );
   out.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (const b of results) {
     for (const s of b.steps) {
@@ -415,7 +459,8 @@ function renderBigSpace(results: BigSpaceResult[]): string[] {
         `| ${VARIANT_LABELS[b.variant]} | ${s.avatars} | ${s.side} | ${s.pass ? "pass" : `fail: ${s.reason}`} | ${fmt(s.deliveryPct, 2)} | ${fmt(s.latency.p50)} | ${fmt(s.latency.p99)} | ${fmt(s.inViewPerClientPerSec, 0)} | ${fmt(s.updatesPerClientPerSec, 0)} | ${fmt(s.bytesPerClientPerSec, 0)} | ${fmt(s.serverCpuPct)} | ${fmt(s.serverCpuUsPerUpdate, 2)} | ${fmt(s.serverRssMB)} | ${fmt(s.generatorCpuPct)} |`,
       );
     }
-    if (b.error) out.push(`| ${VARIANT_LABELS[b.variant]} | | | error: ${b.error.split("\n")[0]} | | | | | | | | | | |`);
+    if (b.error)
+      out.push(`| ${VARIANT_LABELS[b.variant]} | | | error: ${b.error.split("\n")[0]} | | | | | | | | | | |`);
   }
   out.push("");
   return out;

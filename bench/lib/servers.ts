@@ -61,7 +61,11 @@ function rallyEnv(port: number, dataDir: string, databaseUrl?: string): NodeJS.P
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of Object.keys(env)) {
     // Nothing from the caller's shell may change what is measured (limits, database, Redis).
-    if (/^(DATABASE_URL|REDIS_URL|RATE_LIMIT|MOVE_RATE|FLOOD|EVENT_BUFFER|RECONNECT|DICE_RECONNECT|MONITOR_|PUBLIC_ADDRESS|HOST$|PORT$)/.test(key)) {
+    if (
+      /^(DATABASE_URL|REDIS_URL|RATE_LIMIT|MOVE_RATE|FLOOD|EVENT_BUFFER|RECONNECT|DICE_RECONNECT|MONITOR_|PUBLIC_ADDRESS|HOST$|PORT$)/.test(
+        key,
+      )
+    ) {
       delete env[key];
     }
   }
@@ -99,7 +103,10 @@ export async function maybeProfile<T>(server: RunningServer, tag: string, during
 export const sharing = { enabled: false };
 const shared = new Map<string, RunningServer>();
 
-export async function startServer(name: ServerName, opts: { cores?: string; databaseUrl?: string } = {}): Promise<RunningServer> {
+export async function startServer(
+  name: ServerName,
+  opts: { cores?: string; databaseUrl?: string } = {},
+): Promise<RunningServer> {
   if (!sharing.enabled) return launch(name, opts);
   const key = `${name} ${opts.databaseUrl ?? ""}`;
   let server = shared.get(key);
@@ -124,7 +131,12 @@ async function launch(name: ServerName, opts: { cores?: string; databaseUrl?: st
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rally-bench-"));
     env = rallyEnv(port, dataDir, opts.databaseUrl);
   }
-  const child = spawnTs(SERVER_FILES[name], { cores: opts.cores, env, label: `${name}:${port}`, nodeArgs: ["--expose-gc"] });
+  const child = spawnTs(SERVER_FILES[name], {
+    cores: opts.cores,
+    env,
+    label: `${name}:${port}`,
+    nodeArgs: ["--expose-gc"],
+  });
   let info: { backend?: string };
   try {
     info = await waitReady<{ backend?: string }>(child.proc, 60_000, `${name} server`);

@@ -111,7 +111,9 @@ async function bigSpaceStep(
   const generatorCount = Math.max(1, Math.ceil(avatars / ctx.clientsPerGenerator));
   await pool.ensure(generatorCount);
   const gens = pool.take(generatorCount);
-  const mine = Array.from({ length: generatorCount }, (_, g) => space.members.map((_, i) => i).filter((i) => i % generatorCount === g));
+  const mine = Array.from({ length: generatorCount }, (_, g) =>
+    space.members.map((_, i) => i).filter((i) => i % generatorCount === g),
+  );
   const every = Math.max(1, Math.floor(avatars / OBSERVERS));
   const steps = Math.ceil(((d.warmupMs + d.measureMs + d.drainMs) / 1000 + 2) * MOVE_HZ);
   try {
@@ -139,7 +141,11 @@ async function bigSpaceStep(
     await sleep(500);
 
     const startAt = Date.now() + 300;
-    const running = gens.all<GeneratorOutput>("run", () => ({ startAt, ...d }), d.warmupMs + d.measureMs + d.drainMs + 60_000);
+    const running = gens.all<GeneratorOutput>(
+      "run",
+      () => ({ startAt, ...d }),
+      d.warmupMs + d.measureMs + d.drainMs + 60_000,
+    );
     running.catch(() => undefined); // awaited below
     await sleep(startAt + d.warmupMs - Date.now());
     const serverCpu0 = cpuMicros(server.child.pid);

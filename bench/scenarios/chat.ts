@@ -73,13 +73,18 @@ export async function runChat(ctx: BenchContext, backend: "pglite" | "postgres")
       conversations: groups[i],
     }));
     const failed = joins.reduce((s, j) => s + j.failed, 0);
-    if (failed > 0) throw new Error(`${failed} chat clients could not join: ${joins.flatMap((j) => j.errors).join("; ")}`);
+    if (failed > 0)
+      throw new Error(`${failed} chat clients could not join: ${joins.flatMap((j) => j.errors).join("; ")}`);
 
     for (const rate of ctx.chatRates) {
       ctx.log(`  B ${backend}: ${rate} msg/s …`);
       const d = ctx.durations.chat;
       const storedBefore = await server.call<number>("countMessages");
-      const running = gens.all<RunOutput>("run", () => ({ rate: rate / 2, ...d }), d.warmupMs + d.measureMs + d.drainMs + 60_000);
+      const running = gens.all<RunOutput>(
+        "run",
+        () => ({ rate: rate / 2, ...d }),
+        d.warmupMs + d.measureMs + d.drainMs + 60_000,
+      );
       running.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
       await sleep(d.warmupMs);
       const cpu0 = cpuMicros(server.child.pid);

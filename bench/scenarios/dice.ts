@@ -64,7 +64,14 @@ export async function runDice(ctx: BenchContext): Promise<DiceResult> {
     const { warmupMs, measureMs } = { warmupMs: ctx.quick ? 1000 : 3000, measureMs: ctx.durations.diceMs };
     const running = gens.all<RunOutput>(
       "run",
-      (i) => ({ port: server!.port, pairs: groups[i], targetScore: ctx.diceTargetScore, thinkMs: DICE_THINK_MS, warmupMs, measureMs }),
+      (i) => ({
+        port: server!.port,
+        pairs: groups[i],
+        targetScore: ctx.diceTargetScore,
+        thinkMs: DICE_THINK_MS,
+        warmupMs,
+        measureMs,
+      }),
       warmupMs + measureMs + 60_000,
     );
     running.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile

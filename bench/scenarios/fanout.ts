@@ -90,7 +90,12 @@ interface RunOutput {
   loopDelayP99Ms: number;
 }
 
-export async function fanoutStep(ctx: BenchContext, server: RunningServer, pool: GeneratorGroup, clients: number): Promise<FanoutStep> {
+export async function fanoutStep(
+  ctx: BenchContext,
+  server: RunningServer,
+  pool: GeneratorGroup,
+  clients: number,
+): Promise<FanoutStep> {
   const d = ctx.durations.fanout;
   const rooms = await planRooms(server, clients, `${server.name}-${clients}-${Date.now()}`);
   const generatorCount = Math.max(1, Math.ceil(clients / ctx.clientsPerGenerator));
@@ -100,7 +105,13 @@ export async function fanoutStep(ctx: BenchContext, server: RunningServer, pool:
   try {
     const joins = await gens.all<{ connected: number; failed: number; errors: string[] }>(
       "connect",
-      (i) => ({ kind: server.name, port: server.port, rooms: groups[i], observersPerRoom: ctx.observersPerRoom, concurrency: 20 }),
+      (i) => ({
+        kind: server.name,
+        port: server.port,
+        rooms: groups[i],
+        observersPerRoom: ctx.observersPerRoom,
+        concurrency: 20,
+      }),
       180_000,
     );
     const connected = joins.reduce((s, j) => s + j.connected, 0);
@@ -194,7 +205,12 @@ export async function fanoutStep(ctx: BenchContext, server: RunningServer, pool:
  * one pool of generator processes serves them all, reset between steps.
  */
 export async function runFanout(ctx: BenchContext, names: ServerName[]): Promise<FanoutResult[]> {
-  const results = names.map((name): FanoutResult => ({ server: name, steps: [], maxClients: 0, limitedByGenerators: false }));
+  const results = names.map((name): FanoutResult => ({
+    server: name,
+    steps: [],
+    maxClients: 0,
+    limitedByGenerators: false,
+  }));
   const servers = new Map<ServerName, RunningServer>();
   let gens: GeneratorGroup | undefined;
   try {
@@ -237,12 +253,19 @@ export async function runFanout(ctx: BenchContext, names: ServerName[]): Promise
 }
 
 /** One step on one server; a failure while other processes loaded the machine gets one more try. */
-async function climb(ctx: BenchContext, server: RunningServer, gens: GeneratorGroup, clients: number): Promise<FanoutStep> {
+async function climb(
+  ctx: BenchContext,
+  server: RunningServer,
+  gens: GeneratorGroup,
+  clients: number,
+): Promise<FanoutStep> {
   const name = server.name;
   ctx.log(`  A ${name}: ${clients} clients …`);
   let step = await fanoutStep(ctx, server, gens, clients);
   if (!ctx.quick && !step.pass && step.otherLoadPct > DISTURBED_PCT) {
-    ctx.log(`  A ${name}: ${clients} clients failed (${step.reason}) while other processes used ${step.otherLoadPct} % of a core; once more …`);
+    ctx.log(
+      `  A ${name}: ${clients} clients failed (${step.reason}) while other processes used ${step.otherLoadPct} % of a core; once more …`,
+    );
     await sleep(1500);
     const first = step;
     step = await fanoutStep(ctx, server, gens, clients);

@@ -76,12 +76,14 @@ export async function runJoins(ctx: BenchContext, name: ServerName, databaseUrl?
     const cpu0 = cpuMicros(server.child.pid);
     const genCpu0 = gens.cpuMicros();
     const t0 = performance.now();
-    const joins = await maybeProfile(server, "joins", () => gens!.all<{ connected: number; failed: number; errors: string[]; elapsedMs: number; joinLatency: Sparse }>(
-      "connect",
-      // Idle clients decode nothing; concurrency 64 per generator keeps the matchmaker busy.
-      (i) => ({ kind: name, port: server!.port, rooms: groups[i], observersPerRoom: 0, concurrency: 64 }),
-      180_000,
-    ));
+    const joins = await maybeProfile(server, "joins", () =>
+      gens!.all<{ connected: number; failed: number; errors: string[]; elapsedMs: number; joinLatency: Sparse }>(
+        "connect",
+        // Idle clients decode nothing; concurrency 64 per generator keeps the matchmaker busy.
+        (i) => ({ kind: name, port: server!.port, rooms: groups[i], observersPerRoom: 0, concurrency: 64 }),
+        180_000,
+      ),
+    );
     const wallMs = performance.now() - t0;
     const joinCpu = cpuMicros(server.child.pid) - cpu0;
     const genCpu = gens.cpuMicros() - genCpu0;
@@ -105,7 +107,9 @@ export async function runJoins(ctx: BenchContext, name: ServerName, databaseUrl?
     result.rssAfterMB = round(rssAfter / 1048576, 1);
     result.bytesPerIdleClient = result.joined ? Math.round((rssAfter - rssBefore) / result.joined) : NaN;
     const heap = (m: Memory) => m.heapUsed + m.external;
-    result.heapBytesPerIdleClient = result.joined ? Math.round((heap(heapAfter) - heap(heapBefore)) / result.joined) : NaN;
+    result.heapBytesPerIdleClient = result.joined
+      ? Math.round((heap(heapAfter) - heap(heapBefore)) / result.joined)
+      : NaN;
     ctx.log(
       `  C ${name}${databaseUrl ? " (Postgres)" : ""}: ${result.joined}/${clients} joined, ${result.joinsPerSec} joins/s (p99 ${result.joinLatency.p99} ms, ${result.serverCpuUsPerJoin} µs server CPU each; server ${result.serverCpuPct} %, generators ${result.generatorCpuPct} %); memory ${round(result.bytesPerIdleClient / 1024, 1)} KB per idle client (heap ${round(result.heapBytesPerIdleClient / 1024, 1)} KB)`,
     );

@@ -45,7 +45,8 @@ function serverPid(rootPid: number): number | undefined {
     try {
       // node itself, not the shell npm runs it through ("sh -c node scripts/start.cjs")
       const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-      if (path.basename(argv[0] ?? "").startsWith("node") && argv.some((a) => a.endsWith("scripts/start.cjs"))) return pid;
+      if (path.basename(argv[0] ?? "").startsWith("node") && argv.some((a) => a.endsWith("scripts/start.cjs")))
+        return pid;
     } catch {
       // gone meanwhile
     }
@@ -63,13 +64,22 @@ async function healthy(port: number): Promise<boolean> {
 }
 
 /** One `npm start`: ms to /healthz and idle RSS, then SIGTERM and wait for the exit. */
-async function npmStart(ctx: BenchContext, env: NodeJS.ProcessEnv, settleMs: number): Promise<{ ms: number; rssMB: number }> {
+async function npmStart(
+  ctx: BenchContext,
+  env: NodeJS.ProcessEnv,
+  settleMs: number,
+): Promise<{ ms: number; rssMB: number }> {
   const port = takePort();
   const pin = ctx.serverCores !== undefined ? taskset() : null;
   const fullEnv = { ...env, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn" };
   const t0 = performance.now();
   const child = pin
-    ? spawn(pin, ["-c", ctx.serverCores!, "npm", "start", "--silent"], { cwd: ROOT, env: fullEnv, stdio: "ignore", detached: true })
+    ? spawn(pin, ["-c", ctx.serverCores!, "npm", "start", "--silent"], {
+        cwd: ROOT,
+        env: fullEnv,
+        stdio: "ignore",
+        detached: true,
+      })
     : spawn("npm", ["start", "--silent"], { cwd: ROOT, env: fullEnv, stdio: "ignore", detached: true });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   try {
@@ -95,7 +105,8 @@ async function npmStart(ctx: BenchContext, env: NodeJS.ProcessEnv, settleMs: num
 
 function strippedEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(env)) if (/^(DATABASE_URL|REDIS_URL|DATA_DIR|NODE_ENV|JWT_SECRET|MONITOR_|PORT$|HOST$)/.test(key)) delete env[key];
+  for (const key of Object.keys(env))
+    if (/^(DATABASE_URL|REDIS_URL|DATA_DIR|NODE_ENV|JWT_SECRET|MONITOR_|PORT$|HOST$)/.test(key)) delete env[key];
   return env;
 }
 
@@ -104,11 +115,18 @@ export async function runStart(ctx: BenchContext): Promise<StartResult[]> {
   const settleMs = ctx.quick ? 2000 : 5000;
   const warmStarts = ctx.quick ? 1 : 3;
   // The build `npm ci` leaves behind (its prepare step), outside any measure.
-  execFileSync(process.execPath, [path.join(ROOT, "scripts/start.cjs"), "--build-if-stale"], { cwd: ROOT, stdio: "ignore" });
+  execFileSync(process.execPath, [path.join(ROOT, "scripts/start.cjs"), "--build-if-stale"], {
+    cwd: ROOT,
+    stdio: "ignore",
+  });
 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rally-start-"));
   const embedded = { ...strippedEnv(), DATA_DIR: dataDir };
-  const first: StartResult = { target: "rally, embedded defaults (PGlite): first start (initdb + migrations)", startMs: [], idleRssMB: [] };
+  const first: StartResult = {
+    target: "rally, embedded defaults (PGlite): first start (initdb + migrations)",
+    startMs: [],
+    idleRssMB: [],
+  };
   const warm: StartResult = { target: "rally, embedded defaults (PGlite): warm start", startMs: [], idleRssMB: [] };
   try {
     const r = await npmStart(ctx, embedded, settleMs);
@@ -142,11 +160,19 @@ export async function runStart(ctx: BenchContext): Promise<StartResult[]> {
     }
     out.push(pg);
   } else {
-    out.push({ target: "rally on PostgreSQL: warm start", startMs: [], idleRssMB: [], error: ctx.quick ? "skipped in the quick run" : "skipped: no BENCH_DATABASE_URL" });
+    out.push({
+      target: "rally on PostgreSQL: warm start",
+      startMs: [],
+      idleRssMB: [],
+      error: ctx.quick ? "skipped in the quick run" : "skipped: no BENCH_DATABASE_URL",
+    });
   }
 
   if (ctx.quick) {
-    for (const r of out) ctx.log(`  F ${r.target}: ${r.error ?? `start ${r.startMs.join(", ")} ms; idle RSS ${r.idleRssMB.join(", ")} MB`}`);
+    for (const r of out)
+      ctx.log(
+        `  F ${r.target}: ${r.error ?? `start ${r.startMs.join(", ")} ms; idle RSS ${r.idleRssMB.join(", ")} MB`}`,
+      );
     return out; // the quick run keeps to the embedded starts
   }
   const bare: StartResult = { target: "bare Colyseus (bench baseline, through tsx)", startMs: [], idleRssMB: [] };
@@ -161,6 +187,7 @@ export async function runStart(ctx: BenchContext): Promise<StartResult[]> {
     bare.error = (e as Error).message;
   }
   out.push(bare);
-  for (const r of out) ctx.log(`  F ${r.target}: ${r.error ?? `start ${r.startMs.join(", ")} ms; idle RSS ${r.idleRssMB.join(", ")} MB`}`);
+  for (const r of out)
+    ctx.log(`  F ${r.target}: ${r.error ?? `start ${r.startMs.join(", ")} ms; idle RSS ${r.idleRssMB.join(", ")} MB`}`);
   return out;
 }

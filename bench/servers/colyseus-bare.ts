@@ -64,7 +64,8 @@ async function main(): Promise<void> {
     options: { presence: new LocalPresence(), driver: new LocalDriver(), greet: false, gracefullyShutdown: false },
     displayLogs: false,
     // The same transport settings as rally (src/app.config.ts), so only the room differs.
-    initializeTransport: (opts: any) => new WebSocketTransport({ ...opts, maxPayload: 64 * 1024, pingInterval: 10_000, pingMaxRetries: 2 }),
+    initializeTransport: (opts: any) =>
+      new WebSocketTransport({ ...opts, maxPayload: 64 * 1024, pingInterval: 10_000, pingMaxRetries: 2 }),
     rooms: { space: defineRoom(BareSpaceRoom).filterBy(["spaceId"]) },
   });
   await listenOnLoopback(options, port);

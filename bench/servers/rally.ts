@@ -50,7 +50,8 @@ async function main(): Promise<void> {
           [orgId, rows.map((r) => r.id)],
         );
       }
-      for (const r of rows) out.push({ id: r.id, username: r.username, token: tokens.sign({ id: r.id, username: r.username, orgId }) });
+      for (const r of rows)
+        out.push({ id: r.id, username: r.username, token: tokens.sign({ id: r.id, username: r.username, orgId }) });
     }
     return out;
   }
@@ -118,7 +119,9 @@ async function main(): Promise<void> {
         const b = users[2 * i + 1]!;
         // Only matches and friends may open a conversation: like each other first, as a client would.
         await rest("POST", "/api/v1/matching/likes", a.token, { userId: b.id });
-        const matched = await rest<{ conversationId: string }>("POST", "/api/v1/matching/likes", b.token, { userId: a.id });
+        const matched = await rest<{ conversationId: string }>("POST", "/api/v1/matching/likes", b.token, {
+          userId: a.id,
+        });
         const conv = { id: matched.conversationId };
         out.push({ key: conv.id, members: [a, b] });
       }

@@ -22,18 +22,39 @@ export function renderAuth(root: HTMLElement, onSignedIn: () => void): void {
       "label",
       {},
       "New organization (optional — needed for trivia)",
-      h("input", { id: "auth-org", testid: "auth-org", placeholder: "e.g. acme", attrs: { autocomplete: "organization" } }),
+      h("input", {
+        id: "auth-org",
+        testid: "auth-org",
+        placeholder: "e.g. acme",
+        attrs: { autocomplete: "organization" },
+      }),
     ),
     h(
       "label",
       {},
       "…or an invite code to join one",
-      h("input", { id: "auth-invite", testid: "auth-invite", placeholder: "from a member of the organization", attrs: { autocomplete: "off" } }),
+      h("input", {
+        id: "auth-invite",
+        testid: "auth-invite",
+        placeholder: "from a member of the organization",
+        attrs: { autocomplete: "off" },
+      }),
     ),
   );
-  const submit = h("button", { type: "submit", class: "primary", id: "auth-submit", testid: "auth-submit", text: "Create account" });
+  const submit = h("button", {
+    type: "submit",
+    class: "primary",
+    id: "auth-submit",
+    testid: "auth-submit",
+    text: "Create account",
+  });
   const title = h("p", { class: "muted", text: "Create an account to play." });
-  const switchLink = h("button", { type: "button", class: "link", testid: "auth-switch", text: "I already have an account" });
+  const switchLink = h("button", {
+    type: "button",
+    class: "link",
+    testid: "auth-switch",
+    text: "I already have an account",
+  });
 
   const render = () => {
     org.classList.toggle("hidden", mode === "login");
@@ -61,7 +82,11 @@ export function renderAuth(root: HTMLElement, onSignedIn: () => void): void {
               ...(inviteCode ? { inviteCode } : orgId ? { orgId } : {}),
             }).catch((e) => {
               if (e instanceof ApiError && e.code === "ORG_TAKEN") {
-                throw { code: e.code, title: "That organization already exists", detail: "Ask one of its members for an invite code." } satisfies Problem;
+                throw {
+                  code: e.code,
+                  title: "That organization already exists",
+                  detail: "Ask one of its members for an invite code.",
+                } satisfies Problem;
               }
               throw e;
             })
@@ -74,12 +99,22 @@ export function renderAuth(root: HTMLElement, onSignedIn: () => void): void {
       signIn(reply.token, reply.user, reply.refreshToken);
       onSignedIn();
     },
-    h("label", {}, "Username", h("input", { id: "auth-username", testid: "auth-username", attrs: { autocomplete: "username", required: true } })),
+    h(
+      "label",
+      {},
+      "Username",
+      h("input", { id: "auth-username", testid: "auth-username", attrs: { autocomplete: "username", required: true } }),
+    ),
     h(
       "label",
       {},
       "Password (8 characters or more)",
-      h("input", { id: "auth-password", testid: "auth-password", type: "password", attrs: { autocomplete: "current-password", required: true } }),
+      h("input", {
+        id: "auth-password",
+        testid: "auth-password",
+        type: "password",
+        attrs: { autocomplete: "current-password", required: true },
+      }),
     ),
     org,
     submit,
@@ -97,7 +132,11 @@ export function renderAuth(root: HTMLElement, onSignedIn: () => void): void {
         authForm,
         h("div", { class: "switch" }, switchLink),
       ),
-      h("p", { class: "muted small", attrs: { style: "text-align:center;margin-top:14px" } }, "Tip: each browser tab keeps its own sign-in, so two tabs can be two players."),
+      h(
+        "p",
+        { class: "muted small", attrs: { style: "text-align:center;margin-top:14px" } },
+        "Tip: each browser tab keeps its own sign-in, so two tabs can be two players.",
+      ),
     ),
   );
   render();

@@ -63,14 +63,24 @@ const els = {
   conversations: h("ul", { class: "list", id: "conversation-list", testid: "conversation-list" }),
   matches: h("ul", { class: "list", id: "match-list", testid: "match-list" }),
   chat: h("div", { class: "card chat hidden", id: "chat-view", testid: "chat-view" }),
-  placeholder: h("div", { class: "card muted", id: "chat-placeholder", text: "Pick a conversation, or like someone to start one." }),
+  placeholder: h("div", {
+    class: "card muted",
+    id: "chat-placeholder",
+    text: "Pick a conversation, or like someone to start one.",
+  }),
   banner: h("div", { class: "banner hidden", testid: "chat-banner" }),
   peer: h("div", { class: "row", id: "chat-peer", testid: "chat-peer" }),
   older: h("button", { type: "button", class: "link", testid: "chat-load-older", text: "Load older messages" }),
   list: h("div", { class: "messages", id: "chat-messages", testid: "chat-messages" }),
   typing: h("div", { class: "typing", id: "chat-typing", testid: "chat-typing" }),
   report: h("form", { class: "report-form hidden", id: "report-form", testid: "report-form" }),
-  input: h("input", { id: "chat-input", testid: "chat-input", class: "grow", placeholder: "Write a message…", attrs: { maxlength: 2000, autocomplete: "off" } }),
+  input: h("input", {
+    id: "chat-input",
+    testid: "chat-input",
+    class: "grow",
+    placeholder: "Write a message…",
+    attrs: { maxlength: 2000, autocomplete: "off" },
+  }),
 };
 
 export function mount(): HTMLElement {
@@ -90,7 +100,12 @@ export function mount(): HTMLElement {
       }
       (f.querySelector("#like-username") as HTMLInputElement).value = "";
     },
-    h("input", { id: "like-username", testid: "like-username", class: "grow", placeholder: "Like someone by username" }),
+    h("input", {
+      id: "like-username",
+      testid: "like-username",
+      class: "grow",
+      placeholder: "Like someone by username",
+    }),
     h("button", { type: "submit", class: "primary", testid: "like-send", text: "❤ Like" }),
   );
 
@@ -137,7 +152,10 @@ export function mount(): HTMLElement {
         { class: "card" },
         h("h2", { text: "Meet people" }),
         like,
-        h("p", { class: "muted small", text: "You can like your friends by username. A like back makes a match and opens a conversation." }),
+        h("p", {
+          class: "muted small",
+          text: "You can like your friends by username. A like back makes a match and opens a conversation.",
+        }),
       ),
       h("div", { class: "card" }, h("h2", { text: "Conversations" }), els.conversations),
       h("div", { class: "card" }, h("h2", { text: "Matches" }), els.matches),
@@ -148,9 +166,23 @@ export function mount(): HTMLElement {
 
 /** The report form: a reason from the server's list and an optional note; the latest message from them is the evidence. */
 function mountReportForm(): void {
-  const reason = h("select", { id: "report-reason", testid: "report-reason" }, ...Object.entries(REPORT_LABELS).map(([value, text]) => h("option", { value, text })));
-  const note = h("input", { id: "report-note", testid: "report-note", class: "grow", placeholder: "What happened? (optional)", attrs: { maxlength: 1000 } });
-  els.report.append(reason, note, h("button", { type: "submit", class: "primary", testid: "report-submit", text: "Send report" }));
+  const reason = h(
+    "select",
+    { id: "report-reason", testid: "report-reason" },
+    ...Object.entries(REPORT_LABELS).map(([value, text]) => h("option", { value, text })),
+  );
+  const note = h("input", {
+    id: "report-note",
+    testid: "report-note",
+    class: "grow",
+    placeholder: "What happened? (optional)",
+    attrs: { maxlength: 1000 },
+  });
+  els.report.append(
+    reason,
+    note,
+    h("button", { type: "submit", class: "primary", testid: "report-submit", text: "Send report" }),
+  );
   els.report.addEventListener("submit", (ev) => {
     ev.preventDefault();
     void (async () => {
@@ -254,9 +286,14 @@ function renderConversations(items: ConversationSummary[]): void {
           "div",
           { class: "who" },
           h("b", { text: peer?.username ?? "conversation" }),
-          h("div", { class: "muted small", text: c.last_message ? c.last_message.content.slice(0, 60) : "No messages yet" }),
+          h("div", {
+            class: "muted small",
+            text: c.last_message ? c.last_message.content.slice(0, 60) : "No messages yet",
+          }),
         ),
-        c.unread_count > 0 ? h("span", { class: "pill bad", text: String(c.unread_count), testid: "conversation-unread" }) : null,
+        c.unread_count > 0
+          ? h("span", { class: "pill bad", text: String(c.unread_count), testid: "conversation-unread" })
+          : null,
       );
     }),
   );
@@ -274,8 +311,18 @@ function renderMatches(items: RecentMatch[]): void {
         "li",
         { testid: `match-${m.user.username}` },
         avatar(m.user.username),
-        h("span", { class: "who" }, h("b", { text: m.user.username }), h("div", { class: "muted small", text: `matched ${new Date(m.created_at).toLocaleString()}` })),
-        m.conversation_id ? actionButton("Chat", () => open(m.conversation_id!), { class: "primary", testid: `match-chat-${m.user.username}` }) : null,
+        h(
+          "span",
+          { class: "who" },
+          h("b", { text: m.user.username }),
+          h("div", { class: "muted small", text: `matched ${new Date(m.created_at).toLocaleString()}` }),
+        ),
+        m.conversation_id
+          ? actionButton("Chat", () => open(m.conversation_id!), {
+              class: "primary",
+              testid: `match-chat-${m.user.username}`,
+            })
+          : null,
       ),
     ),
   );
@@ -392,7 +439,9 @@ async function close(): Promise<void> {
 async function catchUp(): Promise<void> {
   if (!room || order.length === 0) return;
   try {
-    const reply = await room.request<{ afterMessageId: number }, { messages: ChatMessage[] }>("sync", { afterMessageId: order[order.length - 1]! });
+    const reply = await room.request<{ afterMessageId: number }, { messages: ChatMessage[] }>("sync", {
+      afterMessageId: order[order.length - 1]!,
+    });
     addMessages(reply.messages);
     scrollToBottom();
   } catch (e) {
@@ -405,7 +454,10 @@ async function loadOlder(): Promise<void> {
   loadingOlder = true;
   const before = els.list.scrollHeight;
   try {
-    const page = await api<MessagePage>("GET", `/api/v1/conversations/${enc(current.id)}/messages?limit=${PAGE_SIZE}&before=${nextCursor}`);
+    const page = await api<MessagePage>(
+      "GET",
+      `/api/v1/conversations/${enc(current.id)}/messages?limit=${PAGE_SIZE}&before=${nextCursor}`,
+    );
     nextCursor = page.nextCursor;
     addMessages(page.items);
     // Keep the view where it was: the older messages appear above.
@@ -427,7 +479,12 @@ async function sendMessage(): Promise<void> {
   if (!content || !current) return;
   if (!room) throw new Error("Not connected to the conversation yet — try again in a moment");
   const clientMessageId = crypto.randomUUID();
-  const bubble = h("div", { class: "bubble mine", testid: "chat-message-pending" }, content, h("div", { class: "meta", text: "sending…" }));
+  const bubble = h(
+    "div",
+    { class: "bubble mine", testid: "chat-message-pending" },
+    content,
+    h("div", { class: "meta", text: "sending…" }),
+  );
   pending.set(clientMessageId, bubble);
   els.list.appendChild(bubble);
   scrollToBottom();
@@ -472,10 +529,13 @@ function sendReadReceipt(): void {
   if (!newestFromOthers || newestFromOthers <= lastReceiptSent) return;
   lastReceiptSent = newestFromOthers;
   const payload: ReadReceiptPayload = { message_id: newestFromOthers };
-  room.request("read_receipt", payload).then(() => void refresh(), (e) => {
-    lastReceiptSent = 0;
-    showError(e, "marking messages read");
-  });
+  room.request("read_receipt", payload).then(
+    () => void refresh(),
+    (e) => {
+      lastReceiptSent = 0;
+      showError(e, "marking messages read");
+    },
+  );
 }
 
 /** Insert messages (any order, duplicates ignored) and redraw. */
@@ -499,7 +559,11 @@ function addMessages(batch: ChatMessage[]): void {
     const mine = m.sender.id === myId;
     return h(
       "div",
-      { class: `bubble${mine ? " mine" : ""}`, testid: "chat-message", attrs: { "data-id": m.id, "data-mine": String(mine) } },
+      {
+        class: `bubble${mine ? " mine" : ""}`,
+        testid: "chat-message",
+        attrs: { "data-id": m.id, "data-mine": String(mine) },
+      },
       h("div", { text: m.content }),
       h("div", { class: "meta" }, mine ? "" : `${m.sender.username} · `, time(m.created_at), mine ? tick(m) : null),
     );
@@ -509,7 +573,13 @@ function addMessages(batch: ChatMessage[]): void {
 
 function tick(m: ChatMessage): HTMLElement {
   const read = m.is_read || m.id <= othersReadUpTo;
-  return h("span", { class: `tick${read ? " read" : ""}`, testid: "msg-tick", title: read ? "read" : "sent", attrs: { "data-read": String(read) }, text: read ? "✓✓ read" : "✓ sent" });
+  return h("span", {
+    class: `tick${read ? " read" : ""}`,
+    testid: "msg-tick",
+    title: read ? "read" : "sent",
+    attrs: { "data-read": String(read) },
+    text: read ? "✓✓ read" : "✓ sent",
+  });
 }
 
 function renderTicks(): void {
@@ -532,7 +602,11 @@ function renderPeer(online: boolean): void {
     els.peer,
     avatar(peer?.username ?? "?"),
     h("b", { text: peer?.username ?? "conversation", testid: "chat-peer-name" }),
-    h("span", { class: `dot${online ? " online" : ""}`, testid: "chat-peer-online", attrs: { "data-online": String(online) } }),
+    h("span", {
+      class: `dot${online ? " online" : ""}`,
+      testid: "chat-peer-online",
+      attrs: { "data-online": String(online) },
+    }),
     h("span", { class: "muted small", text: online ? "online" : "offline" }),
   );
 }

@@ -90,7 +90,14 @@ let rematchAsked = false;
 /** Usernames by id, kept after players leave (for the log). */
 const names = new Map<string, string>();
 
-const PIPS: Record<number, number[]> = { 1: [4], 2: [0, 8], 3: [0, 4, 8], 4: [0, 2, 6, 8], 5: [0, 2, 4, 6, 8], 6: [0, 2, 3, 5, 6, 8] };
+const PIPS: Record<number, number[]> = {
+  1: [4],
+  2: [0, 8],
+  3: [0, 4, 8],
+  4: [0, 2, 6, 8],
+  5: [0, 2, 4, 6, 8],
+  6: [0, 2, 3, 5, 6, 8],
+};
 
 const els = {
   home: h("div", { id: "dice-home" }),
@@ -107,12 +114,25 @@ const els = {
   die: h("div", { class: "die", id: "dice-die", testid: "dice-die" }),
   lastRoll: h("div", { class: "muted", id: "dice-last-roll", testid: "dice-last-roll" }),
   ready: h("button", { type: "button", class: "primary", id: "dice-ready", testid: "dice-ready", text: "I'm ready" }),
-  roll: h("button", { type: "button", class: "primary", id: "dice-roll", testid: "dice-roll", text: "Roll the die", disabled: true }),
+  roll: h("button", {
+    type: "button",
+    class: "primary",
+    id: "dice-roll",
+    testid: "dice-roll",
+    text: "Roll the die",
+    disabled: true,
+  }),
   log: h("ul", { class: "list log", id: "dice-log", testid: "dice-log" }),
   spectators: h("div", { class: "muted small", id: "dice-spectators" }),
   winner: h("div", { class: "overlay hidden", id: "dice-winner", testid: "dice-winner" }),
   // A plain button: its disabled state follows the rematch stage, not the request.
-  rematch: h("button", { type: "button", class: "primary", testid: "dice-rematch", text: "Rematch", on: { click: () => askRematch() } }),
+  rematch: h("button", {
+    type: "button",
+    class: "primary",
+    testid: "dice-rematch",
+    text: "Rematch",
+    on: { click: () => askRematch() },
+  }),
 };
 
 export function mount(): HTMLElement {
@@ -125,12 +145,23 @@ export function mount(): HTMLElement {
       const targetScore = Number(inputValue(f, "#dice-create-target") || "10");
       await join("create", { roomName, targetScore });
     },
-    h("label", {}, "Room name", h("input", { id: "dice-create-name", testid: "dice-create-name", placeholder: "e.g. Friday night" })),
+    h(
+      "label",
+      {},
+      "Room name",
+      h("input", { id: "dice-create-name", testid: "dice-create-name", placeholder: "e.g. Friday night" }),
+    ),
     h(
       "label",
       {},
       "Points to win (1–100)",
-      h("input", { id: "dice-create-target", testid: "dice-create-target", type: "number", value: "5", attrs: { min: 1, max: 100 } }),
+      h("input", {
+        id: "dice-create-target",
+        testid: "dice-create-target",
+        type: "number",
+        value: "5",
+        attrs: { min: 1, max: 100 },
+      }),
     ),
     h("button", { type: "submit", class: "primary", testid: "dice-create", text: "Create room" }),
   );
@@ -170,20 +201,37 @@ export function mount(): HTMLElement {
           { class: "card" },
           h("h2", { text: "Quick match" }),
           h("p", { class: "muted small", text: "Play the next person who is looking for a game, or wait for one." }),
-          actionButton("Find me an opponent", () => join("joinOrCreate", { quick: true }), { class: "primary", testid: "dice-quick" }),
+          actionButton("Find me an opponent", () => join("joinOrCreate", { quick: true }), {
+            class: "primary",
+            testid: "dice-quick",
+          }),
         ),
       ),
       h(
         "div",
         { class: "card" },
-        h("div", { class: "row" }, h("h2", { text: "Open rooms", attrs: { style: "margin:0" } }), h("div", { class: "spacer" }), h("span", { class: "muted small", text: "refreshes every 3 s" })),
+        h(
+          "div",
+          { class: "row" },
+          h("h2", { text: "Open rooms", attrs: { style: "margin:0" } }),
+          h("div", { class: "spacer" }),
+          h("span", { class: "muted small", text: "refreshes every 3 s" }),
+        ),
         h(
           "table",
           { attrs: { style: "width:100%;border-collapse:collapse;margin-top:8px" } },
           h(
             "thead",
             {},
-            h("tr", { class: "muted small", attrs: { style: "text-align:left" } }, h("th", { text: "Room" }), h("th", { text: "Status" }), h("th", { text: "Players" }), h("th", { text: "Watching" }), h("th")),
+            h(
+              "tr",
+              { class: "muted small", attrs: { style: "text-align:left" } },
+              h("th", { text: "Room" }),
+              h("th", { text: "Status" }),
+              h("th", { text: "Players" }),
+              h("th", { text: "Watching" }),
+              h("th"),
+            ),
           ),
           els.rooms,
         ),
@@ -230,7 +278,12 @@ export function mount(): HTMLElement {
       ),
       els.players,
       els.turn,
-      h("div", { class: "die-area" }, els.die, h("div", { class: "stack" }, h("div", { class: "row" }, els.ready, els.roll), els.lastRoll)),
+      h(
+        "div",
+        { class: "die-area" },
+        els.die,
+        h("div", { class: "stack" }, h("div", { class: "row" }, els.ready, els.roll), els.lastRoll),
+      ),
       els.spectators,
     ),
     h("div", { class: "card" }, h("h3", { text: "Rounds" }), els.log),
@@ -273,7 +326,10 @@ async function refreshRooms(): Promise<void> {
     return;
   }
   if (rooms.length === 0) {
-    fill(els.rooms, h("tr", {}, h("td", { class: "empty", text: "No open rooms — create one.", attrs: { colspan: 5 } })));
+    fill(
+      els.rooms,
+      h("tr", {}, h("td", { class: "empty", text: "No open rooms — create one.", attrs: { colspan: 5 } })),
+    );
     return;
   }
   fill(
@@ -291,9 +347,15 @@ async function refreshRooms(): Promise<void> {
         h(
           "td",
           { attrs: { style: "text-align:right" } },
-          actionButton("Join", () => join("joinById", r.roomId), { class: "primary", testid: "dice-room-join", disabled: (r.metadata.players ?? 0) >= 2 }),
+          actionButton("Join", () => join("joinById", r.roomId), {
+            class: "primary",
+            testid: "dice-room-join",
+            disabled: (r.metadata.players ?? 0) >= 2,
+          }),
           " ",
-          actionButton("Watch", () => join("joinById", r.roomId, undefined, { spectate: true }), { testid: "dice-room-watch" }),
+          actionButton("Watch", () => join("joinById", r.roomId, undefined, { spectate: true }), {
+            testid: "dice-room-watch",
+          }),
         ),
       );
     }),
@@ -302,7 +364,12 @@ async function refreshRooms(): Promise<void> {
 
 async function join(how: "create" | "join" | "joinOrCreate", options: DiceJoinOptions): Promise<void>;
 async function join(how: "joinById", roomId: string, note?: string, options?: DiceJoinOptions): Promise<void>;
-async function join(how: "create" | "join" | "joinOrCreate" | "joinById", target: DiceJoinOptions | string, note?: string, byIdOptions: DiceJoinOptions = {}): Promise<void> {
+async function join(
+  how: "create" | "join" | "joinOrCreate" | "joinById",
+  target: DiceJoinOptions | string,
+  note?: string,
+  byIdOptions: DiceJoinOptions = {},
+): Promise<void> {
   if (typeof target === "string") joiningId = target;
   await exit(true);
   let joined: Room<any, BiggerDiceState>;
@@ -350,7 +417,9 @@ async function join(how: "create" | "join" | "joinOrCreate" | "joinById", target
   joined.onReconnect(() => render());
   joined.onMessage("room_joined", (e: RoomJoinedEvent) => logLine(`${e.player.username} took a seat`));
   joined.onMessage("player_left", (e: PlayerEvent) => logLine(`${e.username} left the room`));
-  joined.onMessage("player_disconnected", (e: PlayerEvent) => logLine(`${nameOf(e.user_id)} lost their connection — their seat is kept`));
+  joined.onMessage("player_disconnected", (e: PlayerEvent) =>
+    logLine(`${nameOf(e.user_id)} lost their connection — their seat is kept`),
+  );
   joined.onMessage("player_rejoined", (e: PlayerEvent) => logLine(`${e.username} is back`));
   joined.onMessage("player_ready", (e: PlayerEvent) => logLine(`${e.username} is ready`));
   joined.onMessage("spectator_joined", (e: PlayerEvent) => logLine(`${e.username} is watching`));
@@ -365,7 +434,9 @@ async function join(how: "create" | "join" | "joinOrCreate" | "joinById", target
   joined.onMessage("turn_changed", (_e: TurnChangedEvent) => render());
   const onRolled = (e: RolledEvent) => {
     showDie(e.roll, true);
-    els.lastRoll.textContent = e.auto ? `Time ran out: the server rolled ${e.roll} for ${e.player_username}` : `${e.player_username} rolled ${e.roll}`;
+    els.lastRoll.textContent = e.auto
+      ? `Time ran out: the server rolled ${e.roll} for ${e.player_username}`
+      : `${e.player_username} rolled ${e.roll}`;
     els.lastRoll.dataset.auto = String(e.auto === true);
     if (e.auto) logLine(`${e.player_username} ran out of time — rolled ${e.roll} for them`);
   };
@@ -379,7 +450,8 @@ async function join(how: "create" | "join" | "joinOrCreate" | "joinById", target
   joined.onMessage("game_ended", (e: GameEndedEvent) => showWinner(e));
   joined.onMessage("rematch_requested", (e: RematchEvent) => {
     const mine = e.user_id === me().id;
-    if (!mine) toast("info", `${e.username ?? nameOf(e.user_id)} wants a rematch`, { testid: "toast-rematch-requested" });
+    if (!mine)
+      toast("info", `${e.username ?? nameOf(e.user_id)} wants a rematch`, { testid: "toast-rematch-requested" });
     logLine(mine ? "You asked for a rematch" : `${e.username ?? nameOf(e.user_id)} asked for a rematch`);
     renderRematch(mine ? "asked" : "offered");
   });
@@ -449,18 +521,32 @@ function render(): void {
         avatar(p.username),
         p.username,
         id === myId ? h("span", { class: "muted small", text: "(you)" }) : null,
-        p.connected ? null : h("span", { class: "pill bad", text: state.status === "in_progress" || state.status === "waiting" ? "reconnecting…" : "left" }),
+        p.connected
+          ? null
+          : h("span", {
+              class: "pill bad",
+              text: state.status === "in_progress" || state.status === "waiting" ? "reconnecting…" : "left",
+            }),
         p.isReady && state.status === "waiting" ? h("span", { class: "pill good", text: "ready" }) : null,
       ),
       h("div", { class: "score", testid: "dice-score", text: String(p.score) }),
     ),
   );
-  while (cards.length < 2) cards.push(h("div", { class: "player muted" }, h("div", { class: "name", text: "Waiting for a player…" }), h("div", { class: "score", text: "–" })));
+  while (cards.length < 2)
+    cards.push(
+      h(
+        "div",
+        { class: "player muted" },
+        h("div", { class: "name", text: "Waiting for a player…" }),
+        h("div", { class: "score", text: "–" }),
+      ),
+    );
   fill(els.players, ...cards);
 
   const myTurn = state.status === "in_progress" && state.currentTurn === myId;
   if (state.status === "waiting") {
-    els.turn.textContent = players.length < 2 ? "Waiting for a second player…" : "Waiting for both players to be ready…";
+    els.turn.textContent =
+      players.length < 2 ? "Waiting for a second player…" : "Waiting for both players to be ready…";
   } else if (state.status === "in_progress") {
     els.turn.textContent = myTurn ? "Your turn — roll the die!" : `Waiting for ${nameOf(state.currentTurn)} to roll…`;
   } else if (state.status === "finished") {
@@ -509,7 +595,12 @@ function showDie(value: number, animate = false): void {
 }
 
 function logLine(text: string, kind: "" | "good" | "accent" = ""): void {
-  const li = h("li", { testid: "dice-log-line" }, kind ? h("span", { class: `pill ${kind}`, text: kind === "good" ? "round" : "game" }) : null, text);
+  const li = h(
+    "li",
+    { testid: "dice-log-line" },
+    kind ? h("span", { class: `pill ${kind}`, text: kind === "good" ? "round" : "game" }) : null,
+    text,
+  );
   els.log.prepend(li);
 }
 
@@ -529,14 +620,24 @@ function showWinner(e: GameEndedEvent): void {
         "table",
         {},
         ...e.final_scores.map(([id, username, score]) =>
-          h("tr", {}, h("td", { text: id === e.winner_id ? `★ ${username}` : username }), h("td", {}, h("b", { text: String(score) }))),
+          h(
+            "tr",
+            {},
+            h("td", { text: id === e.winner_id ? `★ ${username}` : username }),
+            h("td", {}, h("b", { text: String(score) })),
+          ),
         ),
       ),
       h(
         "div",
         { class: "row", attrs: { style: "justify-content:center" } },
         els.rematch,
-        h("button", { type: "button", testid: "dice-winner-stay", text: "See the board", on: { click: () => els.winner.classList.add("hidden") } }),
+        h("button", {
+          type: "button",
+          testid: "dice-winner-stay",
+          text: "See the board",
+          on: { click: () => els.winner.classList.add("hidden") },
+        }),
         actionButton("Back to the rooms", () => exit(), { class: "primary", testid: "dice-winner-close" }),
       ),
     ),
@@ -550,7 +651,12 @@ function showWinner(e: GameEndedEvent): void {
 /** The rematch button: open, asked by me (waiting), offered by the other player, or gone. */
 function renderRematch(stage: "open" | "asked" | "offered" | "lapsed"): void {
   if (stage === "asked") rematchAsked = true;
-  const label = { open: "Rematch", asked: "Waiting for the other player…", offered: "Accept the rematch", lapsed: "No rematch" }[stage];
+  const label = {
+    open: "Rematch",
+    asked: "Waiting for the other player…",
+    offered: "Accept the rematch",
+    lapsed: "No rematch",
+  }[stage];
   els.rematch.textContent = rematchAsked && stage === "offered" ? "Waiting for the other player…" : label;
   els.rematch.disabled = stage === "lapsed" || rematchAsked;
   els.rematch.dataset.stage = stage;

@@ -113,7 +113,11 @@ export function describeProblem(e: unknown): Problem {
     }
     if (typeof err.code === "number") {
       if (message && /org_id/.test(message)) {
-        return { code: String(err.code), title: "Trivia needs an organization: create an account with one to play", detail: message };
+        return {
+          code: String(err.code),
+          title: "Trivia needs an organization: create an account with one to play",
+          detail: message,
+        };
       }
       const title = JOIN_REFUSALS[err.code] ?? `The server refused (${err.code})`;
       return { code: String(err.code), title, detail: message && message !== title ? message : undefined };

@@ -99,7 +99,12 @@ export function mount(): HTMLElement {
       (f.querySelector("#friend-username") as HTMLInputElement).value = "";
       await loadRequests();
     },
-    h("input", { id: "friend-username", testid: "friend-username", class: "grow", placeholder: "Add a friend by username" }),
+    h("input", {
+      id: "friend-username",
+      testid: "friend-username",
+      class: "grow",
+      placeholder: "Add a friend by username",
+    }),
     h("button", { type: "submit", class: "primary", testid: "friend-add", text: "Add" }),
   );
 
@@ -110,7 +115,12 @@ export function mount(): HTMLElement {
       if (!username) return;
       showProfile(await api<Profile>("GET", `/api/users/by-username/${enc(username)}`));
     },
-    h("input", { id: "profile-username", testid: "profile-username", class: "grow", placeholder: "Find someone by username" }),
+    h("input", {
+      id: "profile-username",
+      testid: "profile-username",
+      class: "grow",
+      placeholder: "Find someone by username",
+    }),
     h("button", { type: "submit", testid: "profile-find", text: "View profile" }),
   );
 
@@ -135,7 +145,10 @@ export function mount(): HTMLElement {
         "div",
         { class: "card" },
         h("h2", { text: "Game invitations" }),
-        h("p", { class: "muted small", text: "Invite an online friend to a game of Bigger Dice from your friends list." }),
+        h("p", {
+          class: "muted small",
+          text: "Invite an online friend to a game of Bigger Dice from your friends list.",
+        }),
         els.invitations,
       ),
       h(
@@ -196,7 +209,12 @@ export async function start(h: LobbyHooks): Promise<void> {
       detail: `Map: ${ev.map}`,
       testid: "toast-game-invitation",
       actions: [
-        { label: "Accept", primary: true, testid: "toast-invitation-accept", run: () => answer(ev.invitationId, "accept") },
+        {
+          label: "Accept",
+          primary: true,
+          testid: "toast-invitation-accept",
+          run: () => answer(ev.invitationId, "accept"),
+        },
         { label: "Decline", testid: "toast-invitation-decline", run: () => answer(ev.invitationId, "decline") },
       ],
     });
@@ -213,7 +231,16 @@ export async function start(h: LobbyHooks): Promise<void> {
   joined.onMessage("game_ready", (ev: GameReadyEvent) => hooks?.onGameReady(ev));
   joined.onMessage("notification", (ev: { type: string; message: string; senderUsername: string | null }) => {
     // Invitations and matches have their own toasts; others are announced here.
-    if (!["game_invitation", "space_invite", "new_match", "invites", "space_invite_accepted", "space_invite_declined"].includes(ev.type)) {
+    if (
+      ![
+        "game_invitation",
+        "space_invite",
+        "new_match",
+        "invites",
+        "space_invite_accepted",
+        "space_invite_declined",
+      ].includes(ev.type)
+    ) {
       toast("info", ev.message, { detail: ev.senderUsername ? `from ${ev.senderUsername}` : undefined });
     }
     void notifications.refresh();
@@ -228,7 +255,14 @@ export async function start(h: LobbyHooks): Promise<void> {
     toast("info", `${ev.from.username}: ${ev.preview}`, {
       testid: "toast-conversation-message",
       detail: `${ev.unreadCount} unread in this conversation`,
-      actions: [{ label: "Open chat", primary: true, testid: "toast-open-conversation", run: () => hooks?.openChat(ev.conversationId) }],
+      actions: [
+        {
+          label: "Open chat",
+          primary: true,
+          testid: "toast-open-conversation",
+          run: () => hooks?.openChat(ev.conversationId),
+        },
+      ],
     });
     hooks?.onConversationsChanged();
   });
@@ -248,9 +282,13 @@ export async function start(h: LobbyHooks): Promise<void> {
   });
   const onInviteAnswered = (ev: InviteAnsweredEvent) => {
     const accepted = ev.invite.outcome === "accepted";
-    toast(accepted ? "success" : "warn", `${ev.user.username} ${accepted ? "accepted" : "declined"} your invite to “${ev.invite.space.name}”`, {
-      testid: accepted ? "toast-invite-accepted" : "toast-invite-declined",
-    });
+    toast(
+      accepted ? "success" : "warn",
+      `${ev.user.username} ${accepted ? "accepted" : "declined"} your invite to “${ev.invite.space.name}”`,
+      {
+        testid: accepted ? "toast-invite-accepted" : "toast-invite-declined",
+      },
+    );
     hooks?.onSpaceMembersChanged(ev.invite.space.id);
   };
   joined.onMessage("INVITE_ACCEPTED", onInviteAnswered);
@@ -260,7 +298,9 @@ export async function start(h: LobbyHooks): Promise<void> {
     toast("success", `It's a match with ${match.user.username}!`, {
       testid: "toast-new-match",
       timeoutMs: 8000,
-      actions: [{ label: "Open chat", primary: true, testid: "toast-open-chat", run: () => hooks?.openChat(conversation_id) }],
+      actions: [
+        { label: "Open chat", primary: true, testid: "toast-open-chat", run: () => hooks?.openChat(conversation_id) },
+      ],
     });
     hooks?.onNewMatch(ev);
     void notifications.refresh();
@@ -288,7 +328,9 @@ export async function stop(): Promise<void> {
 /** The friends the lobby knows, with their online state (for other screens' pickers). */
 export function friends(): Array<{ id: string; username: string; online: boolean; lastSeenAt: string }> {
   const out: Array<{ id: string; username: string; online: boolean; lastSeenAt: string }> = [];
-  room?.state.friends?.forEach((f, id) => out.push({ id, username: f.username, online: f.online, lastSeenAt: f.lastSeenAt ?? "" }));
+  room?.state.friends?.forEach((f, id) =>
+    out.push({ id, username: f.username, online: f.online, lastSeenAt: f.lastSeenAt ?? "" }),
+  );
   return out.sort((a, b) => a.username.localeCompare(b.username));
 }
 
@@ -297,7 +339,10 @@ async function answer(invitationId: string, how: "accept" | "decline"): Promise<
   const payload: AnswerInvitation = { invitationId };
   answeredHere.add(invitationId);
   if (how === "accept") {
-    const reply = await room.request<AnswerInvitation, { roomId: string; map: string }>("game_invitation:accept", payload);
+    const reply = await room.request<AnswerInvitation, { roomId: string; map: string }>(
+      "game_invitation:accept",
+      payload,
+    );
     // game_ready also arrives as an event; joining is idempotent in dice.ts.
     hooks?.onGameReady({ invitationId, roomId: reply.roomId, map: reply.map });
   } else {
@@ -322,17 +367,37 @@ function renderFriends(): void {
   fill(
     els.friends,
     ...list.map((f) => {
-      const mapSelect = h("select", { testid: `invite-map-${f.username}`, title: "Map", class: "map-select" }, ...MAPS.map((m) => h("option", { value: m, text: m })));
+      const mapSelect = h(
+        "select",
+        { testid: `invite-map-${f.username}`, title: "Map", class: "map-select" },
+        ...MAPS.map((m) => h("option", { value: m, text: m })),
+      );
       return h(
         "li",
         { testid: `friend-${f.username}`, attrs: { "data-online": String(f.online), "data-user-id": f.id } },
-        h("span", { class: `dot${f.online ? " online" : ""}`, title: f.online ? "online" : "offline", testid: "online-dot" }),
+        h("span", {
+          class: `dot${f.online ? " online" : ""}`,
+          title: f.online ? "online" : "offline",
+          testid: "online-dot",
+        }),
         avatar(f.username),
         h(
           "span",
           { class: "who" },
-          h("button", { type: "button", class: "link", text: f.username, testid: `friend-profile-${f.username}`, on: { click: () => showProfile({ id: f.id, username: f.username, displayName: null }) } }),
-          !f.online && f.lastSeenAt ? h("div", { class: "last-seen", testid: `friend-last-seen-${f.username}`, text: `last seen ${time(f.lastSeenAt)}` }) : null,
+          h("button", {
+            type: "button",
+            class: "link",
+            text: f.username,
+            testid: `friend-profile-${f.username}`,
+            on: { click: () => showProfile({ id: f.id, username: f.username, displayName: null }) },
+          }),
+          !f.online && f.lastSeenAt
+            ? h("div", {
+                class: "last-seen",
+                testid: `friend-last-seen-${f.username}`,
+                text: `last seen ${time(f.lastSeenAt)}`,
+              })
+            : null,
         ),
         mapSelect,
         actionButton("Invite", () => sendInvitation(f.id, f.username, mapSelect.value), {
@@ -452,7 +517,12 @@ function showProfile(p: Profile): void {
       "div",
       { class: "row", testid: `profile-${p.username}` },
       avatar(p.username),
-      h("span", { class: "who" }, h("b", { text: p.username }), p.displayName ? h("div", { class: "muted small", text: p.displayName }) : null),
+      h(
+        "span",
+        { class: "who" },
+        h("b", { text: p.username }),
+        p.displayName ? h("div", { class: "muted small", text: p.displayName }) : null,
+      ),
       actionButton(
         "Add friend",
         async () => {

@@ -45,7 +45,12 @@ const chatBadge = h("span", { class: "tab-badge hidden", testid: "chat-unread-ba
 function renderApp(user: Me): void {
   const nav = h("nav", { class: "tabs" });
   for (const tab of TABS) {
-    const button = h("button", { type: "button", text: tab.label, testid: `tab-${tab.id}`, on: { click: () => showTab(tab.id) } });
+    const button = h("button", {
+      type: "button",
+      text: tab.label,
+      testid: `tab-${tab.id}`,
+      on: { click: () => showTab(tab.id) },
+    });
     if (tab.id === "chat") button.append(chatBadge);
     tabButtons.set(tab.id, button);
     nav.appendChild(button);
@@ -64,8 +69,17 @@ function renderApp(user: Me): void {
       h(
         "div",
         {},
-        h("div", { id: "me-username", testid: "me-username", text: user.username, attrs: { style: "font-weight:600" } }),
-        h("div", { class: "muted small", testid: "me-org", text: user.orgId ? `org ${user.orgId}` : "no organization" }),
+        h("div", {
+          id: "me-username",
+          testid: "me-username",
+          text: user.username,
+          attrs: { style: "font-weight:600" },
+        }),
+        h("div", {
+          class: "muted small",
+          testid: "me-org",
+          text: user.orgId ? `org ${user.orgId}` : "no organization",
+        }),
       ),
       user.orgId ? orgInvite(user.orgId) : h("span"),
       h("button", { type: "button", testid: "sign-out", text: "Sign out", on: { click: () => void leaveApp() } }),
@@ -122,7 +136,10 @@ function orgInvite(orgId: string): HTMLElement {
     attrs: { title: `Create an invite code to ${orgId}` },
     on: {
       click: () =>
-        void api<{ code: string }>("POST", `/api/orgs/${encodeURIComponent(orgId)}/invite-codes`, { maxUses: 1, expiresInHours: 24 }).then(
+        void api<{ code: string }>("POST", `/api/orgs/${encodeURIComponent(orgId)}/invite-codes`, {
+          maxUses: 1,
+          expiresInHours: 24,
+        }).then(
           (created) => (code.textContent = created.code),
           (e) => showError(e, "Could not create an invite code"),
         ),

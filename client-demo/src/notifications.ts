@@ -105,7 +105,11 @@ function render(): void {
     ...items.map((n) =>
       h(
         "li",
-        { class: `notification ${n.status}`, testid: "notification", attrs: { "data-status": n.status, "data-kind": n.kind } },
+        {
+          class: `notification ${n.status}`,
+          testid: "notification",
+          attrs: { "data-status": n.status, "data-kind": n.kind },
+        },
         h(
           "div",
           { class: "who" },

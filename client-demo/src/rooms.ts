@@ -29,7 +29,9 @@ export function watchRoom(room: Room<any, any>, opts: WatchOptions): void {
     showError(e, e.type ? `while sending “${e.type}”` : undefined);
   });
   room.onMessage("events_lost", (e: { count?: number }) => {
-    toast("warn", "Some updates were missed while you were away", { detail: `${e.count ?? "Some"} events could not be kept` });
+    toast("warn", "Some updates were missed while you were away", {
+      detail: `${e.count ?? "Some"} events could not be kept`,
+    });
   });
   room.onMessage("pong", () => undefined);
   room.onDrop((code) => {

@@ -49,7 +49,10 @@ export function renewTokens(newToken: string, newRefreshToken: string): void {
 /** `iat` and `exp` of an access token, in ms (its payload is readable; only the server verifies it). */
 export function lifetimeOf(jwt: string | null): { issuedAt: number; expiresAt: number } | null {
   try {
-    const payload = JSON.parse(atob(jwt!.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))) as { iat?: number; exp?: number };
+    const payload = JSON.parse(atob(jwt!.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))) as {
+      iat?: number;
+      exp?: number;
+    };
     if (typeof payload.exp !== "number") return null;
     return { issuedAt: (payload.iat ?? payload.exp - 60) * 1000, expiresAt: payload.exp * 1000 };
   } catch {

@@ -75,7 +75,12 @@ const els = {
   inRoom: h("div", { id: "space-room", class: "hidden" }),
   banner: h("div", { class: "banner hidden", testid: "space-banner" }),
   title: h("h2", { id: "space-title", testid: "space-title", attrs: { style: "margin:0" } }),
-  canvas: h("canvas", { class: "space", id: "space-canvas", testid: "space-canvas", attrs: { tabindex: 0, width: 720, height: 720 } }),
+  canvas: h("canvas", {
+    class: "space",
+    id: "space-canvas",
+    testid: "space-canvas",
+    attrs: { tabindex: 0, width: 720, height: 720 },
+  }),
   present: h("ul", { class: "list", id: "space-users", testid: "space-users" }),
   chatLog: h("div", { class: "chat-log", id: "space-chat-log", testid: "space-chat-log" }),
   inviteSelect: h("select", { id: "space-invite-user", testid: "space-invite-user", class: "grow" }),
@@ -95,8 +100,29 @@ export function mount(): HTMLElement {
       await refreshSpaces();
       await enter(space.id);
     },
-    h("label", {}, "Name", h("input", { id: "space-name", testid: "space-name", placeholder: "e.g. Rooftop garden", attrs: { required: true } })),
-    h("label", {}, "Capacity", h("input", { id: "space-capacity", testid: "space-capacity", type: "number", value: "10", attrs: { min: 1, max: 1000 } })),
+    h(
+      "label",
+      {},
+      "Name",
+      h("input", {
+        id: "space-name",
+        testid: "space-name",
+        placeholder: "e.g. Rooftop garden",
+        attrs: { required: true },
+      }),
+    ),
+    h(
+      "label",
+      {},
+      "Capacity",
+      h("input", {
+        id: "space-capacity",
+        testid: "space-capacity",
+        type: "number",
+        value: "10",
+        attrs: { min: 1, max: 1000 },
+      }),
+    ),
     h("button", { type: "submit", class: "primary", testid: "space-create", text: "Create and enter" }),
   );
   append(
@@ -108,7 +134,13 @@ export function mount(): HTMLElement {
       h(
         "div",
         { class: "card" },
-        h("div", { class: "row" }, h("h2", { text: "Your spaces", attrs: { style: "margin:0" } }), h("div", { class: "spacer" }), actionButton("Refresh", refreshSpaces, { class: "link" })),
+        h(
+          "div",
+          { class: "row" },
+          h("h2", { text: "Your spaces", attrs: { style: "margin:0" } }),
+          h("div", { class: "spacer" }),
+          actionButton("Refresh", refreshSpaces, { class: "link" }),
+        ),
         h("p", { class: "muted small", text: "Spaces you created or were invited to. Invites arrive in your lobby." }),
         els.spaces,
       ),
@@ -124,7 +156,13 @@ export function mount(): HTMLElement {
       room.send("CHAT", { text });
       input.value = "";
     },
-    h("input", { id: "space-chat-input", testid: "space-chat-input", class: "grow", placeholder: "Say something…", attrs: { maxlength: 500 } }),
+    h("input", {
+      id: "space-chat-input",
+      testid: "space-chat-input",
+      class: "grow",
+      placeholder: "Say something…",
+      attrs: { maxlength: 500 },
+    }),
     h("button", { type: "submit", text: "Send", testid: "space-chat-send" }),
   );
 
@@ -154,7 +192,9 @@ export function mount(): HTMLElement {
           h(
             "div",
             { class: "row tight" },
-            ...ACTIONS.map(([action, label]) => actionButton(label, () => act(action), { testid: `space-action-${action}` })),
+            ...ACTIONS.map(([action, label]) =>
+              actionButton(label, () => act(action), { testid: `space-action-${action}` }),
+            ),
             actionButton("Stop", () => act(""), { class: "link", testid: "space-action-clear" }),
           ),
         ),
@@ -167,7 +207,10 @@ export function mount(): HTMLElement {
             { class: "row" },
             h("h3", { text: "Members", attrs: { style: "margin:0" } }),
             h("div", { class: "spacer" }),
-            actionButton("Leave this space for good", () => leaveMembership(), { class: "link danger", testid: "space-members-leave" }),
+            actionButton("Leave this space for good", () => leaveMembership(), {
+              class: "link danger",
+              testid: "space-members-leave",
+            }),
           ),
           els.members,
         ),
@@ -182,7 +225,11 @@ export function mount(): HTMLElement {
             els.inviteSelect,
             actionButton("Invite", () => invite(), { class: "primary", testid: "space-invite-send" }),
           ),
-          h("div", { class: "row", attrs: { style: "margin-top:6px" } }, actionButton("Refresh list", () => loadInvitable(), { class: "link", testid: "space-invite-refresh" })),
+          h(
+            "div",
+            { class: "row", attrs: { style: "margin-top:6px" } },
+            actionButton("Refresh list", () => loadInvitable(), { class: "link", testid: "space-invite-refresh" }),
+          ),
         ),
       ),
     ),
@@ -225,7 +272,10 @@ async function refreshSpaces(): Promise<void> {
           "span",
           { class: "who" },
           h("b", { text: s.name }),
-          h("div", { class: "muted small", text: `${s.role} · ${s.memberCount}/${s.capacity} members · ${s.width}×${s.height}` }),
+          h("div", {
+            class: "muted small",
+            text: `${s.role} · ${s.memberCount}/${s.capacity} members · ${s.width}×${s.height}`,
+          }),
         ),
         actionButton("Enter", () => enter(s.id), { class: "primary", testid: `space-enter-${s.name}` }),
       ),
@@ -237,7 +287,9 @@ async function refreshSpaces(): Promise<void> {
 export async function enter(spaceId: string): Promise<void> {
   if (room?.state.spaceId === spaceId) return;
   await exit();
-  const known = mySpaces.find((s) => s.id === spaceId) ?? (await refreshSpaces().then(() => mySpaces.find((s) => s.id === spaceId)));
+  const known =
+    mySpaces.find((s) => s.id === spaceId) ??
+    (await refreshSpaces().then(() => mySpaces.find((s) => s.id === spaceId)));
   const options: SpaceJoinOptions = { spaceId };
   if (known) {
     // Start somewhere near the middle, a little apart from the others.
@@ -282,14 +334,16 @@ export async function enter(spaceId: string): Promise<void> {
     void loadMembers();
   });
   joined.onMessage("REMOVED", (ev: RemovedEvent) => {
-    if (ev.reason === "removed") toast("warn", `You were removed from “${joined.state.name}”`, { testid: "toast-space-removed" });
+    if (ev.reason === "removed")
+      toast("warn", `You were removed from “${joined.state.name}”`, { testid: "toast-space-removed" });
     // The seat is over: go back to the list now rather than wait for the SDK to give up on it.
     if (room === joined) void exit();
   });
   joined.onMessage("SPACE_UPDATED", () => void loadMembers());
   joined.onMessage("SPACE_DELETED", () => toast("warn", "This space was deleted"));
   joined.onMessage("ACTION", (ev: ActionEvent) => {
-    if (ev.action) logChat("", `${ev.username} is ${ev.action === "sit" ? "sitting" : ev.action.replace(/e?$/, "ing")}`);
+    if (ev.action)
+      logChat("", `${ev.username} is ${ev.action === "sit" ? "sitting" : ev.action.replace(/e?$/, "ing")}`);
   });
   moveTimer = window.setInterval(tickMovement, MOVE_INTERVAL_MS);
   frame = requestAnimationFrame(draw);
@@ -380,7 +434,9 @@ async function invite(): Promise<void> {
   }
   const payload: z.input<typeof SendInviteMessage> = { toUserId };
   const reply = await room.request<typeof payload, { invite: SentInvite }>("SEND_INVITE", payload);
-  toast("success", `Invite sent to ${reply.invite.toUser.username}`, { detail: `Valid until ${new Date(reply.invite.expiresAt).toLocaleString()}` });
+  toast("success", `Invite sent to ${reply.invite.toUser.username}`, {
+    detail: `Valid until ${new Date(reply.invite.expiresAt).toLocaleString()}`,
+  });
   await loadInvitable();
 }
 
@@ -413,7 +469,10 @@ async function loadMembers(): Promise<void> {
         h("span", { class: "who" }, h("b", { text: m.username }), m.userId === myId ? " (you)" : ""),
         h("span", { class: `pill${m.role === "admin" ? " accent" : ""}`, text: m.role }),
         iAmAdmin && m.userId !== myId
-          ? actionButton("Remove", () => removeMember(spaceId, m), { class: "link danger", testid: `space-member-remove-${m.username}` })
+          ? actionButton("Remove", () => removeMember(spaceId, m), {
+              class: "link danger",
+              testid: `space-member-remove-${m.username}`,
+            })
           : null,
       ),
     ),
@@ -438,7 +497,13 @@ async function leaveMembership(): Promise<void> {
 
 function logChat(who: string, text: string, at?: string): void {
   const line = who
-    ? h("p", { testid: "space-chat-line" }, h("span", { class: "muted small", text: `${time(at ?? Date.now())} ` }), h("b", { text: `${who}: ` }), text)
+    ? h(
+        "p",
+        { testid: "space-chat-line" },
+        h("span", { class: "muted small", text: `${time(at ?? Date.now())} ` }),
+        h("b", { text: `${who}: ` }),
+        text,
+      )
     : h("p", { class: "muted small", text });
   els.chatLog.appendChild(line);
   els.chatLog.scrollTop = els.chatLog.scrollHeight;
@@ -455,10 +520,22 @@ function renderPresent(): void {
         "li",
         {
           testid: `space-user-${u.username}`,
-          attrs: { "data-user-id": id, "data-x": Math.round(u.x), "data-y": Math.round(u.y), "data-direction": u.direction, "data-action": u.action },
+          attrs: {
+            "data-user-id": id,
+            "data-x": Math.round(u.x),
+            "data-y": Math.round(u.y),
+            "data-direction": u.direction,
+            "data-action": u.action,
+          },
         },
         h("span", { class: "dot online" }),
-        h("span", { class: "who" }, h("b", { text: u.username }), id === me().id ? " (you)" : "", u.action ? ` · ${u.action}` : ""),
+        h(
+          "span",
+          { class: "who" },
+          h("b", { text: u.username }),
+          id === me().id ? " (you)" : "",
+          u.action ? ` · ${u.action}` : "",
+        ),
         h("span", { class: "muted small mono", text: `${Math.round(u.x)}, ${Math.round(u.y)}` }),
       ),
     );
@@ -471,7 +548,8 @@ function renderPresent(): void {
 /** You are always blue; the others get one of these by their id. */
 const MY_COLOR = "#4f5bd5";
 const COLORS = ["#d6457a", "#1f9d55", "#c27c0e", "#7a3fd1", "#0d8fb3"];
-const colorOf = (id: string) => COLORS[[...id].reduce((a, c) => (Math.imul(a, 31) + c.charCodeAt(0)) >>> 0, 7) % COLORS.length]!;
+const colorOf = (id: string) =>
+  COLORS[[...id].reduce((a, c) => (Math.imul(a, 31) + c.charCodeAt(0)) >>> 0, 7) % COLORS.length]!;
 const ARROWS: Record<string, string> = { up: "▲", down: "▼", left: "◀", right: "▶" };
 
 function draw(): void {

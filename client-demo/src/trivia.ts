@@ -4,7 +4,14 @@
  * scoreboard and chat. Sessions belong to the user's organization.
  */
 import type { Room } from "@colyseus/sdk";
-import type { AnswerMessage, ChatMessage as TriviaChat, CreateSessionBody, KickMessage, NewQuestion, TriviaJoinOptions } from "../../src/protocol/trivia";
+import type {
+  AnswerMessage,
+  ChatMessage as TriviaChat,
+  CreateSessionBody,
+  KickMessage,
+  NewQuestion,
+  TriviaJoinOptions,
+} from "../../src/protocol/trivia";
 import type { TriviaParticipant, TriviaState } from "../../src/rooms/schema/TriviaState";
 import type { TriviaResults, TriviaSession, TriviaSessionStatus } from "../../src/services/trivia";
 import { api, enc, list } from "./api";
@@ -22,7 +29,11 @@ interface QuestionStartedEvent {
   data: { question_id: string; question_number: number; text: string; choices: string[]; time_limit_sec: number };
 }
 interface SessionUpdateEvent {
-  data: { state: "lobby" | "question_active" | "question_closed" | "finished"; question_number: number; time_remaining: number };
+  data: {
+    state: "lobby" | "question_active" | "question_closed" | "finished";
+    question_number: number;
+    time_remaining: number;
+  };
 }
 interface QuestionClosedEvent {
   data: { question_id: string; correct_index: number };
@@ -50,9 +61,24 @@ interface CreatedSession {
 }
 
 const SAMPLE: NewQuestion[] = [
-  { text: "Which planet is known as the Red Planet?", choices: ["Mars", "Venus", "Jupiter", "Mercury"], answerIndex: 0, timeLimitSec: 20 },
-  { text: "How many sides does a hexagon have?", choices: ["Five", "Six", "Seven", "Eight"], answerIndex: 1, timeLimitSec: 20 },
-  { text: "Which language runs natively in web browsers?", choices: ["Python", "Go", "JavaScript", "Rust"], answerIndex: 2, timeLimitSec: 20 },
+  {
+    text: "Which planet is known as the Red Planet?",
+    choices: ["Mars", "Venus", "Jupiter", "Mercury"],
+    answerIndex: 0,
+    timeLimitSec: 20,
+  },
+  {
+    text: "How many sides does a hexagon have?",
+    choices: ["Five", "Six", "Seven", "Eight"],
+    answerIndex: 1,
+    timeLimitSec: 20,
+  },
+  {
+    text: "Which language runs natively in web browsers?",
+    choices: ["Python", "Go", "JavaScript", "Rust"],
+    answerIndex: 2,
+    timeLimitSec: 20,
+  },
 ];
 const MAX_CHOICES = 4;
 
@@ -77,7 +103,12 @@ const els = {
   countdown: h("div", { class: "countdown", id: "trivia-countdown", testid: "trivia-countdown" }),
   question: h("div", { class: "question-text", id: "trivia-question", testid: "trivia-question" }),
   choices: h("div", { class: "choices", id: "trivia-choices", testid: "trivia-choices" }),
-  feedback: h("div", { class: "muted", id: "trivia-feedback", testid: "trivia-feedback", attrs: { style: "margin-top:10px;min-height:20px" } }),
+  feedback: h("div", {
+    class: "muted",
+    id: "trivia-feedback",
+    testid: "trivia-feedback",
+    attrs: { style: "margin-top:10px;min-height:20px" },
+  }),
   scoreboard: h("ol", { class: "list", id: "trivia-scoreboard", testid: "trivia-scoreboard" }),
   teams: h("div", { class: "muted small", id: "trivia-teams" }),
   chatLog: h("div", { class: "chat-log", id: "trivia-chat-log", testid: "trivia-chat-log" }),
@@ -87,11 +118,18 @@ const els = {
     "select",
     { id: "trivia-sessions-status", testid: "trivia-sessions-status" },
     h("option", { value: "", text: "All sessions" }),
-    ...(["lobby", "in_progress", "finished", "interrupted"] satisfies TriviaSessionStatus[]).map((s) => h("option", { value: s, text: s.replace("_", " ") })),
+    ...(["lobby", "in_progress", "finished", "interrupted"] satisfies TriviaSessionStatus[]).map((s) =>
+      h("option", { value: s, text: s.replace("_", " ") }),
+    ),
   ),
 };
 
-const STATUS_WORDS: Record<TriviaSessionStatus, string> = { lobby: "open", in_progress: "in progress", finished: "finished", interrupted: "interrupted" };
+const STATUS_WORDS: Record<TriviaSessionStatus, string> = {
+  lobby: "open",
+  in_progress: "in progress",
+  finished: "finished",
+  interrupted: "interrupted",
+};
 
 export function mount(): HTMLElement {
   for (const q of SAMPLE.slice(0, 2)) els.questions.appendChild(questionFields(q));
@@ -104,7 +142,17 @@ export function mount(): HTMLElement {
       toast("success", `Session “${created.title}” created`, { detail: "Share its id with the players." });
       await join(created.sessionId);
     },
-    h("label", {}, "Title", h("input", { id: "trivia-new-title", testid: "trivia-new-title", value: "Friday quiz", attrs: { required: true } })),
+    h(
+      "label",
+      {},
+      "Title",
+      h("input", {
+        id: "trivia-new-title",
+        testid: "trivia-new-title",
+        value: "Friday quiz",
+        attrs: { required: true },
+      }),
+    ),
     els.questions,
     h(
       "div",
@@ -113,7 +161,9 @@ export function mount(): HTMLElement {
         type: "button",
         testid: "trivia-add-question",
         text: "+ Add a question",
-        on: { click: () => els.questions.appendChild(questionFields(SAMPLE[els.questions.children.length % SAMPLE.length])) },
+        on: {
+          click: () => els.questions.appendChild(questionFields(SAMPLE[els.questions.children.length % SAMPLE.length])),
+        },
       }),
       h("div", { class: "spacer" }),
       h("button", { type: "submit", class: "primary", testid: "trivia-create", text: "Create and host" }),
@@ -126,8 +176,23 @@ export function mount(): HTMLElement {
       const team = inputValue(f, "#trivia-join-team");
       await join(sessionId, team || undefined);
     },
-    h("label", {}, "Session id", h("input", { id: "trivia-join-id", testid: "trivia-join-id", placeholder: "paste the id the host shared", attrs: { required: true } })),
-    h("label", {}, "Team (optional)", h("input", { id: "trivia-join-team", testid: "trivia-join-team", placeholder: "e.g. Red" })),
+    h(
+      "label",
+      {},
+      "Session id",
+      h("input", {
+        id: "trivia-join-id",
+        testid: "trivia-join-id",
+        placeholder: "paste the id the host shared",
+        attrs: { required: true },
+      }),
+    ),
+    h(
+      "label",
+      {},
+      "Team (optional)",
+      h("input", { id: "trivia-join-team", testid: "trivia-join-team", placeholder: "e.g. Red" }),
+    ),
     h("button", { type: "submit", class: "primary", testid: "trivia-join", text: "Join session" }),
   );
 
@@ -175,7 +240,13 @@ export function mount(): HTMLElement {
       room.send("chat", payload);
       input.value = "";
     },
-    h("input", { id: "trivia-chat-input", testid: "trivia-chat-input", class: "grow", placeholder: "Chat with everyone…", attrs: { maxlength: 500 } }),
+    h("input", {
+      id: "trivia-chat-input",
+      testid: "trivia-chat-input",
+      class: "grow",
+      placeholder: "Chat with everyone…",
+      attrs: { maxlength: 500 },
+    }),
     h("button", { type: "submit", text: "Send", testid: "trivia-chat-send" }),
   );
 
@@ -208,7 +279,12 @@ export function mount(): HTMLElement {
               type: "button",
               class: "link",
               text: "Copy",
-              on: { click: () => void navigator.clipboard?.writeText(els.sessionId.textContent ?? "").then(() => toast("success", "Session id copied")) },
+              on: {
+                click: () =>
+                  void navigator.clipboard
+                    ?.writeText(els.sessionId.textContent ?? "")
+                    .then(() => toast("success", "Session id copied")),
+              },
             }),
           ),
           els.hostControls,
@@ -237,7 +313,9 @@ export function mount(): HTMLElement {
 export function shown(): void {
   if (room) return;
   if (!me().orgId) {
-    toast("warn", "Trivia needs an organization", { detail: "Create an organization when you sign up, or join one with an invite code from one of its members." });
+    toast("warn", "Trivia needs an organization", {
+      detail: "Create an organization when you sign up, or join one with an invite code from one of its members.",
+    });
     return;
   }
   void refreshSessions();
@@ -254,7 +332,10 @@ async function refreshSessions(): Promise<void> {
     return;
   }
   if (sessions.length === 0) {
-    fill(els.sessions, h("li", { class: "empty", text: status ? "No sessions with that status." : "No sessions yet — host one." }));
+    fill(
+      els.sessions,
+      h("li", { class: "empty", text: status ? "No sessions with that status." : "No sessions yet — host one." }),
+    );
     return;
   }
   fill(
@@ -267,11 +348,20 @@ async function refreshSessions(): Promise<void> {
           "span",
           { class: "who" },
           h("b", { text: s.title }),
-          h("div", { class: "muted small", text: `${s.questionCount} questions · ${s.hostId === me().id ? "you host · " : ""}created ${time(s.createdAt)}` }),
+          h("div", {
+            class: "muted small",
+            text: `${s.questionCount} questions · ${s.hostId === me().id ? "you host · " : ""}created ${time(s.createdAt)}`,
+          }),
         ),
-        h("span", { class: `pill${s.status === "in_progress" ? " accent" : s.status === "finished" ? " good" : ""}`, text: STATUS_WORDS[s.status] }),
+        h("span", {
+          class: `pill${s.status === "in_progress" ? " accent" : s.status === "finished" ? " good" : ""}`,
+          text: STATUS_WORDS[s.status],
+        }),
         s.status === "lobby" || s.status === "in_progress"
-          ? actionButton(s.hostId === me().id ? "Host" : "Join", () => join(s.id), { class: "primary", testid: "trivia-session-join" })
+          ? actionButton(s.hostId === me().id ? "Host" : "Join", () => join(s.id), {
+              class: "primary",
+              testid: "trivia-session-join",
+            })
           : null,
       ),
     ),
@@ -294,14 +384,33 @@ function questionFields(q: NewQuestion = SAMPLE[0]!): HTMLElement {
       h(
         "div",
         { class: "row" },
-        h("input", { type: "radio", class: "q-answer", title: "the correct answer", attrs: { name, value: i, checked: i === q.answerIndex } }),
-        h("input", { class: "q-choice grow", value: q.choices[i] ?? "", placeholder: `Choice ${i + 1}${i >= 2 ? " (optional)" : ""}` }),
+        h("input", {
+          type: "radio",
+          class: "q-answer",
+          title: "the correct answer",
+          attrs: { name, value: i, checked: i === q.answerIndex },
+        }),
+        h("input", {
+          class: "q-choice grow",
+          value: q.choices[i] ?? "",
+          placeholder: `Choice ${i + 1}${i >= 2 ? " (optional)" : ""}`,
+        }),
       ),
     ),
     h(
       "div",
       { class: "row" },
-      h("label", { attrs: { style: "flex-direction:row;align-items:center" } }, "Seconds ", h("input", { class: "q-time", type: "number", value: String(q.timeLimitSec), attrs: { min: 1, max: 300, style: "width:80px" } })),
+      h(
+        "label",
+        { attrs: { style: "flex-direction:row;align-items:center" } },
+        "Seconds ",
+        h("input", {
+          class: "q-time",
+          type: "number",
+          value: String(q.timeLimitSec),
+          attrs: { min: 1, max: 300, style: "width:80px" },
+        }),
+      ),
       h("div", { class: "spacer" }),
       h("button", { type: "button", class: "link danger", text: "Remove", on: { click: () => fieldset.remove() } }),
     ),
@@ -355,9 +464,12 @@ async function join(sessionId: string, team?: string): Promise<void> {
   joined.onMessage("connection", () => logChat("", "Connected to the session"));
   joined.onMessage("user_joined", (e: PresenceEvent) => {
     // The event can arrive before the state patch that seats them: name them a moment later.
-    if (e.user_id !== me().id) window.setTimeout(() => logChat("", `${nameOf(e.user_id)} joined · ${e.participant_count} here`), 200);
+    if (e.user_id !== me().id)
+      window.setTimeout(() => logChat("", `${nameOf(e.user_id)} joined · ${e.participant_count} here`), 200);
   });
-  joined.onMessage("user_left", (e: PresenceEvent) => logChat("", `${nameOf(e.user_id)} left · ${e.participant_count} here`));
+  joined.onMessage("user_left", (e: PresenceEvent) =>
+    logChat("", `${nameOf(e.user_id)} left · ${e.participant_count} here`),
+  );
   joined.onMessage("question_started", (e: QuestionStartedEvent) => {
     myAnswer = null;
     correctIndex = null;
@@ -437,13 +549,20 @@ function render(): void {
   els.start.classList.toggle("hidden", state.status !== "lobby");
   els.next.classList.toggle("hidden", state.status !== "question_closed");
   els.next.textContent = state.questionNumber >= state.questionCount ? "Finish the quiz" : "Next question";
-  els.progress.textContent = state.questionNumber ? `Question ${state.questionNumber} of ${state.questionCount}` : `${state.questionCount} questions`;
+  els.progress.textContent = state.questionNumber
+    ? `Question ${state.questionNumber} of ${state.questionCount}`
+    : `${state.questionCount} questions`;
   renderCountdown(state.status);
 
   const question = state.currentQuestion;
-  const reveal = state.status === "question_closed" || state.status === "finished" ? (correctIndex ?? state.revealedAnswerIndex) : -1;
+  const reveal =
+    state.status === "question_closed" || state.status === "finished"
+      ? (correctIndex ?? state.revealedAnswerIndex)
+      : -1;
   if (!question || state.status === "lobby") {
-    els.question.textContent = isHost ? "Press “Start the quiz” when everyone is here." : "Waiting for the host to start…";
+    els.question.textContent = isHost
+      ? "Press “Start the quiz” when everyone is here."
+      : "Waiting for the host to start…";
     fill(els.choices);
     els.feedback.textContent = "";
   } else {
@@ -454,7 +573,9 @@ function render(): void {
     fill(
       els.choices,
       ...choices.map((choice, i) => {
-        const classes = [i === mine ? "mine" : "", reveal === i ? "correct" : reveal >= 0 && i === mine ? "wrong" : ""].filter(Boolean).join(" ");
+        const classes = [i === mine ? "mine" : "", reveal === i ? "correct" : reveal >= 0 && i === mine ? "wrong" : ""]
+          .filter(Boolean)
+          .join(" ");
         return actionButton(`${"ABCDEF"[i]}. ${choice}`, () => answer(i), {
           class: classes,
           testid: `trivia-choice-${i}`,
@@ -500,11 +621,21 @@ function renderScoreboard(state: TriviaState): void {
           { testid: `trivia-score-${p.username}`, attrs: { "data-score": p.score } },
           h("b", { text: `${i + 1}.`, attrs: { style: "width:22px" } }),
           h("span", { class: `dot${p.connected ? " online" : ""}` }),
-          h("span", { class: "who" }, p.username, p.userId === me().id ? " (you)" : "", p.team ? h("span", { class: "pill", text: p.team, attrs: { style: "margin-left:6px" } }) : null),
+          h(
+            "span",
+            { class: "who" },
+            p.username,
+            p.userId === me().id ? " (you)" : "",
+            p.team ? h("span", { class: "pill", text: p.team, attrs: { style: "margin-left:6px" } }) : null,
+          ),
           state.status === "question_active" && p.answered ? h("span", { class: "pill good", text: "answered" }) : null,
           h("b", { text: String(p.score) }),
           isHost && p.connected && state.status !== "finished"
-            ? actionButton("Kick", () => kick(p.userId), { class: "link danger", testid: `trivia-kick-${p.username}`, title: `Remove ${p.username} from this session` })
+            ? actionButton("Kick", () => kick(p.userId), {
+                class: "link danger",
+                testid: `trivia-kick-${p.username}`,
+                title: `Remove ${p.username} from this session`,
+              })
             : null,
         ),
       ),
@@ -517,7 +648,13 @@ function renderScoreboard(state: TriviaState): void {
 
 function logChat(who: string, text: string): void {
   const line = who
-    ? h("p", { testid: "trivia-chat-line" }, h("span", { class: "muted small", text: `${time(Date.now())} ` }), h("b", { text: `${who}: ` }), text)
+    ? h(
+        "p",
+        { testid: "trivia-chat-line" },
+        h("span", { class: "muted small", text: `${time(Date.now())} ` }),
+        h("b", { text: `${who}: ` }),
+        text,
+      )
     : h("p", { class: "muted small", text });
   els.chatLog.appendChild(line);
   els.chatLog.scrollTop = els.chatLog.scrollHeight;
@@ -533,7 +670,13 @@ async function showResults(sessionId: string): Promise<void> {
         "ol",
         { class: "list" },
         ...results.items.map((r) =>
-          h("li", {}, h("b", { text: `#${r.rank}` }), h("span", { class: "who", text: r.username + (r.team ? ` (${r.team})` : "") }), h("b", { text: String(r.score) })),
+          h(
+            "li",
+            {},
+            h("b", { text: `#${r.rank}` }),
+            h("span", { class: "who", text: r.username + (r.team ? ` (${r.team})` : "") }),
+            h("b", { text: String(r.score) }),
+          ),
         ),
       ),
     );

@@ -22,7 +22,11 @@ export interface Props {
 }
 
 /** Build an element: `h("button", { class: "primary", on: { click } }, "Save")`. */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Props = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   if (props.id) el.id = props.id;
   if (props.class) el.className = props.class;
@@ -68,7 +72,12 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
 
 /** The first letters of a name, for the round avatar badges. */
 export function initials(name: string): string {
-  return name.replace(/[^A-Za-z0-9]/g, "").slice(0, 2).toUpperCase() || "?";
+  return (
+    name
+      .replace(/[^A-Za-z0-9]/g, "")
+      .slice(0, 2)
+      .toUpperCase() || "?"
+  );
 }
 
 export const avatar = (name: string) => h("span", { class: "avatar", text: initials(name), title: name });
@@ -79,7 +88,11 @@ export function time(iso: string | number | Date): string {
 }
 
 /** A button that shows it is busy and reports any failure of its action as a toast. */
-export function actionButton(label: string, run: () => Promise<unknown> | unknown, props: Props = {}): HTMLButtonElement {
+export function actionButton(
+  label: string,
+  run: () => Promise<unknown> | unknown,
+  props: Props = {},
+): HTMLButtonElement {
   const button = h("button", { type: "button", ...props, text: label });
   button.addEventListener("click", async () => {
     if (button.disabled) return;
@@ -96,7 +109,11 @@ export function actionButton(label: string, run: () => Promise<unknown> | unknow
 }
 
 /** A form whose submit runs `run` with failures shown as toasts. */
-export function form(props: Props, run: (form: HTMLFormElement) => Promise<unknown> | unknown, ...children: Child[]): HTMLFormElement {
+export function form(
+  props: Props,
+  run: (form: HTMLFormElement) => Promise<unknown> | unknown,
+  ...children: Child[]
+): HTMLFormElement {
   const el = h("form", props, ...children);
   el.addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -141,7 +158,11 @@ export function toast(kind: ToastKind, title: string, opts: ToastOptions = {}): 
   const box = document.getElementById("toasts") ?? document.body;
   const el = h(
     "div",
-    { class: `toast ${kind}`, testid: opts.testid ?? "toast", attrs: { role: kind === "error" ? "alert" : "status", "data-kind": kind } },
+    {
+      class: `toast ${kind}`,
+      testid: opts.testid ?? "toast",
+      attrs: { role: kind === "error" ? "alert" : "status", "data-kind": kind },
+    },
     h("div", { class: "title", text: title }),
     opts.detail ? h("div", { class: "detail", text: opts.detail }) : null,
   );

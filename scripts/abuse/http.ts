@@ -32,7 +32,11 @@ async function call(
     if (opts.body !== undefined) headers["content-type"] = "application/json";
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     if (opts.address) headers["x-forwarded-for"] = opts.address;
-    const res = await fetch(`${target.baseUrl}${path}`, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
+    const res = await fetch(`${target.baseUrl}${path}`, {
+      method,
+      headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    });
     const text = await res.text();
     let code: string | undefined;
     try {
@@ -70,7 +74,14 @@ function rawBody(
     };
     const headers: Record<string, string | number> = { "content-type": "application/json" };
     if (opts.declared !== undefined) headers["content-length"] = opts.declared;
-    const req = http.request({ host: url.hostname, port: url.port, method: "POST", path: opts.path, headers, agent: false });
+    const req = http.request({
+      host: url.hostname,
+      port: url.port,
+      method: "POST",
+      path: opts.path,
+      headers,
+      agent: false,
+    });
     const deadline = setTimeout(() => finish(false), opts.deadlineMs);
     req.on("response", (res) => {
       status = res.statusCode;
@@ -103,8 +114,17 @@ const hugeBody: Attack = {
   name: "200 MB body to /matchmake",
   sent: "1 × POST /matchmake/create/bigger_dice declaring 200 MB (streamed until answered), no token",
   async run(target) {
-    const r = await rawBody(target, { path: "/matchmake/create/bigger_dice", declared: 200 * 1024 * 1024, send: 200 * 1024 * 1024, chunk: 64 * 1024, everyMs: 0, deadlineMs: 60_000 });
-    return { answered: `${r.status ?? "nothing"} ${r.code ?? ""} after ${r.ms} ms, ${Math.round(r.written / 1024)} KiB written before the answer` };
+    const r = await rawBody(target, {
+      path: "/matchmake/create/bigger_dice",
+      declared: 200 * 1024 * 1024,
+      send: 200 * 1024 * 1024,
+      chunk: 64 * 1024,
+      everyMs: 0,
+      deadlineMs: 60_000,
+    });
+    return {
+      answered: `${r.status ?? "nothing"} ${r.code ?? ""} after ${r.ms} ms, ${Math.round(r.written / 1024)} KiB written before the answer`,
+    };
   },
 };
 
@@ -112,8 +132,16 @@ const chunkedBody: Attack = {
   name: "endless chunked body to /matchmake",
   sent: "1 × POST /matchmake/joinOrCreate/bigger_dice, chunked, up to 200 MB, no token",
   async run(target) {
-    const r = await rawBody(target, { path: "/matchmake/joinOrCreate/bigger_dice", send: 200 * 1024 * 1024, chunk: 16 * 1024, everyMs: 0, deadlineMs: 60_000 });
-    return { answered: `${r.status ?? "nothing"} ${r.code ?? ""} after ${r.ms} ms, ${Math.round(r.written / 1024)} KiB written` };
+    const r = await rawBody(target, {
+      path: "/matchmake/joinOrCreate/bigger_dice",
+      send: 200 * 1024 * 1024,
+      chunk: 16 * 1024,
+      everyMs: 0,
+      deadlineMs: 60_000,
+    });
+    return {
+      answered: `${r.status ?? "nothing"} ${r.code ?? ""} after ${r.ms} ms, ${Math.round(r.written / 1024)} KiB written`,
+    };
   },
 };
 
@@ -122,10 +150,21 @@ const slowBodies: Attack = {
   sent: "50 × POST /api/auth/login declaring 1,000 bytes, sending 1 byte a second",
   async run(target) {
     const results = await Promise.all(
-      Array.from({ length: 50 }, () => rawBody(target, { path: "/api/auth/login", declared: 1000, send: 1000, chunk: 1, everyMs: 1000, deadlineMs: 30_000 })),
+      Array.from({ length: 50 }, () =>
+        rawBody(target, {
+          path: "/api/auth/login",
+          declared: 1000,
+          send: 1000,
+          chunk: 1,
+          everyMs: 1000,
+          deadlineMs: 30_000,
+        }),
+      ),
     );
     const slowest = Math.max(...results.map((r) => r.ms));
-    return { answered: `${tally(results.map((r) => ({ status: r.status ?? 0, code: r.code })))}; all cut within ${(slowest / 1000).toFixed(1)} s` };
+    return {
+      answered: `${tally(results.map((r) => ({ status: r.status ?? 0, code: r.code })))}; all cut within ${(slowest / 1000).toFixed(1)} s`,
+    };
   },
 };
 
@@ -137,10 +176,18 @@ const bruteForce: Attack = {
     const from = address();
     const answers = [];
     for (let i = 0; i < 60; i++) {
-      answers.push(await call(target, "POST", "/api/auth/login", { body: { username: victim.username, password: `guess-${i}-${crypto.randomBytes(2).toString("hex")}` }, address: from }));
+      answers.push(
+        await call(target, "POST", "/api/auth/login", {
+          body: { username: victim.username, password: `guess-${i}-${crypto.randomBytes(2).toString("hex")}` },
+          address: from,
+        }),
+      );
       await new Promise((r) => setTimeout(r, 50));
     }
-    const right = await call(target, "POST", "/api/auth/login", { body: { username: victim.username, password: "abuse-honest-password-7" }, address: address() });
+    const right = await call(target, "POST", "/api/auth/login", {
+      body: { username: victim.username, password: "abuse-honest-password-7" },
+      address: address(),
+    });
     const retryAfter = "headers" in right ? right.headers.get("retry-after") : null;
     return { answered: `${tally(answers)}; the right password then: ${tally([right])} (Retry-After ${retryAfter} s)` };
   },
@@ -153,7 +200,10 @@ async function loginFlood(target: AbuseTarget, addressOf: (i: number) => string)
     answers.push(
       ...(await Promise.all(
         Array.from({ length: 50 }, (_, i) =>
-          call(target, "POST", "/api/auth/login", { body: { username: `nobody_${wave}_${i}`, password: "wrong-password-0" }, address: addressOf(wave * 50 + i) }),
+          call(target, "POST", "/api/auth/login", {
+            body: { username: `nobody_${wave}_${i}`, password: "wrong-password-0" },
+            address: addressOf(wave * 50 + i),
+          }),
         ),
       )),
     );
@@ -186,7 +236,12 @@ const registrationFlood: Attack = {
     const from = address();
     const answers = [];
     for (let i = 0; i < 100; i++) {
-      answers.push(await call(target, "POST", "/api/auth/register", { body: { username: `flood_${crypto.randomBytes(5).toString("hex")}`, password: "flood-password-123x" }, address: from }));
+      answers.push(
+        await call(target, "POST", "/api/auth/register", {
+          body: { username: `flood_${crypto.randomBytes(5).toString("hex")}`, password: "flood-password-123x" },
+          address: from,
+        }),
+      );
     }
     return { answered: tally(answers) };
   },
@@ -202,7 +257,13 @@ const writeFlood: Attack = {
     for (let wave = 0; wave < 10; wave++) {
       answers.push(
         ...(await Promise.all(
-          Array.from({ length: 30 }, (_, i) => call(target, "POST", "/api/spaces", { token: user.token, address: from, body: { name: `space ${wave}-${i}`, capacity: 2 } })),
+          Array.from({ length: 30 }, (_, i) =>
+            call(target, "POST", "/api/spaces", {
+              token: user.token,
+              address: from,
+              body: { name: `space ${wave}-${i}`, capacity: 2 },
+            }),
+          ),
         )),
       );
     }
@@ -220,7 +281,9 @@ const crossOrigin: Attack = {
     let reflected = 0;
     for (let i = 0; i < 100; i++) {
       const replies = await Promise.all([
-        call(target, "OPTIONS", "/matchmake/joinOrCreate/bigger_dice", { headers: { origin, "access-control-request-method": "POST" } }),
+        call(target, "OPTIONS", "/matchmake/joinOrCreate/bigger_dice", {
+          headers: { origin, "access-control-request-method": "POST" },
+        }),
         call(target, "POST", "/matchmake/joinOrCreate/bigger_dice", { headers: { origin }, body: {} }),
         call(target, "GET", "/api/users/me", { headers: { origin }, token: user.token }),
       ]);

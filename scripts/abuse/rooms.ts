@@ -72,7 +72,9 @@ const racingCreates: Attack = {
     ];
     const parts: string[] = [];
     for (const [kind, options] of kinds) {
-      const { joined, answers } = await settle(Array.from({ length: RACERS }, () => () => sdk(target, alice).create(kind, options)));
+      const { joined, answers } = await settle(
+        Array.from({ length: RACERS }, () => () => sdk(target, alice).create(kind, options)),
+      );
       const rooms = new Set(joined.map((r) => r.roomId)).size;
       parts.push(`${kind}: ${rooms} room (${tally(answers)})`);
       await leaveAll(joined);
@@ -103,17 +105,21 @@ const unjoinedDiceRooms: Attack = {
       answers.push(...results);
     }
     const listed = await rest(target, user, "GET", "/api/rooms/bigger_dice?limit=100");
-    const mine = (listed?.items ?? []).filter((r: any) => String(r.metadata?.roomName ?? "").startsWith(`squat-${user.id.slice(0, 8)}`)).length;
+    const mine = (listed?.items ?? []).filter((r: any) =>
+      String(r.metadata?.roomName ?? "").startsWith(`squat-${user.id.slice(0, 8)}`),
+    ).length;
     return { answered: `${tally(answers)}; ${mine} listed (disposed unjoined after EMPTY_ROOM_SECONDS)` };
   },
 };
 
 const manyConnections: Attack = {
   name: "one user, 50 connections",
-  sent: "50 × `joinOrCreate(\"user_lobby\")` at once with one token",
+  sent: '50 × `joinOrCreate("user_lobby")` at once with one token',
   async run(target) {
     const user = await target.user("hoarder");
-    const { joined, answers } = await settle(Array.from({ length: 50 }, () => () => sdk(target, user).joinOrCreate("user_lobby")));
+    const { joined, answers } = await settle(
+      Array.from({ length: 50 }, () => () => sdk(target, user).joinOrCreate("user_lobby")),
+    );
     await leaveAll(joined);
     return { answered: tally(answers) };
   },
@@ -124,16 +130,22 @@ const floodAcrossConnections: Attack = {
   sent: "5 lobby connections of one user, 300 `ping` requests each at once",
   async run(target) {
     const user = await target.user("flooder");
-    const { joined } = await settle(Array.from({ length: 5 }, () => () => sdk(target, user).joinOrCreate("user_lobby")));
+    const { joined } = await settle(
+      Array.from({ length: 5 }, () => () => sdk(target, user).joinOrCreate("user_lobby")),
+    );
     const closed: number[] = [];
     for (const room of joined) room.onLeave((code) => closed.push(code));
     const results = await Promise.allSettled(
       joined.flatMap((room) => Array.from({ length: 300 }, () => room.request("ping"))),
     );
-    const answers = results.map((r) => (r.status === "fulfilled" ? "answered" : ((r.reason as any)?.reason?.code ?? "dropped")));
+    const answers = results.map((r) =>
+      r.status === "fulfilled" ? "answered" : ((r.reason as any)?.reason?.code ?? "dropped"),
+    );
     const closedByServer = [...closed]; // before our own leaves (4000)
     await leaveAll(joined);
-    const closes = closedByServer.length ? `; ${closedByServer.length} closed by the server (${[...new Set(closedByServer)].join(", ")})` : "";
+    const closes = closedByServer.length
+      ? `; ${closedByServer.length} closed by the server (${[...new Set(closedByServer)].join(", ")})`
+      : "";
     return { answered: `${tally(answers)} (one budget for the user)${closes}` };
   },
 };

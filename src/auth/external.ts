@@ -76,8 +76,10 @@ export class ExternalVerifier {
     const payload = await this.verifySignature(token);
     const username = payload[this.opts.claimUsername];
     const org = payload[this.opts.claimOrg];
-    if (typeof payload.sub !== "string" || payload.sub.length === 0 || payload.sub.length > 255) throw refuse("invalid token: bad sub");
-    if (typeof username !== "string" || username.length === 0) throw refuse(`invalid token: no ${this.opts.claimUsername} claim`);
+    if (typeof payload.sub !== "string" || payload.sub.length === 0 || payload.sub.length > 255)
+      throw refuse("invalid token: bad sub");
+    if (typeof username !== "string" || username.length === 0)
+      throw refuse(`invalid token: no ${this.opts.claimUsername} claim`);
     const user = await this.provision({
       subject: payload.sub,
       username,
@@ -103,7 +105,8 @@ export class ExternalVerifier {
     try {
       return (await jwtVerify(token, createLocalJWKSet(cached), this.verifyOptions)).payload;
     } catch (e) {
-      if (e instanceof errors.JWKSNoMatchingKey) throw new AppError("UNAVAILABLE", "unknown kid, and the identity provider's keys cannot be fetched");
+      if (e instanceof errors.JWKSNoMatchingKey)
+        throw new AppError("UNAVAILABLE", "unknown kid, and the identity provider's keys cannot be fetched");
       throw explain(e);
     }
   }

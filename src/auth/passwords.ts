@@ -18,7 +18,9 @@ const maxmemFor = (n: number, r: number, p: number) => 128 * n * r * p + 16 * 10
 
 function scrypt(password: string, salt: Buffer, len: number, n: number, r: number, p: number): Promise<Buffer> {
   return new Promise((resolve, reject) =>
-    crypto.scrypt(password, salt, len, { N: n, r, p, maxmem: maxmemFor(n, r, p) }, (err, key) => (err ? reject(err) : resolve(key))),
+    crypto.scrypt(password, salt, len, { N: n, r, p, maxmem: maxmemFor(n, r, p) }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    ),
   );
 }
 
@@ -115,7 +117,8 @@ export class HashQueue {
   run<T>(key: string, task: () => Promise<T>): Promise<T> {
     const { concurrency, maxQueued } = this.limits();
     if (this.running < concurrency && this.queued === 0) return this.start(task);
-    if (this.queued >= maxQueued) return Promise.reject(new AppError("UNAVAILABLE", "Too many sign-ins at once: retry shortly"));
+    if (this.queued >= maxQueued)
+      return Promise.reject(new AppError("UNAVAILABLE", "Too many sign-ins at once: retry shortly"));
     return new Promise<T>((resolve, reject) => {
       const list = this.waiting.get(key) ?? [];
       list.push(() => this.start(task).then(resolve, reject));

@@ -147,7 +147,10 @@ export async function openDb(opts: DbOptions): Promise<Db> {
   const defaults = (PGlite as unknown as { defaultStartParams?: string[] }).defaultStartParams;
   const sharedBuffers = opts.pgliteSharedBuffersMb ?? 8;
   const fresh = !opts.pgliteDir.startsWith("memory://") && !fs.existsSync(path.join(opts.pgliteDir, "PG_VERSION"));
-  const seed = fresh && opts.pgliteSeed && fs.existsSync(opts.pgliteSeed) ? new Blob([zlib.gunzipSync(fs.readFileSync(opts.pgliteSeed))]) : undefined;
+  const seed =
+    fresh && opts.pgliteSeed && fs.existsSync(opts.pgliteSeed)
+      ? new Blob([zlib.gunzipSync(fs.readFileSync(opts.pgliteSeed))])
+      : undefined;
   const pg = await PGlite.create(opts.pgliteDir, {
     ...(defaults ? { startParams: [...defaults, "-c", `shared_buffers=${sharedBuffers}MB`] } : {}),
     ...(seed ? { loadDataDir: seed } : {}),
@@ -175,7 +178,10 @@ export async function pgliteSeed(dir = MIGRATIONS_DIR): Promise<Buffer> {
  * transaction. An advisory lock keeps two processes starting together from racing.
  */
 export async function migrate(db: Db, dir = MIGRATIONS_DIR): Promise<string[]> {
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith(".sql")).sort();
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".sql"))
+    .sort();
   const applied: string[] = [];
   await db.transaction(async (tx) => {
     await tx.query("SELECT pg_advisory_xact_lock(727274)");

@@ -8,7 +8,11 @@ import { userOf } from "./middleware";
 
 type LimitsConfig = Pick<
   Config,
-  "LOGIN_FAILURES_PER_USERNAME" | "LOGIN_FAILURES_PER_IP" | "LOGIN_FAILURE_WINDOW_SECONDS" | "REGISTRATIONS_PER_IP_PER_HOUR" | "REST_WRITES_PER_MINUTE"
+  | "LOGIN_FAILURES_PER_USERNAME"
+  | "LOGIN_FAILURES_PER_IP"
+  | "LOGIN_FAILURE_WINDOW_SECONDS"
+  | "REGISTRATIONS_PER_IP_PER_HOUR"
+  | "REST_WRITES_PER_MINUTE"
 >;
 
 const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
@@ -82,7 +86,8 @@ export class AbuseLimits {
 
   /** `authenticate`, then (for writes) the user's budget: the `auth` of every private route. */
   withWriteBudget(authenticate: RequestHandler): RequestHandler {
-    return (req, res, next) => authenticate(req, res, (err?: unknown) => (err ? next(err) : this.writeBudget(req, res, next)));
+    return (req, res, next) =>
+      authenticate(req, res, (err?: unknown) => (err ? next(err) : this.writeBudget(req, res, next)));
   }
 
   private refuse(limit: string, per: string, retryAfter: number, fields: Record<string, unknown>) {

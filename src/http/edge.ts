@@ -15,7 +15,12 @@ import { securityEvent, type SecurityEvent } from "../security";
  */
 export type EdgeConfig = Pick<
   Config,
-  "NODE_ENV" | "CORS_ORIGINS" | "MATCHMAKE_MAX_BODY_BYTES" | "HTTP_MAX_BODY_BYTES" | "HTTP_BODY_TIMEOUT_MS" | "METRICS_TOKEN"
+  | "NODE_ENV"
+  | "CORS_ORIGINS"
+  | "MATCHMAKE_MAX_BODY_BYTES"
+  | "HTTP_MAX_BODY_BYTES"
+  | "HTTP_BODY_TIMEOUT_MS"
+  | "METRICS_TOKEN"
 >;
 
 /**
@@ -43,7 +48,13 @@ const peerOf = (req: http.IncomingMessage) => req.socket.remoteAddress;
  * Answer `err` in the REST envelope and close the connection: the rest of a refused body is
  * never read. Used before Express runs, so it writes the response itself.
  */
-function refuse(req: http.IncomingMessage, res: http.ServerResponse, err: AppError, event: SecurityEvent, reason: string): void {
+function refuse(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  err: AppError,
+  event: SecurityEvent,
+  reason: string,
+): void {
   securityEvent(event, reason, { method: req.method, path: pathOf(req), ip: peerOf(req) });
   if (res.headersSent) {
     req.socket.destroy();
@@ -93,7 +104,8 @@ export class CorsPolicy {
       "Access-Control-Allow-Methods": "GET,HEAD,PUT,PATCH,POST,DELETE",
       "Access-Control-Max-Age": "600",
     };
-    matchMaker.controller.getCorsHeaders = (headers: Headers) => this.headers(headers.get("origin"), headers.get("host"));
+    matchMaker.controller.getCorsHeaders = (headers: Headers) =>
+      this.headers(headers.get("origin"), headers.get("host"));
   }
 }
 
@@ -148,7 +160,10 @@ const monitorHeaders = helmet({
  * - a body still incomplete after HTTP_BODY_TIMEOUT_MS → 408;
  * and it puts the security headers on every response.
  */
-export function edgeGuard(cfg: () => EdgeConfig, cors: CorsPolicy): (req: http.IncomingMessage, res: http.ServerResponse) => boolean {
+export function edgeGuard(
+  cfg: () => EdgeConfig,
+  cors: CorsPolicy,
+): (req: http.IncomingMessage, res: http.ServerResponse) => boolean {
   return (req, res) => {
     const path = pathOf(req);
     (path.startsWith("/monitor") ? monitorHeaders : securityHeaders)(req, res, () => undefined);
@@ -209,7 +224,13 @@ export function metricsAuth(cfg: () => EdgeConfig): RequestHandler {
 }
 
 /** The monitor's own room calls; anything else could read a room's private fields (a trivia answer). */
-const MONITOR_ROOM_CALLS = new Set(["_forceClientDisconnect", "_sendMessageToClient", "_editStateProperty", "_deleteStateProperty", "disconnect"]);
+const MONITOR_ROOM_CALLS = new Set([
+  "_forceClientDisconnect",
+  "_sendMessageToClient",
+  "_editStateProperty",
+  "_deleteStateProperty",
+  "disconnect",
+]);
 
 /**
  * The monitor is driven only from its own page: a request another site's page makes (a

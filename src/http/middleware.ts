@@ -27,7 +27,10 @@ export const requestId: RequestHandler = (req, res, next) => {
   res.on("finish", () => {
     const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : "unmatched";
     end({ route, status: String(res.statusCode) });
-    logger.debug({ reqId: req.id, method: req.method, url: req.originalUrl, status: res.statusCode, ms: Date.now() - started }, "http");
+    logger.debug(
+      { reqId: req.id, method: req.method, url: req.originalUrl, status: res.statusCode, ms: Date.now() - started },
+      "http",
+    );
   });
   next();
 };
@@ -80,8 +83,10 @@ export function errorHandler(err: unknown, req: Request, res: Response, _next: N
   const e = err as { type?: string; status?: number; message?: string };
   if (e?.type === "entity.parse.failed") appErr = new AppError("INVALID_REQUEST", "body: malformed JSON");
   else if (e?.type === "entity.too.large") appErr = new AppError("PAYLOAD_TOO_LARGE", "body: too large");
-  else if (e?.type && typeof e.status === "number" && e.status < 500) appErr = new AppError("INVALID_REQUEST", `body: ${e.message}`);
-  else if (err instanceof URIError) appErr = new AppError("INVALID_REQUEST", "path: malformed percent-encoding"); // the router's decode
+  else if (e?.type && typeof e.status === "number" && e.status < 500)
+    appErr = new AppError("INVALID_REQUEST", `body: ${e.message}`);
+  else if (err instanceof URIError)
+    appErr = new AppError("INVALID_REQUEST", "path: malformed percent-encoding"); // the router's decode
   else appErr = toAppError(err);
   if (appErr.code === "INTERNAL") logger.error({ err, reqId: req.id, url: req.originalUrl }, "request failed");
   metrics.errors.inc({ code: appErr.code, edge: "http" });

@@ -33,7 +33,10 @@ export const text = (max: number, { multiline = true }: TextOptions = {}) =>
     .max(max, `must be at most ${max} characters`)
     .transform((s) => s.trim())
     .refine((s) => s.length > 0, "must not be empty")
-    .refine((s) => !(multiline ? CONTROL : CONTROL_SINGLE_LINE).test(s) && !FORMAT.test(s), "must not contain control or bidi characters")
+    .refine(
+      (s) => !(multiline ? CONTROL : CONTROL_SINGLE_LINE).test(s) && !FORMAT.test(s),
+      "must not contain control or bidi characters",
+    )
     .refine((s) => VISIBLE.test(s), "must contain a visible character");
 
 /** A name shown to others (display name, team, space, map): single line, see `text`. */

@@ -27,7 +27,9 @@ export type TypingPayload = z.infer<typeof TypingPayload>;
 export const ReadReceiptPayload = z.object({ message_id: MessageId }).strict();
 export type ReadReceiptPayload = z.infer<typeof ReadReceiptPayload>;
 
-export const SyncPayload = z.object({ afterMessageId: z.number().int("must be an integer").min(0, "must be at least 0") }).strict();
+export const SyncPayload = z
+  .object({ afterMessageId: z.number().int("must be an integer").min(0, "must be at least 0") })
+  .strict();
 export type SyncPayload = z.infer<typeof SyncPayload>;
 
 /** A user as the dating product shows one. `profile_picture` is the user's avatarUrl. */

@@ -28,7 +28,10 @@ export const ACTION_MAX_CHARS = 32;
 
 /** `ACTION {action}`: a short action name; "" clears it. */
 export const ActionMessage = z.object({
-  action: z.string().max(ACTION_MAX_CHARS, `must be at most ${ACTION_MAX_CHARS} characters`).transform((s) => s.trim()),
+  action: z
+    .string()
+    .max(ACTION_MAX_CHARS, `must be at most ${ACTION_MAX_CHARS} characters`)
+    .transform((s) => s.trim()),
 });
 
 export const CHAT_SCOPES = ["space", "nearby"] as const;

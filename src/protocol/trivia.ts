@@ -65,7 +65,11 @@ export type TriviaJoinOptions = z.infer<typeof TriviaJoinOptions>;
 export const AnswerMessage = z
   .object({
     questionId: uuid(),
-    choiceIndex: z.number().int().min(0).max(L.maxChoices - 1),
+    choiceIndex: z
+      .number()
+      .int()
+      .min(0)
+      .max(L.maxChoices - 1),
   })
   .strict();
 export type AnswerMessage = z.infer<typeof AnswerMessage>;

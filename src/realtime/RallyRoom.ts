@@ -158,7 +158,8 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
       // A message whose type is literally "*" is dispatched to this handler directly, as
       // (client, payload, context), not as (client, type, payload). A decoded payload never
       // holds a function, so `reject` tells the two apart; a request has an id.
-      const direct = typeof (third as MessageContext | undefined)?.reject === "function" ? (third as MessageContext) : undefined;
+      const direct =
+        typeof (third as MessageContext | undefined)?.reject === "function" ? (third as MessageContext) : undefined;
       const mctx = direct?.id !== undefined ? direct : undefined;
       const name = direct ? "*" : String(type);
       if (!this.admit(client, "general", name, mctx)) return;
@@ -329,7 +330,11 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
    * new token's expiry.
    */
   private guardReconnectingSockets(): void {
-    type JoinFn = (client: Client, auth: AuthContext | undefined, options?: { reconnectionToken?: string | null }) => Promise<unknown>;
+    type JoinFn = (
+      client: Client,
+      auth: AuthContext | undefined,
+      options?: { reconnectionToken?: string | null },
+    ) => Promise<unknown>;
     const room = this as unknown as { _onJoin: JoinFn };
     const onJoin = room._onJoin.bind(this);
     room._onJoin = async (client, authContext, options) => {
@@ -354,7 +359,9 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
     this.shuttingDown = true;
     void Promise.resolve()
       .then(() => this.beforeShutdown())
-      .catch((err) => logger.error({ err, room: this.roomName, roomId: this.roomId }, "storing a room's state on shutdown failed"))
+      .catch((err) =>
+        logger.error({ err, room: this.roomName, roomId: this.roomId }, "storing a room's state on shutdown failed"),
+      )
       .finally(() => this.disconnect(CLOSE_SERVER_SHUTDOWN).catch(() => undefined));
   }
 
@@ -426,7 +433,10 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
     room.onJoin = async (client, options, auth) => {
       const userId = authOf(client).id;
       this.seats.join(client);
-      this.limiters.set(client.sessionId, RallyRoom.userLimiters.acquire(this.roomName, userId, () => this.newLimiter()));
+      this.limiters.set(
+        client.sessionId,
+        RallyRoom.userLimiters.acquire(this.roomName, userId, () => this.newLimiter()),
+      );
       metrics.connectedClients.inc({ room: this.roomName });
       const refuse = (e: unknown) => {
         // A refused join never held a seat: the drop/leave hooks below skip it.
@@ -500,7 +510,10 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
     metrics.errors.inc({ code: "TOO_MANY_CONNECTIONS", edge: "room" });
     logger.warn({ room: this.roomName, userId, limit }, "join refused: too many connections");
     throw toServerError(
-      new AppError("TOO_MANY_CONNECTIONS", `TOO_MANY_CONNECTIONS: at most ${limit} connections to ${this.roomName} rooms per user`),
+      new AppError(
+        "TOO_MANY_CONNECTIONS",
+        `TOO_MANY_CONNECTIONS: at most ${limit} connections to ${this.roomName} rooms per user`,
+      ),
     );
   }
 

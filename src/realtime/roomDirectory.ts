@@ -93,7 +93,11 @@ export class RoomDirectory {
   private authenticateReconnect?: ReconnectAuthenticator;
 
   constructor(private readonly presence: Presence) {
-    this.connections = new ConnectionLimits(presence, () => this.processId, () => this.aliveProcesses());
+    this.connections = new ConnectionLimits(
+      presence,
+      () => this.processId,
+      () => this.aliveProcesses(),
+    );
   }
 
   /**
@@ -103,7 +107,12 @@ export class RoomDirectory {
   install(authenticate: ReconnectAuthenticator): void {
     this.authenticateReconnect = authenticate;
     const controller = matchMaker.controller;
-    controller.invokeMethod = async (method: string, roomName: string, clientOptions: unknown = {}, authContext?: AuthContext) => {
+    controller.invokeMethod = async (
+      method: string,
+      roomName: string,
+      clientOptions: unknown = {},
+      authContext?: AuthContext,
+    ) => {
       if (!controller.exposedMethods.includes(method)) {
         throw new ServerError(ErrorCode.MATCHMAKE_NO_HANDLER, `invalid method "${method}"`);
       }
@@ -116,7 +125,12 @@ export class RoomDirectory {
   }
 
   /** A client's `create` / `join` / `joinOrCreate` / `joinById` / `reconnect`. */
-  async matchmake(method: string, roomName: string, clientOptions: unknown, authContext?: AuthContext): Promise<ISeatReservation> {
+  async matchmake(
+    method: string,
+    roomName: string,
+    clientOptions: unknown,
+    authContext?: AuthContext,
+  ): Promise<ISeatReservation> {
     if (method === "reconnect") {
       await this.authorizeReconnect(roomName, clientOptions, authContext);
       return matchMaker.reconnect(roomName, clientOptions);
@@ -145,7 +159,11 @@ export class RoomDirectory {
     if (typeof reconnectionToken !== "string" || !(await matchMaker.getRoomById(roomId))) return;
     let check: ReconnectionCheck;
     try {
-      check = (await matchMaker.remoteRoomCall(roomId, "authorizeReconnection" as never, [reconnectionToken, user.id, user.expiresAt ?? null])) as ReconnectionCheck;
+      check = (await matchMaker.remoteRoomCall(roomId, "authorizeReconnection" as never, [
+        reconnectionToken,
+        user.id,
+        user.expiresAt ?? null,
+      ])) as ReconnectionCheck;
     } catch {
       return; // gone meanwhile, or not a rally room: Colyseus answers as it always does
     }
@@ -220,7 +238,8 @@ export class RoomDirectory {
   /** Give `key` up, if `roomId` still holds it. */
   async release(roomName: string, key: string, roomId: string): Promise<void> {
     await this.withLock(`key:${roomName}:${key}`, async () => {
-      if ((await this.presence.hget(KEYS_HASH(roomName), key)) === roomId) await this.presence.hdel(KEYS_HASH(roomName), key);
+      if ((await this.presence.hget(KEYS_HASH(roomName), key)) === roomId)
+        await this.presence.hdel(KEYS_HASH(roomName), key);
     });
   }
 
@@ -243,7 +262,8 @@ export class RoomDirectory {
     const deadline = Date.now() + LOCK_WAIT_MS;
     for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
       // Only a caller that saw it free increments it, so waiters never keep a dead holder's lock alive.
-      if (!(await this.presence.exists(key)) && (await this.presence.hincrbyex(key, "n", 1, LOCK_TTL_SECONDS)) === 1) break;
+      if (!(await this.presence.exists(key)) && (await this.presence.hincrbyex(key, "n", 1, LOCK_TTL_SECONDS)) === 1)
+        break;
       if (Date.now() > deadline) throw new AppError("UNAVAILABLE", "The room directory is busy: try again");
       await sleep(wait + Math.random() * wait);
     }
@@ -262,22 +282,34 @@ export class RoomDirectory {
   }
 
   /** The room's static onAuth (it also routes the options); what it returns is the client's auth. */
-  private async authenticate(klass: RoutedRoomClass, options: JoinOptions, authContext?: AuthContext): Promise<unknown> {
+  private async authenticate(
+    klass: RoutedRoomClass,
+    options: JoinOptions,
+    authContext?: AuthContext,
+  ): Promise<unknown> {
     if (!authContext) return undefined;
     const result = await klass.onAuth(authContext.token as string, options, authContext);
-    if (result === false || result === null || result === undefined) throw new ServerError(ErrorCode.AUTH_FAILED, "onAuth failed");
+    if (result === false || result === null || result === undefined)
+      throw new ServerError(ErrorCode.AUTH_FAILED, "onAuth failed");
     return result === true ? undefined : result;
   }
 
-  private async seat(method: ClientMethod, roomName: string, klass: RoutedRoomClass, options: JoinOptions, auth: unknown): Promise<ISeatReservation> {
+  private async seat(
+    method: ClientMethod,
+    roomName: string,
+    klass: RoutedRoomClass,
+    options: JoinOptions,
+    auth: unknown,
+  ): Promise<ISeatReservation> {
     const key = klass.roomKey(options);
     const creator = creatorOf(klass, auth);
     const pool = klass.pairingPool?.(options) ?? null;
     if (pool !== null) return this.pair(roomName, pool, options, auth, creator);
     for (let attempt = 1; ; attempt++) {
-      const room = key === null
-        ? await this.anyRoom(method, roomName, options, creator)
-        : await this.keyedRoom(method, roomName, key, options, creator);
+      const room =
+        key === null
+          ? await this.anyRoom(method, roomName, options, creator)
+          : await this.keyedRoom(method, roomName, key, options, creator);
       try {
         return await matchMaker.reserveSeatFor(room, options, auth);
       } catch (e) {
@@ -299,7 +331,13 @@ export class RoomDirectory {
    * many: never a room of three, never two players waiting apart. A waiting room that went
    * away meanwhile (its player left) is skipped and the caller tries again.
    */
-  private async pair(roomName: string, pool: string, options: JoinOptions, auth: unknown, creator?: Creator): Promise<ISeatReservation> {
+  private async pair(
+    roomName: string,
+    pool: string,
+    options: JoinOptions,
+    auth: unknown,
+    creator?: Creator,
+  ): Promise<ISeatReservation> {
     const userId = (auth as { id?: unknown } | undefined)?.id;
     const field = `${roomName}:${pool}`;
     for (let attempt = 1; ; attempt++) {
@@ -313,7 +351,11 @@ export class RoomDirectory {
           if (live) return live;
         }
         const created = await this.createFor(roomName, null, options, creator);
-        await this.presence.hset(PAIRING_HASH, field, JSON.stringify({ roomId: created.roomId, waiterId: userId ?? null }));
+        await this.presence.hset(
+          PAIRING_HASH,
+          field,
+          JSON.stringify({ roomId: created.roomId, waiterId: userId ?? null }),
+        );
         return created;
       });
       try {
@@ -325,16 +367,28 @@ export class RoomDirectory {
   }
 
   /** Keyless joins (a dice room without a name): any open room, as the matchmaker finds it. */
-  private async anyRoom(method: ClientMethod, roomName: string, options: JoinOptions, creator?: Creator): Promise<IRoomCache> {
+  private async anyRoom(
+    method: ClientMethod,
+    roomName: string,
+    options: JoinOptions,
+    creator?: Creator,
+  ): Promise<IRoomCache> {
     if (method !== "create") {
       const room = await matchMaker.findOneRoomAvailable(roomName, options);
       if (room) return room;
-      if (method === "join") throw new ServerError(ErrorCode.MATCHMAKE_INVALID_CRITERIA, "no rooms found with provided criteria");
+      if (method === "join")
+        throw new ServerError(ErrorCode.MATCHMAKE_INVALID_CRITERIA, "no rooms found with provided criteria");
     }
     return this.createFor(roomName, null, options, creator);
   }
 
-  private async keyedRoom(method: ClientMethod, roomName: string, key: string, options: JoinOptions, creator?: Creator): Promise<IRoomCache> {
+  private async keyedRoom(
+    method: ClientMethod,
+    roomName: string,
+    key: string,
+    options: JoinOptions,
+    creator?: Creator,
+  ): Promise<IRoomCache> {
     // Joining a live room needs no lock: only a missing room is created under one.
     const known = await this.lookup(roomName, key);
     if (known && method === "create") throw roomExists(roomName);
@@ -343,12 +397,18 @@ export class RoomDirectory {
       const live = await this.liveRoom(roomName, key);
       if (live && method === "create") throw roomExists(roomName);
       if (live) return live;
-      if (method === "join") throw new ServerError(ErrorCode.MATCHMAKE_INVALID_CRITERIA, "no rooms found with provided criteria");
+      if (method === "join")
+        throw new ServerError(ErrorCode.MATCHMAKE_INVALID_CRITERIA, "no rooms found with provided criteria");
       return this.createClaimed(roomName, key, options, creator);
     });
   }
 
-  private createFor(roomName: string, key: string | null, options: JoinOptions, creator?: Creator): Promise<IRoomCache> {
+  private createFor(
+    roomName: string,
+    key: string | null,
+    options: JoinOptions,
+    creator?: Creator,
+  ): Promise<IRoomCache> {
     if (key === null) return this.createClaimed(roomName, null, options, creator);
     return this.withLock(`key:${roomName}:${key}`, async () => {
       if (await this.liveRoom(roomName, key)) throw roomExists(roomName);
@@ -373,7 +433,12 @@ export class RoomDirectory {
   }
 
   /** Create the room (the caller holds the key's lock), then claim its key and count it for its creator. */
-  private async createClaimed(roomName: string, key: string | null, options: JoinOptions, creator?: Creator): Promise<IRoomCache> {
+  private async createClaimed(
+    roomName: string,
+    key: string | null,
+    options: JoinOptions,
+    creator?: Creator,
+  ): Promise<IRoomCache> {
     const create = async () => {
       const room = await matchMaker.createRoom(roomName, options);
       const info: RoomInfo = { roomName, key, creatorId: creator?.limit ? creator.userId : null };
@@ -384,7 +449,8 @@ export class RoomDirectory {
     };
     if (!creator?.limit) return create();
     const limit = creator.limit;
-    const refuse = () => new AppError("TOO_MANY_ROOMS", `TOO_MANY_ROOMS: you already have ${limit} open ${roomName} rooms`);
+    const refuse = () =>
+      new AppError("TOO_MANY_ROOMS", `TOO_MANY_ROOMS: you already have ${limit} open ${roomName} rooms`);
     // A user at the limit is refused without the lock: a flood of creates costs two reads each.
     if ((await this.openRoomsCreatedBy(roomName, creator.userId, false)) >= limit) throw refuse();
     return this.withLock(`creator:${roomName}:${creator.userId}`, async () => {
@@ -428,5 +494,7 @@ function roomExists(roomName: string): AppError {
 
 /** Log and swallow: releasing a key must never fail a dispose. */
 export function releaseQuietly(directory: RoomDirectory, roomId: string): Promise<void> {
-  return directory.disposed(roomId).catch((err) => logger.warn({ err, roomId }, "room directory: releasing a room failed"));
+  return directory
+    .disposed(roomId)
+    .catch((err) => logger.warn({ err, roomId }, "room directory: releasing a room failed"));
 }

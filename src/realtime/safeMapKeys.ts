@@ -14,7 +14,8 @@ interface KeyJournal {
  */
 export function withSafeKeys<M extends MapSchema<any>>(map: M): M {
   const journal = (map as unknown as { journal?: KeyJournal }).journal;
-  if (!journal || typeof journal.indexByKey !== "object" || Object.getPrototypeOf(journal.indexByKey) === null) return map;
+  if (!journal || typeof journal.indexByKey !== "object" || Object.getPrototypeOf(journal.indexByKey) === null)
+    return map;
   const safe = () => Object.create(null) as Record<string, number>;
   journal.indexByKey = Object.assign(safe(), journal.indexByKey);
   const reset = journal.reset.bind(journal);

@@ -9,7 +9,11 @@ import type { RoomDirectory } from "./roomDirectory";
  * Cleanup time is bounded by the interval plus Colyseus' short IPC timeout. Users whose
  * lobby was on a dead process stop counting as online at the same time.
  */
-export function sweepStaleProcesses(everyMs: number, rooms: RoomDirectory, onSwept: (alive: Set<string>) => Promise<unknown>): () => void {
+export function sweepStaleProcesses(
+  everyMs: number,
+  rooms: RoomDirectory,
+  onSwept: (alive: Set<string>) => Promise<unknown>,
+): () => void {
   let running = false;
   const timer = setInterval(async () => {
     if (running) return;

@@ -16,7 +16,10 @@ export class WindowCounter {
     const ms = seconds * 1000;
     const now = this.now();
     const index = Math.floor(now / ms);
-    return { key: `rally:limit:${this.name}:${seconds}:${index}`, retryAfter: Math.ceil(((index + 1) * ms - now) / 1000) };
+    return {
+      key: `rally:limit:${this.name}:${seconds}:${index}`,
+      retryAfter: Math.ceil(((index + 1) * ms - now) / 1000),
+    };
   }
 
   /**

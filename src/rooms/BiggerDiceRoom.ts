@@ -48,7 +48,6 @@ const STORE_ATTEMPTS_ON_SHUTDOWN = 3;
 
 type Role = "player" | "spectator";
 
-
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**
@@ -120,7 +119,8 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
 
   async onCreate(options: unknown): Promise<void> {
     const given = (options ?? {}) as { quick?: unknown; roomName?: unknown };
-    const named = given.quick === true && given.roomName === undefined ? { ...given, roomName: quickRoomName(this.roomId) } : given;
+    const named =
+      given.quick === true && given.roomName === undefined ? { ...given, roomName: quickRoomName(this.roomId) } : given;
     const parsed = DiceCreateOptions.safeParse(named);
     if (!parsed.success) throw new ServerError(400, describeZodError(parsed.error));
     const { roomName, targetScore, allowedPlayerIds, invitationId, quick } = parsed.data;
@@ -163,7 +163,11 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
     if (this.ending) this.fail("REMATCH_NOT_AVAILABLE", "The game's result is still being saved");
     const { game, started } = requestRematch(this.game, userId, this.ctx.dice);
     this.game = game;
-    this.broadcastEvent("rematch_requested", { room_id: this.roomId, user_id: userId, username: this.usernameOf(userId) });
+    this.broadcastEvent("rematch_requested", {
+      room_id: this.roomId,
+      user_id: userId,
+      username: this.usernameOf(userId),
+    });
     if (started) this.beginGame();
   }
 
@@ -173,7 +177,11 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
     this.startedAt = new Date();
     this.game = armTurn(this.game, this.ctx.clock.now(), this.isConnected(this.game.currentTurn));
     this.syncState();
-    this.broadcastEvent("game_started", { room_id: this.roomId, players: this.wirePlayers(), first_turn: this.game.currentTurn });
+    this.broadcastEvent("game_started", {
+      room_id: this.roomId,
+      players: this.wirePlayers(),
+      first_turn: this.game.currentTurn,
+    });
     this.scheduleTurn();
     this.publishMetadata();
   }
@@ -197,8 +205,12 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
   /** Announce a roll (the player's own or the server's), then end the game or pass the turn. */
   private async applyRoll(userId: string, outcome: RollOutcome, auto: boolean): Promise<void> {
     const announceRoll = () => {
-      this.broadcastEvent("bigger_dice.rolled", rolledEvent(this.roomId, userId, this.usernameOf(userId), outcome, auto));
-      if (outcome.completedRound) this.broadcastEvent("bigger_dice.round_result", roundResultEvent(this.roomId, outcome.completedRound));
+      this.broadcastEvent(
+        "bigger_dice.rolled",
+        rolledEvent(this.roomId, userId, this.usernameOf(userId), outcome, auto),
+      );
+      if (outcome.completedRound)
+        this.broadcastEvent("bigger_dice.round_result", roundResultEvent(this.roomId, outcome.completedRound));
     };
     if (outcome.game.status !== "in_progress") {
       // The deciding roll is announced with the result, once both are stored.
@@ -223,9 +235,12 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
     this.clearTurnTimer();
     const endsAt = this.game.turnEndsAt;
     if (endsAt === null || this.disposed || this.closing) return;
-    this.turnTimer = this.ctx.clock.setTimeout(() => {
-      this.turnRanOut().catch((err) => logger.error({ err, roomId: this.roomId }, "dice: the turn clock failed"));
-    }, Math.max(0, endsAt - this.ctx.clock.now()));
+    this.turnTimer = this.ctx.clock.setTimeout(
+      () => {
+        this.turnRanOut().catch((err) => logger.error({ err, roomId: this.roomId }, "dice: the turn clock failed"));
+      },
+      Math.max(0, endsAt - this.ctx.clock.now()),
+    );
   }
 
   private clearTurnTimer(): void {
@@ -262,7 +277,11 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
     );
     if (!this.state.hostId) this.state.hostId = user.id;
     this.syncState();
-    this.broadcastEvent("room_joined", { room_id: this.roomId, room_name: this.state.roomName, player: this.wirePlayer(user.id) });
+    this.broadcastEvent("room_joined", {
+      room_id: this.roomId,
+      room_name: this.state.roomName,
+      player: this.wirePlayer(user.id),
+    });
     this.publishMetadata();
     if (this.allowedUserIds && this.game.seats.length === PLAYER_SEATS) this.stopWaitingForPlayers();
   }
@@ -324,13 +343,18 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
     await this.afterEnding();
 
     const userId = seatHolder.userId;
-    this.broadcastEvent("player_left", { room_id: this.roomId, user_id: userId, username: this.usernameOf(userId) }, client);
+    this.broadcastEvent(
+      "player_left",
+      { room_id: this.roomId, user_id: userId, username: this.usernameOf(userId) },
+      client,
+    );
     const opponent = opponentOf(this.game, userId);
     const opponentPresent = opponent !== null && this.state.players.get(opponent)?.connected === true;
     const wasWaiting = this.game.status === "waiting";
     const rematchWasAsked = this.game.rematchRequests.length > 0;
     const { game, ended } = playerGone(this.game, userId, opponentPresent);
-    if (rematchWasAsked && game.rematchClosed) this.broadcastEvent("rematch_lapsed", { room_id: this.roomId, user_id: userId });
+    if (rematchWasAsked && game.rematchClosed)
+      this.broadcastEvent("rematch_lapsed", { room_id: this.roomId, user_id: userId });
 
     if (wasWaiting) {
       // Before the game the seat is simply freed.
@@ -361,7 +385,6 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
     this.disposed = true;
     this.clearTurnTimer();
   }
-
 
   /** Whoever closes the room (shutdown, tests' cleanup), players leaving then are not forfeiting. */
   override disconnect(closeCode?: number): Promise<unknown> {
@@ -494,7 +517,9 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
       spectators: this.state.spectators.size,
       ...(this.quick ? { quick: true as const } : {}),
     };
-    return this.setMetadata(metadata).catch((err) => logger.warn({ err, roomId: this.roomId }, "dice: updating the room listing failed"));
+    return this.setMetadata(metadata).catch((err) =>
+      logger.warn({ err, roomId: this.roomId }, "dice: updating the room listing failed"),
+    );
   }
 
   /** A private room stops waiting for its players: from now on it closes once empty, like any other. */

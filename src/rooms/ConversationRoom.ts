@@ -1,7 +1,14 @@
 import { ServerError, type AuthContext, type Delayed } from "@colyseus/core";
 import type { AuthUser } from "../auth/tokens";
 import { appContext } from "../context";
-import { authOf, CLOSE_ACCESS_ENDED, parseJoinOptions, RallyRoom, toServerError, type RallyClient } from "../realtime/RallyRoom";
+import {
+  authOf,
+  CLOSE_ACCESS_ENDED,
+  parseJoinOptions,
+  RallyRoom,
+  toServerError,
+  type RallyClient,
+} from "../realtime/RallyRoom";
 import type { DeliveredEvent } from "../realtime/delivery";
 import {
   ConversationJoinOptions,
@@ -21,7 +28,6 @@ import { isOnline, nextReadPosition, statusChange, type ConversationSeat } from 
 import { SYNC_LIMIT } from "../services/conversations";
 import { logger } from "../logger";
 import { ConversationParticipant, ConversationState } from "./schema/ConversationState";
-
 
 /**
  * `conversation`: the live chat of one conversation (docs/PROTOCOL.md §3), one room per
@@ -78,9 +84,13 @@ export class ConversationRoom extends RallyRoom<{ state: ConversationState }> {
         }),
       );
     }
-    this.unsubscribe = await this.ctx.delivery.onTopic(conversationTopic(this.conversationId), (event) => this.onStoredEvent(event));
+    this.unsubscribe = await this.ctx.delivery.onTopic(conversationTopic(this.conversationId), (event) =>
+      this.onStoredEvent(event),
+    );
 
-    this.handle("message", messagePayload(this.ctx.config.TEXT_MAX_CHARS), (client, payload) => this.sendMessage(client, payload));
+    this.handle("message", messagePayload(this.ctx.config.TEXT_MAX_CHARS), (client, payload) =>
+      this.sendMessage(client, payload),
+    );
     this.handle("typing", TypingPayload, (client, payload) => this.typing(client, payload));
     this.handle("read_receipt", ReadReceiptPayload, (client, payload) => this.readReceipt(client, payload));
     this.handle("sync", SyncPayload, (client, payload, { isRequest }) => this.sync(client, payload, isRequest));
@@ -88,7 +98,12 @@ export class ConversationRoom extends RallyRoom<{ state: ConversationState }> {
 
   /** Stored, then broadcast through the topic; the request resolves with the stored message. */
   private async sendMessage(client: RallyClient, { content, clientMessageId }: MessagePayload) {
-    const { message } = await this.ctx.services.conversations.send(this.conversationId, authOf(client).id, content, clientMessageId);
+    const { message } = await this.ctx.services.conversations.send(
+      this.conversationId,
+      authOf(client).id,
+      content,
+      clientMessageId,
+    );
     return message;
   }
 
@@ -103,7 +118,12 @@ export class ConversationRoom extends RallyRoom<{ state: ConversationState }> {
 
   /** Every stored message after `afterMessageId`, oldest first (a `sync` event when not a request). */
   private async sync(client: RallyClient, { afterMessageId }: Sync, isRequest: boolean) {
-    const reply = await this.ctx.services.conversations.since(this.conversationId, authOf(client).id, afterMessageId, ConversationRoom.syncLimit);
+    const reply = await this.ctx.services.conversations.since(
+      this.conversationId,
+      authOf(client).id,
+      afterMessageId,
+      ConversationRoom.syncLimit,
+    );
     if (!isRequest) this.sendTo(client, "sync", reply);
     return reply;
   }
@@ -114,7 +134,9 @@ export class ConversationRoom extends RallyRoom<{ state: ConversationState }> {
       throw new ServerError(403, "You are not a participant in this conversation");
     }
     // Seated before the join resolves, so a message sent next is not also pushed to their lobby.
-    await this.changePresence(client, () => this.roomSeats.set(client.sessionId, { userId: authOf(client).id, connected: true }));
+    await this.changePresence(client, () =>
+      this.roomSeats.set(client.sessionId, { userId: authOf(client).id, connected: true }),
+    );
   }
 
   onDrop(client: RallyClient): void {
@@ -138,7 +160,9 @@ export class ConversationRoom extends RallyRoom<{ state: ConversationState }> {
 
   onDispose(): Promise<void> {
     this.unsubscribe?.();
-    return this.ctx.delivery.clearSeated(this.topic).catch((err) => logger.warn({ err, roomId: this.roomId }, "seats not cleared"));
+    return this.ctx.delivery
+      .clearSeated(this.topic)
+      .catch((err) => logger.warn({ err, roomId: this.roomId }, "seats not cleared"));
   }
 
   private get topic(): string {
@@ -156,7 +180,8 @@ export class ConversationRoom extends RallyRoom<{ state: ConversationState }> {
     if (type === "access_ended") {
       // A block now stands between participants: their seats close, silently (no reason told).
       const userIds = new Set((payload as { userIds?: unknown }).userIds as string[]);
-      for (const client of this.clients) if (userIds.has(authOf(client as RallyClient).id)) client.leave(CLOSE_ACCESS_ENDED);
+      for (const client of this.clients)
+        if (userIds.has(authOf(client as RallyClient).id)) client.leave(CLOSE_ACCESS_ENDED);
       return;
     }
     if (type === "message") {

@@ -52,7 +52,6 @@ interface Seat {
   observer: Observer<Seat> | null;
 }
 
-
 /**
  * A metaverse space (docs/PROTOCOL.md §3 `space`): the members present, their avatars'
  * positions, actions and chat, and the space's invites as room messages. One room per space
@@ -212,7 +211,14 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
     if (refusal === "FULL") throw new AppError("SPACE_FULL");
     this.removed.delete(userId); // invited back: onAuth found the membership again
     const position = options.initialPosition ?? defaultPosition(this.bounds);
-    const avatar = new SpaceUser({ userId, username, x: position.x, y: position.y, direction: position.direction, action: "" });
+    const avatar = new SpaceUser({
+      userId,
+      username,
+      x: position.x,
+      y: position.y,
+      direction: position.direction,
+      action: "",
+    });
     this.state.users.set(userId, avatar);
     const seat: Seat = { userId, sessionId: client.sessionId, avatar, view: null, observer: null };
     this.seated.set(userId, seat);

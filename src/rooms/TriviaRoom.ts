@@ -26,8 +26,6 @@ interface TriviaRoomOptions {
 
 type Timer = ReturnType<Room["clock"]["setInterval"]>;
 
-
-
 /** Refuse a session that can no longer be played (its results are written). */
 function refuseEnded(session: Pick<TriviaSession, "status">): void {
   if (session.status === "finished") throw new ServerError(409, "The session has finished");
@@ -70,7 +68,8 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
     const user = await super.onAuth(token, options, context);
     if (!user.orgId) throw new ServerError(401, "token has no org_id");
     // A claim alone is not access: the caller must still be a member of the org.
-    if (!(await appContext().services.orgs.isMember(user.orgId, user.id))) throw new ServerError(403, "You are not a member of this organization");
+    if (!(await appContext().services.orgs.isMember(user.orgId, user.id)))
+      throw new ServerError(403, "You are not a member of this organization");
     const { sessionId, team } = parseJoinOptions(TriviaJoinOptions, options);
     const session = await appContext().services.trivia.find(user.orgId, sessionId);
     if (!session) throw new ServerError(404, "Trivia session not found");
@@ -172,7 +171,11 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
 
     this.seated.set(user.id, client.sessionId);
     if (user.id !== this.session.hostId) this.seatParticipant(user, options.team);
-    this.sendTo(client, "connection", { message: "Connected to session", session_id: this.session.id, user_id: user.id });
+    this.sendTo(client, "connection", {
+      message: "Connected to session",
+      session_id: this.session.id,
+      user_id: user.id,
+    });
     this.broadcastEvent("user_joined", this.presencePayload(user.id));
     this.sendTo(client, "session_update", this.sessionUpdate());
     await this.sendChatHistory(client);
@@ -366,7 +369,9 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
 
   /** Team totals from the published scores (so they too change only when a question closes). */
   private refreshTeams(): Map<string, number> {
-    const totals = rules.teamTotals([...this.state.participants.values()].map((p) => ({ team: p.team, score: p.score })));
+    const totals = rules.teamTotals(
+      [...this.state.participants.values()].map((p) => ({ team: p.team, score: p.score })),
+    );
     for (const [team, score] of totals) {
       if (this.state.teams.get(team) !== score) this.state.teams.set(team, score);
     }

@@ -110,7 +110,8 @@ export class UserLobbyRoom extends RallyRoom<{ state: UserLobbyState }> {
     try {
       // The owner has no lobby. Unless their lobby is being restarted (still held online), a
       // pending invitation to them is left over from a send racing their last leave.
-      if (!(await this.ctx.delivery.isOnline(ownerId))) await this.ctx.services.gameInvitations.expireLeftovers(ownerId);
+      if (!(await this.ctx.delivery.isOnline(ownerId)))
+        await this.ctx.services.gameInvitations.expireLeftovers(ownerId);
       await this.inOrder(async () => {
         await Promise.all([this.loadFriends(), this.loadInvitations(), this.loadUnread(), this.loadUnreadMessages()]);
       });

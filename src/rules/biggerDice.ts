@@ -208,7 +208,14 @@ export function roll(game: DiceGame, userId: string, dice: Dice): RollOutcome {
   const scores = winnerId ? { ...game.scores, [winnerId]: (game.scores[winnerId] ?? 0) + 1 } : game.scores;
   const settled = { ...game, rolls, round, scores };
   if (winnerId && scores[winnerId] === game.targetScore) {
-    const won: DiceGame = { ...settled, status: "finished", currentTurn: null, turnEndsAt: null, winnerId, endReason: "win" };
+    const won: DiceGame = {
+      ...settled,
+      status: "finished",
+      currentTurn: null,
+      turnEndsAt: null,
+      winnerId,
+      endReason: "win",
+    };
     return { game: won, roll: value, completedRound: round, ended: true };
   }
   return { game: passTurn(settled, opponent), roll: value, completedRound: round, ended: false };
@@ -226,12 +233,21 @@ function passTurn(game: DiceGame, to: string): DiceGame {
  *   has already gone as well, nobody is left and the game is abandoned.
  * - After the game: the score stands; no rematch is possible any more.
  */
-export function playerGone(game: DiceGame, userId: string, opponentPresent: boolean): { game: DiceGame; ended: boolean } {
+export function playerGone(
+  game: DiceGame,
+  userId: string,
+  opponentPresent: boolean,
+): { game: DiceGame; ended: boolean } {
   if (!isPlayer(game, userId)) return { game, ended: false };
   if (game.status === "waiting") {
     const { [userId]: _dropped, ...scores } = game.scores;
     return {
-      game: { ...game, seats: game.seats.filter((id) => id !== userId), ready: game.ready.filter((id) => id !== userId), scores },
+      game: {
+        ...game,
+        seats: game.seats.filter((id) => id !== userId),
+        ready: game.ready.filter((id) => id !== userId),
+        scores,
+      },
       ended: false,
     };
   }
@@ -251,7 +267,14 @@ export function playerReturned(game: DiceGame, userId: string): { game: DiceGame
 }
 
 export function forfeit(game: DiceGame, loserId: string, reason: "forfeit" | "inactive" = "forfeit"): DiceGame {
-  return { ...game, status: "finished", currentTurn: null, turnEndsAt: null, winnerId: opponentOf(game, loserId), endReason: reason };
+  return {
+    ...game,
+    status: "finished",
+    currentTurn: null,
+    turnEndsAt: null,
+    winnerId: opponentOf(game, loserId),
+    endReason: reason,
+  };
 }
 
 /** End a game in progress with no winner; a server shutdown keeps the turn that was open. */
@@ -261,7 +284,15 @@ export function abandon(game: DiceGame, reason: "abandoned" | "server_shutdown")
     reason === "server_shutdown" && game.currentTurn
       ? { userId: game.currentTurn, turnNumber: game.turnNumber, turnEndsAt: game.turnEndsAt }
       : null;
-  return { ...game, status: "abandoned", currentTurn: null, turnEndsAt: null, winnerId: null, endReason: reason, pendingTurn };
+  return {
+    ...game,
+    status: "abandoned",
+    currentTurn: null,
+    turnEndsAt: null,
+    winnerId: null,
+    endReason: reason,
+    pendingTurn,
+  };
 }
 
 // ---- the turn clock -------------------------------------------------------------------
@@ -290,7 +321,8 @@ export interface TurnExpiry {
  * that very roll won the game. Null when no turn is due.
  */
 export function turnExpired(game: DiceGame, now: number, dice: Dice, forfeitAfter: number): TurnExpiry | null {
-  if (game.status !== "in_progress" || !game.currentTurn || game.turnEndsAt === null || now < game.turnEndsAt) return null;
+  if (game.status !== "in_progress" || !game.currentTurn || game.turnEndsAt === null || now < game.turnEndsAt)
+    return null;
   const userId = game.currentTurn;
   const missed = (game.missedTurns[userId] ?? 0) + 1;
   const rolled = roll(game, userId, dice);
@@ -315,13 +347,23 @@ export function requestRematch(game: DiceGame, userId: string, dice: Dice): { ga
   if (game.rematchClosed || game.seats.length < PLAYER_SEATS) {
     throw new AppError("REMATCH_NOT_AVAILABLE", "Your opponent has left: no rematch is possible");
   }
-  const rematchRequests = game.rematchRequests.includes(userId) ? game.rematchRequests : [...game.rematchRequests, userId];
+  const rematchRequests = game.rematchRequests.includes(userId)
+    ? game.rematchRequests
+    : [...game.rematchRequests, userId];
   if (rematchRequests.length < PLAYER_SEATS) return { game: { ...game, rematchRequests }, started: false };
   const fresh = newGame(game.targetScore, game.turnSeconds);
   const first = checkedRoll(dice) % 2 === 1 ? game.seats[0]! : game.seats[1]!;
   const scores = Object.fromEntries(game.seats.map((id) => [id, 0]));
   return {
-    game: { ...fresh, seats: game.seats, ready: game.seats, scores, status: "in_progress", currentTurn: first, turnNumber: 1 },
+    game: {
+      ...fresh,
+      seats: game.seats,
+      ready: game.seats,
+      scores,
+      status: "in_progress",
+      currentTurn: first,
+      turnNumber: 1,
+    },
     started: true,
   };
 }

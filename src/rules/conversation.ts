@@ -30,7 +30,10 @@ export const nextReadPosition = (current: number, messageId: number): number => 
  * A newest-first page cut from up to `limit + 1` rows (the extra row only says that an older
  * page exists). `nextCursor` is the `before` of the next page, or null on the last page.
  */
-export function newestFirstPage<T extends { id: number }>(rows: T[], limit: number): { items: T[]; nextCursor: number | null } {
+export function newestFirstPage<T extends { id: number }>(
+  rows: T[],
+  limit: number,
+): { items: T[]; nextCursor: number | null } {
   const items = rows.slice(0, limit);
   const nextCursor = rows.length > limit && items.length > 0 ? items[items.length - 1]!.id : null;
   return { items, nextCursor };

@@ -19,8 +19,7 @@ export interface Position {
   direction: Direction;
 }
 
-export const isDirection = (v: unknown): v is Direction =>
-  v === "up" || v === "down" || v === "left" || v === "right";
+export const isDirection = (v: unknown): v is Direction => v === "up" || v === "down" || v === "left" || v === "right";
 
 /** A finite number in 0..max (NaN and ±Infinity fail the comparisons). */
 const isCoordinate = (v: unknown, max: number): v is number => typeof v === "number" && v >= 0 && v <= max;
@@ -41,13 +40,21 @@ export function moveError(payload: unknown, bounds: Bounds): string | null {
 }
 
 /** Where an avatar appears when the join names no position: the middle, facing down. */
-export const defaultPosition = (bounds: Bounds): Position => ({ x: bounds.width / 2, y: bounds.height / 2, direction: "down" });
+export const defaultPosition = (bounds: Bounds): Position => ({
+  x: bounds.width / 2,
+  y: bounds.height / 2,
+  direction: "down",
+});
 
 /**
  * Who may invite: admins always; members only while the space has room (an invite to a full
  * space could not be accepted). Returns the refusal, or null when the invite may go out.
  */
-export function inviteRefusal(role: SpaceRole | null, memberCount: number, capacity: number): "NO_ACCESS" | "SPACE_FULL" | null {
+export function inviteRefusal(
+  role: SpaceRole | null,
+  memberCount: number,
+  capacity: number,
+): "NO_ACCESS" | "SPACE_FULL" | null {
   if (role === null) return "NO_ACCESS";
   if (role === "admin") return null;
   return hasRoomForMember(memberCount, capacity) ? null : "SPACE_FULL";
@@ -57,7 +64,8 @@ export function inviteRefusal(role: SpaceRole | null, memberCount: number, capac
 export const hasRoomForMember = (memberCount: number, capacity: number): boolean => memberCount < capacity;
 
 /** When an invite sent at `now` expires. */
-export const inviteExpiresAt = (now: Date, expiryHours: number): Date => new Date(now.getTime() + expiryHours * 3_600_000);
+export const inviteExpiresAt = (now: Date, expiryHours: number): Date =>
+  new Date(now.getTime() + expiryHours * 3_600_000);
 
 /** An invite has expired once `now` reaches its expiry; one without an expiry never does. */
 export function isInviteExpired(expiresAt: Date | string | null, now: Date): boolean {

@@ -58,7 +58,17 @@ export const SPEED_BONUS = 500;
 
 export function newGame(hostId: string, questions: readonly TriviaQuestion[]): TriviaGame {
   if (questions.length === 0) throw new Error("a trivia game needs at least one question");
-  return { hostId, questions, status: "lobby", index: -1, openedAt: 0, deadline: 0, pending: {}, answers: [], scores: {} };
+  return {
+    hostId,
+    questions,
+    status: "lobby",
+    index: -1,
+    openedAt: 0,
+    deadline: 0,
+    pending: {},
+    answers: [],
+    scores: {},
+  };
 }
 
 export const currentQuestion = (game: TriviaGame): TriviaQuestion | undefined =>
@@ -83,7 +93,8 @@ function requireHost(game: TriviaGame, userId: string): void {
  */
 export function checkKick(game: TriviaGame, actorId: string, targetId: string, isParticipant: boolean): void {
   requireHost(game, actorId);
-  if (targetId === game.hostId || !isParticipant) throw new AppError("NOT_PARTICIPANT", "That user is not a participant of this session");
+  if (targetId === game.hostId || !isParticipant)
+    throw new AppError("NOT_PARTICIPANT", "That user is not a participant of this session");
 }
 
 function open(game: TriviaGame, index: number, now: number): TriviaGame {
@@ -139,7 +150,12 @@ export function answer(
     throw new AppError("INVALID_MESSAGE", `choiceIndex: must be between 0 and ${question.choices.length - 1}`);
   }
   if (game.pending[userId]) throw new AppError("ALREADY_ANSWERED");
-  const submitted: SubmittedAnswer = { userId, questionId: question.id, choiceIndex: input.choiceIndex, answeredAt: now };
+  const submitted: SubmittedAnswer = {
+    userId,
+    questionId: question.id,
+    choiceIndex: input.choiceIndex,
+    answeredAt: now,
+  };
   return { ...game, pending: { ...game.pending, [userId]: submitted } };
 }
 
@@ -159,7 +175,11 @@ export function everyoneAnswered(game: TriviaGame, participantIds: Iterable<stri
 }
 
 /** Close the open question: score its answers. `scored` lists this question's answers. */
-export function closeQuestion(game: TriviaGame): { game: TriviaGame; question: TriviaQuestion; scored: ScoredAnswer[] } {
+export function closeQuestion(game: TriviaGame): {
+  game: TriviaGame;
+  question: TriviaQuestion;
+  scored: ScoredAnswer[];
+} {
   const question = currentQuestion(game);
   if (game.status !== "question_active" || !question) throw new AppError("SESSION_NOT_ACTIVE");
   const limitMs = question.timeLimitSec * 1000;

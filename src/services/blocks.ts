@@ -29,7 +29,10 @@ export class BlocksService {
   /** Whether either user blocks the other. */
   async between(a: string, b: string, db: Queryable = this.deps.db): Promise<boolean> {
     if (!isUuid(a) || !isUuid(b)) return false;
-    const { rows } = await db.query<{ blocked: boolean }>(`SELECT ${blockedBetweenSql("$1::uuid", "$2::uuid")} AS blocked`, [a, b]);
+    const { rows } = await db.query<{ blocked: boolean }>(
+      `SELECT ${blockedBetweenSql("$1::uuid", "$2::uuid")} AS blocked`,
+      [a, b],
+    );
     return rows[0]?.blocked === true;
   }
 
@@ -40,7 +43,8 @@ export class BlocksService {
 
   /** Block `blockedId`; `created` is false when it was already blocked (nothing changes then). */
   async block(blockerId: string, blockedId: string): Promise<{ block: BlockedUser; created: boolean }> {
-    if (blockerId.toLowerCase() === blockedId.toLowerCase()) throw new AppError("INVALID_REQUEST", "userId: you cannot block yourself");
+    if (blockerId.toLowerCase() === blockedId.toLowerCase())
+      throw new AppError("INVALID_REQUEST", "userId: you cannot block yourself");
     const { services, delivery } = this.deps;
     const outcome = await this.deps.db.transaction(async (tx) => {
       const blocked = await services.users.require(blockedId, tx);
@@ -70,7 +74,10 @@ export class BlocksService {
     );
     const b = outcome.blocked;
     return {
-      block: { user: { id: b.id, username: b.username, avatarUrl: b.avatarUrl }, createdAt: new Date(rows[0]!.created_at).toISOString() },
+      block: {
+        user: { id: b.id, username: b.username, avatarUrl: b.avatarUrl },
+        createdAt: new Date(rows[0]!.created_at).toISOString(),
+      },
       created: outcome.created,
     };
   }
@@ -85,7 +92,13 @@ export class BlocksService {
   /** The users the caller blocks, newest first, paged. */
   async list(blockerId: string, page: PageRequest): Promise<Page<BlockedUser>> {
     const after = timeCursor(page.cursor);
-    const { rows } = await this.deps.db.query<{ id: string; username: string; avatar_url: string | null; created_at: Date | string; sort_key: string }>(
+    const { rows } = await this.deps.db.query<{
+      id: string;
+      username: string;
+      avatar_url: string | null;
+      created_at: Date | string;
+      sort_key: string;
+    }>(
       `SELECT u.id, u.username, u.avatar_url, b.created_at, b.created_at::text AS sort_key
          FROM blocks b JOIN users u ON u.id = b.blocked_id
         WHERE b.blocker_id = $1

@@ -101,7 +101,11 @@ export class ConversationsService {
   constructor(private readonly deps: ServiceDeps) {}
 
   /** The conversation must exist (NOT_FOUND) and have `userId` as a participant (NOT_PARTICIPANT). */
-  async requireParticipant(conversationId: string, userId: string, db: Queryable = this.deps.db): Promise<{ id: string }> {
+  async requireParticipant(
+    conversationId: string,
+    userId: string,
+    db: Queryable = this.deps.db,
+  ): Promise<{ id: string }> {
     if (!isUuid(conversationId)) throw notFound();
     const { rows } = await db.query<{ id: string; is_participant: boolean }>(
       `SELECT c.id, EXISTS (
@@ -135,7 +139,12 @@ export class ConversationsService {
   }
 
   async participants(conversationId: string): Promise<Participant[]> {
-    const { rows } = await this.deps.db.query<{ user_id: string; username: string; avatar_url: string | null; last_read_message_id: string | number }>(
+    const { rows } = await this.deps.db.query<{
+      user_id: string;
+      username: string;
+      avatar_url: string | null;
+      last_read_message_id: string | number;
+    }>(
       `SELECT p.user_id, u.username, u.avatar_url, p.last_read_message_id
        FROM conversation_participants p JOIN users u ON u.id = p.user_id
        WHERE p.conversation_id = $1 ORDER BY p.joined_at, p.user_id`,
@@ -178,7 +187,10 @@ export class ConversationsService {
    * The caller's open conversations (or the one named), each with its people, last message
    * and unread count, ordered by last activity (keyset on (activity, id)).
    */
-  private async summaries(userId: string, opts: { onlyId?: string; page?: PageRequest }): Promise<Page<ConversationSummary>> {
+  private async summaries(
+    userId: string,
+    opts: { onlyId?: string; page?: PageRequest },
+  ): Promise<Page<ConversationSummary>> {
     const limit = opts.page?.limit ?? 1;
     const after = timeCursor(opts.page?.cursor);
     const { rows } = await this.deps.db.query<{
@@ -210,7 +222,9 @@ export class ConversationsService {
     const lastIds = paged.items.filter((r) => r.last_message_id !== null).map((r) => String(r.last_message_id));
     const lastMessages = new Map<string, ChatMessage>();
     if (lastIds.length) {
-      const { rows: msgs } = await this.deps.db.query<MessageRow>(`${MESSAGE_SELECT} WHERE m.id = ANY($1::bigint[])`, [lastIds]);
+      const { rows: msgs } = await this.deps.db.query<MessageRow>(`${MESSAGE_SELECT} WHERE m.id = ANY($1::bigint[])`, [
+        lastIds,
+      ]);
       for (const m of msgs.map(toMessage)) lastMessages.set(m.conversation_id, m);
     }
     const items = paged.items.map((r) => ({
@@ -249,7 +263,10 @@ export class ConversationsService {
    * The 1:1 conversation of the caller and `participantId`, created when it does not exist
    * yet. `created` says which (201 or 200 over REST).
    */
-  async openDirect(userId: string, participantId: string): Promise<{ conversation: ConversationSummary; created: boolean }> {
+  async openDirect(
+    userId: string,
+    participantId: string,
+  ): Promise<{ conversation: ConversationSummary; created: boolean }> {
     if (participantId.toLowerCase() === userId.toLowerCase()) {
       throw new AppError("INVALID_REQUEST", "participantId: you cannot start a conversation with yourself");
     }
@@ -280,7 +297,10 @@ export class ConversationsService {
     );
     const createdId = inserted.rows[0]?.id;
     if (!createdId) {
-      const { rows } = await tx.query<{ id: string }>(`SELECT id FROM conversations WHERE direct_pair = ${PAIR_KEY}`, [userA, userB]);
+      const { rows } = await tx.query<{ id: string }>(`SELECT id FROM conversations WHERE direct_pair = ${PAIR_KEY}`, [
+        userA,
+        userB,
+      ]);
       const id = rows[0]!.id;
       await tx.query("UPDATE conversations SET match_id = COALESCE(match_id, $2), closed_at = NULL WHERE id = $1", [
         id,
@@ -288,10 +308,11 @@ export class ConversationsService {
       ]);
       return { id, created: false };
     }
-    await tx.query(
-      "INSERT INTO conversation_participants (conversation_id, user_id) VALUES ($1, $2), ($1, $3)",
-      [createdId, userA, userB],
-    );
+    await tx.query("INSERT INTO conversation_participants (conversation_id, user_id) VALUES ($1, $2), ($1, $3)", [
+      createdId,
+      userA,
+      userB,
+    ]);
     if (opts.firstMessage) {
       await tx.query("INSERT INTO messages (conversation_id, sender_id, content) VALUES ($1, $2, $3)", [
         createdId,
@@ -303,7 +324,11 @@ export class ConversationsService {
   }
 
   /** History, newest first: messages older than `before` (a message id), `limit` per page. */
-  async history(conversationId: string, userId: string, opts: { before?: number; limit: number }): Promise<MessagePage> {
+  async history(
+    conversationId: string,
+    userId: string,
+    opts: { before?: number; limit: number },
+  ): Promise<MessagePage> {
     await this.requireOpen(conversationId, userId);
     const { rows } = await this.deps.db.query<MessageRow>(
       `${MESSAGE_SELECT}
@@ -379,7 +404,11 @@ export class ConversationsService {
    * Move the reader's read position to `messageId` (never backwards), which must be a message
    * of this conversation, and tell the live room.
    */
-  async markRead(conversationId: string, reader: { id: string; username: string }, messageId: number): Promise<ReadReceiptEvent> {
+  async markRead(
+    conversationId: string,
+    reader: { id: string; username: string },
+    messageId: number,
+  ): Promise<ReadReceiptEvent> {
     const { rowCount } = await this.deps.db.query(
       `UPDATE conversation_participants SET last_read_message_id = GREATEST(last_read_message_id, $3::bigint)
        WHERE conversation_id = $1 AND user_id = $2
@@ -432,7 +461,10 @@ export class ConversationsService {
         rows
           .filter((r) => !seated.has(r.user_id))
           .map((r) =>
-            this.deps.delivery.toUser(r.user_id, "conversation_message", { ...base, unreadCount: r.unread } satisfies ConversationMessageEvent),
+            this.deps.delivery.toUser(r.user_id, "conversation_message", {
+              ...base,
+              unreadCount: r.unread,
+            } satisfies ConversationMessageEvent),
           ),
       );
     } catch (err) {
@@ -480,15 +512,20 @@ export class ConversationsService {
   }
 
   private async bySenderKey(senderId: string, clientMessageId: string): Promise<ChatMessage | null> {
-    const { rows } = await this.deps.db.query<MessageRow>(`${MESSAGE_SELECT} WHERE m.sender_id = $1 AND m.client_message_id = $2`, [
-      senderId,
-      clientMessageId,
-    ]);
+    const { rows } = await this.deps.db.query<MessageRow>(
+      `${MESSAGE_SELECT} WHERE m.sender_id = $1 AND m.client_message_id = $2`,
+      [senderId, clientMessageId],
+    );
     return rows[0] ? toMessage(rows[0]) : null;
   }
 
   private async cardsOf(conversationIds: string[]): Promise<Map<string, UserCard[]>> {
-    const { rows } = await this.deps.db.query<{ conversation_id: string; id: string; username: string; avatar_url: string | null }>(
+    const { rows } = await this.deps.db.query<{
+      conversation_id: string;
+      id: string;
+      username: string;
+      avatar_url: string | null;
+    }>(
       `SELECT p.conversation_id, u.id, u.username, u.avatar_url
        FROM conversation_participants p JOIN users u ON u.id = p.user_id
        WHERE p.conversation_id = ANY($1::uuid[]) ORDER BY p.joined_at, u.id`,

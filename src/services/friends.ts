@@ -97,7 +97,9 @@ export class FriendsService {
       // Both asked at the same moment: the pair index let only one in.
       if ((e as { code?: string }).code === "23505") {
         const raced = await this.between(requesterId, addressee.id);
-        throw raced ? this.conflict(raced) : new AppError("CONFLICT", "A friend request between you is already pending");
+        throw raced
+          ? this.conflict(raced)
+          : new AppError("CONFLICT", "A friend request between you is already pending");
       }
       throw e;
     }
@@ -134,7 +136,11 @@ export class FriendsService {
   }
 
   /** Pending requests the user received (`incoming`) or sent (`outgoing`), newest first, paged. */
-  async listRequests(userId: string, direction: "incoming" | "outgoing", page: PageRequest): Promise<Page<FriendRequest>> {
+  async listRequests(
+    userId: string,
+    direction: "incoming" | "outgoing",
+    page: PageRequest,
+  ): Promise<Page<FriendRequest>> {
     const column = direction === "incoming" ? "f.addressee_id" : "f.requester_id";
     const after = timeCursor(page.cursor);
     const { rows } = await this.deps.db.query<RequestRow & { sort_key: string }>(
@@ -177,7 +183,12 @@ export class FriendsService {
 
   /** Delete whatever friendship or request the pair has (inside the caller's transaction). */
   async endBetween(a: string, b: string, tx: Queryable): Promise<Friendship | null> {
-    const { rows } = await tx.query<{ id: string; requester_id: string; addressee_id: string; status: "pending" | "accepted" }>(
+    const { rows } = await tx.query<{
+      id: string;
+      requester_id: string;
+      addressee_id: string;
+      status: "pending" | "accepted";
+    }>(
       `DELETE FROM friendships
         WHERE (requester_id = $1 AND addressee_id = $2) OR (requester_id = $2 AND addressee_id = $1)
         RETURNING id, requester_id, addressee_id, status`,
@@ -196,7 +207,12 @@ export class FriendsService {
     await Promise.all(pair.map((id) => this.deps.delivery.toUser(id, type, payload)));
   }
 
-  private async endRequest(requestId: string, whose: string, userId: string, reason: FriendshipEnd): Promise<FriendRequest> {
+  private async endRequest(
+    requestId: string,
+    whose: string,
+    userId: string,
+    reason: FriendshipEnd,
+  ): Promise<FriendRequest> {
     const request = await this.getRequest(requestId);
     if (!isUuid(requestId)) throw new AppError("NOT_FOUND", "Friend request not found");
     const { rows } = await this.deps.db.query<{ id: string }>(
@@ -264,7 +280,12 @@ export class FriendsService {
 
   /** The friendship or request between two users, in either direction, if any. */
   async between(a: string, b: string, db: Queryable = this.deps.db): Promise<Friendship | null> {
-    const { rows } = await db.query<{ id: string; requester_id: string; addressee_id: string; status: "pending" | "accepted" }>(
+    const { rows } = await db.query<{
+      id: string;
+      requester_id: string;
+      addressee_id: string;
+      status: "pending" | "accepted";
+    }>(
       `SELECT id, requester_id, addressee_id, status FROM friendships
         WHERE (requester_id = $1 AND addressee_id = $2) OR (requester_id = $2 AND addressee_id = $1)`,
       [a, b],

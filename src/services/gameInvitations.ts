@@ -96,7 +96,8 @@ export class GameInvitationsService {
         // Serialise this sender's sends so that concurrent ones cannot both pass the rate limit.
         await lockInviteBudget(tx, senderId);
         const receiver = isUuid(toUserId) ? await users.get(toUserId, tx) : null;
-        const friendship = receiver && receiver.id !== senderId ? await friends.between(senderId, receiver.id, tx) : null;
+        const friendship =
+          receiver && receiver.id !== senderId ? await friends.between(senderId, receiver.id, tx) : null;
         const recent = await recentInviteSends(tx, senderId, now);
         const { rows: pair } = await tx.query<{ pending: boolean; last_sent: Date | string | null; blocked: boolean }>(
           `SELECT bool_or(status = 'pending') AS pending,
@@ -161,7 +162,10 @@ export class GameInvitationsService {
       map: invitation.map,
       friendship_id: invitation.friendshipId!,
     } satisfies InvitationReceivedEvent);
-    await notifications.push(notification, { username: invitation.sender.username, avatarUrl: invitation.sender.avatarUrl });
+    await notifications.push(notification, {
+      username: invitation.sender.username,
+      avatarUrl: invitation.sender.avatarUrl,
+    });
     return invitation;
   }
 
@@ -181,10 +185,10 @@ export class GameInvitationsService {
     } catch (e) {
       // No room, no acceptance: let the receiver try again (unless the pair moved on meanwhile).
       await this.deps.db
-        .query("UPDATE game_invitations SET status = 'pending', updated_at = $2 WHERE id = $1 AND status = 'accepted'", [
-          answered.id,
-          this.deps.now(),
-        ])
+        .query(
+          "UPDATE game_invitations SET status = 'pending', updated_at = $2 WHERE id = $1 AND status = 'accepted'",
+          [answered.id, this.deps.now()],
+        )
         .catch(() => undefined);
       throw e;
     }
@@ -194,7 +198,9 @@ export class GameInvitationsService {
     await this.tellBoth(invitation, "accepted");
     const ready: GameReadyEvent = { invitationId: invitation.id, roomId, map: invitation.map };
     await Promise.all(
-      [invitation.sender.id, invitation.receiver.id].map((id) => this.deps.delivery.toUser(id, "game_ready", { ...ready })),
+      [invitation.sender.id, invitation.receiver.id].map((id) =>
+        this.deps.delivery.toUser(id, "game_ready", { ...ready }),
+      ),
     );
     return { invitation, roomId };
   }
@@ -326,7 +332,11 @@ export class GameInvitationsService {
     const after = timeCursor(opts.cursor);
     const params: unknown[] = [userId, opts.limit + 1, after?.key ?? null, after?.id ?? null];
     let where =
-      opts.direction === "received" ? "g.receiver_id = $1" : opts.direction === "sent" ? "g.sender_id = $1" : "(g.sender_id = $1 OR g.receiver_id = $1)";
+      opts.direction === "received"
+        ? "g.receiver_id = $1"
+        : opts.direction === "sent"
+          ? "g.sender_id = $1"
+          : "(g.sender_id = $1 OR g.receiver_id = $1)";
     if (opts.status) {
       params.push(opts.status);
       where += ` AND g.status = $${params.length}`;

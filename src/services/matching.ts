@@ -52,13 +52,26 @@ export class MatchingService {
         "SELECT pg_advisory_xact_lock($1, hashtext(LEAST($2::uuid, $3::uuid)::text || GREATEST($2::uuid, $3::uuid)::text))",
         [PAIR_LOCK_NAMESPACE, liker.id, likee.id],
       );
-      await tx.query("INSERT INTO likes (liker_id, likee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", [liker.id, likee.id]);
+      await tx.query("INSERT INTO likes (liker_id, likee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", [
+        liker.id,
+        likee.id,
+      ]);
 
       const existing = await this.matchOf(liker.id, likee.id, tx);
       if (existing) {
-        return { kind: "already" as const, liker, likee, matchId: existing.id, createdAt: existing.created_at, conversationId: existing.conversation_id };
+        return {
+          kind: "already" as const,
+          liker,
+          likee,
+          matchId: existing.id,
+          createdAt: existing.created_at,
+          conversationId: existing.conversation_id,
+        };
       }
-      const { rows: likedBack } = await tx.query("SELECT 1 FROM likes WHERE liker_id = $1 AND likee_id = $2", [likee.id, liker.id]);
+      const { rows: likedBack } = await tx.query("SELECT 1 FROM likes WHERE liker_id = $1 AND likee_id = $2", [
+        likee.id,
+        liker.id,
+      ]);
       if (likedBack.length === 0) return { kind: "no_match" as const };
 
       const { rows } = await tx.query<{ id: string; created_at: Date | string }>(
@@ -74,7 +87,10 @@ export class MatchingService {
         tx,
       );
       const notes: Array<{ n: Notification; other: User }> = [];
-      for (const [me, other] of [[liker, likee], [likee, liker]] as const) {
+      for (const [me, other] of [
+        [liker, likee],
+        [likee, liker],
+      ] as const) {
         const n = await notifications.create(
           {
             userId: me.id,
@@ -88,7 +104,15 @@ export class MatchingService {
         );
         notes.push({ n, other });
       }
-      return { kind: "new" as const, liker, likee, matchId: match.id, createdAt: match.created_at, conversationId: conversation.id, notes };
+      return {
+        kind: "new" as const,
+        liker,
+        likee,
+        matchId: match.id,
+        createdAt: match.created_at,
+        conversationId: conversation.id,
+        notes,
+      };
     });
 
     if (outcome.kind === "no_match") return { matched: false };
@@ -102,7 +126,11 @@ export class MatchingService {
         });
       }
     }
-    return { matched: true, match: { id: matchId, user: card(likee), created_at: createdAt }, conversationId: conversationId! };
+    return {
+      matched: true,
+      match: { id: matchId, user: card(likee), created_at: createdAt },
+      conversationId: conversationId!,
+    };
   }
 
   /** The caller's matches, newest first, each with the other user and the conversation id; paged. Blocked pairs are left out. */
@@ -156,10 +184,10 @@ export class MatchingService {
       const match = rows[0];
       if (!match) throw notFound();
       const conversationId = await this.deps.services.conversations.closeForMatch(matchId, tx);
-      await tx.query(
-        "DELETE FROM likes WHERE (liker_id = $1 AND likee_id = $2) OR (liker_id = $2 AND likee_id = $1)",
-        [match.user_a, match.user_b],
-      );
+      await tx.query("DELETE FROM likes WHERE (liker_id = $1 AND likee_id = $2) OR (liker_id = $2 AND likee_id = $1)", [
+        match.user_a,
+        match.user_b,
+      ]);
       await tx.query("DELETE FROM matches WHERE id = $1", [matchId]);
       return { users: [match.user_a, match.user_b], conversationId };
     });
@@ -186,10 +214,16 @@ export class MatchingService {
 
   /** `new_match` to both users' lobbies (any process); in each copy `match.user` is the other user. */
   private async announce(a: User, b: User, matchId: string, createdAt: string, conversationId: string): Promise<void> {
-    for (const [me, other] of [[a, b], [b, a]] as const) {
+    for (const [me, other] of [
+      [a, b],
+      [b, a],
+    ] as const) {
       const match = { id: matchId, user: card(other), created_at: createdAt };
       await this.deps.delivery
-        .toUser(me.id, "new_match", { type: "new_match", data: { type: "new_match", match, conversation_id: conversationId } })
+        .toUser(me.id, "new_match", {
+          type: "new_match",
+          data: { type: "new_match", match, conversation_id: conversationId },
+        })
         .catch((err) => logger.warn({ err, userId: me.id }, "new_match not delivered"));
     }
   }

@@ -117,7 +117,12 @@ export class OrgsService {
        ORDER BY m.joined_at, o.id LIMIT $4`,
       [userId, after?.key ?? null, after?.id ?? "", limit + 1],
     );
-    const orgs = rows.map((r) => ({ id: r.id, name: r.name, role: r.role, joinedAt: new Date(r.joined_at).toISOString() }));
+    const orgs = rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      role: r.role,
+      joinedAt: new Date(r.joined_at).toISOString(),
+    }));
     return pageOf(orgs, limit, (o) => ({ key: o.joinedAt, id: o.id }));
   }
 
@@ -135,7 +140,12 @@ export class OrgsService {
       `SELECT m.user_id, u.username, u.display_name, m.role, m.joined_at FROM org_members m JOIN users u ON u.id = m.user_id
        WHERE m.org_id = $1 AND ($2::timestamptz IS NULL OR (m.joined_at, m.user_id) > ($2::timestamptz, $3::uuid))
        ORDER BY m.joined_at, m.user_id LIMIT $4`,
-      [orgId, after?.key ?? null, after && isUuid(after.id) ? after.id : "00000000-0000-0000-0000-000000000000", limit + 1],
+      [
+        orgId,
+        after?.key ?? null,
+        after && isUuid(after.id) ? after.id : "00000000-0000-0000-0000-000000000000",
+        limit + 1,
+      ],
     );
     const members = rows.map((r) => ({
       userId: r.user_id,
@@ -175,10 +185,14 @@ export class OrgsService {
   }
 
   private async joinIn(tx: Queryable, userId: string, code: string): Promise<Org> {
-    const { rows } = await tx.query<{ org_id: string; expires_at: Date | string | null; max_uses: number | null; uses: number }>(
-      `SELECT org_id, expires_at, max_uses, uses FROM org_invite_codes WHERE code_hash = $1 FOR UPDATE`,
-      [hashCode(code)],
-    );
+    const { rows } = await tx.query<{
+      org_id: string;
+      expires_at: Date | string | null;
+      max_uses: number | null;
+      uses: number;
+    }>(`SELECT org_id, expires_at, max_uses, uses FROM org_invite_codes WHERE code_hash = $1 FOR UPDATE`, [
+      hashCode(code),
+    ]);
     const invite = rows[0];
     if (!invite) throw new AppError("INVITE_CODE_NOT_FOUND");
     if (invite.expires_at && new Date(invite.expires_at).getTime() <= this.deps.now().getTime()) {

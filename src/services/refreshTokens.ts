@@ -89,10 +89,10 @@ export class RefreshTokensService {
       now,
     ]);
     if (row.used_at || spent.rowCount === 0) {
-      await this.deps.db.query(`UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL`, [
-        row.family_id,
-        now,
-      ]);
+      await this.deps.db.query(
+        `UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL`,
+        [row.family_id, now],
+      );
       throw invalid();
     }
     return row;

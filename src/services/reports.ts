@@ -104,7 +104,8 @@ export class ReportsService {
 
   async file(reporterId: string, input: NewReport): Promise<Report> {
     const { users } = this.deps.services;
-    if (input.userId.toLowerCase() === reporterId.toLowerCase()) throw new AppError("INVALID_REQUEST", "userId: you cannot report yourself");
+    if (input.userId.toLowerCase() === reporterId.toLowerCase())
+      throw new AppError("INVALID_REQUEST", "userId: you cannot report yourself");
     const reported = await users.require(input.userId);
     const evidence = await this.evidenceFor(reporterId, reported.id, input);
     const limit = this.deps.config.REPORTS_PER_HOUR;
@@ -128,7 +129,16 @@ export class ReportsService {
         const { rows } = await tx.query<{ id: string }>(
           `INSERT INTO reports (reporter_id, reported_id, reason, note, conversation_id, message_id, evidence, created_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8) RETURNING id`,
-          [reporterId, reported.id, input.reason, input.note ?? null, input.conversationId ?? null, input.messageId ?? null, JSON.stringify(evidence), now],
+          [
+            reporterId,
+            reported.id,
+            input.reason,
+            input.note ?? null,
+            input.conversationId ?? null,
+            input.messageId ?? null,
+            JSON.stringify(evidence),
+            now,
+          ],
         );
         return rows[0]!.id;
       });
@@ -148,7 +158,8 @@ export class ReportsService {
     );
     if (!rows[0]) {
       const current = await this.get(reportId);
-      if (current && current.reporter.id === reporterId) throw new AppError("CONFLICT", `The report is already ${current.status}`);
+      if (current && current.reporter.id === reporterId)
+        throw new AppError("CONFLICT", `The report is already ${current.status}`);
       throw notFound();
     }
     return (await this.get(reportId))!;
@@ -169,7 +180,10 @@ export class ReportsService {
   }
 
   /** Operators close an open report as `resolved` or `dismissed`. */
-  async resolve(reportId: string, outcome: { status: "resolved" | "dismissed"; note?: string; by: string }): Promise<Report> {
+  async resolve(
+    reportId: string,
+    outcome: { status: "resolved" | "dismissed"; note?: string; by: string },
+  ): Promise<Report> {
     if (!isUuid(reportId)) throw notFound();
     const { rows } = await this.deps.db.query<{ id: string }>(
       `UPDATE reports SET status = $2, resolution_note = $3, resolved_by = $4, resolved_at = $5
@@ -212,7 +226,11 @@ export class ReportsService {
       }
       return [toEvidence(message)];
     }
-    const latest = await this.deps.services.conversations.latestFrom(input.conversationId, reportedId, REPORT_EVIDENCE_MESSAGES);
+    const latest = await this.deps.services.conversations.latestFrom(
+      input.conversationId,
+      reportedId,
+      REPORT_EVIDENCE_MESSAGES,
+    );
     return latest.map(toEvidence);
   }
 }

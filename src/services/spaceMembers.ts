@@ -79,7 +79,12 @@ export class SpaceMembersService {
       await tx.query("DELETE FROM space_members WHERE space_id = $1 AND user_id = $2", [spaceId, userId]);
       return false;
     });
-    await this.tellRoom(spaceId, emptied ? { type: "SPACE_DELETED", payload: {} } : { type: "MEMBER_REMOVED", payload: { userId, reason: "left" } });
+    await this.tellRoom(
+      spaceId,
+      emptied
+        ? { type: "SPACE_DELETED", payload: {} }
+        : { type: "MEMBER_REMOVED", payload: { userId, reason: "left" } },
+    );
   }
 
   /** An admin removes a member: their live seat is closed and they can no longer join. */
@@ -109,7 +114,11 @@ export class SpaceMembersService {
       if (current === role) return;
       const refusal = role === "member" ? lastAdminRefusal(current, locked) : null;
       if (refusal) throw new AppError(refusal, "The last admin cannot step down while others remain");
-      await tx.query("UPDATE space_members SET role = $3 WHERE space_id = $1 AND user_id = $2", [spaceId, userId, role]);
+      await tx.query("UPDATE space_members SET role = $3 WHERE space_id = $1 AND user_id = $2", [
+        spaceId,
+        userId,
+        role,
+      ]);
     });
     const page = await this.list(adminId, spaceId, { limit: 100 });
     const member = page.items.find((m) => m.userId === userId);
@@ -123,7 +132,8 @@ export class SpaceMembersService {
       const locked = await this.lockAsAdmin(tx, spaceId, adminId);
       if (input.capacity !== undefined) {
         const refusal = capacityRefusal(input.capacity, locked.members);
-        if (refusal) throw new AppError(refusal, `Capacity cannot be below the ${locked.members} members of this space`);
+        if (refusal)
+          throw new AppError(refusal, `Capacity cannot be below the ${locked.members} members of this space`);
       }
       await tx.query(
         `UPDATE spaces SET name = COALESCE($2, name), capacity = COALESCE($3, capacity),

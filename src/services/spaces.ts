@@ -5,13 +5,7 @@ import type { ServiceDeps } from "./deps";
 import type { Notification } from "./notifications";
 import { isUuid } from "./users";
 import { blockedBetweenSql } from "./blocks";
-import {
-  hasRoomForMember,
-  inviteExpiresAt,
-  inviteRefusal,
-  isInviteExpired,
-  type SpaceRole,
-} from "../rules/space";
+import { hasRoomForMember, inviteExpiresAt, inviteRefusal, isInviteExpired, type SpaceRole } from "../rules/space";
 import type { CreateSpaceInput } from "../protocol/space";
 import { rateLimitVerdict } from "../rules/invitations";
 import { lockInviteBudget, recentInviteSends } from "./inviteBudget";
@@ -154,7 +148,10 @@ export class SpacesService {
         [input.name, input.capacity, input.width ?? null, input.height ?? null, input.viewRadius ?? null, ownerId],
       );
       const space = toSpace(rows[0]!);
-      await tx.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'admin')", [space.id, ownerId]);
+      await tx.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'admin')", [
+        space.id,
+        ownerId,
+      ]);
       return { ...space, role: "admin", memberCount: 1 };
     });
   }
@@ -165,7 +162,9 @@ export class SpacesService {
    */
   async listForUser(userId: string, page: { limit: number; cursor?: string }): Promise<Page<MySpace>> {
     const after = decodeCursor(page.cursor);
-    const { rows } = await this.deps.db.query<SpaceRow & { role: SpaceRole; member_count: number; created_key: string }>(
+    const { rows } = await this.deps.db.query<
+      SpaceRow & { role: SpaceRole; member_count: number; created_key: string }
+    >(
       `SELECT ${SPACE_COLUMNS}, s.created_at::text AS created_key, m.role,
               (SELECT count(*)::int FROM space_members c WHERE c.space_id = s.id) AS member_count
          FROM space_members m JOIN spaces s ON s.id = m.space_id
@@ -174,7 +173,10 @@ export class SpacesService {
         LIMIT $4`,
       [userId, timestampKey(after), after && isUuid(after.id) ? after.id : null, page.limit + 1],
     );
-    const keyed = rows.map((r) => ({ space: { ...toSpace(r), role: r.role, memberCount: r.member_count }, key: r.created_key }));
+    const keyed = rows.map((r) => ({
+      space: { ...toSpace(r), role: r.role, memberCount: r.member_count },
+      key: r.created_key,
+    }));
     const paged = pageOf(keyed, page.limit, (r) => ({ key: r.key, id: r.space.id }));
     return { items: paged.items.map((r) => r.space), nextCursor: paged.nextCursor };
   }
@@ -235,12 +237,20 @@ export class SpacesService {
     const refusal = inviteRefusal(space.sender_role, space.member_count, space.capacity);
     if (refusal) throw new AppError(refusal);
 
-    const data: InviteData = { spaceId: space.id, spaceName: space.name, fromUserId: sender.id, fromUsername: sender.username };
+    const data: InviteData = {
+      spaceId: space.id,
+      spaceName: space.name,
+      fromUserId: sender.id,
+      fromUsername: sender.username,
+    };
     const now = this.deps.now();
     const notification = await this.deps.db.transaction(async (tx) => {
       // The sender's invite budget and this (space, invitee) pair are each one send at a time.
       await lockInviteBudget(tx, sender.id);
-      await tx.query("SELECT pg_advisory_xact_lock($1::int, hashtext($2))", [INVITE_PAIR_LOCK, `${space.id}:${invitee.id}`]);
+      await tx.query("SELECT pg_advisory_xact_lock($1::int, hashtext($2))", [
+        INVITE_PAIR_LOCK,
+        `${space.id}:${invitee.id}`,
+      ]);
       const { rows: pending } = await tx.query(
         `SELECT 1 FROM notifications
           WHERE user_id = $1 AND kind = '${SPACE_INVITE}' AND is_active AND data->>'spaceId' = $2
@@ -248,11 +258,15 @@ export class SpacesService {
           LIMIT 1`,
         [invitee.id, space.id, now],
       );
-      if (pending.length > 0) throw new AppError("DUPLICATE_INVITATION", "This user already has a pending invite to this space");
+      if (pending.length > 0)
+        throw new AppError("DUPLICATE_INVITATION", "This user already has a pending invite to this space");
       const limit = this.deps.config.INVITES_PER_MINUTE;
       const rate = rateLimitVerdict(await recentInviteSends(tx, sender.id, now), now, limit);
       if (!rate.allowed) {
-        throw rateLimited(rate.retryAfterMs / 1000, `At most ${limit} invites a minute: try again in ${Math.ceil(rate.retryAfterMs / 1000)} s`);
+        throw rateLimited(
+          rate.retryAfterMs / 1000,
+          `At most ${limit} invites a minute: try again in ${Math.ceil(rate.retryAfterMs / 1000)} s`,
+        );
       }
       return this.deps.services.notifications.create(
         {
@@ -271,11 +285,21 @@ export class SpacesService {
     const fromUser = { id: sender.id, username: sender.username };
     const spaceRef = { id: space.id, name: space.name };
     const expiresAt = notification.expiresAt!;
-    await this.tellInvitee(notification, { username: sender.username, avatarUrl: sender.avatarUrl }, {
-      invite: { id: notification.id, fromUser, space: spaceRef, expiresAt },
-    });
+    await this.tellInvitee(
+      notification,
+      { username: sender.username, avatarUrl: sender.avatarUrl },
+      {
+        invite: { id: notification.id, fromUser, space: spaceRef, expiresAt },
+      },
+    );
     return {
-      invite: { id: notification.id, toUser: { id: invitee.id, username: invitee.username }, fromUser, space: spaceRef, expiresAt },
+      invite: {
+        id: notification.id,
+        toUser: { id: invitee.id, username: invitee.username },
+        fromUser,
+        space: spaceRef,
+        expiresAt,
+      },
     };
   }
 
@@ -301,7 +325,10 @@ export class SpacesService {
       const { members, already } = counts[0]!;
       if (already) throw new AppError("ALREADY_MEMBER");
       if (!hasRoomForMember(members, space.capacity)) throw new AppError("SPACE_FULL");
-      await tx.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'member')", [space.id, userId]);
+      await tx.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'member')", [
+        space.id,
+        userId,
+      ]);
       await this.answer(tx, invite.id, "accepted");
       const toSender = await this.storeAnswerForSender(tx, userId, notificationId, data, "accepted");
       return { result: { space: { id: space.id, name: space.name } }, toSender };
@@ -353,10 +380,22 @@ export class SpacesService {
               AND ($4::text IS NULL OR (u.username, u.id) > ($4::text, $5::uuid))
             ORDER BY u.username, u.id
             LIMIT $6`,
-          [spaceId, userId, filter.q ?? null, after ? String(after.key) : null, after && isUuid(after.id) ? after.id : null, filter.limit + 1],
+          [
+            spaceId,
+            userId,
+            filter.q ?? null,
+            after ? String(after.key) : null,
+            after && isUuid(after.id) ? after.id : null,
+            filter.limit + 1,
+          ],
         );
     const page = pageOf(rows, filter.limit, (r) => ({ key: r.username, id: r.id }));
-    const users = page.items.map((r) => ({ id: r.id, username: r.username, displayName: r.display_name, avatarUrl: r.avatar_url }));
+    const users = page.items.map((r) => ({
+      id: r.id,
+      username: r.username,
+      displayName: r.display_name,
+      avatarUrl: r.avatar_url,
+    }));
     return { users, count: users.length, nextCursor: page.nextCursor };
   }
 
@@ -375,7 +414,14 @@ export class SpacesService {
           AND ($4::timestamptz IS NULL OR (created_at, id) < ($4::timestamptz, $5::uuid))
         ORDER BY created_at DESC, id DESC
         LIMIT $6`,
-      [userId, opts.includeExpired === true, now.toISOString(), timestampKey(after), after && isUuid(after.id) ? after.id : null, opts.limit + 1],
+      [
+        userId,
+        opts.includeExpired === true,
+        now.toISOString(),
+        timestampKey(after),
+        after && isUuid(after.id) ? after.id : null,
+        opts.limit + 1,
+      ],
     );
     const page = pageOf(rows, opts.limit, (r) => ({ key: r.created_key, id: r.id }));
     const invites = page.items.map((r) => {
@@ -419,7 +465,11 @@ export class SpacesService {
    * Lock the caller's pending, unexpired space invite. Another user's invite is "not found",
    * exactly like a missing one; an answered one is no longer pending.
    */
-  private async lockPendingInvite(tx: Queryable, userId: string, notificationId: string): Promise<{ invite: InviteRow; data: InviteData }> {
+  private async lockPendingInvite(
+    tx: Queryable,
+    userId: string,
+    notificationId: string,
+  ): Promise<{ invite: InviteRow; data: InviteData }> {
     if (!isUuid(notificationId)) throw inviteNotFound();
     const { rows } = await tx.query<InviteRow>(
       `SELECT id, user_id, data, status, is_active, created_at, expires_at

@@ -154,7 +154,10 @@ export class TriviaService {
   }
 
   /** The session and its questions, answers included: for the room only, never for a client. */
-  async loadForRoom(orgId: string, sessionId: string): Promise<{ session: TriviaSession; questions: TriviaQuestion[] } | null> {
+  async loadForRoom(
+    orgId: string,
+    sessionId: string,
+  ): Promise<{ session: TriviaSession; questions: TriviaQuestion[] } | null> {
     const session = await this.find(orgId, sessionId);
     if (!session) return null;
     const { rows } = await this.deps.db.query<QuestionRow>(
@@ -198,7 +201,10 @@ export class TriviaService {
   }
 
   /** `GET /api/trivia/sessions?status=`: the org's sessions, newest first, paged. */
-  async list(orgId: string, opts: { status?: TriviaSessionStatus; limit: number; cursor?: string }): Promise<Page<TriviaSession>> {
+  async list(
+    orgId: string,
+    opts: { status?: TriviaSessionStatus; limit: number; cursor?: string },
+  ): Promise<Page<TriviaSession>> {
     const after = decodeCursor(opts.cursor);
     const { rows } = await this.deps.db.query<SessionRow & { created_key: string }>(
       `SELECT ${SESSION_COLUMNS}, s.created_at::text AS created_key
@@ -215,14 +221,17 @@ export class TriviaService {
 
   /** The host removed `userId`: they may not join this session again. */
   async kick(sessionId: string, userId: string): Promise<void> {
-    await this.deps.db.query(
-      `INSERT INTO trivia_kicked (session_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
-      [sessionId, userId],
-    );
+    await this.deps.db.query(`INSERT INTO trivia_kicked (session_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [
+      sessionId,
+      userId,
+    ]);
   }
 
   async isKicked(sessionId: string, userId: string): Promise<boolean> {
-    const { rows } = await this.deps.db.query(`SELECT 1 FROM trivia_kicked WHERE session_id = $1 AND user_id = $2`, [sessionId, userId]);
+    const { rows } = await this.deps.db.query(`SELECT 1 FROM trivia_kicked WHERE session_id = $1 AND user_id = $2`, [
+      sessionId,
+      userId,
+    ]);
     return rows.length > 0;
   }
 
@@ -276,17 +285,31 @@ export class TriviaService {
   /** `GET /api/trivia/sessions/:id/results`: the scoreboard once the session has ended. */
   async results(orgId: string, sessionId: string): Promise<TriviaResults> {
     const session = await this.require(orgId, sessionId);
-    const { rows } = await this.deps.db.query<{ user_id: string; username: string; team: string | null; score: number; rank: number }>(
+    const { rows } = await this.deps.db.query<{
+      user_id: string;
+      username: string;
+      team: string | null;
+      score: number;
+      rank: number;
+    }>(
       `SELECT user_id, username, team, score, rank FROM trivia_participants WHERE session_id = $1 ORDER BY rank, username`,
       [sessionId],
     );
-    const items = rows.map((r) => ({ userId: r.user_id, username: r.username, team: r.team, score: r.score, rank: r.rank }));
+    const items = rows.map((r) => ({
+      userId: r.user_id,
+      username: r.username,
+      team: r.team,
+      score: r.score,
+      rank: r.rank,
+    }));
     const teams = teamTotals(items);
     return {
       id: session.id,
       status: session.status,
       items,
-      teams: [...teams].map(([team, score]) => ({ team, score })).sort((a, b) => b.score - a.score || a.team.localeCompare(b.team)),
+      teams: [...teams]
+        .map(([team, score]) => ({ team, score }))
+        .sort((a, b) => b.score - a.score || a.team.localeCompare(b.team)),
     };
   }
 }

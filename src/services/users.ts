@@ -105,7 +105,10 @@ export class UsersService {
     const stored = rows[0]?.password_hash ?? (await dummyHash(this.hashCost));
     const ok = await this.hashing.run(userId, () => verifyPassword(current, stored));
     if (!rows[0]?.password_hash || !ok) throw new AppError("UNAUTHORIZED", "invalid password");
-    await this.deps.db.query(`UPDATE users SET password_hash = $2 WHERE id = $1`, [userId, await this.hashing.run(userId, () => hashPassword(next, this.hashCost))]);
+    await this.deps.db.query(`UPDATE users SET password_hash = $2 WHERE id = $1`, [
+      userId,
+      await this.hashing.run(userId, () => hashPassword(next, this.hashCost)),
+    ]);
   }
 
   /**
@@ -162,7 +165,11 @@ export class UsersService {
       if (needsRehash(stored, this.hashCost)) {
         // A hash from before the current cost: upgrade it now that we hold the password.
         const upgraded = await hashPassword(password, this.hashCost);
-        await this.deps.db.query(`UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3`, [upgraded, row.id, stored]);
+        await this.deps.db.query(`UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3`, [
+          upgraded,
+          row.id,
+          stored,
+        ]);
       }
       return toUser(row);
     });
@@ -181,9 +188,10 @@ export class UsersService {
   }
 
   async byUsername(username: string): Promise<User | null> {
-    const { rows } = await this.deps.db.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE lower(username) = lower($1)`, [
-      username,
-    ]);
+    const { rows } = await this.deps.db.query<UserRow>(
+      `SELECT ${COLUMNS} FROM users WHERE lower(username) = lower($1)`,
+      [username],
+    );
     return rows[0] ? toUser(rows[0]) : null;
   }
 }

@@ -64,7 +64,13 @@ describe("two rally processes behind nginx, sharing Redis and PostgreSQL", funct
   let open: Room[] = [];
 
   /** Matchmake through `base` and record everything the client receives. */
-  async function join(base: string, user: User, method: string, target: string, options: Record<string, unknown> = {}): Promise<Seat> {
+  async function join(
+    base: string,
+    user: User,
+    method: string,
+    target: string,
+    options: Record<string, unknown> = {},
+  ): Promise<Seat> {
     const joined = await matchmake(base, user.token, method, target, options);
     // The tests decide when to reconnect: the SDK's own retries against a killed process's
     // address would go on in the background for about a minute.
@@ -111,7 +117,9 @@ describe("two rally processes behind nginx, sharing Redis and PostgreSQL", funct
       await waitUntilUp(`${VIA[1]}/readyz`, 10_000);
       await waitUntilUp(`${VIA[2]}/readyz`, 10_000);
     } catch (e) {
-      throw new Error(`${(e as Error).message}\nnginx ${nginx.running ? "is running" : "exited"}:\n${nginx.tail()}\n${nginx.errorLog()}`);
+      throw new Error(
+        `${(e as Error).message}\nnginx ${nginx.running ? "is running" : "exited"}:\n${nginx.tail()}\n${nginx.errorLog()}`,
+      );
     }
   });
 
@@ -143,8 +151,16 @@ describe("two rally processes behind nginx, sharing Redis and PostgreSQL", funct
     await a.room.leave(true);
     await b.room.leave(true);
     const upgraded = (address: string, seat: Seat) =>
-      nginx.requestLog().some((l) => l.includes(`"GET /${address.split("/")[1]}/${seat.seat.processId}/${seat.seat.roomId} HTTP/1.1" 101`));
-    await eventually(() => upgraded(ADDRESS[1], a) && upgraded(ADDRESS[2], b), 5000, "nginx to log both WebSocket upgrades");
+      nginx
+        .requestLog()
+        .some((l) =>
+          l.includes(`"GET /${address.split("/")[1]}/${seat.seat.processId}/${seat.seat.roomId} HTTP/1.1" 101`),
+        );
+    await eventually(
+      () => upgraded(ADDRESS[1], a) && upgraded(ADDRESS[2], b),
+      5000,
+      "nginx to log both WebSocket upgrades",
+    );
     assert.ok(!nginx.requestLog().some((l) => l.includes("_authToken")), "tokens stay out of the access log");
   });
 
@@ -209,7 +225,10 @@ describe("two rally processes behind nginx, sharing Redis and PostgreSQL", funct
     const bob = await register(VIA.any, "bob");
     // Issue 14: only friends or matches may open a conversation.
     await befriend(alice, VIA[1], bob, VIA[2]);
-    const created = await api(VIA[1], "POST", "/api/v1/conversations", { token: alice.token, body: { participantId: bob.id } });
+    const created = await api(VIA[1], "POST", "/api/v1/conversations", {
+      token: alice.token,
+      body: { participantId: bob.id },
+    });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const conversationId = created.body.id;
 
@@ -265,16 +284,25 @@ describe("two rally processes behind nginx, sharing Redis and PostgreSQL", funct
     assert.equal(a.seat.publicAddress, ADDRESS[2]);
     assert.equal(b.seat.publicAddress, ADDRESS[2]);
 
-    const request = await api(VIA[1], "POST", "/api/friends/requests", { token: alice.token, body: { username: bob.username } });
+    const request = await api(VIA[1], "POST", "/api/friends/requests", {
+      token: alice.token,
+      body: { username: bob.username },
+    });
     assert.equal(request.status, 201);
     const accepted = await api(VIA[1], "POST", `/api/friends/requests/${request.body.id}/accept`, { token: bob.token });
     assert.equal(accepted.status, 200);
     assert.deepEqual(withoutSeq(await a.box.next("friends_changed", 5000)), { friendshipId: request.body.id });
     await eventually(() => a.room.state.friends.get(bob.id), 5000, "bob in alice's friends");
 
-    const space = await api(VIA[1], "POST", "/api/spaces", { token: alice.token, body: { name: unique("space"), capacity: 5 } });
+    const space = await api(VIA[1], "POST", "/api/spaces", {
+      token: alice.token,
+      body: { name: unique("space"), capacity: 5 },
+    });
     assert.equal(space.status, 201, JSON.stringify(space.body));
-    const sent = await api(VIA[1], "POST", "/metaverse/invites/send", { token: alice.token, body: { toUserId: bob.id, spaceId: space.body.id } });
+    const sent = await api(VIA[1], "POST", "/metaverse/invites/send", {
+      token: alice.token,
+      body: { toUserId: bob.id, spaceId: space.body.id },
+    });
     assert.equal(sent.status, 201, JSON.stringify(sent.body));
     const invite = await b.box.next("INVITE_RECEIVED", 5000);
     assert.equal(invite.invite.id, sent.body.data.invite.id);
@@ -304,21 +332,32 @@ describe("two rally processes behind nginx, sharing Redis and PostgreSQL", funct
     const guests = await Promise.all([1, 2, 3, 4].map(() => register(VIA.any, "guest")));
     const names = hosts.map(() => unique("rr"));
     const rooms: Seat[] = [];
-    for (const [i, host] of hosts.entries()) rooms.push(await join(VIA.any, host, "create", "bigger_dice", { roomName: names[i] }));
-    assert.deepEqual(new Set(rooms.map((r) => r.seat.publicAddress)), new Set([ADDRESS[1], ADDRESS[2]]), "nginx round-robin reached both");
+    for (const [i, host] of hosts.entries())
+      rooms.push(await join(VIA.any, host, "create", "bigger_dice", { roomName: names[i] }));
+    assert.deepEqual(
+      new Set(rooms.map((r) => r.seat.publicAddress)),
+      new Set([ADDRESS[1], ADDRESS[2]]),
+      "nginx round-robin reached both",
+    );
 
     for (const [i, created] of rooms.entries()) {
       const guest = await join(VIA.any, guests[i]!, "join", "bigger_dice", { roomName: names[i] });
       assert.equal(guest.room.roomId, created.room.roomId);
       assert.equal(guest.seat.publicAddress, created.seat.publicAddress);
-      const joined = await created.box.next("room_joined", 5000, (e) => e.player?.userId === guests[i]!.id || e.player?.user_id === guests[i]!.id);
+      const joined = await created.box.next(
+        "room_joined",
+        5000,
+        (e) => e.player?.userId === guests[i]!.id || e.player?.user_id === guests[i]!.id,
+      );
       assert.equal(joined.room_id, created.room.roomId);
     }
   });
 
   it("kill -9 of process 2: its rooms leave the listings in bounded time, its clients' reconnects are refused promptly, its users go offline, and process 1 keeps serving", async function () {
     this.timeout(90_000);
-    const [alice, bob, carol, dave, erin] = await Promise.all(["alice", "bob", "carol", "dave", "erin"].map((p) => register(VIA.any, p)));
+    const [alice, bob, carol, dave, erin] = await Promise.all(
+      ["alice", "bob", "carol", "dave", "erin"].map((p) => register(VIA.any, p)),
+    );
     await befriend(alice, VIA.any, bob, VIA.any);
     const a = await lobby(VIA[1], alice);
     await lobby(VIA[2], bob);
@@ -365,7 +404,9 @@ describe("two rally processes behind nginx, sharing Redis and PostgreSQL", funct
     const after = (await listed(VIA.any, erin.token)).map((r) => r.roomId);
     assert.ok(after.includes(survivor.room.roomId), "the survivor's room stays listed");
     console.log(`      ↳ rooms of the killed process left the listing ${cleanupMs} ms after kill -9`);
-    console.log(`      ↳ reconnect to its room right after the kill refused in ${early.ms} ms: ${early.code} ${early.message.slice(0, 60)}…`);
+    console.log(
+      `      ↳ reconnect to its room right after the kill refused in ${early.ms} ms: ${early.code} ${early.message.slice(0, 60)}…`,
+    );
 
     // Later: refused at once, saying the room is gone.
     const late = await rejection(sdk(VIA.any, carol.token).reconnect(reconnectionToken));
@@ -429,7 +470,10 @@ describe("the cluster launcher (scripts/cluster.ts)", function () {
       const firstPid = await launcher.pidOf(2);
       process.kill(firstPid, "SIGKILL");
       await launcher.waitForLine(/^\[rally-2 :2712\] restarting in 1 s$/, 5000, from);
-      const secondPid = await launcher.pidOf(2, launcher.lines.findIndex((l, i) => i >= from && /restarting/.test(l)));
+      const secondPid = await launcher.pidOf(
+        2,
+        launcher.lines.findIndex((l, i) => i >= from && /restarting/.test(l)),
+      );
       assert.notEqual(secondPid, firstPid);
       await waitUntilUp("http://127.0.0.1:2712/readyz", 30_000);
 
@@ -445,7 +489,11 @@ describe("the cluster launcher (scripts/cluster.ts)", function () {
         );
       }
       console.log(`      ↳ SIGTERM to exit 0 in ${Date.now() - stoppedAt} ms`);
-      assert.equal(typeof (await Promise.race([left, sleep(2000).then(() => "no close")])), "number", "the client was disconnected");
+      assert.equal(
+        typeof (await Promise.race([left, sleep(2000).then(() => "no close")])),
+        "number",
+        "the client was disconnected",
+      );
       await assert.rejects(fetch("http://127.0.0.1:2711/healthz"));
     } finally {
       if (launcher.running) await launcher.stop("SIGKILL");
@@ -467,7 +515,10 @@ async function playToTheEnd(seats: Map<string, Seat>, firstTurn: string): Promis
     assert.ok(roller, `turn ${turn} is one of the players`);
     await request(roller.room, "roll");
     const next = await eventually(
-      () => roller.box.all.find((m) => m.type === "game_ended" || (m.type === "turn_changed" && m.payload.turn_number > turnNumber)),
+      () =>
+        roller.box.all.find(
+          (m) => m.type === "game_ended" || (m.type === "turn_changed" && m.payload.turn_number > turnNumber),
+        ),
       5000,
       "the roll's outcome",
       10,

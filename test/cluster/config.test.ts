@@ -23,7 +23,8 @@ const nginxVars = (dir: string, vars: { RALLY_2: string }) => ({
 /** Remove string-valued `id` annotations (a property schema named "id" would be an object). */
 function dropDraft4Ids(node: unknown): void {
   if (!node || typeof node !== "object") return;
-  if (!Array.isArray(node) && typeof (node as Record<string, unknown>).id === "string") delete (node as Record<string, unknown>).id;
+  if (!Array.isArray(node) && typeof (node as Record<string, unknown>).id === "string")
+    delete (node as Record<string, unknown>).id;
   for (const child of Object.values(node)) dropDraft4Ids(child);
 }
 
@@ -56,7 +57,12 @@ describe("deployment configuration", () => {
     });
 
     it("routes / to every replica and /rally-<n>/ to replica n, upgrading WebSockets", () => {
-      const text = renderNginxTemplate({ RALLY_1: "a:1", RALLY_2: "b:2", NGINX_LISTEN: "80", NGINX_ACCESS_LOG: "/x.log" });
+      const text = renderNginxTemplate({
+        RALLY_1: "a:1",
+        RALLY_2: "b:2",
+        NGINX_LISTEN: "80",
+        NGINX_ACCESS_LOG: "/x.log",
+      });
       assert.match(text, /upstream rally_any \{\s*server a:1;\s*server b:2;\s*\}/);
       assert.match(text, /location \/rally-1\/ \{\s*proxy_pass http:\/\/a:1\/;\s*\}/);
       assert.match(text, /location \/rally-2\/ \{\s*proxy_pass http:\/\/b:2\/;\s*\}/);
@@ -69,7 +75,12 @@ describe("deployment configuration", () => {
     });
 
     it("limits request bodies as rally does and never serves /metrics to the public (issue 14)", () => {
-      const text = renderNginxTemplate({ RALLY_1: "a:1", RALLY_2: "b:2", NGINX_LISTEN: "80", NGINX_ACCESS_LOG: "/x.log" });
+      const text = renderNginxTemplate({
+        RALLY_1: "a:1",
+        RALLY_2: "b:2",
+        NGINX_LISTEN: "80",
+        NGINX_ACCESS_LOG: "/x.log",
+      });
       assert.match(text, /^\s*client_max_body_size 64k;/m);
       assert.match(text, /location \/matchmake\/ \{\s*client_max_body_size 16k;\s*proxy_pass http:\/\/rally_any;\s*\}/);
       assert.match(text, /client_body_timeout 10s;/);
@@ -123,7 +134,8 @@ describe("deployment configuration", () => {
 
     it("runs Postgres and Redis with healthchecks, two rally replicas behind nginx, each with its own public address", () => {
       const { services } = compose();
-      for (const name of ["postgres", "redis"]) assert.ok(services[name].healthcheck?.test, `${name} has a healthcheck`);
+      for (const name of ["postgres", "redis"])
+        assert.ok(services[name].healthcheck?.test, `${name} has a healthcheck`);
       const replicas = Object.keys(services).filter((n) => /^rally\d+$/.test(n));
       assert.ok(replicas.length >= 2, "at least two replicas");
       const nginxEnv = services.nginx.environment;
@@ -140,7 +152,9 @@ describe("deployment configuration", () => {
       });
       assert.equal(new Set(replicas.map((n) => services[n].environment.JWT_SECRET)).size, 1, "one JWT secret for all");
       assert.ok(
-        services.nginx.volumes.some((v: string) => v.startsWith("./deploy/nginx/rally.conf.template:/etc/nginx/templates/")),
+        services.nginx.volumes.some((v: string) =>
+          v.startsWith("./deploy/nginx/rally.conf.template:/etc/nginx/templates/"),
+        ),
         "nginx renders the same template the tests render",
       );
     });
@@ -152,7 +166,12 @@ describe("deployment configuration", () => {
       const env = { ...process.env };
       delete env.REDIS_URL;
       delete env.DATABASE_URL;
-      const r = spawnSync("npm", ["run", "--silent", "start:cluster"], { cwd: ROOT, env, encoding: "utf8", timeout: 55_000 });
+      const r = spawnSync("npm", ["run", "--silent", "start:cluster"], {
+        cwd: ROOT,
+        env,
+        encoding: "utf8",
+        timeout: 55_000,
+      });
       assert.notEqual(r.status, 0);
       assert.match(r.stderr, /start:cluster needs REDIS_URL and DATABASE_URL/);
       assert.match(r.stderr, /Redis and PostgreSQL/);
@@ -160,9 +179,17 @@ describe("deployment configuration", () => {
 
     it("refuses with only one of them, naming the missing one", function () {
       this.timeout(60_000);
-      const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: "postgres://rally:rally@127.0.0.1:5432/rally_cluster" };
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        DATABASE_URL: "postgres://rally:rally@127.0.0.1:5432/rally_cluster",
+      };
       delete env.REDIS_URL;
-      const r = spawnSync(process.execPath, ["--import", "tsx", "scripts/cluster.ts"], { cwd: ROOT, env, encoding: "utf8", timeout: 30_000 });
+      const r = spawnSync(process.execPath, ["--import", "tsx", "scripts/cluster.ts"], {
+        cwd: ROOT,
+        env,
+        encoding: "utf8",
+        timeout: 30_000,
+      });
       assert.equal(r.status, 1);
       assert.match(r.stderr, /start:cluster needs REDIS_URL:/);
     });

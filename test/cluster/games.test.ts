@@ -20,13 +20,25 @@ describe("games across two processes", function () {
   it("quick match: 50 players arriving at once through both processes make 25 games of two", async () => {
     const users: User[] = [];
     for (let i = 0; i < 50; i++) users.push(await register(VIA[((i % 2) + 1) as 1 | 2], "g"));
-    const joined = await Promise.all(users.map((u, i) => matchmake(VIA[((i % 2) + 1) as 1 | 2], u.token, "joinOrCreate", "bigger_dice", { quick: true })));
+    const joined = await Promise.all(
+      users.map((u, i) =>
+        matchmake(VIA[((i % 2) + 1) as 1 | 2], u.token, "joinOrCreate", "bigger_dice", { quick: true }),
+      ),
+    );
     joined.forEach((j) => cluster.track(j.room));
     const rooms = new Map<string, Array<{ userId: string; processId: string }>>();
-    joined.forEach((j, i) => rooms.set(j.seat.roomId, [...(rooms.get(j.seat.roomId) ?? []), { userId: users[i]!.id, processId: j.seat.processId }]));
+    joined.forEach((j, i) =>
+      rooms.set(j.seat.roomId, [
+        ...(rooms.get(j.seat.roomId) ?? []),
+        { userId: users[i]!.id, processId: j.seat.processId },
+      ]),
+    );
     const sizes = [...rooms.values()].map((seats) => seats.length);
     assert.equal(rooms.size, 25, `room sizes: ${sizes.join(",")}`);
-    assert.ok(sizes.every((n) => n === 2), `room sizes: ${sizes.join(",")}`);
+    assert.ok(
+      sizes.every((n) => n === 2),
+      `room sizes: ${sizes.join(",")}`,
+    );
     const processes = new Set(joined.map((j) => j.seat.processId));
     assert.equal(processes.size, 2, "rooms were made on both processes");
     const listed = await api(VIA[1], "GET", "/api/rooms/bigger_dice?limit=100", { token: users[0]!.token });
@@ -45,7 +57,8 @@ describe("games across two processes", function () {
     hostSeat.room.reconnection.enabled = false;
     const processTwo = hostSeat.seat.processId;
     await hostSeat.room.send("start");
-    const status = async () => (await api(VIA[1], "GET", `/api/trivia/sessions/${sessionId}/results`, { token: host.token })).body.status;
+    const status = async () =>
+      (await api(VIA[1], "GET", `/api/trivia/sessions/${sessionId}/results`, { token: host.token })).body.status;
     await eventually(async () => (await status()) === "in_progress", 10_000, "session started");
 
     const pid = await cluster.launcher().pidOf(2);
@@ -54,8 +67,13 @@ describe("games across two processes", function () {
     const killedAt = Date.now();
     await eventually(async () => (await status()) === "interrupted", 30_000, "session interrupted by the survivor");
     // eslint-disable-next-line no-console
-    console.log(`      ↳ session of the killed process (${processTwo}) marked interrupted ${Date.now() - killedAt} ms after kill -9`);
+    console.log(
+      `      ↳ session of the killed process (${processTwo}) marked interrupted ${Date.now() - killedAt} ms after kill -9`,
+    );
     const listed = await api(VIA[1], "GET", "/api/trivia/sessions?status=interrupted", { token: host.token });
-    assert.deepEqual(listed.body.items.map((s: any) => s.id), [sessionId]);
+    assert.deepEqual(
+      listed.body.items.map((s: any) => s.id),
+      [sessionId],
+    );
   });
 });

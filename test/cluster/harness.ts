@@ -104,7 +104,10 @@ class Watched {
 
   /** The first line (already printed, or to come) matching `pattern`, counting from line `from`. */
   waitForLine(pattern: RegExp, timeoutMs = 15_000, from = 0): Promise<RegExpMatchArray> {
-    const seen = this.lines.slice(from).map((l) => l.match(pattern)).find(Boolean);
+    const seen = this.lines
+      .slice(from)
+      .map((l) => l.match(pattern))
+      .find(Boolean);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const listener = (line: string) => {
@@ -128,7 +131,10 @@ class Watched {
   }
 
   /** Signal and wait for the exit (SIGKILL after `timeoutMs`). */
-  async stop(signal: NodeJS.Signals = "SIGTERM", timeoutMs = 20_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  async stop(
+    signal: NodeJS.Signals = "SIGTERM",
+    timeoutMs = 20_000,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     if (this.running) this.child.kill(signal);
     const killer = setTimeout(() => this.running && this.child.kill("SIGKILL"), timeoutMs);
     try {
@@ -241,7 +247,9 @@ export function nginxBinary(): string {
 
 /** `nginx -t` on a config: exit status and output. */
 export function nginxTest(dir: string, conf: string): { ok: boolean; output: string } {
-  const r = spawnSync(nginxBinary(), ["-t", "-p", dir, "-e", path.join(dir, "error.log"), "-c", conf], { encoding: "utf8" });
+  const r = spawnSync(nginxBinary(), ["-t", "-p", dir, "-e", path.join(dir, "error.log"), "-c", conf], {
+    encoding: "utf8",
+  });
   return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
 }
 
@@ -251,9 +259,13 @@ export class Nginx extends Watched {
     readonly dir: string,
     conf: string,
   ) {
-    const child = spawn(nginxBinary(), ["-p", dir, "-e", path.join(dir, "error.log"), "-c", conf, "-g", "daemon off;"], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      nginxBinary(),
+      ["-p", dir, "-e", path.join(dir, "error.log"), "-c", conf, "-g", "daemon off;"],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     super(child, "nginx.out.log");
   }
 
@@ -290,7 +302,12 @@ export interface ApiResponse<T = any> {
 }
 
 /** A REST call to `base` (a process, or nginx and one of its paths). */
-export async function api<T = any>(base: string, method: string, route: string, opts: { token?: string; body?: unknown } = {}): Promise<ApiResponse<T>> {
+export async function api<T = any>(
+  base: string,
+  method: string,
+  route: string,
+  opts: { token?: string; body?: unknown } = {},
+): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = {};
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   if (opts.body !== undefined) headers["content-type"] = "application/json";
@@ -330,12 +347,18 @@ export async function register(base: string, prefix = "u", extra: Record<string,
 }
 
 /** A host who owns a new organization, and `members` more users who joined it with invite codes. */
-export async function registerOrg(hostBase: string, memberBases: string[]): Promise<{ orgId: string; host: User; members: User[] }> {
+export async function registerOrg(
+  hostBase: string,
+  memberBases: string[],
+): Promise<{ orgId: string; host: User; members: User[] }> {
   const orgId = `org_${crypto.randomBytes(4).toString("hex")}`;
   const host = await register(hostBase, "host", { orgId });
   const members: User[] = [];
   for (const base of memberBases) {
-    const invite = await api(hostBase, "POST", `/api/orgs/${orgId}/invite-codes`, { token: host.token, body: { maxUses: 1 } });
+    const invite = await api(hostBase, "POST", `/api/orgs/${orgId}/invite-codes`, {
+      token: host.token,
+      body: { maxUses: 1 },
+    });
     assert.equal(invite.status, 201, JSON.stringify(invite.body));
     members.push(await register(base, "member", { inviteCode: invite.body.code }));
   }
@@ -354,14 +377,23 @@ export interface TwoProcesses {
  * Mocha hooks for a spec file that needs two rally processes on clean PostgreSQL + Redis:
  * started before its tests, every tracked room left after each test, stopped after.
  */
-export function useTwoProcesses(opts: { basePort: number; env?: Record<string, string>; logName: string }): TwoProcesses {
+export function useTwoProcesses(opts: {
+  basePort: number;
+  env?: Record<string, string>;
+  logName: string;
+}): TwoProcesses {
   let launcher: Launcher | undefined;
   let open: Room[] = [];
   before(async function () {
     this.timeout(120_000);
     const { databaseUrl, redisUrl } = requiredServices();
     await cleanState(databaseUrl, redisUrl);
-    launcher = new Launcher({ size: 2, basePort: opts.basePort, env: { CLUSTER_RESTART: "0", ...opts.env }, logName: opts.logName });
+    launcher = new Launcher({
+      size: 2,
+      basePort: opts.basePort,
+      env: { CLUSTER_RESTART: "0", ...opts.env },
+      logName: opts.logName,
+    });
     await launcher.ready();
   });
   afterEach(async () => {
@@ -421,11 +453,18 @@ export interface Joined {
  * and so, for a new room, the one that creates it), then connect to the seat's public
  * address as the SDK does. The seat reservation tells where the room lives.
  */
-export async function matchmake(base: string, token: string, method: string, target: string, options: Record<string, unknown> = {}): Promise<Joined> {
+export async function matchmake(
+  base: string,
+  token: string,
+  method: string,
+  target: string,
+  options: Record<string, unknown> = {},
+): Promise<Joined> {
   const client = sdk(base, token);
   let seat: SeatReservation;
   try {
-    seat = (await client.http.post(`/matchmake/${method}/${target}` as any, { body: options } as any)).data as SeatReservation;
+    seat = (await client.http.post(`/matchmake/${method}/${target}` as any, { body: options } as any))
+      .data as SeatReservation;
   } catch (e: any) {
     throw Object.assign(new Error(e?.message ?? String(e)), { code: e?.code });
   }
@@ -446,7 +485,12 @@ export async function rejection(p: Promise<unknown>): Promise<{ code: any; messa
 }
 
 /** Wait for a condition checked by polling (async checks allowed). */
-export async function eventually<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs: number, what: string, everyMs = 100): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  timeoutMs: number,
+  what: string,
+  everyMs = 100,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();

@@ -28,7 +28,9 @@ describe("identity across two processes", function () {
   it("logout-all through one process closes the user's seats on both processes with 4403 within seconds", async () => {
     const [alice, bob] = [await register(P1, "id"), await register(P2, "id")];
     const lobby = await seat(P1, alice, "joinOrCreate", "user_lobby");
-    const dice = await seat(P2, alice, "create", "bigger_dice", { roomName: `x-${crypto.randomBytes(3).toString("hex")}` });
+    const dice = await seat(P2, alice, "create", "bigger_dice", {
+      roomName: `x-${crypto.randomBytes(3).toString("hex")}`,
+    });
     const bystander = await seat(P2, bob, "joinOrCreate", "user_lobby");
     assert.notEqual(lobby.processId, dice.processId, "one seat on each process");
     await new Promise((r) => setTimeout(r, 300));
@@ -41,10 +43,17 @@ describe("identity across two processes", function () {
   });
 
   it("removing a member through one process closes their trivia seat in that org on the other with 4403", async () => {
-    const { orgId, host, members: [player] } = await registerOrg(P1, [P2]);
+    const {
+      orgId,
+      host,
+      members: [player],
+    } = await registerOrg(P1, [P2]);
     const session = await api(P1, "POST", "/api/trivia/sessions", {
       token: host.token,
-      body: { title: "Cluster quiz", questions: [{ text: "1+1?", choices: ["2", "3"], answerIndex: 0, timeLimitSec: 30 }] },
+      body: {
+        title: "Cluster quiz",
+        questions: [{ text: "1+1?", choices: ["2", "3"], answerIndex: 0, timeLimitSec: 30 }],
+      },
     });
     assert.equal(session.status, 201, JSON.stringify(session.body));
     const hostSeat = await seat(P2, host, "joinOrCreate", "trivia", { sessionId: session.body.sessionId });
@@ -52,7 +61,10 @@ describe("identity across two processes", function () {
     await new Promise((r) => setTimeout(r, 300));
     const code = closeCode(playerSeat.room);
     const started = Date.now();
-    assert.equal((await api(P1, "DELETE", `/api/orgs/${orgId}/members/${player.id}`, { token: host.token })).status, 204);
+    assert.equal(
+      (await api(P1, "DELETE", `/api/orgs/${orgId}/members/${player.id}`, { token: host.token })).status,
+      204,
+    );
     assert.equal(await code, 4403);
     assert.ok(Date.now() - started < 3000);
     assert.ok((await hostSeat.room.request("ping")).t > 0);

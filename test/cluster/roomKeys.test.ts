@@ -22,12 +22,20 @@ describe("one live room per key across two processes", function () {
   /** 20 creates of `target` with `options`, alternating processes, by `users` in turn. */
   async function raceCreates(users: User[], target: string, options: Record<string, unknown>) {
     const settled = await Promise.allSettled(
-      Array.from({ length: RACERS }, (_, i) => matchmake(VIA[((i % 2) + 1) as 1 | 2], users[i % users.length]!.token, "create", target, options)),
+      Array.from({ length: RACERS }, (_, i) =>
+        matchmake(VIA[((i % 2) + 1) as 1 | 2], users[i % users.length]!.token, "create", target, options),
+      ),
     );
     const won = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
     for (const w of won) cluster.track(w.room);
-    const refused = settled.flatMap((s) => (s.status === "rejected" ? [s.reason as { code: unknown; message: string }] : []));
-    assert.equal(won.length, 1, `one create won; refusals: ${JSON.stringify(refused.slice(0, 3).map((r) => [r.code, r.message]))}`);
+    const refused = settled.flatMap((s) =>
+      s.status === "rejected" ? [s.reason as { code: unknown; message: string }] : [],
+    );
+    assert.equal(
+      won.length,
+      1,
+      `one create won; refusals: ${JSON.stringify(refused.slice(0, 3).map((r) => [r.code, r.message]))}`,
+    );
     for (const r of refused) {
       assert.equal(r.code, 409, r.message);
       assert.match(r.message, /ROOM_EXISTS/);
@@ -36,7 +44,12 @@ describe("one live room per key across two processes", function () {
   }
 
   /** `user` joinOrCreates through the process that did not create `winner`'s room, and lands in it. */
-  async function joinsTheSameRoom(user: User, winner: Awaited<ReturnType<typeof raceCreates>>, target: string, options: Record<string, unknown>) {
+  async function joinsTheSameRoom(
+    user: User,
+    winner: Awaited<ReturnType<typeof raceCreates>>,
+    target: string,
+    options: Record<string, unknown>,
+  ) {
     const otherVia = winner.seat.processId === (await processIdOf(VIA[1], user)) ? VIA[2] : VIA[1];
     const joined = await matchmake(otherVia, user.token, "joinOrCreate", target, options);
     cluster.track(joined.room);
@@ -53,7 +66,10 @@ describe("one live room per key across two processes", function () {
 
   it("space: the creates race across processes into one room", async () => {
     const admin = await register(VIA[1], "k");
-    const space = await api(VIA[1], "POST", "/api/spaces", { token: admin.token, body: { name: "Cluster plaza", capacity: 2 } });
+    const space = await api(VIA[1], "POST", "/api/spaces", {
+      token: admin.token,
+      body: { name: "Cluster plaza", capacity: 2 },
+    });
     assert.equal(space.status, 201, JSON.stringify(space.body));
     await raceCreates([admin], "space", { spaceId: space.body.id });
   });
@@ -69,10 +85,16 @@ describe("one live room per key across two processes", function () {
   });
 
   it("trivia: one room per session across processes", async () => {
-    const { host, members: [player] } = await registerOrg(VIA[1], [VIA[2]]);
+    const {
+      host,
+      members: [player],
+    } = await registerOrg(VIA[1], [VIA[2]]);
     const session = await api(VIA[1], "POST", "/api/trivia/sessions", {
       token: host.token,
-      body: { title: "Cluster quiz", questions: [{ text: "1+1?", choices: ["1", "2"], answerIndex: 1, timeLimitSec: 30 }] },
+      body: {
+        title: "Cluster quiz",
+        questions: [{ text: "1+1?", choices: ["1", "2"], answerIndex: 1, timeLimitSec: 30 }],
+      },
     });
     assert.equal(session.status, 201, JSON.stringify(session.body));
     const winner = await raceCreates([player], "trivia", { sessionId: session.body.id });
@@ -85,6 +107,9 @@ describe("one live room per key across two processes", function () {
     const res = await api(VIA[2], "GET", "/api/rooms/bigger_dice", { token: users[0]!.token });
     assert.equal(res.status, 200);
     const named = (res.body.items as any[]).filter((r) => r.metadata?.roomName === "cluster-table");
-    assert.deepEqual(named.map((r) => r.roomId), [winner.seat.roomId]);
+    assert.deepEqual(
+      named.map((r) => r.roomId),
+      [winner.seat.roomId],
+    );
   });
 });

@@ -54,9 +54,15 @@ describe("social across two rally processes (PostgreSQL + Redis)", function () {
     assert.equal(a.seat.publicAddress, `127.0.0.1:${BASE_PORT}`);
     await eventually(() => a.room.state.unreadMessages === 1, 5000, "the welcome counted");
 
-    for (const [n, content] of [[2, "hello across processes"], [3, "still there?"]] as const) {
+    for (const [n, content] of [
+      [2, "hello across processes"],
+      [3, "still there?"],
+    ] as const) {
       const started = Date.now();
-      const sent = await api(VIA[2], "POST", `/api/v1/conversations/${conversationId}/messages`, { token: bob.token, body: { content } });
+      const sent = await api(VIA[2], "POST", `/api/v1/conversations/${conversationId}/messages`, {
+        token: bob.token,
+        body: { content },
+      });
       assert.equal(sent.status, 201);
       const event = await a.box.next("conversation_message", 200, (e) => e.messageId === sent.body.id);
       assert.deepEqual(withoutSeq(event), {
@@ -104,7 +110,10 @@ describe("social across two rally processes (PostgreSQL + Redis)", function () {
     assert.equal(res.status, 200);
     assert.deepEqual(withoutSeq(await b.box.next("match_removed", 2000)), { matchId, conversationId });
     assert.equal(await closed, 4403);
-    const refused = await api(VIA[2], "POST", `/api/v1/conversations/${conversationId}/messages`, { token: bob.token, body: { content: "?" } });
+    const refused = await api(VIA[2], "POST", `/api/v1/conversations/${conversationId}/messages`, {
+      token: bob.token,
+      body: { content: "?" },
+    });
     assert.equal(refused.status, 403);
   });
 });

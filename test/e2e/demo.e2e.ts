@@ -100,10 +100,17 @@ describe("client demo in Chromium (two users)", function () {
     await shot(alice.page, "06-dice-winner-alice");
     await shot(bob.page, "06-dice-winner-bob");
     const titles = await Promise.all([alice, bob].map((p) => p.page.textContent(testid("dice-winner-title"))));
-    const winnerIds = await Promise.all([alice, bob].map((p) => p.page.getAttribute(testid("dice-winner-title"), "data-winner-id")));
+    const winnerIds = await Promise.all(
+      [alice, bob].map((p) => p.page.getAttribute(testid("dice-winner-title"), "data-winner-id")),
+    );
     assert.equal(winnerIds[0], winnerIds[1], "both see the same winner");
-    assert.ok(titles.some((t) => t?.startsWith("You won!")), `one of them won: ${titles.join(" / ")}`);
-    const scores = await alice.page.$$eval(`#dice-players ${testid("dice-score")}`, (els) => els.map((e) => Number(e.textContent)));
+    assert.ok(
+      titles.some((t) => t?.startsWith("You won!")),
+      `one of them won: ${titles.join(" / ")}`,
+    );
+    const scores = await alice.page.$$eval(`#dice-players ${testid("dice-score")}`, (els) =>
+      els.map((e) => Number(e.textContent)),
+    );
     assert.ok(scores.includes(10), `the winner reached the target score: ${scores}`);
     await expectNoProblems(alice, bob);
 
@@ -137,10 +144,10 @@ describe("client demo in Chromium (two users)", function () {
     await sleep(600);
     await alice.page.keyboard.up("ArrowRight");
     await alice.page.keyboard.press("ArrowDown");
-    await bob.page.waitForFunction(
-      ([sel, x]) => Number(document.querySelector(sel)?.getAttribute("data-x")) > x + 20,
-      [testid(`space-user-${alice.username}`), before] as const,
-    );
+    await bob.page.waitForFunction(([sel, x]) => Number(document.querySelector(sel)?.getAttribute("data-x")) > x + 20, [
+      testid(`space-user-${alice.username}`),
+      before,
+    ] as const);
     await bob.page.waitForSelector(`${testid(`space-user-${alice.username}`)}[data-direction="down"]`);
 
     await alice.page.click(testid("space-action-wave"));
@@ -229,7 +236,11 @@ describe("client demo in Chromium (two users)", function () {
     await bob.page.fill("#chat-input", "Thanks Alice! Rematch later?");
     await bob.page.press("#chat-input", "Enter");
     await alice.page.waitForSelector(`${testid("chat-message")}:has-text("Rematch later?")`);
-    await bob.page.locator(`${testid("chat-message")}[data-mine="true"]:has-text("Rematch later?") ${testid("msg-tick")}[data-read="true"]`).waitFor();
+    await bob.page
+      .locator(
+        `${testid("chat-message")}[data-mine="true"]:has-text("Rematch later?") ${testid("msg-tick")}[data-read="true"]`,
+      )
+      .waitFor();
     await shot(alice.page, "13-chat-alice-read-tick");
     await shot(bob.page, "13-chat-bob");
     await expectNoProblems(alice, bob);

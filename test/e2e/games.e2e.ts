@@ -18,7 +18,10 @@ const TURN_SECONDS = 5;
 describe("client demo in Chromium: turn clock, rematch, quick match, space members, invite status, trivia sessions and kick", function () {
   this.timeout(60_000);
 
-  const demo = useDemo({ port: PORT, env: { DICE_TURN_SECONDS: String(TURN_SECONDS), DICE_MISSED_TURNS_FORFEIT: "3" } });
+  const demo = useDemo({
+    port: PORT,
+    env: { DICE_TURN_SECONDS: String(TURN_SECONDS), DICE_MISSED_TURNS_FORFEIT: "3" },
+  });
   let alice: Player;
   let bob: Player;
   let carol: Player;
@@ -62,12 +65,17 @@ describe("client demo in Chromium: turn clock, rematch, quick match, space membe
     await alice.page.waitForSelector(`${countdown}:not(.hidden)`);
     const first = Number(await alice.page.getAttribute(countdown, "data-seconds"));
     assert.ok(first >= 1 && first <= TURN_SECONDS, `the countdown starts within the turn: ${first}`);
-    await alice.page.waitForFunction(([sel, s]) => Number(document.querySelector(sel)?.getAttribute("data-seconds")) < s, [countdown, first] as const);
+    await alice.page.waitForFunction(
+      ([sel, s]) => Number(document.querySelector(sel)?.getAttribute("data-seconds")) < s,
+      [countdown, first] as const,
+    );
     await shot(alice.page, "games-01-countdown");
 
     // Nobody rolls: when the clock runs out the server rolls, and both see it was automatic.
     for (const p of [alice, bob]) {
-      await p.page.waitForSelector(`${testid("dice-last-roll")}[data-auto="true"]:has-text("Time ran out")`, { timeout: (TURN_SECONDS + 5) * 1000 });
+      await p.page.waitForSelector(`${testid("dice-last-roll")}[data-auto="true"]:has-text("Time ran out")`, {
+        timeout: (TURN_SECONDS + 5) * 1000,
+      });
     }
     await shot(bob.page, "games-02-auto-roll");
     await expectNoProblems(alice, bob);
@@ -95,7 +103,9 @@ describe("client demo in Chromium: turn clock, rematch, quick match, space membe
     for (const p of [alice, bob]) {
       await p.page.waitForSelector("#dice-winner.hidden", { state: "attached" });
       await p.page.waitForSelector(`${testid("dice-status")}[data-status="in_progress"]`);
-      const scores = await p.page.$$eval(`#dice-players ${testid("dice-score")}`, (els) => els.map((e) => Number(e.textContent)));
+      const scores = await p.page.$$eval(`#dice-players ${testid("dice-score")}`, (els) =>
+        els.map((e) => Number(e.textContent)),
+      );
       assert.deepEqual(scores, [0, 0], `a rematch starts from zero: ${scores}`);
     }
     await shot(alice.page, "games-05-rematch-started");
@@ -127,13 +137,19 @@ describe("client demo in Chromium: turn clock, rematch, quick match, space membe
     await (await invite(carol)).locator(testid("toast-space-decline")).click();
     const declined = alice.page.locator(testid("toast-invite-declined"));
     await declined.waitFor();
-    assert.match((await declined.textContent()) ?? "", new RegExp(`${carol.username} declined your invite to “${spaceName}”`));
+    assert.match(
+      (await declined.textContent()) ?? "",
+      new RegExp(`${carol.username} declined your invite to “${spaceName}”`),
+    );
 
     // Bob accepts and walks in; Alice is told and her members panel lists him.
     await (await invite(bob)).locator(testid("toast-space-accept")).click();
     const accepted = alice.page.locator(testid("toast-invite-accepted"));
     await accepted.waitFor();
-    assert.match((await accepted.textContent()) ?? "", new RegExp(`${bob.username} accepted your invite to “${spaceName}”`));
+    assert.match(
+      (await accepted.textContent()) ?? "",
+      new RegExp(`${bob.username} accepted your invite to “${spaceName}”`),
+    );
     await bob.page.waitForSelector(`${testid("space-title")}:has-text("${spaceName}")`);
     await alice.page.waitForSelector(`${testid(`space-member-${bob.username}`)}[data-role="member"]`);
     await shot(alice.page, "games-06-invite-answered");
@@ -144,7 +160,11 @@ describe("client demo in Chromium: turn clock, rematch, quick match, space membe
     await alice.page.waitForSelector(testid(`space-member-${carol.username}`));
     // Members see the panel without the admin's remove buttons.
     await bob.page.waitForSelector(testid(`space-member-${carol.username}`));
-    assert.equal(await bob.page.locator(testid(`space-member-remove-${carol.username}`)).count(), 0, "a member cannot remove");
+    assert.equal(
+      await bob.page.locator(testid(`space-member-remove-${carol.username}`)).count(),
+      0,
+      "a member cannot remove",
+    );
     await expectNoProblems(alice, bob, carol);
   });
 
@@ -199,7 +219,10 @@ describe("client demo in Chromium: turn clock, rematch, quick match, space membe
     // He cannot come back: the demo says so in words.
     await bob.page.locator(row).locator(testid("trivia-session-join")).click();
     await bob.page.waitForSelector(`${testid("toast-error")}:has-text("You are not allowed to join that room")`);
-    assert.ok((await problems(bob)).some((p) => p.code === "403"), "the rejoin was refused with 403");
+    assert.ok(
+      (await problems(bob)).some((p) => p.code === "403"),
+      "the rejoin was refused with 403",
+    );
     await shot(bob.page, "games-11-rejoin-refused");
   });
 });

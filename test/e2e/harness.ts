@@ -33,7 +33,9 @@ export async function shot(page: Page, name: string): Promise<void> {
 }
 
 /** Problems the page showed to the person (ui.showError keeps them in window.rallyProblems). */
-export async function problems(p: Player): Promise<Array<{ code: string; title: string; detail?: string; context?: string }>> {
+export async function problems(
+  p: Player,
+): Promise<Array<{ code: string; title: string; detail?: string; context?: string }>> {
   return p.page.evaluate(() => (window as unknown as { rallyProblems?: [] }).rallyProblems ?? []);
 }
 
@@ -126,7 +128,9 @@ export function useDemo(opts: DemoOptions): Demo {
   before(async function () {
     this.timeout(240_000);
     if (!fs.existsSync(CHROMIUM)) {
-      throw new Error(`Chromium not found at ${CHROMIUM}: install it with "apt-get install -y chromium" (or set CHROMIUM_PATH)`);
+      throw new Error(
+        `Chromium not found at ${CHROMIUM}: install it with "apt-get install -y chromium" (or set CHROMIUM_PATH)`,
+      );
     }
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     buildDemoOnce();
@@ -153,19 +157,30 @@ export function useDemo(opts: DemoOptions): Demo {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
   });
 
   beforeEach(async () => {
     // Each step checks only the errors shown during it.
     for (const p of players) {
-      await p.page.evaluate(() => ((window as unknown as { rallyProblems?: unknown[] }).rallyProblems ?? []).splice(0)).catch(() => undefined);
+      await p.page
+        .evaluate(() => ((window as unknown as { rallyProblems?: unknown[] }).rallyProblems ?? []).splice(0))
+        .catch(() => undefined);
     }
   });
 
   afterEach(async function () {
-    if (cspViolations.length) throw new Error(`the demo broke its Content-Security-Policy:\n${cspViolations.splice(0).join("\n")}`);
+    if (cspViolations.length)
+      throw new Error(`the demo broke its Content-Security-Policy:\n${cspViolations.splice(0).join("\n")}`);
     if (this.currentTest?.state !== "failed") return;
     const slug = (this.currentTest.title || "step").replace(/[^a-z0-9]+/gi, "-").slice(0, 40);
     await Promise.allSettled(players.map((p) => shot(p.page, `failed-${slug}-${p.name}`)));

@@ -114,7 +114,9 @@ describe("client demo in Chromium: friends, blocks, unmatch, reports, unread mes
     for (const p of [alice, bob]) {
       await p.page.waitForSelector(testid("toast-match-removed"));
       await p.page.waitForSelector("#chat-view.hidden", { state: "attached" });
-      await p.page.waitForSelector(`${testid(`conversation-${p === alice ? bob.username : alice.username}`)}`, { state: "detached" });
+      await p.page.waitForSelector(`${testid(`conversation-${p === alice ? bob.username : alice.username}`)}`, {
+        state: "detached",
+      });
     }
     await shot(bob.page, "social-05-unmatched");
     await expectNoProblems(alice, bob);

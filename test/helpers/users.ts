@@ -36,7 +36,9 @@ export async function joinOrg(orgId: string, userIds: string[]): Promise<void> {
  * lifetime, JWT_EXPIRES_IN; tests that need another lifetime sign their own). With
  * `orgId`, the user is a member of that org.
  */
-export async function createUser(opts: { username?: string; orgId?: string; avatarUrl?: string } = {}): Promise<TestUser> {
+export async function createUser(
+  opts: { username?: string; orgId?: string; avatarUrl?: string } = {},
+): Promise<TestUser> {
   const username = opts.username ?? `user${++counter}_${crypto.randomBytes(3).toString("hex")}`;
   const user = await ctx().services.users.register({
     username,

@@ -45,7 +45,10 @@ function assertRateLimited(res: { status: number; body: any; headers: Headers },
   assert.equal(res.body.status, "failed");
   assert.equal(res.body.code, "RATE_LIMITED");
   const retryAfter = Number(res.headers.get("retry-after"));
-  assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= maxSeconds, `Retry-After ${res.headers.get("retry-after")}`);
+  assert.ok(
+    Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= maxSeconds,
+    `Retry-After ${res.headers.get("retry-after")}`,
+  );
 }
 
 describe("REST abuse limits (issue 14)", () => {
@@ -82,7 +85,10 @@ describe("REST abuse limits (issue 14)", () => {
       assert.equal((await register(known, randomIp())).status, 201);
       const answers: Record<string, Array<{ status: number; body: unknown }>> = { known: [], unknown: [] };
       for (let i = 0; i < 7; i++) {
-        for (const [who, name] of [["known", known], ["unknown", unknown]] as const) {
+        for (const [who, name] of [
+          ["known", known],
+          ["unknown", unknown],
+        ] as const) {
           const res = await login(name, "wrong-password", randomIp());
           // The seconds left in the window tick on between the two requests.
           const error = String(res.body?.error).replace(/\d+ s$/, "N s");
@@ -90,7 +96,10 @@ describe("REST abuse limits (issue 14)", () => {
         }
       }
       assert.deepEqual(answers.unknown, answers.known);
-      assert.deepEqual(answers.known!.map((a) => a.status), [401, 401, 401, 401, 401, 429, 429]);
+      assert.deepEqual(
+        answers.known!.map((a) => a.status),
+        [401, 401, 401, 401, 401, 429, 429],
+      );
     });
 
     it("after 50 failures from one address: 429 for any username from it; other addresses unaffected", async () => {
@@ -130,10 +139,14 @@ describe("REST abuse limits (issue 14)", () => {
   it("REST writes: 60 per user per minute, then 429 with Retry-After; reads and other users unaffected", async function () {
     this.timeout(60_000);
     const [flooder, other] = [await createUser(), await createUser()];
-    const write = (token: string) => api("POST", "/api/notifications/00000000-0000-0000-0000-000000000000/read", { token });
+    const write = (token: string) =>
+      api("POST", "/api/notifications/00000000-0000-0000-0000-000000000000/read", { token });
     await awayFromWindowEdge(60);
     const first = await Promise.all(Array.from({ length: 60 }, () => write(flooder.token)));
-    assert.ok(first.every((r) => r.status === 404), first.map((r) => r.status).join(","));
+    assert.ok(
+      first.every((r) => r.status === 404),
+      first.map((r) => r.status).join(","),
+    );
     assertRateLimited(await write(flooder.token), 60);
     assertRateLimited(await api("POST", "/api/spaces", { token: flooder.token, body: { name: "x", capacity: 2 } }), 60);
     assert.equal((await api("GET", "/api/users/me", { token: flooder.token })).status, 200, "reads are not budgeted");
@@ -169,7 +182,10 @@ describe("REST abuse limits (issue 14)", () => {
       const restoreCost = setConfig({ PASSWORD_HASH_COST: 12 });
       try {
         assert.equal((await login(username, TEST_PASSWORD, ip)).status, 200);
-        const { rows } = await ctx().db.query<{ password_hash: string }>("SELECT password_hash FROM users WHERE username = $1", [username]);
+        const { rows } = await ctx().db.query<{ password_hash: string }>(
+          "SELECT password_hash FROM users WHERE username = $1",
+          [username],
+        );
         assert.match(rows[0]!.password_hash, /^scrypt\$4096\$8\$1\$/);
         assert.equal((await login(username, TEST_PASSWORD, ip)).status, 200, "the upgraded hash verifies");
         assert.equal((await login(username, "wrong-password", ip)).status, 401);

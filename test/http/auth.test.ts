@@ -6,7 +6,9 @@ import { createUser, expiredToken } from "../helpers/users";
 
 describe("REST auth", () => {
   it("registers, logs in and reads /api/users/me with the token", async () => {
-    const reg = await api("POST", "/api/auth/register", { body: { username: "alice", password: "correct horse", orgId: "acme" } });
+    const reg = await api("POST", "/api/auth/register", {
+      body: { username: "alice", password: "correct horse", orgId: "acme" },
+    });
     assert.equal(reg.status, 201);
     assert.equal(reg.body.user.username, "alice");
     assert.equal(reg.body.user.orgId, "acme");
@@ -27,14 +29,18 @@ describe("REST auth", () => {
 
   it("stores a scrypt hash, never the password", async () => {
     await api("POST", "/api/auth/register", { body: { username: "bob", password: "hunter2hunter2" } });
-    const { rows } = await ctx().db.query<{ password_hash: string }>("SELECT password_hash FROM users WHERE username = 'bob'");
+    const { rows } = await ctx().db.query<{ password_hash: string }>(
+      "SELECT password_hash FROM users WHERE username = 'bob'",
+    );
     assert.match(rows[0]!.password_hash, /^scrypt\$/);
     assert.ok(!rows[0]!.password_hash.includes("hunter2"));
   });
 
   it("refuses a duplicate username with 409, case-insensitively", async () => {
     await api("POST", "/api/auth/register", { body: { username: "carol", password: "rally-test-password-42" } });
-    const dup = await api("POST", "/api/auth/register", { body: { username: "CAROL", password: "rally-test-password-42" } });
+    const dup = await api("POST", "/api/auth/register", {
+      body: { username: "CAROL", password: "rally-test-password-42" },
+    });
     assert.equal(dup.status, 409);
     assert.deepEqual(dup.body, { status: "failed", error: "Username is already taken", code: "USERNAME_TAKEN" });
   });
@@ -85,7 +91,9 @@ describe("REST auth", () => {
   describe("private routes", () => {
     it("refuse no token, a wrongly signed token and an expired token with 401", async () => {
       const user = await createUser();
-      const forged = jwt.sign({ sub: user.id, username: user.username }, "another-secret-entirely-000000", { expiresIn: "1h" });
+      const forged = jwt.sign({ sub: user.id, username: user.username }, "another-secret-entirely-000000", {
+        expiresIn: "1h",
+      });
       for (const [token, reason] of [
         [undefined, "missing token"],
         ["garbage", "invalid token"],
@@ -114,7 +122,13 @@ describe("operations", () => {
     assert.equal(ready.body.checks.db, "ok");
     const metrics = await api("GET", "/metrics");
     assert.equal(metrics.status, 200);
-    for (const name of ["rally_connected_clients", "rally_rooms", "rally_messages_in_total", "rally_http_request_duration_seconds", "rally_db_query_duration_seconds"]) {
+    for (const name of [
+      "rally_connected_clients",
+      "rally_rooms",
+      "rally_messages_in_total",
+      "rally_http_request_duration_seconds",
+      "rally_db_query_duration_seconds",
+    ]) {
       assert.match(String(metrics.body), new RegExp(name));
     }
   });

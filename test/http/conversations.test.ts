@@ -157,7 +157,11 @@ describe("REST /api/v1/conversations", () => {
     const id = await conversationOf(alice, bob);
     const sent: number[] = [];
     for (let i = 0; i < 7; i++) sent.push((await post(i % 2 ? bob : alice, id, { content: `m${i}` })).body.id);
-    assert.deepEqual([...sent].sort((a, b) => a - b), sent, "ids grow in send order");
+    assert.deepEqual(
+      [...sent].sort((a, b) => a - b),
+      sent,
+      "ids grow in send order",
+    );
 
     const seen: number[] = [];
     let qs = "?limit=3";
@@ -195,10 +199,12 @@ describe("REST /api/v1/conversations", () => {
     await ctx().services.conversations.markRead(id, alice, m3); // alice reads everything, her own included
     assert.deepEqual(await readState(alice), { [m1]: false, [m2]: false, [m3]: true });
     await ctx().services.conversations.markRead(id, bob, m1);
-    for (const reader of [alice, bob]) assert.deepEqual(await readState(reader), { [m1]: true, [m2]: false, [m3]: true });
+    for (const reader of [alice, bob])
+      assert.deepEqual(await readState(reader), { [m1]: true, [m2]: false, [m3]: true });
     await ctx().services.conversations.markRead(id, bob, m2);
     await ctx().services.conversations.markRead(id, bob, m1); // an older mark does not move the position back
-    for (const reader of [alice, bob]) assert.deepEqual(await readState(reader), { [m1]: true, [m2]: true, [m3]: true });
+    for (const reader of [alice, bob])
+      assert.deepEqual(await readState(reader), { [m1]: true, [m2]: true, [m3]: true });
   });
 
   describe("access and bad input", () => {
@@ -208,7 +214,11 @@ describe("REST /api/v1/conversations", () => {
       await post(alice, id, { content: "private" });
       for (const res of [await history(mallory, id), await post(mallory, id, { content: "let me in" })]) {
         assert.equal(res.status, 403);
-        assert.deepEqual(res.body, { status: "failed", error: "You are not a participant in this conversation", code: "NOT_PARTICIPANT" });
+        assert.deepEqual(res.body, {
+          status: "failed",
+          error: "You are not a participant in this conversation",
+          code: "NOT_PARTICIPANT",
+        });
       }
       const unknown = crypto.randomUUID();
       for (const res of [await history(alice, unknown), await post(alice, unknown, { content: "hello?" })]) {
@@ -256,7 +266,17 @@ describe("REST /api/v1/conversations", () => {
     it("refuses bad history queries with 400", async () => {
       const [alice, bob] = [await createUser(), await createUser()];
       const id = await conversationOf(alice, bob);
-      for (const qs of ["limit=0", "limit=101", "limit=abc", "before=abc", "before=0", "before=-5", "before=1.5", "before=99999999999999999999", "x=1"]) {
+      for (const qs of [
+        "limit=0",
+        "limit=101",
+        "limit=abc",
+        "before=abc",
+        "before=0",
+        "before=-5",
+        "before=1.5",
+        "before=99999999999999999999",
+        "x=1",
+      ]) {
         const res = await history(alice, id, `?${qs}`);
         assert.equal(res.status, 400, qs);
         assert.equal(res.body.code, "INVALID_REQUEST");
@@ -267,11 +287,20 @@ describe("REST /api/v1/conversations", () => {
       const alice = await createUser();
       const self = await open(alice, alice.id);
       assert.equal(self.status, 400);
-      assert.deepEqual(self.body, { status: "failed", error: "participantId: you cannot start a conversation with yourself", code: "INVALID_REQUEST" });
+      assert.deepEqual(self.body, {
+        status: "failed",
+        error: "participantId: you cannot start a conversation with yourself",
+        code: "INVALID_REQUEST",
+      });
       const unknown = await open(alice, crypto.randomUUID());
       assert.equal(unknown.status, 404);
       assert.equal(unknown.body.error, "User not found");
-      for (const body of [{}, { participantId: "bob" }, { participantId: 1 }, { participantId: crypto.randomUUID(), x: 1 }]) {
+      for (const body of [
+        {},
+        { participantId: "bob" },
+        { participantId: 1 },
+        { participantId: crypto.randomUUID(), x: 1 },
+      ]) {
         const res = await api("POST", "/api/v1/conversations", { token: alice.token, body });
         assert.equal(res.status, 400, JSON.stringify(body));
         assert.match(res.body.error, /participantId|Unrecognized/);

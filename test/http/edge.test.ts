@@ -40,7 +40,14 @@ function rawRequest(opts: {
     let answered = false;
     const headers: Record<string, string | number> = { "content-type": "application/json", ...opts.headers };
     if (opts.contentLength !== undefined) headers["content-length"] = opts.contentLength;
-    const req = http.request({ host: "127.0.0.1", port: TEST_PORT, method: opts.method ?? "POST", path: opts.path, headers, agent: false });
+    const req = http.request({
+      host: "127.0.0.1",
+      port: TEST_PORT,
+      method: opts.method ?? "POST",
+      path: opts.path,
+      headers,
+      agent: false,
+    });
     req.on("response", (res) => {
       answered = true;
       const at = written;
@@ -81,7 +88,12 @@ const envelope = (body: any, code: string) => {
 describe("HTTP edge (issue 14)", () => {
   describe("request bodies", () => {
     it("refuses a 200 MB matchmaking body from its Content-Length, unauthenticated, without reading it", async () => {
-      const res = await rawRequest({ path: "/matchmake/create/bigger_dice", contentLength: 200 * 1024 * 1024, maxBytes: 256 * 1024, everyMs: 20 });
+      const res = await rawRequest({
+        path: "/matchmake/create/bigger_dice",
+        contentLength: 200 * 1024 * 1024,
+        maxBytes: 256 * 1024,
+        everyMs: 20,
+      });
       assert.equal(res.status, 413);
       envelope(res.body, "PAYLOAD_TOO_LARGE");
       assert.equal(res.headers.connection, "close");
@@ -89,7 +101,11 @@ describe("HTTP edge (issue 14)", () => {
     });
 
     it("refuses a streamed (chunked) matchmaking body as soon as it passes MATCHMAKE_MAX_BODY_BYTES", async () => {
-      const res = await rawRequest({ path: "/matchmake/joinOrCreate/bigger_dice", maxBytes: 4 * 1024 * 1024, chunk: Buffer.alloc(4096, 0x20) });
+      const res = await rawRequest({
+        path: "/matchmake/joinOrCreate/bigger_dice",
+        maxBytes: 4 * 1024 * 1024,
+        chunk: Buffer.alloc(4096, 0x20),
+      });
       assert.equal(res.status, 413);
       envelope(res.body, "PAYLOAD_TOO_LARGE");
       assert.ok(res.written < 256 * 1024, `answered after ${res.written} bytes`);
@@ -106,7 +122,11 @@ describe("HTTP edge (issue 14)", () => {
       const declared = await rawRequest({ path: "/api/auth/login", contentLength: 1024 * 1024, maxBytes: 64 * 1024 });
       assert.equal(declared.status, 413);
       envelope(declared.body, "PAYLOAD_TOO_LARGE");
-      const streamed = await rawRequest({ path: "/api/auth/login", maxBytes: 8 * 1024 * 1024, chunk: Buffer.alloc(8192, 0x20) });
+      const streamed = await rawRequest({
+        path: "/api/auth/login",
+        maxBytes: 8 * 1024 * 1024,
+        chunk: Buffer.alloc(8192, 0x20),
+      });
       assert.equal(streamed.status, 413);
       envelope(streamed.body, "PAYLOAD_TOO_LARGE");
       assert.ok(streamed.written < 512 * 1024, `answered after ${streamed.written} bytes`);
@@ -116,7 +136,13 @@ describe("HTTP edge (issue 14)", () => {
       const restore = setConfig({ HTTP_BODY_TIMEOUT_MS: 400 });
       try {
         for (const path of ["/api/auth/login", "/matchmake/create/bigger_dice"]) {
-          const res = await rawRequest({ path, contentLength: 1000, chunk: Buffer.from("{"), maxBytes: 10, everyMs: 100 });
+          const res = await rawRequest({
+            path,
+            contentLength: 1000,
+            chunk: Buffer.from("{"),
+            maxBytes: 10,
+            everyMs: 100,
+          });
           assert.equal(res.status, 408, path);
           envelope(res.body, "REQUEST_TIMEOUT");
           assert.ok(res.ms < 3000, `${path}: ${res.ms} ms`);
@@ -137,7 +163,11 @@ describe("HTTP edge (issue 14)", () => {
       ] as const) {
         const res = await fetch(`${BASE_URL}${path}`, {
           method,
-          headers: { origin: "https://evil.example", "access-control-request-method": "POST", "content-type": "application/json" },
+          headers: {
+            origin: "https://evil.example",
+            "access-control-request-method": "POST",
+            "content-type": "application/json",
+          },
           body: method === "POST" ? "{}" : undefined,
         });
         assert.equal(res.status, 403, `${method} ${path}`);
@@ -189,7 +219,11 @@ describe("HTTP edge (issue 14)", () => {
         await fetch(`${BASE_URL}/healthz`),
         await fetch(`${BASE_URL}/api/nope`),
         await fetch(`${BASE_URL}/api/users/me`, { headers: { authorization: `Bearer ${user.token}` } }),
-        await fetch(`${BASE_URL}/matchmake/joinOrCreate/bigger_dice`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }),
+        await fetch(`${BASE_URL}/matchmake/joinOrCreate/bigger_dice`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: "{}",
+        }),
       ];
       for (const res of responses) {
         assert.equal(res.headers.get("x-content-type-options"), "nosniff", res.url);
@@ -209,11 +243,18 @@ describe("HTTP edge (issue 14)", () => {
         const none = await fetch(`${BASE_URL}/metrics`);
         assert.equal(none.status, 401);
         envelope(await none.json(), "UNAUTHORIZED");
-        const wrong = await fetch(`${BASE_URL}/metrics`, { headers: { authorization: "Bearer metrics-token-0123456780" } });
+        const wrong = await fetch(`${BASE_URL}/metrics`, {
+          headers: { authorization: "Bearer metrics-token-0123456780" },
+        });
         assert.equal(wrong.status, 401);
-        const right = await fetch(`${BASE_URL}/metrics`, { headers: { authorization: "Bearer metrics-token-0123456789" } });
+        const right = await fetch(`${BASE_URL}/metrics`, {
+          headers: { authorization: "Bearer metrics-token-0123456789" },
+        });
         assert.equal(right.status, 200);
-        assert.match(await right.text(), /rally_security_events_total\{event="metrics_refused",reason="wrong token"\} [1-9]/);
+        assert.match(
+          await right.text(),
+          /rally_security_events_total\{event="metrics_refused",reason="wrong token"\} [1-9]/,
+        );
       } finally {
         restore();
       }
@@ -235,10 +276,14 @@ describe("HTTP edge (issue 14)", () => {
     });
 
     it("cannot be driven by another site's page, even with the browser's cached credentials", async () => {
-      const own = await fetch(`${BASE_URL}/monitor/api`, { headers: { authorization: basic, "sec-fetch-site": "same-origin" } });
+      const own = await fetch(`${BASE_URL}/monitor/api`, {
+        headers: { authorization: basic, "sec-fetch-site": "same-origin" },
+      });
       assert.equal(own.status, 200, await own.clone().text());
       for (const site of ["cross-site", "same-site"]) {
-        const res = await fetch(`${BASE_URL}/monitor/api`, { headers: { authorization: basic, "sec-fetch-site": site } });
+        const res = await fetch(`${BASE_URL}/monitor/api`, {
+          headers: { authorization: basic, "sec-fetch-site": site },
+        });
         assert.equal(res.status, 403, site);
       }
       const framed = await fetch(`${BASE_URL}/monitor/`, { headers: { authorization: basic } });
@@ -249,17 +294,28 @@ describe("HTTP edge (issue 14)", () => {
       const host = await createUser({ orgId: "acme" });
       const created = await api("POST", "/api/trivia/sessions", {
         token: host.token,
-        body: { title: "Secret", questions: [{ text: "2+2?", choices: ["3", "4", "5"], answerIndex: 1, timeLimitSec: 60 }] },
+        body: {
+          title: "Secret",
+          questions: [{ text: "2+2?", choices: ["3", "4", "5"], answerIndex: 1, timeLimitSec: 60 }],
+        },
       });
       assert.equal(created.status, 201, JSON.stringify(created.body));
       const hostRoom = await sdk(host.token).joinOrCreate("trivia", { sessionId: created.body.sessionId });
-      const player = await sdk((await createUser({ orgId: "acme" })).token).joinOrCreate("trivia", { sessionId: created.body.sessionId });
+      const player = await sdk((await createUser({ orgId: "acme" })).token).joinOrCreate("trivia", {
+        sessionId: created.body.sessionId,
+      });
       const box = inbox(player);
-      await until(() => Object.keys((hostRoom.state as any).participants?.toJSON?.() ?? {}).length === 1, 4000, "player seated");
+      await until(
+        () => Object.keys((hostRoom.state as any).participants?.toJSON?.() ?? {}).length === 1,
+        4000,
+        "player seated",
+      );
       await hostRoom.request("start");
       await box.next("question_started");
 
-      const inspect = await fetch(`${BASE_URL}/monitor/api/room?roomId=${hostRoom.roomId}`, { headers: { authorization: basic } });
+      const inspect = await fetch(`${BASE_URL}/monitor/api/room?roomId=${hostRoom.roomId}`, {
+        headers: { authorization: basic },
+      });
       assert.equal(inspect.status, 200);
       const seen = JSON.stringify(await inspect.json());
       assert.doesNotMatch(seen, /"answerIndex"|correct/i);
@@ -267,9 +323,12 @@ describe("HTTP edge (issue 14)", () => {
 
       // `remoteRoomCall` returns any field when args are empty: `game` holds the questions and answers.
       for (const method of ["game", "session", "toJSON"]) {
-        const res = await fetch(`${BASE_URL}/monitor/api/room/call?roomId=${hostRoom.roomId}&method=${method}&args=null`, {
-          headers: { authorization: basic },
-        });
+        const res = await fetch(
+          `${BASE_URL}/monitor/api/room/call?roomId=${hostRoom.roomId}&method=${method}&args=null`,
+          {
+            headers: { authorization: basic },
+          },
+        );
         assert.equal(res.status, 403, method);
         assert.doesNotMatch(await res.text(), /answerIndex/);
       }

@@ -37,7 +37,11 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function sign(key: Key, claims: Record<string, unknown> = {}, opts: { audience?: string; issuer?: string; exp?: string | null } = {}) {
+function sign(
+  key: Key,
+  claims: Record<string, unknown> = {},
+  opts: { audience?: string; issuer?: string; exp?: string | null } = {},
+) {
   let jwt = new SignJWT({ username: "ext_alice", ...claims })
     .setProtectedHeader({ alg: key.alg, kid: key.kid })
     .setSubject((claims.sub as string) ?? "idp|alice")
@@ -113,7 +117,13 @@ describe("external identity provider (JWKS)", function () {
     for (;;) {
       if (server.exitCode !== null) throw new Error(`the external-mode server exited:\n${log}`);
       if (Date.now() > end) throw new Error(`the external-mode server did not start:\n${log}`);
-      if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) break;
+      if (
+        await fetch(`${base}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
       await sleep(250);
     }
   });
@@ -141,20 +151,39 @@ describe("external identity provider (JWKS)", function () {
 
   it("makes the provider's org claim a membership, so trivia works for its users", async () => {
     const token = await sign(k1, { sub: "idp|host", username: "ext_host", org_id: "ext-org" });
-    const created = await post("/api/trivia/sessions", { title: "IdP quiz", questions: [{ text: "1+1?", choices: ["2", "3"], answerIndex: 0, timeLimitSec: 30 }] }, token);
+    const created = await post(
+      "/api/trivia/sessions",
+      { title: "IdP quiz", questions: [{ text: "1+1?", choices: ["2", "3"], answerIndex: 0, timeLimitSec: 30 }] },
+      token,
+    );
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const members = await get("/api/orgs/ext-org/members", token);
-    assert.deepEqual(members.body.items.map((m: any) => m.username), ["ext_host"]);
+    assert.deepEqual(
+      members.body.items.map((m: any) => m.username),
+      ["ext_host"],
+    );
   });
 
   it("has no /api/auth/register or /api/auth/login in AUTH_MODE=external", async () => {
-    assert.equal((await post("/api/auth/register", { username: "local_user", password: "rally-test-password-42" })).status, 404);
-    assert.equal((await post("/api/auth/login", { username: "local_user", password: "rally-test-password-42" })).status, 404);
+    assert.equal(
+      (await post("/api/auth/register", { username: "local_user", password: "rally-test-password-42" })).status,
+      404,
+    );
+    assert.equal(
+      (await post("/api/auth/login", { username: "local_user", password: "rally-test-password-42" })).status,
+      404,
+    );
   });
 
   it("refuses a wrong audience, a wrong issuer, alg none, an unknown kid and no exp with 401 naming the reason", async () => {
     const none = `${Buffer.from(JSON.stringify({ alg: "none", typ: "JWT" })).toString("base64url")}.${Buffer.from(
-      JSON.stringify({ sub: "idp|alice", username: "ext_alice", iss: ISSUER, aud: AUDIENCE, exp: Math.floor(Date.now() / 1000) + 300 }),
+      JSON.stringify({
+        sub: "idp|alice",
+        username: "ext_alice",
+        iss: ISSUER,
+        aud: AUDIENCE,
+        exp: Math.floor(Date.now() / 1000) + 300,
+      }),
     ).toString("base64url")}.`;
     const cases: Array<[string, RegExp]> = [
       [await sign(k1, {}, { audience: "someone-else" }), /wrong audience/],

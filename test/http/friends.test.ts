@@ -7,7 +7,8 @@ import { inbox, sleep } from "../helpers/room";
 
 /** Friends over REST (docs/PROTOCOL.md §2). */
 
-const friendshipCount = async () => (await ctx().db.query("SELECT count(*)::int AS n FROM friendships")).rows[0].n as number;
+const friendshipCount = async () =>
+  (await ctx().db.query("SELECT count(*)::int AS n FROM friendships")).rows[0].n as number;
 const friendshipRows = async () =>
   (await ctx().db.query("SELECT id, requester_id, addressee_id, status FROM friendships ORDER BY id")).rows;
 
@@ -15,19 +16,39 @@ describe("REST friends", () => {
   it("request by username → listed incoming and outgoing → accept → both list each other", async () => {
     const alice = await createUser({ avatarUrl: "https://img.example/a.png" });
     const bob = await createUser();
-    const req = await api("POST", "/api/friends/requests", { token: alice.token, body: { username: bob.username.toUpperCase() } });
+    const req = await api("POST", "/api/friends/requests", {
+      token: alice.token,
+      body: { username: bob.username.toUpperCase() },
+    });
     assert.equal(req.status, 201, "usernames match case-insensitively");
     assert.equal(req.body.status, "pending");
-    assert.deepEqual(req.body.requester, { id: alice.id, username: alice.username, avatarUrl: "https://img.example/a.png" });
+    assert.deepEqual(req.body.requester, {
+      id: alice.id,
+      username: alice.username,
+      avatarUrl: "https://img.example/a.png",
+    });
     assert.deepEqual(req.body.addressee, { id: bob.id, username: bob.username, avatarUrl: null });
     assert.equal(req.body.acceptedAt, null);
 
     const incoming = await api("GET", "/api/friends/requests?direction=incoming", { token: bob.token });
-    assert.deepEqual(incoming.body.items.map((r: any) => r.id), [req.body.id]);
+    assert.deepEqual(
+      incoming.body.items.map((r: any) => r.id),
+      [req.body.id],
+    );
     const outgoing = await api("GET", "/api/friends/requests?direction=outgoing", { token: alice.token });
-    assert.deepEqual(outgoing.body.items.map((r: any) => r.id), [req.body.id]);
-    assert.deepEqual((await api("GET", "/api/friends/requests?direction=incoming", { token: alice.token })).body.items, []);
-    assert.deepEqual((await api("GET", "/api/friends", { token: alice.token })).body.items, [], "not friends until accepted");
+    assert.deepEqual(
+      outgoing.body.items.map((r: any) => r.id),
+      [req.body.id],
+    );
+    assert.deepEqual(
+      (await api("GET", "/api/friends/requests?direction=incoming", { token: alice.token })).body.items,
+      [],
+    );
+    assert.deepEqual(
+      (await api("GET", "/api/friends", { token: alice.token })).body.items,
+      [],
+      "not friends until accepted",
+    );
 
     const accepted = await api("POST", `/api/friends/requests/${req.body.id}/accept`, { token: bob.token });
     assert.equal(accepted.status, 200);
@@ -37,12 +58,26 @@ describe("REST friends", () => {
 
     const alices = await api("GET", "/api/friends", { token: alice.token });
     assert.deepEqual(alices.body, {
-      items: [{ friendshipId: req.body.id, user: { id: bob.id, username: bob.username, avatarUrl: null }, online: false, lastSeenAt: null }],
+      items: [
+        {
+          friendshipId: req.body.id,
+          user: { id: bob.id, username: bob.username, avatarUrl: null },
+          online: false,
+          lastSeenAt: null,
+        },
+      ],
       nextCursor: null,
     });
     const bobs = await api("GET", "/api/friends", { token: bob.token });
-    assert.deepEqual(bobs.body.items[0].user, { id: alice.id, username: alice.username, avatarUrl: "https://img.example/a.png" });
-    assert.deepEqual((await api("GET", "/api/friends/requests?direction=incoming", { token: bob.token })).body.items, []);
+    assert.deepEqual(bobs.body.items[0].user, {
+      id: alice.id,
+      username: alice.username,
+      avatarUrl: "https://img.example/a.png",
+    });
+    assert.deepEqual(
+      (await api("GET", "/api/friends/requests?direction=incoming", { token: bob.token })).body.items,
+      [],
+    );
   });
 
   it("lists a friend as online while they have a lobby open", async () => {
@@ -72,11 +107,17 @@ describe("REST friends", () => {
   describe("refusals (and nothing changes)", () => {
     it("yourself → 400, an unknown user → 404", async () => {
       const alice = await createUser();
-      const self = await api("POST", "/api/friends/requests", { token: alice.token, body: { username: alice.username } });
+      const self = await api("POST", "/api/friends/requests", {
+        token: alice.token,
+        body: { username: alice.username },
+      });
       assert.equal(self.status, 400);
       assert.equal(self.body.code, "INVALID_REQUEST");
       assert.match(self.body.error, /yourself/);
-      const unknown = await api("POST", "/api/friends/requests", { token: alice.token, body: { username: "nobody_here" } });
+      const unknown = await api("POST", "/api/friends/requests", {
+        token: alice.token,
+        body: { username: "nobody_here" },
+      });
       assert.equal(unknown.status, 404);
       assert.deepEqual(unknown.body, { status: "failed", error: "User not found", code: "NOT_FOUND" });
       assert.equal(await friendshipCount(), 0);
@@ -89,13 +130,19 @@ describe("REST friends", () => {
         [alice, bob],
         [bob, alice],
       ] as const) {
-        const again = await api("POST", "/api/friends/requests", { token: from.token, body: { username: to.username } });
+        const again = await api("POST", "/api/friends/requests", {
+          token: from.token,
+          body: { username: to.username },
+        });
         assert.equal(again.status, 409);
         assert.equal(again.body.code, "CONFLICT");
         assert.match(again.body.error, /pending/);
       }
       await api("POST", `/api/friends/requests/${req.body.id}/accept`, { token: bob.token });
-      const friends = await api("POST", "/api/friends/requests", { token: bob.token, body: { username: alice.username } });
+      const friends = await api("POST", "/api/friends/requests", {
+        token: bob.token,
+        body: { username: alice.username },
+      });
       assert.equal(friends.status, 409);
       assert.match(friends.body.error, /already friends/);
       assert.equal(await friendshipCount(), 1);
@@ -127,7 +174,10 @@ describe("REST friends", () => {
       }
       assert.deepEqual(await friendshipRows(), before);
       // Accepting twice: the second is a conflict.
-      assert.equal((await api("POST", `/api/friends/requests/${req.body.id}/accept`, { token: bob.token })).status, 200);
+      assert.equal(
+        (await api("POST", `/api/friends/requests/${req.body.id}/accept`, { token: bob.token })).status,
+        200,
+      );
       const twice = await api("POST", `/api/friends/requests/${req.body.id}/accept`, { token: bob.token });
       assert.equal(twice.status, 409);
       assert.equal(twice.body.code, "CONFLICT");

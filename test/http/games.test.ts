@@ -6,7 +6,11 @@ import { createUsers, type TestUser } from "../helpers/users";
 import type { GameResult } from "../../src/services/games";
 
 /** Store a game directly through the service (the room's own path is covered in test/rooms). */
-async function storeGame(players: TestUser[], endedAt: string, overrides: Partial<GameResult> = {}): Promise<GameResult> {
+async function storeGame(
+  players: TestUser[],
+  endedAt: string,
+  overrides: Partial<GameResult> = {},
+): Promise<GameResult> {
   const [first, second] = players;
   const result: GameResult = {
     id: crypto.randomUUID(),
@@ -73,7 +77,9 @@ describe("GET /api/games/history", () => {
       res.body.items.map((i: any) => i.id),
       [latest.id],
     );
-    const older = await api("GET", `/api/games/history?userId=${b!.id}&limit=1&cursor=${res.body.nextCursor}`, { token: c!.token });
+    const older = await api("GET", `/api/games/history?userId=${b!.id}&limit=1&cursor=${res.body.nextCursor}`, {
+      token: c!.token,
+    });
     assert.equal(older.body.items.length, 1);
     assert.notEqual(older.body.items[0].id, latest.id);
     assert.equal(older.body.nextCursor, null);

@@ -7,7 +7,8 @@ import { inbox } from "../helpers/room";
 import type { DeliveredEvent } from "../../src/realtime/delivery";
 import { WELCOME_MESSAGE } from "../../src/services/conversations";
 
-const like = (from: TestUser, to: string) => api("POST", "/api/v1/matching/likes", { token: from.token, body: { userId: to } });
+const like = (from: TestUser, to: string) =>
+  api("POST", "/api/v1/matching/likes", { token: from.token, body: { userId: to } });
 
 const count = async (table: string) =>
   (await ctx().db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]!.n;
@@ -17,7 +18,11 @@ async function recordDeliveries(...users: TestUser[]) {
   const events = new Map<string, DeliveredEvent[]>(users.map((u) => [u.id, []]));
   const offs = await Promise.all(users.map((u) => ctx().delivery.onUser(u.id, (e) => events.get(u.id)!.push(e))));
   return {
-    of: (user: TestUser, type: string): any[] => events.get(user.id)!.filter((e) => e.type === type).map((e) => e.payload),
+    of: (user: TestUser, type: string): any[] =>
+      events
+        .get(user.id)!
+        .filter((e) => e.type === type)
+        .map((e) => e.payload),
     stop: () => offs.forEach((off) => off()),
   };
 }
@@ -43,11 +48,18 @@ describe("REST /api/v1/matching", () => {
       assert.equal(res.status, 200);
       const { matched, match, conversationId } = res.body;
       assert.equal(matched, true);
-      assert.deepEqual(match.user, { id: alice.id, username: alice.username, profile_picture: "https://example.com/alice.png" });
+      assert.deepEqual(match.user, {
+        id: alice.id,
+        username: alice.username,
+        profile_picture: "https://example.com/alice.png",
+      });
       assert.ok(!Number.isNaN(Date.parse(match.created_at)));
 
       const { rows: matches } = await ctx().db.query("SELECT id FROM matches");
-      assert.deepEqual(matches.map((m) => m.id), [match.id]);
+      assert.deepEqual(
+        matches.map((m) => m.id),
+        [match.id],
+      );
       const { rows: conversations } = await ctx().db.query("SELECT id, match_id FROM conversations");
       assert.deepEqual(conversations, [{ id: conversationId, match_id: match.id }]);
       const { rows: people } = await ctx().db.query<{ user_id: string }>(
@@ -55,7 +67,10 @@ describe("REST /api/v1/matching", () => {
         [conversationId],
       );
       assert.deepEqual(people.map((p) => p.user_id).sort(), [alice.id, bob.id].sort());
-      const { rows: messages } = await ctx().db.query("SELECT sender_id, content FROM messages WHERE conversation_id = $1", [conversationId]);
+      const { rows: messages } = await ctx().db.query(
+        "SELECT sender_id, content FROM messages WHERE conversation_id = $1",
+        [conversationId],
+      );
       assert.deepEqual(messages, [{ sender_id: bob.id, content: WELCOME_MESSAGE }]);
 
       // Each user's copy names the other user.
@@ -67,7 +82,11 @@ describe("REST /api/v1/matching", () => {
         type: "new_match",
         data: {
           type: "new_match",
-          match: { id: match.id, user: { id: bob.id, username: bob.username, profile_picture: "https://example.com/bob.png" }, created_at: match.created_at },
+          match: {
+            id: match.id,
+            user: { id: bob.id, username: bob.username, profile_picture: "https://example.com/bob.png" },
+            created_at: match.created_at,
+          },
           conversation_id: conversationId,
         },
       });
@@ -75,7 +94,10 @@ describe("REST /api/v1/matching", () => {
       assert.equal(bobEvents[0].data.conversation_id, conversationId);
 
       // A notification-center row per user, pushed live too.
-      for (const [user, other] of [[alice, bob], [bob, alice]] as const) {
+      for (const [user, other] of [
+        [alice, bob],
+        [bob, alice],
+      ] as const) {
         const { items: notes } = await ctx().services.notifications.list(user.id, { limit: 50 });
         assert.equal(notes.length, 1);
         assert.equal(notes[0]!.kind, "new_match");
@@ -116,7 +138,11 @@ describe("REST /api/v1/matching", () => {
 
     const deliveries = await recordDeliveries(alice, bob);
     try {
-      for (const [from, to] of [[alice, bob], [bob, alice], [alice, bob]] as const) {
+      for (const [from, to] of [
+        [alice, bob],
+        [bob, alice],
+        [alice, bob],
+      ] as const) {
         const again = await like(from, to.id);
         assert.equal(again.status, 200);
         assert.equal(again.body.matched, true);
@@ -154,7 +180,11 @@ describe("REST /api/v1/matching", () => {
 
   it("lists my recent matches, newest first, with the other user and the conversation", async () => {
     const me = await createUser();
-    const [first, second, stranger] = [await createUser({ avatarUrl: "https://example.com/f.png" }), await createUser(), await createUser()];
+    const [first, second, stranger] = [
+      await createUser({ avatarUrl: "https://example.com/f.png" }),
+      await createUser(),
+      await createUser(),
+    ];
     for (const other of [first, second]) {
       await like(me, other.id);
       await like(other, me.id);
@@ -169,13 +199,20 @@ describe("REST /api/v1/matching", () => {
       [second.id, first.id],
     );
     const [, older] = res.body.items;
-    assert.deepEqual(older.user, { id: first.id, username: first.username, profile_picture: "https://example.com/f.png" });
+    assert.deepEqual(older.user, {
+      id: first.id,
+      username: first.username,
+      profile_picture: "https://example.com/f.png",
+    });
     const { rows } = await ctx().db.query("SELECT c.id FROM conversations c WHERE c.match_id = $1", [older.id]);
     assert.equal(older.conversation_id, rows[0]!.id);
     assert.ok(Date.parse(res.body.items[0].created_at) >= Date.parse(older.created_at));
 
     const limited = await api("GET", "/api/v1/matching/recent-matches?limit=1", { token: me.token });
-    assert.deepEqual(limited.body.items.map((m: any) => m.user.id), [second.id]);
+    assert.deepEqual(
+      limited.body.items.map((m: any) => m.user.id),
+      [second.id],
+    );
   });
 
   describe("bad input", () => {
@@ -183,7 +220,11 @@ describe("REST /api/v1/matching", () => {
       const alice = await createUser();
       const res = await like(alice, alice.id.toUpperCase());
       assert.equal(res.status, 400);
-      assert.deepEqual(res.body, { status: "failed", error: "userId: you cannot like yourself", code: "INVALID_REQUEST" });
+      assert.deepEqual(res.body, {
+        status: "failed",
+        error: "userId: you cannot like yourself",
+        code: "INVALID_REQUEST",
+      });
       assert.equal(await count("likes"), 0);
     });
 

@@ -11,7 +11,10 @@ const HOUR = 3_600_000;
 async function makeSpace(owner: TestUser, capacity = 10, members: TestUser[] = []) {
   const space = await ctx().services.spaces.create(owner.id, { name: `Space ${capacity}`, capacity });
   for (const m of members) {
-    await ctx().db.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'member')", [space.id, m.id]);
+    await ctx().db.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'member')", [
+      space.id,
+      m.id,
+    ]);
   }
   return space;
 }
@@ -28,11 +31,18 @@ async function invite(from: TestUser, to: TestUser, spaceId: string): Promise<st
 }
 
 const memberIds = async (spaceId: string) =>
-  (await ctx().db.query<{ user_id: string }>("SELECT user_id FROM space_members WHERE space_id = $1 ORDER BY user_id", [spaceId])).rows.map(
-    (r) => r.user_id,
-  );
+  (
+    await ctx().db.query<{ user_id: string }>(
+      "SELECT user_id FROM space_members WHERE space_id = $1 ORDER BY user_id",
+      [spaceId],
+    )
+  ).rows.map((r) => r.user_id);
 const inviteRows = async () =>
-  (await ctx().db.query("SELECT id, user_id, status, is_active, data, expires_at FROM notifications WHERE kind = 'space_invite'")).rows;
+  (
+    await ctx().db.query(
+      "SELECT id, user_id, status, is_active, data, expires_at FROM notifications WHERE kind = 'space_invite'",
+    )
+  ).rows;
 
 /** Run `fn` with the services' clock set to `at` (the deps object is shared by every service). */
 async function atTime<T>(at: Date, fn: () => Promise<T>): Promise<T> {
@@ -86,7 +96,12 @@ describe("REST /metaverse/invites", () => {
       assert.equal(row.kind, "space_invite");
       assert.equal(row.status, "unread");
       assert.equal(row.is_active, true);
-      assert.deepEqual(row.data, { spaceId: space.id, spaceName: space.name, fromUserId: admin.id, fromUsername: admin.username });
+      assert.deepEqual(row.data, {
+        spaceId: space.id,
+        spaceName: space.name,
+        fromUserId: admin.id,
+        fromUsername: admin.username,
+      });
       assert.equal(new Date(row.expires_at).toISOString(), invite.expiresAt);
       assert.equal(await ctx().services.notifications.unreadCount(bob.id), 1, "counts in the lobby's unread");
     });
@@ -157,7 +172,10 @@ describe("REST /metaverse/invites", () => {
       const [admin, member, carol, dave] = await createUsers(4);
       const space = await makeSpace(admin!, 3, [member!]);
       assert.equal((await send(member!, carol!.id, space.id)).status, 201);
-      await ctx().db.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'member')", [space.id, carol!.id]);
+      await ctx().db.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'member')", [
+        space.id,
+        carol!.id,
+      ]);
       expectFailure(await send(member!, dave!.id, space.id), 409, "SPACE_FULL", "Space is full");
       assert.equal((await send(admin!, dave!.id, space.id)).status, 201);
     });
@@ -167,9 +185,24 @@ describe("REST /metaverse/invites", () => {
       const space = await makeSpace(admin!, 10, [member!]);
       const unknownSpace = "00000000-0000-4000-8000-000000000000";
       expectFailure(await send(admin!, target!.id, unknownSpace), 404, "SPACE_NOT_FOUND", "Space not found");
-      expectFailure(await send(stranger!, target!.id, space.id), 403, "NO_ACCESS", "You do not have access to this space");
-      expectFailure(await send(admin!, member!.id, space.id), 409, "ALREADY_MEMBER", "User is already a member of this space");
-      expectFailure(await send(admin!, admin!.id, space.id), 409, "ALREADY_MEMBER", "User is already a member of this space");
+      expectFailure(
+        await send(stranger!, target!.id, space.id),
+        403,
+        "NO_ACCESS",
+        "You do not have access to this space",
+      );
+      expectFailure(
+        await send(admin!, member!.id, space.id),
+        409,
+        "ALREADY_MEMBER",
+        "User is already a member of this space",
+      );
+      expectFailure(
+        await send(admin!, admin!.id, space.id),
+        409,
+        "ALREADY_MEMBER",
+        "User is already a member of this space",
+      );
       expectFailure(await send(admin!, unknownSpace, space.id), 404, "NOT_FOUND", "User not found");
       assert.deepEqual(await inviteRows(), []);
     });
@@ -181,14 +214,21 @@ describe("REST /metaverse/invites", () => {
         ["toUserId not a uuid", ({ space }) => ({ toUserId: "bob", spaceId: space }), /toUserId/],
         ["spaceId of the wrong type", ({ user }) => ({ toUserId: user, spaceId: 42 }), /spaceId/],
         ["huge toUserId", ({ space }) => ({ toUserId: "x".repeat(10_000), spaceId: space }), /toUserId/],
-        ["unknown field", ({ user, space }) => ({ toUserId: user, spaceId: space, role: "admin" }), /role|Unrecognized/i],
+        [
+          "unknown field",
+          ({ user, space }) => ({ toUserId: user, spaceId: space, role: "admin" }),
+          /role|Unrecognized/i,
+        ],
         ["array body", () => [1], /payload|expected object/],
       ];
       for (const [name, body, field] of cases) {
         it(name, async () => {
           const [admin, bob] = [await createUser(), await createUser()];
           const space = await makeSpace(admin);
-          const res = await api("POST", "/metaverse/invites/send", { token: admin.token, body: body({ user: bob.id, space: space.id }) });
+          const res = await api("POST", "/metaverse/invites/send", {
+            token: admin.token,
+            body: body({ user: bob.id, space: space.id }),
+          });
           expectFailure(res, 400, "INVALID_REQUEST", field);
           assert.deepEqual(await inviteRows(), []);
         });
@@ -214,7 +254,10 @@ describe("REST /metaverse/invites", () => {
       assert.equal(row.status, "read");
       assert.equal(row.data.outcome, "accepted");
       const spaces = await api("GET", "/api/spaces", { token: bob.token });
-      assert.deepEqual(spaces.body.items.map((s: any) => [s.id, s.role]), [[space.id, "member"]]);
+      assert.deepEqual(
+        spaces.body.items.map((s: any) => [s.id, s.role]),
+        [[space.id, "member"]],
+      );
 
       expectFailure(await accept(bob, id), 409, "INVITATION_NOT_PENDING");
     });
@@ -225,7 +268,12 @@ describe("REST /metaverse/invites", () => {
       const id = await invite(admin!, bob!, space.id);
       expectFailure(await accept(eve!, id), 404, "INVITATION_NOT_FOUND", "Invite not found");
       expectFailure(await accept(admin!, id), 404, "INVITATION_NOT_FOUND", "Invite not found");
-      expectFailure(await accept(bob!, "00000000-0000-4000-8000-000000000000"), 404, "INVITATION_NOT_FOUND", "Invite not found");
+      expectFailure(
+        await accept(bob!, "00000000-0000-4000-8000-000000000000"),
+        404,
+        "INVITATION_NOT_FOUND",
+        "Invite not found",
+      );
       expectFailure(await accept(bob!, "not-a-uuid"), 400, "INVALID_REQUEST", /notificationId/);
       assert.deepEqual(await memberIds(space.id), [admin!.id]);
       assert.equal((await inviteRows())[0].is_active, true);
@@ -235,7 +283,10 @@ describe("REST /metaverse/invites", () => {
       const [admin, member, bob] = await createUsers(3);
       const space = await makeSpace(admin!, 2);
       const id = await invite(admin!, bob!, space.id);
-      await ctx().db.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'member')", [space.id, member!.id]);
+      await ctx().db.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'member')", [
+        space.id,
+        member!.id,
+      ]);
       expectFailure(await accept(bob!, id), 409, "SPACE_FULL", "Space is full");
       assert.deepEqual(await memberIds(space.id), [admin!.id, member!.id].sort());
       assert.equal((await inviteRows())[0].is_active, true);
@@ -245,7 +296,10 @@ describe("REST /metaverse/invites", () => {
       const [admin, bob] = [await createUser(), await createUser()];
       const space = await makeSpace(admin);
       const id = await invite(admin, bob, space.id);
-      await ctx().db.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'member')", [space.id, bob.id]);
+      await ctx().db.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'member')", [
+        space.id,
+        bob.id,
+      ]);
       expectFailure(await accept(bob, id), 409, "ALREADY_MEMBER", "User is already a member of this space");
     });
 
@@ -336,9 +390,15 @@ describe("REST /metaverse/invites", () => {
       ]);
 
       const filtered = await api("GET", `/metaverse/invites/users/${space.id}?q=DAVE`, { token: admin.token });
-      assert.deepEqual(filtered.body.data.users.map((u: any) => u.id), [dave.id]);
+      assert.deepEqual(
+        filtered.body.data.users.map((u: any) => u.id),
+        [dave.id],
+      );
       const limited = await api("GET", `/metaverse/invites/users/${space.id}?limit=1`, { token: admin.token });
-      assert.deepEqual(limited.body.data.users.map((u: any) => u.id), [carol.id]);
+      assert.deepEqual(
+        limited.body.data.users.map((u: any) => u.id),
+        [carol.id],
+      );
       assert.equal(limited.body.data.count, 1);
     });
 
@@ -346,13 +406,33 @@ describe("REST /metaverse/invites", () => {
       const [admin, stranger] = [await createUser(), await createUser()];
       const space = await makeSpace(admin);
       const get = (path: string, user = admin) => api("GET", path, { token: user.token });
-      expectFailure(await get(`/metaverse/invites/users/${space.id}`, stranger), 403, "NO_ACCESS", "You do not have access to this space");
-      expectFailure(await get("/metaverse/invites/users/00000000-0000-4000-8000-000000000000"), 404, "SPACE_NOT_FOUND", "Space not found");
+      expectFailure(
+        await get(`/metaverse/invites/users/${space.id}`, stranger),
+        403,
+        "NO_ACCESS",
+        "You do not have access to this space",
+      );
+      expectFailure(
+        await get("/metaverse/invites/users/00000000-0000-4000-8000-000000000000"),
+        404,
+        "SPACE_NOT_FOUND",
+        "Space not found",
+      );
       expectFailure(await get("/metaverse/invites/users/nope"), 400, "INVALID_REQUEST", /spaceId/);
       expectFailure(await get(`/metaverse/invites/users/${space.id}?limit=0`), 400, "INVALID_REQUEST", /limit/);
       expectFailure(await get(`/metaverse/invites/users/${space.id}?limit=abc`), 400, "INVALID_REQUEST", /limit/);
-      expectFailure(await get(`/metaverse/invites/users/${space.id}?q=${"q".repeat(100)}`), 400, "INVALID_REQUEST", /q/);
-      expectFailure(await get(`/metaverse/invites/users/${space.id}?admin=1`), 400, "INVALID_REQUEST", /admin|Unrecognized/i);
+      expectFailure(
+        await get(`/metaverse/invites/users/${space.id}?q=${"q".repeat(100)}`),
+        400,
+        "INVALID_REQUEST",
+        /q/,
+      );
+      expectFailure(
+        await get(`/metaverse/invites/users/${space.id}?admin=1`),
+        400,
+        "INVALID_REQUEST",
+        /admin|Unrecognized/i,
+      );
       const anonymous = await api("GET", `/metaverse/invites/users/${space.id}`);
       expectFailure(anonymous, 401, "UNAUTHORIZED");
     });
@@ -381,18 +461,28 @@ describe("REST /metaverse/invites", () => {
       assert.equal(only.status, "unread");
 
       const all = await api("GET", "/metaverse/invites/my-invites?includeExpired=true", { token: bob!.token });
-      assert.deepEqual(all.body.data.invites.map((i: any) => [i.id, i.expired]), [
-        [fresh, false],
-        [old, true],
-      ]);
+      assert.deepEqual(
+        all.body.data.invites.map((i: any) => [i.id, i.expired]),
+        [
+          [fresh, false],
+          [old, true],
+        ],
+      );
       assert.equal(all.body.data.count, 2);
-      const explicitFalse = await api("GET", "/metaverse/invites/my-invites?includeExpired=false", { token: bob!.token });
+      const explicitFalse = await api("GET", "/metaverse/invites/my-invites?includeExpired=false", {
+        token: bob!.token,
+      });
       assert.equal(explicitFalse.body.data.count, 1);
     });
 
     it("refuses a bad includeExpired and a missing token", async () => {
       const bob = await createUser();
-      expectFailure(await api("GET", "/metaverse/invites/my-invites?includeExpired=maybe", { token: bob.token }), 400, "INVALID_REQUEST", /includeExpired/);
+      expectFailure(
+        await api("GET", "/metaverse/invites/my-invites?includeExpired=maybe", { token: bob.token }),
+        400,
+        "INVALID_REQUEST",
+        /includeExpired/,
+      );
       expectFailure(await api("GET", "/metaverse/invites/my-invites"), 401, "UNAUTHORIZED");
     });
   });

@@ -7,13 +7,24 @@ import { createUser, type TestUser } from "../helpers/users";
 /** The notification center over REST (docs/PROTOCOL.md §2). */
 
 async function notify(user: TestUser, message: string, createdAt?: string) {
-  const n = await ctx().services.notifications.create({ userId: user.id, type: "invites", kind: "game_invitation", title: "t", message });
+  const n = await ctx().services.notifications.create({
+    userId: user.id,
+    type: "invites",
+    kind: "game_invitation",
+    title: "t",
+    message,
+  });
   if (createdAt) await ctx().db.query("UPDATE notifications SET created_at = $2 WHERE id = $1", [n.id, createdAt]);
   return n;
 }
 
 const statuses = async () =>
-  new Map((await ctx().db.query<{ id: string; status: string }>("SELECT id, status FROM notifications")).rows.map((r) => [r.id, r.status]));
+  new Map(
+    (await ctx().db.query<{ id: string; status: string }>("SELECT id, status FROM notifications")).rows.map((r) => [
+      r.id,
+      r.status,
+    ]),
+  );
 
 describe("REST notifications", () => {
   it("lists the caller's own notifications, newest first, filtered by status", async () => {
@@ -24,7 +35,10 @@ describe("REST notifications", () => {
 
     const all = await api("GET", "/api/notifications", { token: bob.token });
     assert.equal(all.status, 200);
-    assert.deepEqual(all.body.items.map((n: any) => n.id), [newer.id, older.id]);
+    assert.deepEqual(
+      all.body.items.map((n: any) => n.id),
+      [newer.id, older.id],
+    );
     const item = all.body.items[0];
     for (const field of ["id", "type", "kind", "title", "message", "data", "status", "createdAt", "expiresAt"]) {
       assert.ok(field in item, field);
@@ -33,9 +47,15 @@ describe("REST notifications", () => {
 
     await api("POST", `/api/notifications/${older.id}/read`, { token: bob.token });
     const unread = await api("GET", "/api/notifications?status=unread", { token: bob.token });
-    assert.deepEqual(unread.body.items.map((n: any) => n.id), [newer.id]);
+    assert.deepEqual(
+      unread.body.items.map((n: any) => n.id),
+      [newer.id],
+    );
     const read = await api("GET", "/api/notifications?status=read", { token: bob.token });
-    assert.deepEqual(read.body.items.map((n: any) => n.id), [older.id]);
+    assert.deepEqual(
+      read.body.items.map((n: any) => n.id),
+      [older.id],
+    );
     const limited = await api("GET", "/api/notifications?limit=1", { token: bob.token });
     assert.equal(limited.body.items.length, 1);
   });
@@ -50,7 +70,10 @@ describe("REST notifications", () => {
     const dismissed = await api("POST", `/api/notifications/${n.id}/dismiss`, { token: bob.token });
     assert.equal(dismissed.body.status, "dismissed");
     const list = await api("GET", "/api/notifications?status=dismissed", { token: bob.token });
-    assert.deepEqual(list.body.items.map((x: any) => x.id), [n.id]);
+    assert.deepEqual(
+      list.body.items.map((x: any) => x.id),
+      [n.id],
+    );
   });
 
   it("another user's, an unknown or a malformed id → 404, and nothing changes", async () => {

@@ -23,19 +23,33 @@ describe("REST /api/orgs", () => {
     assert.equal(created.status, 201);
     assert.equal(created.body.role, "owner");
     const org = created.body.id;
-    const joined = await api("POST", "/api/orgs/join", { token: bob.token, body: { code: await inviteCode(org, ann) } });
+    const joined = await api("POST", "/api/orgs/join", {
+      token: bob.token,
+      body: { code: await inviteCode(org, ann) },
+    });
     assert.equal(joined.status, 200);
     assert.deepEqual([joined.body.id, joined.body.role], [org, "member"]);
 
     const mine = await api("GET", "/api/orgs", { token: bob.token });
-    assert.deepEqual(mine.body.items.map((o: any) => [o.id, o.name, o.role]), [[org, "Acme", "member"]]);
+    assert.deepEqual(
+      mine.body.items.map((o: any) => [o.id, o.name, o.role]),
+      [[org, "Acme", "member"]],
+    );
     assert.equal(mine.body.nextCursor, null);
 
     const page1 = await api("GET", `/api/orgs/${org}/members?limit=1`, { token: bob.token });
     assert.equal(page1.status, 200);
-    assert.deepEqual(page1.body.items.map((m: any) => [m.username, m.role]), [[ann.username, "owner"]]);
-    const page2 = await api("GET", `/api/orgs/${org}/members?limit=1&cursor=${page1.body.nextCursor}`, { token: bob.token });
-    assert.deepEqual(page2.body.items.map((m: any) => m.username), [bob.username]);
+    assert.deepEqual(
+      page1.body.items.map((m: any) => [m.username, m.role]),
+      [[ann.username, "owner"]],
+    );
+    const page2 = await api("GET", `/api/orgs/${org}/members?limit=1&cursor=${page1.body.nextCursor}`, {
+      token: bob.token,
+    });
+    assert.deepEqual(
+      page2.body.items.map((m: any) => m.username),
+      [bob.username],
+    );
 
     const outsider = await api("GET", `/api/orgs/${org}/members`, { token: eve.token });
     assert.equal(outsider.status, 403);
@@ -44,13 +58,21 @@ describe("REST /api/orgs", () => {
   });
 
   it("lets only admins and owners make invite codes; refuses unknown (404), expired and used-up (410) codes in the envelope", async () => {
-    const [owner, member, late, later] = [await createUser({ orgId: "acme" }), await createUser(), await createUser(), await createUser()];
+    const [owner, member, late, later] = [
+      await createUser({ orgId: "acme" }),
+      await createUser(),
+      await createUser(),
+      await createUser(),
+    ];
     await api("POST", "/api/orgs/join", { token: member.token, body: { code: await inviteCode("acme", owner) } });
     const byMember = await api("POST", "/api/orgs/acme/invite-codes", { token: member.token, body: {} });
     assert.deepEqual([byMember.status, byMember.body.code], [403, "NOT_ORG_ADMIN"]);
 
     const unknown = await api("POST", "/api/orgs/join", { token: late.token, body: { code: "no-such-code" } });
-    assert.deepEqual([unknown.status, unknown.body.status, unknown.body.code], [404, "failed", "INVITE_CODE_NOT_FOUND"]);
+    assert.deepEqual(
+      [unknown.status, unknown.body.status, unknown.body.code],
+      [404, "failed", "INVITE_CODE_NOT_FOUND"],
+    );
 
     const shortLived = await inviteCode("acme", owner, { expiresInHours: 0.0002 }); // 0.72 s
     await sleep(900);
@@ -76,7 +98,11 @@ describe("REST /api/orgs", () => {
     assert.equal(await ctx().services.orgs.isMember("acme", b.id), false);
     const lastOwner = await api("DELETE", `/api/orgs/acme/members/${owner.id}`, { token: owner.token });
     assert.deepEqual([lastOwner.status, lastOwner.body.code], [409, "LAST_OWNER"]);
-    assert.equal((await api("DELETE", `/api/orgs/acme/members/${a.id}`, { token: a.token })).status, 204, "a member may leave");
+    assert.equal(
+      (await api("DELETE", `/api/orgs/acme/members/${a.id}`, { token: a.token })).status,
+      204,
+      "a member may leave",
+    );
     const gone = await api("DELETE", `/api/orgs/acme/members/not-a-uuid`, { token: owner.token });
     assert.equal(gone.status, 404);
   });
@@ -85,10 +111,15 @@ describe("REST /api/orgs", () => {
 describe("organizations and tokens", () => {
   it("gives no access to someone else's org by registering with its orgId (409, no user written) or by a forged claim", async () => {
     const host = await createUser({ orgId: "acme" });
-    const session = await api("POST", "/api/trivia/sessions", { token: host.token, body: { title: "Secret", questions: [question] } });
+    const session = await api("POST", "/api/trivia/sessions", {
+      token: host.token,
+      body: { title: "Secret", questions: [question] },
+    });
     assert.equal(session.status, 201);
 
-    const reg = await api("POST", "/api/auth/register", { body: { username: "mallory", password: "rally-test-password-42", orgId: "acme" } });
+    const reg = await api("POST", "/api/auth/register", {
+      body: { username: "mallory", password: "rally-test-password-42", orgId: "acme" },
+    });
     assert.deepEqual([reg.status, reg.body.code], [409, "ORG_TAKEN"]);
     assert.equal(await ctx().services.users.byUsername("mallory"), null);
 
@@ -97,31 +128,44 @@ describe("organizations and tokens", () => {
     const claimed = ctx().tokens.sign({ id: mallory.id, username: mallory.username, orgId: "acme" });
     const results = await api("GET", `/api/trivia/sessions/${session.body.id}/results`, { token: claimed });
     assert.deepEqual([results.status, results.body.code], [403, "NOT_ORG_MEMBER"]);
-    const created = await api("POST", "/api/trivia/sessions", { token: claimed, body: { title: "Mine", questions: [question] } });
+    const created = await api("POST", "/api/trivia/sessions", {
+      token: claimed,
+      body: { title: "Mine", questions: [question] },
+    });
     assert.equal(created.status, 403);
     const join = await refusal(sdk(claimed).joinOrCreate("trivia", { sessionId: session.body.id }));
     assert.equal(join.code, 403);
   });
 
   it("registers with a new orgId as its owner, or with an invite code as a member; the tokens carry that org", async () => {
-    const founder = await api("POST", "/api/auth/register", { body: { username: "founder", password: "rally-test-password-42", orgId: "globex" } });
+    const founder = await api("POST", "/api/auth/register", {
+      body: { username: "founder", password: "rally-test-password-42", orgId: "globex" },
+    });
     assert.equal(founder.status, 201);
     assert.equal(claimsOf(founder.body.token).org_id, "globex");
     const code = await inviteCode("globex", { token: founder.body.token } as TestUser);
-    const joiner = await api("POST", "/api/auth/register", { body: { username: "joiner", password: "rally-test-password-42", inviteCode: code } });
+    const joiner = await api("POST", "/api/auth/register", {
+      body: { username: "joiner", password: "rally-test-password-42", inviteCode: code },
+    });
     assert.equal(joiner.status, 201);
     assert.equal(claimsOf(joiner.body.token).org_id, "globex");
     assert.equal(joiner.body.user.orgId, "globex");
-    const both = await api("POST", "/api/auth/register", { body: { username: "both", password: "rally-test-password-42", orgId: "x", inviteCode: code } });
+    const both = await api("POST", "/api/auth/register", {
+      body: { username: "both", password: "rally-test-password-42", orgId: "x", inviteCode: code },
+    });
     assert.equal(both.status, 400);
-    const badCode = await api("POST", "/api/auth/register", { body: { username: "badcode", password: "rally-test-password-42", inviteCode: "nope" } });
+    const badCode = await api("POST", "/api/auth/register", {
+      body: { username: "badcode", password: "rally-test-password-42", inviteCode: "nope" },
+    });
     assert.equal(badCode.status, 404);
     assert.equal(await ctx().services.users.byUsername("badcode"), null, "a refused registration writes no user");
   });
 
   it("switches the token's org with POST /api/auth/token (403 for a non-member); a removed member's next token has no org_id", async () => {
     const owner = await createUser({ orgId: "acme" });
-    const login = await api("POST", "/api/auth/register", { body: { username: "switcher", password: "rally-test-password-42", orgId: "initech" } });
+    const login = await api("POST", "/api/auth/register", {
+      body: { username: "switcher", password: "rally-test-password-42", orgId: "initech" },
+    });
     const token = login.body.token;
     await api("POST", "/api/orgs/join", { token, body: { code: await inviteCode("acme", owner) } });
     const denied = await api("POST", "/api/auth/token", { token, body: { orgId: "globex" } });
@@ -130,11 +174,18 @@ describe("organizations and tokens", () => {
     assert.equal(switched.status, 200);
     assert.equal(claimsOf(switched.body.token).org_id, "acme");
 
-    assert.equal((await api("DELETE", `/api/orgs/acme/members/${login.body.user.id}`, { token: owner.token })).status, 204);
+    assert.equal(
+      (await api("DELETE", `/api/orgs/acme/members/${login.body.user.id}`, { token: owner.token })).status,
+      204,
+    );
     const refreshed = await api("POST", "/api/auth/refresh", { body: { refreshToken: login.body.refreshToken } });
     assert.equal(refreshed.status, 200);
     assert.notEqual(claimsOf(refreshed.body.token).org_id, "acme");
-    assert.equal(claimsOf(refreshed.body.token).org_id, "initech", "the next token falls back to an org they still belong to");
+    assert.equal(
+      claimsOf(refreshed.body.token).org_id,
+      "initech",
+      "the next token falls back to an org they still belong to",
+    );
   });
 
   it("closes a removed member's open trivia seat in that org with 4403 within seconds", async () => {

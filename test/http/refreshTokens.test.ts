@@ -12,7 +12,10 @@ const register = async (username: string) => {
 };
 const refresh = (refreshToken: string) => api("POST", "/api/auth/refresh", { body: { refreshToken } });
 const login = async (username: string, password = "rally-test-password-42") =>
-  (await api("POST", "/api/auth/login", { body: { username, password } })).body as { token: string; refreshToken: string };
+  (await api("POST", "/api/auth/login", { body: { username, password } })).body as {
+    token: string;
+    refreshToken: string;
+  };
 
 /** Access and refresh tokens (docs/PROTOCOL.md §1 "Tokens"). */
 describe("refresh tokens", () => {
@@ -68,16 +71,25 @@ describe("refresh tokens", () => {
   it("revokes every refresh token on a password change, which needs the current password", async () => {
     await register("erin");
     const [phone, laptop] = [await login("erin"), await login("erin")];
-    const wrong = await api("POST", "/api/auth/password", { token: phone.token, body: { currentPassword: "nope-nope", newPassword: "new-password-1" } });
+    const wrong = await api("POST", "/api/auth/password", {
+      token: phone.token,
+      body: { currentPassword: "nope-nope", newPassword: "new-password-1" },
+    });
     assert.equal(wrong.status, 401);
     assert.equal((await refresh(laptop.refreshToken)).status, 200, "a refused change revokes nothing");
     const laptop2 = await login("erin");
-    const changed = await api("POST", "/api/auth/password", { token: phone.token, body: { currentPassword: "rally-test-password-42", newPassword: "new-password-1" } });
+    const changed = await api("POST", "/api/auth/password", {
+      token: phone.token,
+      body: { currentPassword: "rally-test-password-42", newPassword: "new-password-1" },
+    });
     assert.equal(changed.status, 200);
     assert.ok(changed.body.refreshToken, "this device gets a new session");
     for (const old of [phone.refreshToken, laptop2.refreshToken]) assert.equal((await refresh(old)).status, 401);
     assert.equal((await refresh(changed.body.refreshToken)).status, 200);
-    assert.equal((await api("POST", "/api/auth/login", { body: { username: "erin", password: "rally-test-password-42" } })).status, 401);
+    assert.equal(
+      (await api("POST", "/api/auth/login", { body: { username: "erin", password: "rally-test-password-42" } })).status,
+      401,
+    );
     assert.ok((await login("erin", "new-password-1")).token);
   });
 
@@ -96,7 +108,8 @@ describe("token configuration", () => {
     for (const bad of ["forever", "-5m", "0", "15 minutes"]) {
       assert.throws(() => loadConfig(testEnv({ JWT_EXPIRES_IN: bad })), /JWT_EXPIRES_IN/, bad);
     }
-    for (const good of ["900", "15m", "1h", "7d", "30s"]) assert.equal(loadConfig(testEnv({ JWT_EXPIRES_IN: good })).JWT_EXPIRES_IN, good);
+    for (const good of ["900", "15m", "1h", "7d", "30s"])
+      assert.equal(loadConfig(testEnv({ JWT_EXPIRES_IN: good })).JWT_EXPIRES_IN, good);
   });
 
   it("stops the start in external mode without a key, naming what is missing", () => {

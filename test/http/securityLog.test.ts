@@ -54,7 +54,6 @@ describe("security log (issue 14)", () => {
     assert.equal(await counter("join_refused", "invalid token"), before + 1);
     assert.ok(lines.some((l) => l.security === "join_refused" && l.reason === "invalid token"));
     assert.doesNotMatch(JSON.stringify(lines), new RegExp(forged.slice(-20)));
-
   });
 
   it("logs and counts room rate-limit refusals", async () => {
@@ -63,7 +62,8 @@ describe("security log (issue 14)", () => {
     const before = await counter("rate_limited", "room_general");
     for (let i = 0; i < 200; i++) room.send("ping");
     const deadline = Date.now() + 5000;
-    while ((await counter("rate_limited", "room_general")) === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while ((await counter("rate_limited", "room_general")) === before && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     assert.ok((await counter("rate_limited", "room_general")) > before);
     assert.ok(lines.some((l) => l.security === "rate_limited" && l.userId === user.id));
     await room.leave();

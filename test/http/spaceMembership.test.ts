@@ -9,7 +9,10 @@ import { inbox, refusal, until } from "../helpers/room";
 async function makeSpace(owner: TestUser, capacity = 10, members: TestUser[] = []) {
   const space = await ctx().services.spaces.create(owner.id, { name: `Space ${capacity}`, capacity });
   for (const m of members) {
-    await ctx().db.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'member')", [space.id, m.id]);
+    await ctx().db.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'member')", [
+      space.id,
+      m.id,
+    ]);
   }
   return space;
 }
@@ -57,11 +60,16 @@ describe("space membership and settings", () => {
         assert.equal(first.status, 200);
         assert.equal(first.body.items.length, 2);
         assert.equal(typeof first.body.nextCursor, "string");
-        const rest = await api("GET", `/api/spaces/${space.id}/members?limit=2&cursor=${first.body.nextCursor}`, { token: carol!.token });
+        const rest = await api("GET", `/api/spaces/${space.id}/members?limit=2&cursor=${first.body.nextCursor}`, {
+          token: carol!.token,
+        });
         assert.equal(rest.body.items.length, 1);
         assert.equal(rest.body.nextCursor, null);
         const all = [...first.body.items, ...rest.body.items];
-        assert.deepEqual(all.map((m: any) => m.username), [admin!, bob!, carol!].map((u) => u.username).sort());
+        assert.deepEqual(
+          all.map((m: any) => m.username),
+          [admin!, bob!, carol!].map((u) => u.username).sort(),
+        );
         const byId = new Map(all.map((m: any) => [m.userId, m]));
         assert.equal((byId.get(admin!.id) as any).role, "admin");
         assert.equal((byId.get(bob!.id) as any).role, "member");
@@ -71,8 +79,16 @@ describe("space membership and settings", () => {
         await lobby.leave();
       }
       expectFailure(await api("GET", `/api/spaces/${space.id}/members`, { token: stranger!.token }), 403, "NO_ACCESS");
-      expectFailure(await api("GET", `/api/spaces/${space.id}/members?limit=101`, { token: bob!.token }), 400, "INVALID_REQUEST");
-      expectFailure(await api("GET", `/api/spaces/${space.id}/members?cursor=junk`, { token: bob!.token }), 400, "INVALID_REQUEST");
+      expectFailure(
+        await api("GET", `/api/spaces/${space.id}/members?limit=101`, { token: bob!.token }),
+        400,
+        "INVALID_REQUEST",
+      );
+      expectFailure(
+        await api("GET", `/api/spaces/${space.id}/members?cursor=junk`, { token: bob!.token }),
+        400,
+        "INVALID_REQUEST",
+      );
     });
   });
 
@@ -81,7 +97,11 @@ describe("space membership and settings", () => {
       const [admin, bob] = await createUsers(2);
       const space = await makeSpace(admin!, 10, [bob!]);
       const { closed } = await seat(bob!, space.id);
-      expectFailure(await api("DELETE", `/api/spaces/${space.id}/members/me`, { token: admin!.token }), 409, "LAST_ADMIN");
+      expectFailure(
+        await api("DELETE", `/api/spaces/${space.id}/members/me`, { token: admin!.token }),
+        409,
+        "LAST_ADMIN",
+      );
       assert.deepEqual(await memberIds(space.id), [admin!.id, bob!.id].sort());
       assert.equal((await api("DELETE", `/api/spaces/${space.id}/members/me`, { token: bob!.token })).status, 204);
       assert.equal(await closed, 4403);
@@ -114,7 +134,8 @@ describe("space membership and settings", () => {
     it("refuses removing a non-member (404 NOT_SPACE_MEMBER) and removal by a non-admin (403), changing nothing", async () => {
       const [admin, bob, stranger] = await createUsers(3);
       const space = await makeSpace(admin!, 10, [bob!]);
-      const del = (who: TestUser, id: string) => api("DELETE", `/api/spaces/${space.id}/members/${id}`, { token: who.token });
+      const del = (who: TestUser, id: string) =>
+        api("DELETE", `/api/spaces/${space.id}/members/${id}`, { token: who.token });
       expectFailure(await del(admin!, stranger!.id), 404, "NOT_SPACE_MEMBER");
       expectFailure(await del(bob!, admin!.id), 403, "FORBIDDEN");
       expectFailure(await del(stranger!, bob!.id), 403, "NO_ACCESS");
@@ -145,7 +166,8 @@ describe("space membership and settings", () => {
       const space = await makeSpace(admin!, 10, [bob!]);
       const { room } = await seat(bob!, space.id);
       const box = inbox(room);
-      const patch = (who: TestUser, body: unknown) => api("PATCH", `/api/spaces/${space.id}`, { token: who.token, body });
+      const patch = (who: TestUser, body: unknown) =>
+        api("PATCH", `/api/spaces/${space.id}`, { token: who.token, body });
 
       expectFailure(await patch(admin!, { capacity: 1 }), 409, "CAPACITY_BELOW_MEMBERS");
       expectFailure(await patch(bob!, { name: "Mine now" }), 403, "FORBIDDEN");
@@ -157,7 +179,14 @@ describe("space membership and settings", () => {
       assert.equal(res.status, 200);
       assert.deepEqual([res.body.name, res.body.capacity, res.body.width, res.body.height], ["Renamed", 2, 300, 200]);
       const updated = await box.next("SPACE_UPDATED");
-      assert.deepEqual(updated, { spaceId: space.id, name: "Renamed", capacity: 2, width: 300, height: 200, seq: updated.seq });
+      assert.deepEqual(updated, {
+        spaceId: space.id,
+        name: "Renamed",
+        capacity: 2,
+        width: 300,
+        height: 200,
+        seq: updated.seq,
+      });
       await until(() => room.state.name === "Renamed" && room.state.width === 300, 4000, "state updated");
       // The new bounds apply to moves at once.
       assert.equal((await refusal(room.request("MOVE", { x: 299, y: 250, direction: "up" }))).code, "INVALID_MESSAGE");
@@ -177,7 +206,9 @@ describe("space membership and settings", () => {
       await box.next("SPACE_DELETED");
       assert.equal(await closed, 4404);
       assert.equal(await spaceCount(space.id), 0);
-      const accept = await api("POST", `/metaverse/invites/${invite.body.data.invite.id}/accept`, { token: carol!.token });
+      const accept = await api("POST", `/metaverse/invites/${invite.body.data.invite.id}/accept`, {
+        token: carol!.token,
+      });
       expectFailure(accept, 410, "INVITE_EXPIRED");
     });
   });
@@ -190,9 +221,11 @@ describe("space invites: duplicates, budget, the invitable list and the answer t
     const first = await send(admin!, bob!, space.id);
     assert.equal(first.status, 201);
     expectFailure(await send(admin!, bob!, space.id), 409, "DUPLICATE_INVITATION");
-    const racing = await Promise.all([1, 2, 3].map(() => send(admin!, (bob as TestUser), space.id)));
+    const racing = await Promise.all([1, 2, 3].map(() => send(admin!, bob as TestUser, space.id)));
     assert.ok(racing.every((r) => r.status === 409));
-    const n = await ctx().db.query("SELECT 1 FROM notifications WHERE kind = 'space_invite' AND user_id = $1", [bob!.id]);
+    const n = await ctx().db.query("SELECT 1 FROM notifications WHERE kind = 'space_invite' AND user_id = $1", [
+      bob!.id,
+    ]);
     assert.equal(n.rows.length, 1);
     // Once answered, a new invite may be sent.
     await api("POST", `/metaverse/invites/${first.body.data.invite.id}/decline`, { token: bob!.token });
@@ -214,21 +247,38 @@ describe("space invites: duplicates, budget, the invitable list and the answer t
 
   it("lists only the caller's friends (not members), plus one user by exact username, paged", async () => {
     const admin = await createUser({ username: "inv_admin" });
-    const [f1, f2, f3] = [await createUser({ username: "inv_f1" }), await createUser({ username: "inv_f2" }), await createUser({ username: "inv_f3" })];
+    const [f1, f2, f3] = [
+      await createUser({ username: "inv_f1" }),
+      await createUser({ username: "inv_f2" }),
+      await createUser({ username: "inv_f3" }),
+    ];
     const stranger = await createUser({ username: "inv_stranger" });
     const space = await makeSpace(admin, 10, [f3]);
     for (const f of [f1, f2, f3]) await befriend(admin, f);
     const list = (q: string) => api("GET", `/metaverse/invites/users/${space.id}${q}`, { token: admin.token });
 
     const all = await list("");
-    assert.deepEqual(all.body.data.users.map((u: any) => u.username), ["inv_f1", "inv_f2"], "friends only, members excluded");
+    assert.deepEqual(
+      all.body.data.users.map((u: any) => u.username),
+      ["inv_f1", "inv_f2"],
+      "friends only, members excluded",
+    );
     const page1 = await list("?limit=1");
-    assert.deepEqual(page1.body.data.users.map((u: any) => u.username), ["inv_f1"]);
+    assert.deepEqual(
+      page1.body.data.users.map((u: any) => u.username),
+      ["inv_f1"],
+    );
     const page2 = await list(`?limit=1&cursor=${page1.body.data.nextCursor}`);
-    assert.deepEqual(page2.body.data.users.map((u: any) => u.username), ["inv_f2"]);
+    assert.deepEqual(
+      page2.body.data.users.map((u: any) => u.username),
+      ["inv_f2"],
+    );
     assert.equal(page2.body.data.nextCursor, null);
 
-    assert.deepEqual((await list("?username=inv_stranger")).body.data.users.map((u: any) => u.id), [stranger.id]);
+    assert.deepEqual(
+      (await list("?username=inv_stranger")).body.data.users.map((u: any) => u.id),
+      [stranger.id],
+    );
     assert.deepEqual((await list("?username=inv_str")).body.data.users, [], "exact only");
     assert.deepEqual((await list("?q=stranger")).body.data.users, [], "q narrows friends, never the directory");
   });
@@ -247,11 +297,17 @@ describe("space invites: duplicates, budget, the invitable list and the answer t
       assert.deepEqual(accepted.user, { id: bob!.id, username: bob!.username });
       await api("POST", `/metaverse/invites/${toCarol}/decline`, { token: carol!.token });
       const declined = await box.next("INVITE_DECLINED");
-      assert.deepEqual([declined.invite.id, declined.invite.outcome, declined.user.id], [toCarol, "declined", carol!.id]);
+      assert.deepEqual(
+        [declined.invite.id, declined.invite.outcome, declined.user.id],
+        [toCarol, "declined", carol!.id],
+      );
 
       const stored = await api("GET", "/api/notifications", { token: admin!.token });
       const kinds = stored.body.items.map((n: any) => n.kind ?? n.type);
-      assert.ok(kinds.includes("space_invite_accepted") && kinds.includes("space_invite_declined"), JSON.stringify(kinds));
+      assert.ok(
+        kinds.includes("space_invite_accepted") && kinds.includes("space_invite_declined"),
+        JSON.stringify(kinds),
+      );
     } finally {
       await lobby.leave();
     }

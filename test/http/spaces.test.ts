@@ -3,7 +3,8 @@ import { api } from "../helpers/http";
 import { ctx } from "../helpers/server";
 import { createUser } from "../helpers/users";
 
-const countSpaces = async () => (await ctx().db.query<{ n: number }>("SELECT count(*)::int AS n FROM spaces")).rows[0]!.n;
+const countSpaces = async () =>
+  (await ctx().db.query<{ n: number }>("SELECT count(*)::int AS n FROM spaces")).rows[0]!.n;
 
 describe("REST /api/spaces", () => {
   it("creates a space with default bounds; the creator is its admin and first member", async () => {
@@ -25,7 +26,10 @@ describe("REST /api/spaces", () => {
 
   it("takes width and height at creation", async () => {
     const owner = await createUser();
-    const res = await api("POST", "/api/spaces", { token: owner.token, body: { name: "Hall", capacity: 2, width: 640, height: 480 } });
+    const res = await api("POST", "/api/spaces", {
+      token: owner.token,
+      body: { name: "Hall", capacity: 2, width: 640, height: 480 },
+    });
     assert.equal(res.status, 201);
     assert.equal(res.body.width, 640);
     assert.equal(res.body.height, 480);
@@ -38,9 +42,15 @@ describe("REST /api/spaces", () => {
 
     const mine = await api("GET", "/api/spaces", { token: alice.token });
     assert.equal(mine.status, 200);
-    assert.deepEqual(mine.body.items.map((s: any) => s.id), [a.id]);
+    assert.deepEqual(
+      mine.body.items.map((s: any) => s.id),
+      [a.id],
+    );
 
-    await ctx().db.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'member')", [b.id, alice.id]);
+    await ctx().db.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'member')", [
+      b.id,
+      alice.id,
+    ]);
     const both = await api("GET", "/api/spaces", { token: alice.token });
     const byId = new Map(both.body.items.map((s: any) => [s.id, s]));
     assert.equal(both.body.items.length, 2);
@@ -49,11 +59,17 @@ describe("REST /api/spaces", () => {
     assert.equal((byId.get(b.id) as any).memberCount, 2);
 
     const stranger = await createUser();
-    assert.deepEqual((await api("GET", "/api/spaces", { token: stranger.token })).body, { items: [], nextCursor: null });
+    assert.deepEqual((await api("GET", "/api/spaces", { token: stranger.token })).body, {
+      items: [],
+      nextCursor: null,
+    });
   });
 
   it("requires a token", async () => {
-    for (const [method, body] of [["GET", undefined], ["POST", { name: "x", capacity: 1 }]] as const) {
+    for (const [method, body] of [
+      ["GET", undefined],
+      ["POST", { name: "x", capacity: 1 }],
+    ] as const) {
       const res = await api(method, "/api/spaces", { body });
       assert.equal(res.status, 401);
       assert.equal(res.body.status, "failed");
@@ -75,7 +91,11 @@ describe("REST /api/spaces", () => {
       ["capacity as a string", { name: "S", capacity: "5" }, /capacity/],
       ["width 0", { name: "S", capacity: 5, width: 0 }, /width/],
       ["height of the wrong type", { name: "S", capacity: 5, height: "big" }, /height/],
-      ["unknown field", { name: "S", capacity: 5, ownerId: "00000000-0000-4000-8000-000000000000" }, /ownerId|Unrecognized/i],
+      [
+        "unknown field",
+        { name: "S", capacity: 5, ownerId: "00000000-0000-4000-8000-000000000000" },
+        /ownerId|Unrecognized/i,
+      ],
       ["array body", [1, 2], /payload|expected object/],
     ];
     for (const [name, body, field] of cases) {

@@ -18,7 +18,10 @@ describe("REST /api/trivia", () => {
   describe("POST /api/trivia/sessions", () => {
     it("stores the session and its questions in the caller's org, the caller as host", async () => {
       const host = await createUser({ orgId: "acme" });
-      const res = await api("POST", "/api/trivia/sessions", { token: host.token, body: { title: "Friday quiz", questions: QUESTIONS } });
+      const res = await api("POST", "/api/trivia/sessions", {
+        token: host.token,
+        body: { title: "Friday quiz", questions: QUESTIONS },
+      });
       assert.equal(res.status, 201);
       assert.match(res.body.sessionId, /^[0-9a-f-]{36}$/);
       assert.equal(res.body.id, res.body.sessionId);
@@ -28,7 +31,10 @@ describe("REST /api/trivia", () => {
       assert.equal(res.body.questionCount, 2);
       assert.ok(!JSON.stringify(res.body).includes("answerIndex"), "answers are not echoed");
 
-      const { rows: sessions } = await ctx().db.query("SELECT org_id, host_id, status FROM trivia_sessions WHERE id = $1", [res.body.sessionId]);
+      const { rows: sessions } = await ctx().db.query(
+        "SELECT org_id, host_id, status FROM trivia_sessions WHERE id = $1",
+        [res.body.sessionId],
+      );
       assert.deepEqual(sessions, [{ org_id: "acme", host_id: host.id, status: "lobby" }]);
       const { rows: questions } = await ctx().db.query(
         "SELECT position, text, choices, answer_index, time_limit_sec FROM trivia_questions WHERE session_id = $1 ORDER BY position",
@@ -42,7 +48,10 @@ describe("REST /api/trivia", () => {
 
     it("refuses a caller whose token has no org_id with 403", async () => {
       const loner = await createUser();
-      const res = await api("POST", "/api/trivia/sessions", { token: loner.token, body: { title: "Quiz", questions: QUESTIONS } });
+      const res = await api("POST", "/api/trivia/sessions", {
+        token: loner.token,
+        body: { title: "Quiz", questions: QUESTIONS },
+      });
       assert.equal(res.status, 403);
       assert.equal(res.body.code, "FORBIDDEN");
       assert.match(res.body.error, /org_id/);
@@ -61,7 +70,11 @@ describe("REST /api/trivia", () => {
         ["answerIndex out of range", { title: "Q", questions: [{ ...q, answerIndex: 3 }] }, /answerIndex/],
         ["answerIndex a string", { title: "Q", questions: [{ ...q, answerIndex: "1" }] }, /answerIndex/],
         ["a single choice", { title: "Q", questions: [{ ...q, choices: ["only"], answerIndex: 0 }] }, /choices/],
-        ["seven choices", { title: "Q", questions: [{ ...q, choices: ["1", "2", "3", "4", "5", "6", "7"] }] }, /choices/],
+        [
+          "seven choices",
+          { title: "Q", questions: [{ ...q, choices: ["1", "2", "3", "4", "5", "6", "7"] }] },
+          /choices/,
+        ],
         ["choices not strings", { title: "Q", questions: [{ ...q, choices: [1, 2] }] }, /choices/],
         ["time limit 0", { title: "Q", questions: [{ ...q, timeLimitSec: 0 }] }, /timeLimitSec/],
         ["time limit 301", { title: "Q", questions: [{ ...q, timeLimitSec: 301 }] }, /timeLimitSec/],
@@ -98,19 +111,31 @@ describe("REST /api/trivia", () => {
   describe("GET /api/trivia/sessions/:id/results", () => {
     it("answers a session that has not ended with its status and no items", async () => {
       const host = await createUser({ orgId: "acme" });
-      const created = await api("POST", "/api/trivia/sessions", { token: host.token, body: { title: "Q", questions: QUESTIONS } });
+      const created = await api("POST", "/api/trivia/sessions", {
+        token: host.token,
+        body: { title: "Q", questions: QUESTIONS },
+      });
       const colleague = await createUser({ orgId: "acme" });
-      const res = await api("GET", `/api/trivia/sessions/${created.body.sessionId}/results`, { token: colleague.token });
+      const res = await api("GET", `/api/trivia/sessions/${created.body.sessionId}/results`, {
+        token: colleague.token,
+      });
       assert.equal(res.status, 200);
       assert.deepEqual(res.body, { id: created.body.sessionId, status: "lobby", items: [], teams: [] });
     });
 
     it("answers another org's session exactly as an unknown one (404), and a malformed id the same", async () => {
       const host = await createUser({ orgId: "acme" });
-      const created = await api("POST", "/api/trivia/sessions", { token: host.token, body: { title: "Q", questions: QUESTIONS } });
+      const created = await api("POST", "/api/trivia/sessions", {
+        token: host.token,
+        body: { title: "Q", questions: QUESTIONS },
+      });
       const outsider = await createUser({ orgId: "globex" });
-      const other = await api("GET", `/api/trivia/sessions/${created.body.sessionId}/results`, { token: outsider.token });
-      const unknown = await api("GET", `/api/trivia/sessions/${crypto.randomUUID()}/results`, { token: outsider.token });
+      const other = await api("GET", `/api/trivia/sessions/${created.body.sessionId}/results`, {
+        token: outsider.token,
+      });
+      const unknown = await api("GET", `/api/trivia/sessions/${crypto.randomUUID()}/results`, {
+        token: outsider.token,
+      });
       const malformed = await api("GET", "/api/trivia/sessions/not-a-uuid/results", { token: outsider.token });
       assert.equal(other.status, 404);
       assert.deepEqual(other.body, unknown.body);
@@ -130,8 +155,15 @@ describe("REST /api/trivia", () => {
 
     it("reads the written scoreboard, best first, with team totals", async () => {
       const host = await createUser({ orgId: "acme" });
-      const [a, b, c] = [await createUser({ orgId: "acme" }), await createUser({ orgId: "acme" }), await createUser({ orgId: "acme" })];
-      const created = await api("POST", "/api/trivia/sessions", { token: host.token, body: { title: "Q", questions: QUESTIONS } });
+      const [a, b, c] = [
+        await createUser({ orgId: "acme" }),
+        await createUser({ orgId: "acme" }),
+        await createUser({ orgId: "acme" }),
+      ];
+      const created = await api("POST", "/api/trivia/sessions", {
+        token: host.token,
+        body: { title: "Q", questions: QUESTIONS },
+      });
       const sessionId = created.body.sessionId;
       await ctx().services.trivia.saveOutcome(sessionId, {
         status: "finished",

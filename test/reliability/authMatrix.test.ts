@@ -16,7 +16,9 @@ import { dbFingerprint, join, quickUser, serverRoom, TRIVIA_QUESTIONS } from "./
  */
 
 const forged = (u: TestUser) =>
-  jwt.sign({ sub: u.id, username: u.username, org_id: u.orgId ?? undefined }, "another-secret-that-is-long-enough", { expiresIn: "1h" });
+  jwt.sign({ sub: u.id, username: u.username, org_id: u.orgId ?? undefined }, "another-secret-that-is-long-enough", {
+    expiresIn: "1h",
+  });
 
 const BAD_TOKENS: Array<[string, (u: TestUser) => string | undefined, RegExp]> = [
   ["no token", () => undefined, /missing token/],
@@ -49,12 +51,19 @@ describe("auth matrix", () => {
         return { roomId: seat.room.roomId, options: {}, roomName: "user_lobby" };
       },
       bigger_dice: async (owner, peer) => {
-        const { roomId } = await ctx().services.games.createPrivateRoom({ invitationId: "inv-1", map: "desert", playerIds: [owner.id, peer.id] });
+        const { roomId } = await ctx().services.games.createPrivateRoom({
+          invitationId: "inv-1",
+          map: "desert",
+          playerIds: [owner.id, peer.id],
+        });
         return { roomId, options: {}, roomName: "bigger_dice" };
       },
       space: async (owner, peer) => {
         const space = await ctx().services.spaces.create(owner.id, { name: "Private plaza", capacity: 5 });
-        await ctx().db.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'member')", [space.id, peer.id]);
+        await ctx().db.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'member')", [
+          space.id,
+          peer.id,
+        ]);
         const seat = await join(owner, "space", { spaceId: space.id });
         return { roomId: seat.room.roomId, options: { spaceId: space.id }, roomName: "space" };
       },
@@ -86,7 +95,11 @@ describe("auth matrix", () => {
             const token = tokenOf(owner);
             const byFilter = await refusedJoin(() => sdk(token).joinOrCreate(kind, target.options), 401, target.roomId);
             assert.match(byFilter, reason);
-            const byId = await refusedJoin(() => sdk(token).joinById(target.roomId, target.options), 401, target.roomId);
+            const byId = await refusedJoin(
+              () => sdk(token).joinById(target.roomId, target.options),
+              401,
+              target.roomId,
+            );
             assert.match(byId, reason);
           });
         }
@@ -94,16 +107,23 @@ describe("auth matrix", () => {
         const othersTitle: Record<string, string> = {
           user_lobby: "refuses another user's lobby by id with 403 (by filter everyone reaches their own)",
           bigger_dice: "refuses another pair's private game with 403, as player and as spectator",
-          space: "refuses a space the user is not a member of with 403, by filter and by id (even naming a space of their own)",
-          trivia: "another user's session of the same org is open to the org by design; a participant who is not its host cannot run it (NOT_HOST)",
-          conversation: "refuses another pair's conversation with 403, by filter and by id (even naming a conversation of their own)",
+          space:
+            "refuses a space the user is not a member of with 403, by filter and by id (even naming a space of their own)",
+          trivia:
+            "another user's session of the same org is open to the org by design; a participant who is not its host cannot run it (NOT_HOST)",
+          conversation:
+            "refuses another pair's conversation with 403, by filter and by id (even naming a conversation of their own)",
         };
         it(othersTitle[kind]!, async () => {
           const mallory = await quickUser({ orgId: "acme" });
           if (kind === "user_lobby") {
             // joinOrCreate always leads to the caller's own lobby; by id, another's is refused.
             await refusedJoin(() => sdk(mallory.token).joinById(target.roomId), 403, target.roomId);
-            await refusedJoin(() => sdk(mallory.token).joinById(target.roomId, { ownerId: owner.id }), 403, target.roomId);
+            await refusedJoin(
+              () => sdk(mallory.token).joinById(target.roomId, { ownerId: owner.id }),
+              403,
+              target.roomId,
+            );
           } else if (kind === "bigger_dice") {
             await refusedJoin(() => sdk(mallory.token).joinById(target.roomId), 403, target.roomId);
             await refusedJoin(() => sdk(mallory.token).joinById(target.roomId, { spectate: true }), 403, target.roomId);
@@ -118,7 +138,10 @@ describe("auth matrix", () => {
             const own =
               kind === "space"
                 ? { spaceId: (await ctx().services.spaces.create(mallory.id, { name: "Mine", capacity: 2 })).id }
-                : { conversationId: (await ctx().services.conversations.openDirect(mallory.id, peer.id)).conversation.id };
+                : {
+                    conversationId: (await ctx().services.conversations.openDirect(mallory.id, peer.id)).conversation
+                      .id,
+                  };
             await refusedJoin(() => sdk(mallory.token).joinById(target.roomId, own), 403, target.roomId);
           }
         });
@@ -126,8 +149,14 @@ describe("auth matrix", () => {
         if (kind === "trivia") {
           it("refuses another organization's session with 404, exactly as an unknown one, by filter and by id", async () => {
             const outsider = await quickUser({ orgId: "other" });
-            const msg = await refusedJoin(() => sdk(outsider.token).joinOrCreate("trivia", target.options), 404, target.roomId);
-            const unknown = await refusal(sdk(outsider.token).joinOrCreate("trivia", { sessionId: crypto.randomUUID() }));
+            const msg = await refusedJoin(
+              () => sdk(outsider.token).joinOrCreate("trivia", target.options),
+              404,
+              target.roomId,
+            );
+            const unknown = await refusal(
+              sdk(outsider.token).joinOrCreate("trivia", { sessionId: crypto.randomUUID() }),
+            );
             assert.deepEqual({ code: 404, message: msg }, unknown);
             await refusedJoin(() => sdk(outsider.token).joinById(target.roomId, target.options), 404, target.roomId);
             const orgless = await quickUser();
@@ -136,7 +165,10 @@ describe("auth matrix", () => {
         } else {
           it(`another organization's session: not applicable (${kind} is not per organization); a user of another org is treated as any other user`, async () => {
             const outsider = await quickUser({ orgId: "other" });
-            const expected = kind === "user_lobby" || kind === "bigger_dice" ? () => sdk(outsider.token).joinById(target.roomId) : () => sdk(outsider.token).joinOrCreate(kind, target.options);
+            const expected =
+              kind === "user_lobby" || kind === "bigger_dice"
+                ? () => sdk(outsider.token).joinById(target.roomId)
+                : () => sdk(outsider.token).joinOrCreate(kind, target.options);
             await refusedJoin(expected, 403, target.roomId);
           });
         }
@@ -152,7 +184,13 @@ describe("auth matrix", () => {
           "INSERT INTO game_invitations (sender_id, receiver_id, friendship_id, map) VALUES ($1, $2, $3, 'desert') RETURNING id",
           [bob.id, carol.id, friendship.id],
         );
-        const note = await ctx().services.notifications.create({ userId: carol.id, type: "updates", kind: "test", title: "t", message: "m" });
+        const note = await ctx().services.notifications.create({
+          userId: carol.id,
+          type: "updates",
+          kind: "test",
+          title: "t",
+          message: "m",
+        });
         const seat = await join(mallory, "user_lobby");
         await until(() => seat.room.state?.invitations !== undefined, 4000, "lobby state");
         const before = await dbFingerprint();
@@ -194,7 +232,10 @@ describe("auth matrix", () => {
         const err = await refusal(seat.room.request("read_receipt", { message_id: other.message.id }));
         assert.equal(err.code, "NOT_FOUND");
         const synced = await seat.room.request("sync", { afterMessageId: 0 });
-        assert.ok(synced.messages.every((m: any) => m.conversation_id === w.ids.convAB), "sync never returns another conversation's messages");
+        assert.ok(
+          synced.messages.every((m: any) => m.conversation_id === w.ids.convAB),
+          "sync never returns another conversation's messages",
+        );
         assert.equal(await dbFingerprint(), before);
       });
     });
@@ -208,12 +249,17 @@ describe("auth matrix", () => {
         const w = await restWorld();
         const url = urlOf(route, {
           token: "own",
-          params: Object.fromEntries(Object.entries(route.params?.(w) ?? {}).map(([k, v]) => [k, { value: v[0]!, raw: false }])),
+          params: Object.fromEntries(
+            Object.entries(route.params?.(w) ?? {}).map(([k, v]) => [k, { value: v[0]!, raw: false }]),
+          ),
           query: [],
         });
         const body = route.body?.(w)[0];
         const before = await dbFingerprint();
-        for (const [label, tokenOf, reason] of [...BAD_TOKENS, ["a garbage token", () => "garbage", /invalid token/] as const]) {
+        for (const [label, tokenOf, reason] of [
+          ...BAD_TOKENS,
+          ["a garbage token", () => "garbage", /invalid token/] as const,
+        ]) {
           const token = tokenOf(w.alice);
           const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
           const res = await api(route.method, url, { headers, body });
@@ -228,17 +274,68 @@ describe("auth matrix", () => {
     }
 
     /** `alice` calls; each route is aimed at a resource that is not hers. */
-    const othersResource: Array<[string, (w: RestWorld) => { method: string; path: string; body?: unknown }, number[], string?]> = [
-      ["POST /api/friends/requests/:id/accept (a request between two others)", (w) => ({ method: "POST", path: `/api/friends/requests/${w.ids.friendRequestBobToDave}/accept` }), [404]],
-      ["POST /api/notifications/:id/read (another user's)", (w) => ({ method: "POST", path: `/api/notifications/${w.ids.noteBob}/read` }), [404]],
-      ["POST /api/notifications/:id/dismiss (another user's)", (w) => ({ method: "POST", path: `/api/notifications/${w.ids.noteBob}/dismiss` }), [404]],
-      ["POST /metaverse/invites/send (a space she is not in)", (w) => ({ method: "POST", path: "/metaverse/invites/send", body: { toUserId: w.dave.id, spaceId: w.ids.spaceCarol } }), [403], "NO_ACCESS"],
-      ["POST /metaverse/invites/:id/accept (another user's invite)", (w) => ({ method: "POST", path: `/metaverse/invites/${w.ids.inviteToDave}/accept` }), [403, 404]],
-      ["POST /metaverse/invites/:id/decline (another user's invite)", (w) => ({ method: "POST", path: `/metaverse/invites/${w.ids.inviteToDave}/decline` }), [403, 404]],
-      ["GET /metaverse/invites/users/:spaceId (a space she is not in)", (w) => ({ method: "GET", path: `/metaverse/invites/users/${w.ids.spaceCarol}` }), [403], "NO_ACCESS"],
-      ["GET /api/trivia/sessions/:id/results (another org's session)", (w) => ({ method: "GET", path: `/api/trivia/sessions/${w.ids.triviaOther}/results` }), [404], "NOT_FOUND"],
-      ["GET /api/v1/conversations/:id/messages (another pair's)", (w) => ({ method: "GET", path: `/api/v1/conversations/${w.ids.convCD}/messages` }), [403], "NOT_PARTICIPANT"],
-      ["POST /api/v1/conversations/:id/messages (another pair's)", (w) => ({ method: "POST", path: `/api/v1/conversations/${w.ids.convCD}/messages`, body: { content: "hi" } }), [403], "NOT_PARTICIPANT"],
+    const othersResource: Array<
+      [string, (w: RestWorld) => { method: string; path: string; body?: unknown }, number[], string?]
+    > = [
+      [
+        "POST /api/friends/requests/:id/accept (a request between two others)",
+        (w) => ({ method: "POST", path: `/api/friends/requests/${w.ids.friendRequestBobToDave}/accept` }),
+        [404],
+      ],
+      [
+        "POST /api/notifications/:id/read (another user's)",
+        (w) => ({ method: "POST", path: `/api/notifications/${w.ids.noteBob}/read` }),
+        [404],
+      ],
+      [
+        "POST /api/notifications/:id/dismiss (another user's)",
+        (w) => ({ method: "POST", path: `/api/notifications/${w.ids.noteBob}/dismiss` }),
+        [404],
+      ],
+      [
+        "POST /metaverse/invites/send (a space she is not in)",
+        (w) => ({
+          method: "POST",
+          path: "/metaverse/invites/send",
+          body: { toUserId: w.dave.id, spaceId: w.ids.spaceCarol },
+        }),
+        [403],
+        "NO_ACCESS",
+      ],
+      [
+        "POST /metaverse/invites/:id/accept (another user's invite)",
+        (w) => ({ method: "POST", path: `/metaverse/invites/${w.ids.inviteToDave}/accept` }),
+        [403, 404],
+      ],
+      [
+        "POST /metaverse/invites/:id/decline (another user's invite)",
+        (w) => ({ method: "POST", path: `/metaverse/invites/${w.ids.inviteToDave}/decline` }),
+        [403, 404],
+      ],
+      [
+        "GET /metaverse/invites/users/:spaceId (a space she is not in)",
+        (w) => ({ method: "GET", path: `/metaverse/invites/users/${w.ids.spaceCarol}` }),
+        [403],
+        "NO_ACCESS",
+      ],
+      [
+        "GET /api/trivia/sessions/:id/results (another org's session)",
+        (w) => ({ method: "GET", path: `/api/trivia/sessions/${w.ids.triviaOther}/results` }),
+        [404],
+        "NOT_FOUND",
+      ],
+      [
+        "GET /api/v1/conversations/:id/messages (another pair's)",
+        (w) => ({ method: "GET", path: `/api/v1/conversations/${w.ids.convCD}/messages` }),
+        [403],
+        "NOT_PARTICIPANT",
+      ],
+      [
+        "POST /api/v1/conversations/:id/messages (another pair's)",
+        (w) => ({ method: "POST", path: `/api/v1/conversations/${w.ids.convCD}/messages`, body: { content: "hi" } }),
+        [403],
+        "NOT_PARTICIPANT",
+      ],
     ];
     for (const [label, aim, statuses, code] of othersResource) {
       it(`${label}: refused, in the envelope, nothing written`, async () => {
@@ -259,7 +356,10 @@ describe("auth matrix", () => {
       const unknown = await api("GET", `/api/trivia/sessions/${crypto.randomUUID()}/results`, { token: w.alice.token });
       assert.deepEqual([other.status, other.body], [unknown.status, unknown.body]);
       const before = await dbFingerprint();
-      const orgless = await api("POST", "/api/trivia/sessions", { token: w.dave.token, body: { title: "x", questions: TRIVIA_QUESTIONS } });
+      const orgless = await api("POST", "/api/trivia/sessions", {
+        token: w.dave.token,
+        body: { title: "x", questions: TRIVIA_QUESTIONS },
+      });
       assert.equal(orgless.status, 403);
       assert.equal(orgless.body.code, "FORBIDDEN");
       assert.equal(await dbFingerprint(), before);

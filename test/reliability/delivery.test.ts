@@ -2,7 +2,16 @@ import assert from "node:assert/strict";
 import { ctx, sdk } from "../helpers/server";
 import { inbox, sleep, until, type Inbox } from "../helpers/room";
 import { cryptoDice, scriptedDice } from "../../src/rules/biggerDice";
-import { assertSeqContinuous, dropHeld, join, quickUser, serverRoom, setConfig, TRIVIA_QUESTIONS, type Seat } from "./support/world";
+import {
+  assertSeqContinuous,
+  dropHeld,
+  join,
+  quickUser,
+  serverRoom,
+  setConfig,
+  TRIVIA_QUESTIONS,
+  type Seat,
+} from "./support/world";
 
 /**
  * "Nothing missed across a drop" (PROTOCOL.md §1, issue 8): a client dropped without consent
@@ -16,7 +25,8 @@ import { assertSeqContinuous, dropHeld, join, quickUser, serverRoom, setConfig, 
  */
 
 const withoutSeq = ({ seq: _seq, ...rest }: any) => rest;
-const events = (box: Inbox, from: number) => box.all.slice(from).map((m) => ({ type: m.type, payload: withoutSeq(m.payload) }));
+const events = (box: Inbox, from: number) =>
+  box.all.slice(from).map((m) => ({ type: m.type, payload: withoutSeq(m.payload) }));
 
 /** Events from index `from` up to and including the first that `isMarker` picks. */
 function upTo(box: Inbox, from: number, isMarker: (m: { type: string; payload: any }) => boolean) {
@@ -61,7 +71,16 @@ describe("nothing missed across a drop", () => {
     assert.deepEqual(missed, upTo(b.box, fromB, rejoined), "a got exactly what b saw while a was away");
     assert.deepEqual(
       missed.map((m) => m.type),
-      ["player_disconnected", "bigger_dice.rolled", "bigger_dice.round_result", "turn_changed", "spectator_joined", "spectator_joined", "spectator_left", "player_rejoined"],
+      [
+        "player_disconnected",
+        "bigger_dice.rolled",
+        "bigger_dice.round_result",
+        "turn_changed",
+        "spectator_joined",
+        "spectator_joined",
+        "spectator_left",
+        "player_rejoined",
+      ],
     );
 
     await roll(a);
@@ -88,7 +107,10 @@ describe("nothing missed across a drop", () => {
   it("trivia, mid-question: the dropped participant gets the close, scores, chat and the next question it missed; every acknowledged answer is stored", async () => {
     const orgId = "acme";
     const [host, p1, p2] = [await quickUser({ orgId }), await quickUser({ orgId }), await quickUser({ orgId })];
-    const session = await ctx().services.trivia.create(host, { title: "Drop quiz", questions: TRIVIA_QUESTIONS.slice(0, 2) });
+    const session = await ctx().services.trivia.create(host, {
+      title: "Drop quiz",
+      questions: TRIVIA_QUESTIONS.slice(0, 2),
+    });
     const h = await join(host, "trivia", { sessionId: session.id });
     const one = await join(p1, "trivia", { sessionId: session.id, team: "red" });
     const two = await join(p2, "trivia", { sessionId: session.id, team: "blue" });
@@ -114,7 +136,8 @@ describe("nothing missed across a drop", () => {
     const missed = upTo(one.box, from1, marker);
     assert.deepEqual(missed, upTo(two.box, from2, marker), "p1 got exactly what p2 saw while p1 was away");
     const types = missed.map((m) => m.type);
-    for (const t of ["question_closed", "score_update", "chat", "question_started"]) assert.ok(types.includes(t), `missed ${t} replayed`);
+    for (const t of ["question_closed", "score_update", "chat", "question_started"])
+      assert.ok(types.includes(t), `missed ${t} replayed`);
     assert.ok(types.indexOf("question_closed") < types.indexOf("question_started"), "in their order");
 
     await one.room.request("answer", { questionId: q2.data.question_id, choiceIndex: 0 });
@@ -155,7 +178,8 @@ describe("nothing missed across a drop", () => {
     const drop = await dropHeld(b);
     a.room.send("typing", { is_typing: true });
     const acked: any[] = [];
-    for (let i = 0; i < 10; i++) acked.push(await a.room.request("message", { content: `while away ${i}`, clientMessageId: `away-${i}` }));
+    for (let i = 0; i < 10; i++)
+      acked.push(await a.room.request("message", { content: `while away ${i}`, clientMessageId: `away-${i}` }));
     await drop.release();
     const after = await a.room.request("message", { content: "after" });
     await b.box.next("message", 4000, (e) => e.message.id === after.id);
@@ -173,7 +197,10 @@ describe("nothing missed across a drop", () => {
     );
     assertSeqContinuous(b.box, "dropped participant");
 
-    const { rows } = await ctx().db.query<{ id: string }>("SELECT id FROM messages WHERE conversation_id = $1 ORDER BY id", [conversation.id]);
+    const { rows } = await ctx().db.query<{ id: string }>(
+      "SELECT id FROM messages WHERE conversation_id = $1 ORDER BY id",
+      [conversation.id],
+    );
     const stored = new Set(rows.map((r) => Number(r.id)));
     for (const m of [...acked, after]) assert.ok(stored.has(m.id), `acknowledged message ${m.id} is stored`);
   });
@@ -181,7 +208,10 @@ describe("nothing missed across a drop", () => {
   it("space: a dropped member gets the CHAT and ACTION events it missed after a manual reconnect with its token", async () => {
     const [admin, member] = [await quickUser(), await quickUser()];
     const space = await ctx().services.spaces.create(admin.id, { name: "Drop plaza", capacity: 5 });
-    await ctx().db.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'member')", [space.id, member.id]);
+    await ctx().db.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'member')", [
+      space.id,
+      member.id,
+    ]);
     const a = await join(admin, "space", { spaceId: space.id });
     const b = await join(member, "space", { spaceId: space.id });
     await a.box.next("USER_JOINED");
@@ -214,7 +244,11 @@ describe("nothing missed across a drop", () => {
     const [bob, carol] = [await quickUser(), await quickUser()];
     const phone = await join(bob, "user_lobby");
     const laptop = await join(bob, "user_lobby");
-    await until(() => phone.room.state?.friends !== undefined && laptop.room.state?.friends !== undefined, 4000, "lobby state");
+    await until(
+      () => phone.room.state?.friends !== undefined && laptop.room.state?.friends !== undefined,
+      4000,
+      "lobby state",
+    );
     const fromPhone = phone.box.all.length;
     const fromLaptop = laptop.box.all.length;
     const drop = await dropHeld(phone);
@@ -283,7 +317,10 @@ describe("nothing missed across a drop", () => {
     it("trivia: a participant away during a chat burst gets events_lost, then the newest events", async () => {
       const orgId = "acme";
       const [host, p1] = [await quickUser({ orgId }), await quickUser({ orgId })];
-      const session = await ctx().services.trivia.create(host, { title: "Overflow", questions: TRIVIA_QUESTIONS.slice(0, 1) });
+      const session = await ctx().services.trivia.create(host, {
+        title: "Overflow",
+        questions: TRIVIA_QUESTIONS.slice(0, 1),
+      });
       const h = await join(host, "trivia", { sessionId: session.id });
       const one = await join(p1, "trivia", { sessionId: session.id });
       await one.box.next("session_update");

@@ -26,7 +26,13 @@ describe("a server started from a copy of .env.example (issue 14)", function () 
     fs.copyFileSync(path.join(ROOT, ".env.example"), path.join(dir, ".env"));
     child = spawn(path.join(ROOT, "node_modules/.bin/tsx"), [path.join(ROOT, "src/index.ts")], {
       cwd: dir,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(PORT), PASSWORD_HASH_COST: "12", LOG_LEVEL: "warn" },
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        PORT: String(PORT),
+        PASSWORD_HASH_COST: "12",
+        LOG_LEVEL: "warn",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     child.stdout!.on("data", (d) => (log += d));
@@ -63,7 +69,10 @@ describe("a server started from a copy of .env.example (issue 14)", function () 
       fetch(`${BASE}/api/auth/register`, {
         method: "POST",
         headers: { "content-type": "application/json", "x-forwarded-for": `10.1.2.${i}` },
-        body: JSON.stringify({ username: `d_${crypto.randomBytes(4).toString("hex")}`, password: "rally-test-password-42" }),
+        body: JSON.stringify({
+          username: `d_${crypto.randomBytes(4).toString("hex")}`,
+          password: "rally-test-password-42",
+        }),
       });
     for (let i = 1; i <= 20; i++) assert.equal((await register(i)).status, 201, `registration ${i}`);
     const refused = await register(21);

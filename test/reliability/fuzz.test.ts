@@ -30,8 +30,15 @@ async function fuzzTypes(fx: Fixture, mode: Mode): Promise<void> {
   for (const spec of messageSpecs(fx)) {
     await fc.assert(
       fc.asyncProperty(refusedPayloads(spec), async (payload) => {
-        const outcome = await checkOne(fx, errors, spec.type, payload, mode, true, { checkDb: true, checkHealth: false });
-        assert.deepEqual(outcome.violations, [], `${fx.kind} ${spec.type} (${mode}) ${describePayload(payload)} → ${outcome.code}`);
+        const outcome = await checkOne(fx, errors, spec.type, payload, mode, true, {
+          checkDb: true,
+          checkHealth: false,
+        });
+        assert.deepEqual(
+          outcome.violations,
+          [],
+          `${fx.kind} ${spec.type} (${mode}) ${describePayload(payload)} → ${outcome.code}`,
+        );
       }),
       { numRuns: RUNS_PER_TYPE },
     );
@@ -63,12 +70,27 @@ describe("fuzzed room messages", () => {
         const fx = await FIXTURES[kind]();
         const errors = new ErrorQueue(fx);
         const registered = registeredTypes(fx);
-        const payloads = fc.oneof(fc.constant(undefined), refusedPayloads({ type: "?", accepts: () => false, examples: [{ a: 1 }] }));
+        const payloads = fc.oneof(
+          fc.constant(undefined),
+          refusedPayloads({ type: "?", accepts: () => false, examples: [{ a: 1 }] }),
+        );
         await fc.assert(
-          fc.asyncProperty(unknownTypes(registered), payloads, fc.constantFrom<Mode>("request", "send"), async (type, payload, mode) => {
-            const outcome = await checkOne(fx, errors, type, payload, mode, false, { checkDb: true, checkHealth: false });
-            assert.deepEqual(outcome.violations, [], `${kind} unknown ${JSON.stringify(type)} (${mode}) → ${outcome.code}`);
-          }),
+          fc.asyncProperty(
+            unknownTypes(registered),
+            payloads,
+            fc.constantFrom<Mode>("request", "send"),
+            async (type, payload, mode) => {
+              const outcome = await checkOne(fx, errors, type, payload, mode, false, {
+                checkDb: true,
+                checkHealth: false,
+              });
+              assert.deepEqual(
+                outcome.violations,
+                [],
+                `${kind} unknown ${JSON.stringify(type)} (${mode}) → ${outcome.code}`,
+              );
+            },
+          ),
           { numRuns: UNKNOWN_RUNS },
         );
         assert.equal(errors.seqGaps(), 0, "seq never skipped");

@@ -53,13 +53,17 @@ describe("join races", () => {
     const first = await sdk(owner!.token).create("bigger_dice", { roomName: "race-table" });
     const room = serverRoom<any>(first.roomId);
 
-    const players = await race(others.slice(0, RACERS).map((u) => () => sdk(u.token).join("bigger_dice", { roomName: "race-table" })));
+    const players = await race(
+      others.slice(0, RACERS).map((u) => () => sdk(u.token).join("bigger_dice", { roomName: "race-table" })),
+    );
     assert.equal(players.joined.length, 1, "one seat was free");
     assertRefused(players);
     assert.equal(room.state.players.size, 2);
 
     const spectators = await race(
-      others.slice(RACERS).map((u) => () => sdk(u.token).join("bigger_dice", { roomName: "race-table", spectate: true })),
+      others
+        .slice(RACERS)
+        .map((u) => () => sdk(u.token).join("bigger_dice", { roomName: "race-table", spectate: true })),
     );
     assert.equal(spectators.joined.length, MAX_SPECTATORS);
     assertRefused(spectators);
@@ -79,7 +83,10 @@ describe("join races", () => {
     );
     const result = await race(members.map((u) => () => sdk(u.token).joinOrCreate("space", { spaceId: space.id })));
     assert.equal(result.joined.length, 5);
-    assert.ok(result.refused.every((r) => r.code === 409), JSON.stringify(result.refused.slice(0, 3)));
+    assert.ok(
+      result.refused.every((r) => r.code === 409),
+      JSON.stringify(result.refused.slice(0, 3)),
+    );
     const rooms = await roomsOf("space", { spaceId: space.id });
     assert.equal(rooms.length, 1, "one room for the space");
     const room = serverRoom<any>(rooms[0]!.roomId);
@@ -99,9 +106,14 @@ describe("join races", () => {
       const [host, ...players] = await bulkUsers(1 + RACERS, { orgId: "acme" });
       const session = await ctx().services.trivia.create(host!, { title: "Race quiz", questions: TRIVIA_QUESTIONS });
       // Nobody is in the session yet: the racers also race to create its room.
-      const result = await race(players.map((u) => () => sdk(u.token).joinOrCreate("trivia", { sessionId: session.id })));
+      const result = await race(
+        players.map((u) => () => sdk(u.token).joinOrCreate("trivia", { sessionId: session.id })),
+      );
       assert.equal(result.joined.length, 5);
-      assert.ok(result.refused.every((r) => r.code === 409), JSON.stringify(result.refused.slice(0, 3)));
+      assert.ok(
+        result.refused.every((r) => r.code === 409),
+        JSON.stringify(result.refused.slice(0, 3)),
+      );
       const rooms = await roomsOf("trivia", { sessionId: session.id });
       assert.equal(rooms.length, 1, "one room for the session");
       const room = serverRoom<any>(rooms[0]!.roomId);
@@ -117,42 +129,45 @@ describe("join races", () => {
     });
     afterEach(() => restore());
 
-  it(`conversation: ${RACERS} devices of its two participants share one room (no device cap: N is the 2 participants); ${RACERS / 5} strangers get no seat`, async function () {
-    this.timeout(30_000);
-    const [alice, bob, ...strangers] = await bulkUsers(2 + RACERS / 5);
-    const { conversation } = await ctx().services.conversations.openDirect(alice!.id, bob!.id);
-    const options = { conversationId: conversation.id };
-    const devices = Array.from({ length: RACERS }, (_, i) => (i % 2 ? alice! : bob!));
-    const result = await race([
-      ...devices.map((u) => () => sdk(u.token).joinOrCreate("conversation", options)),
-      ...strangers.map((u) => () => sdk(u.token).joinOrCreate("conversation", options)),
-    ]);
-    assert.equal(result.joined.length, RACERS);
-    assert.equal(result.refused.length, strangers.length);
-    assert.ok(result.refused.every((r) => r.code === 403));
-    const rooms = await roomsOf("conversation", options);
-    assert.equal(rooms.length, 1, "one room for the conversation");
-    const room = serverRoom<any>(rooms[0]!.roomId);
-    assert.equal(room.clients.length, RACERS);
-    assert.deepEqual([...room.state.participants.keys()].sort(), [alice!.id, bob!.id].sort());
-    const userIds = new Set(room.clients.map((c: any) => c.auth.id));
-    assert.deepEqual([...userIds].sort(), [alice!.id, bob!.id].sort(), "only the participants hold seats");
-  });
+    it(`conversation: ${RACERS} devices of its two participants share one room (no device cap: N is the 2 participants); ${RACERS / 5} strangers get no seat`, async function () {
+      this.timeout(30_000);
+      const [alice, bob, ...strangers] = await bulkUsers(2 + RACERS / 5);
+      const { conversation } = await ctx().services.conversations.openDirect(alice!.id, bob!.id);
+      const options = { conversationId: conversation.id };
+      const devices = Array.from({ length: RACERS }, (_, i) => (i % 2 ? alice! : bob!));
+      const result = await race([
+        ...devices.map((u) => () => sdk(u.token).joinOrCreate("conversation", options)),
+        ...strangers.map((u) => () => sdk(u.token).joinOrCreate("conversation", options)),
+      ]);
+      assert.equal(result.joined.length, RACERS);
+      assert.equal(result.refused.length, strangers.length);
+      assert.ok(result.refused.every((r) => r.code === 403));
+      const rooms = await roomsOf("conversation", options);
+      assert.equal(rooms.length, 1, "one room for the conversation");
+      const room = serverRoom<any>(rooms[0]!.roomId);
+      assert.equal(room.clients.length, RACERS);
+      assert.deepEqual([...room.state.participants.keys()].sort(), [alice!.id, bob!.id].sort());
+      const userIds = new Set(room.clients.map((c: any) => c.auth.id));
+      assert.deepEqual([...userIds].sort(), [alice!.id, bob!.id].sort(), "only the participants hold seats");
+    });
 
-  it(`user_lobby: ${RACERS} devices of one user racing in open one lobby (no device cap: N is its one owner); others racing alongside never land in it`, async function () {
-    this.timeout(30_000);
-    const [bob, ...others] = await bulkUsers(1 + RACERS / 5);
-    const result = await race([
-      ...Array.from({ length: RACERS }, () => () => sdk(bob!.token).joinOrCreate("user_lobby")),
-      ...others.map((u) => () => sdk(u.token).joinOrCreate("user_lobby")),
-    ]);
-    assert.equal(result.refused.length, 0, JSON.stringify(result.refused.slice(0, 3)));
-    const lobbies = await roomsOf("user_lobby", { ownerId: bob!.id });
-    assert.equal(lobbies.length, 1, "one lobby for the user");
-    const lobby = serverRoom<any>(lobbies[0]!.roomId);
-    assert.equal(lobby.clients.length, RACERS);
-    assert.ok(lobby.clients.every((c: any) => c.auth.id === bob!.id), "only the owner's devices");
-    assert.equal((await roomsOf("user_lobby")).length, 1 + others.length, "one lobby each");
-  });
+    it(`user_lobby: ${RACERS} devices of one user racing in open one lobby (no device cap: N is its one owner); others racing alongside never land in it`, async function () {
+      this.timeout(30_000);
+      const [bob, ...others] = await bulkUsers(1 + RACERS / 5);
+      const result = await race([
+        ...Array.from({ length: RACERS }, () => () => sdk(bob!.token).joinOrCreate("user_lobby")),
+        ...others.map((u) => () => sdk(u.token).joinOrCreate("user_lobby")),
+      ]);
+      assert.equal(result.refused.length, 0, JSON.stringify(result.refused.slice(0, 3)));
+      const lobbies = await roomsOf("user_lobby", { ownerId: bob!.id });
+      assert.equal(lobbies.length, 1, "one lobby for the user");
+      const lobby = serverRoom<any>(lobbies[0]!.roomId);
+      assert.equal(lobby.clients.length, RACERS);
+      assert.ok(
+        lobby.clients.every((c: any) => c.auth.id === bob!.id),
+        "only the owner's devices",
+      );
+      assert.equal((await roomsOf("user_lobby")).length, 1 + others.length, "one lobby each");
+    });
   });
 });

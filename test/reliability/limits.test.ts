@@ -25,7 +25,10 @@ describe("limits", () => {
         clearInterval(flood);
       }
       assert.equal(closeCode, 4008);
-      assert.ok(box.of("error").some((e) => e.code === "RATE_LIMITED"), "was told RATE_LIMITED before");
+      assert.ok(
+        box.of("error").some((e) => e.code === "RATE_LIMITED"),
+        "was told RATE_LIMITED before",
+      );
     } finally {
       ctx().config.FLOOD_DISCONNECT_SECONDS = saved;
     }
@@ -70,7 +73,7 @@ describe("malformed frames", () => {
   /** A payload that is not MessagePack: a map announcing two entries, cut after one key. */
   const truncated = [0x82, ...fixstr("a")];
 
-  it("refuses a message whose type is literally \"*\" with UNKNOWN_MESSAGE, as a request and as a send", async () => {
+  it('refuses a message whose type is literally "*" with UNKNOWN_MESSAGE, as a request and as a send', async () => {
     const user = await createUser();
     const room = await sdk(user.token).joinOrCreate("user_lobby");
     const box = inbox(room);

@@ -17,11 +17,19 @@ describe("login latency under a password-guessing flood (issue 14)", function ()
   this.timeout(120_000);
 
   it("a good login from another address answers within 300 ms while 400 bad logins run 50 at a time", async () => {
-    const restore = setConfig({ LOGIN_FAILURES_PER_USERNAME: 0, LOGIN_FAILURES_PER_IP: 0, PASSWORD_HASH_COST: 11, PASSWORD_HASH_CONCURRENCY: 2 });
+    const restore = setConfig({
+      LOGIN_FAILURES_PER_USERNAME: 0,
+      LOGIN_FAILURES_PER_IP: 0,
+      PASSWORD_HASH_COST: 11,
+      PASSWORD_HASH_CONCURRENCY: 2,
+    });
     try {
       const honest = `honest_${crypto.randomBytes(4).toString("hex")}`;
       const honestIp = "10.9.9.9";
-      const reg = await api("POST", "/api/auth/register", { body: { username: honest, password: TEST_PASSWORD }, headers: { "x-forwarded-for": honestIp } });
+      const reg = await api("POST", "/api/auth/register", {
+        body: { username: honest, password: TEST_PASSWORD },
+        headers: { "x-forwarded-for": honestIp },
+      });
       assert.equal(reg.status, 201);
 
       const attackerIp = "10.6.6.6";
@@ -46,7 +54,10 @@ describe("login latency under a password-guessing flood (issue 14)", function ()
       await sleep(200); // the first wave is queued
       while (attacking) {
         const started = performance.now();
-        const res = await api("POST", "/api/auth/login", { body: { username: honest, password: TEST_PASSWORD }, headers: { "x-forwarded-for": honestIp } });
+        const res = await api("POST", "/api/auth/login", {
+          body: { username: honest, password: TEST_PASSWORD },
+          headers: { "x-forwarded-for": honestIp },
+        });
         const ms = performance.now() - started;
         if (!attacking) break; // measured after the flood ended: not under attack
         assert.equal(res.status, 200);
@@ -56,7 +67,10 @@ describe("login latency under a password-guessing flood (issue 14)", function ()
       await attack;
 
       assert.equal(statuses.length, 400);
-      assert.ok(statuses.every((s) => s === 401), "every bad login was hashed and refused");
+      assert.ok(
+        statuses.every((s) => s === 401),
+        "every bad login was hashed and refused",
+      );
       assert.ok(latencies.length >= 3, `measured ${latencies.length} honest logins during the flood`);
       // The honest login waits for at most one hash in flight, not for the flood. On a machine
       // shared with other work any one request can be delayed by scheduling, so the bound is on

@@ -21,7 +21,11 @@ describe("fuzzed REST requests", () => {
       await fc.assert(
         fc.asyncProperty(requests(route, world), async (req) => {
           const outcome = await checkRequest(route, req, world, { checkDb: true });
-          assert.deepEqual(outcome.violations, [], `${route.method} ${urlOf(route, req).slice(0, 200)} [${req.token}] → ${outcome.status}`);
+          assert.deepEqual(
+            outcome.violations,
+            [],
+            `${route.method} ${urlOf(route, req).slice(0, 200)} [${req.token}] → ${outcome.status}`,
+          );
         }),
         { numRuns: RUNS },
       );

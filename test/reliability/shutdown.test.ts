@@ -21,7 +21,10 @@ const RECONNECT_SECONDS = 10; // long enough for a loaded machine to restart and
 async function http(url: string, method: string, route: string, token?: string, body?: unknown): Promise<any> {
   const res = await fetch(`${url}${route}`, {
     method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { "content-type": "application/json" } : {}) },
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body ? { "content-type": "application/json" } : {}),
+    },
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();
@@ -38,7 +41,11 @@ interface User {
 /** A user over HTTP; `org` creates a new organization (`orgId`) or joins one (`inviteCode`). */
 async function register(url: string, name: string, org: { orgId?: string; inviteCode?: string } = {}): Promise<User> {
   const username = `${name}_${crypto.randomBytes(3).toString("hex")}`;
-  const { token, user } = await http(url, "POST", "/api/auth/register", undefined, { username, password: "rally-test-password-42", ...org });
+  const { token, user } = await http(url, "POST", "/api/auth/register", undefined, {
+    username,
+    password: "rally-test-password-42",
+    ...org,
+  });
   return { id: user.id, token, username };
 }
 
@@ -99,7 +106,10 @@ describe("graceful shutdown", () => {
     const orgId = `acme_${crypto.randomBytes(3).toString("hex")}`;
     const alice = await register(url, "alice", { orgId });
     const code = await inviteCode(url, alice, orgId);
-    const [bob, carol] = [await register(url, "bob", { inviteCode: code }), await register(url, "carol", { inviteCode: code })];
+    const [bob, carol] = [
+      await register(url, "bob", { inviteCode: code }),
+      await register(url, "carol", { inviteCode: code }),
+    ];
     await befriend(url, alice, bob);
     await befriend(url, alice, carol);
     const codes = new Map<string, number>();
@@ -142,10 +152,18 @@ describe("graceful shutdown", () => {
     const bobsLobby = watch(await client(url, bob.token).joinOrCreate("user_lobby"), codes, "bob again");
     // The sender comes back too (an invitation whose sender is gone expires as well).
     watch(await client(url, alice.token).joinOrCreate("user_lobby"), codes, "alice again");
-    await until(() => (bobsLobby.state as any)?.invitations?.get?.(toBob)?.status === "pending", 8000, "bob's pending invitation");
+    await until(
+      () => (bobsLobby.state as any)?.invitations?.get?.(toBob)?.status === "pending",
+      8000,
+      "bob's pending invitation",
+    );
 
     // Carol never comes back: hers expires once the window is over; bob's stays.
-    await until(async () => (await statusOf(url, alice, toCarol)) === "expired", (RECONNECT_SECONDS + 4) * 1000, "carol's invitation to expire");
+    await until(
+      async () => (await statusOf(url, alice, toCarol)) === "expired",
+      (RECONNECT_SECONDS + 4) * 1000,
+      "carol's invitation to expire",
+    );
     assert.equal(await statusOf(url, alice, toBob), "pending");
   });
 });

@@ -12,7 +12,11 @@ describe("room authentication", () => {
     describe(roomName, () => {
       it("refuses no token, a bad token, a wrongly signed token and an expired token with 401", async () => {
         const user = await createUser({ orgId: "acme" });
-        const forged = jwt.sign({ sub: user.id, username: user.username, org_id: "acme" }, "wrong-secret-wrong-secret-00", { expiresIn: "1h" });
+        const forged = jwt.sign(
+          { sub: user.id, username: user.username, org_id: "acme" },
+          "wrong-secret-wrong-secret-00",
+          { expiresIn: "1h" },
+        );
         const cases: Array<[string | undefined, string]> = [
           [undefined, "missing token"],
           ["not-a-jwt", "invalid token"],

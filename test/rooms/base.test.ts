@@ -18,7 +18,11 @@ describe("RallyRoom conventions", () => {
     assert.equal(err.code, "UNKNOWN_MESSAGE");
     assert.equal(err.type, "no_such_message");
     const seqs = box.all.map((m) => m.payload.seq);
-    assert.deepEqual(seqs, seqs.map((_, i) => seqs[0] + i), "seq grows by one");
+    assert.deepEqual(
+      seqs,
+      seqs.map((_, i) => seqs[0] + i),
+      "seq grows by one",
+    );
     assert.ok(err.seq > pong.seq);
     await room.leave();
   });

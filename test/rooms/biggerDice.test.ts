@@ -43,7 +43,11 @@ async function started(options: Record<string, unknown> = {}, ...rolls: number[]
   await seats.a.box.next("game_started");
   await seats.b.box.next("game_started");
   for (const { room } of [seats.a, seats.b]) {
-    await until(() => room.state.status === "in_progress" && room.state.players.size === 2, 4000, "game started in state");
+    await until(
+      () => room.state.status === "in_progress" && room.state.players.size === 2,
+      4000,
+      "game started in state",
+    );
   }
   return seats;
 }
@@ -74,7 +78,12 @@ describe("bigger_dice room", () => {
       script(1, 6, 1, 3, 3, 5, 2);
       await a.room.request("ready");
       const ready = await b.box.next("player_ready");
-      assert.deepEqual(ready, { room_id: a.room.roomId, user_id: a.user.id, username: a.user.username, seq: ready.seq });
+      assert.deepEqual(ready, {
+        room_id: a.room.roomId,
+        user_id: a.user.id,
+        username: a.user.username,
+        seq: ready.seq,
+      });
       await b.room.request("ready");
       const startedEvent = await sbox.next("game_started");
       assert.equal(startedEvent.room_id, a.room.roomId);
@@ -230,7 +239,14 @@ describe("bigger_dice room", () => {
     it("refuses garbage payloads with INVALID_MESSAGE and accepts the seed product's {user_id, room_id}", async () => {
       const { a, b } = await started();
       const before = stateOf(a.room);
-      for (const payload of [{ x: 1 }, "garbage", [1, 2, 3], 42, { user_id: { nested: true } }, { room_id: "r".repeat(10_000) }]) {
+      for (const payload of [
+        { x: 1 },
+        "garbage",
+        [1, 2, 3],
+        42,
+        { user_id: { nested: true } },
+        { room_id: "r".repeat(10_000) },
+      ]) {
         const err = await refusal(a.room.request("roll", payload));
         assert.equal(err.code, "INVALID_MESSAGE", JSON.stringify(payload).slice(0, 40));
       }
@@ -306,7 +322,10 @@ describe("bigger_dice room", () => {
       const room = await sdk(watcher.token).joinById(a.room.roomId, { spectate: true });
       const box = inbox(room);
       const joined = await a.box.next("spectator_joined");
-      assert.deepEqual([joined.room_id, joined.user_id, joined.username], [a.room.roomId, watcher.id, watcher.username]);
+      assert.deepEqual(
+        [joined.room_id, joined.user_id, joined.username],
+        [a.room.roomId, watcher.id, watcher.username],
+      );
       await until(() => room.state.spectators?.get(watcher.id), 4000, "spectator in state");
       assert.equal(room.state.players.has(watcher.id), false);
       await until(() => a.room.state.spectators.size === 1, 4000, "players see the spectator");
@@ -426,10 +445,7 @@ describe("bigger_dice room", () => {
       const left = await b.box.next("player_left", 6000);
       assert.equal(left.user_id, a.user.id);
       const ended = await b.box.next("game_ended");
-      assert.deepEqual(
-        [ended.winner_id, ended.winner_username, ended.reason],
-        [b.user.id, b.user.username, "forfeit"],
-      );
+      assert.deepEqual([ended.winner_id, ended.winner_username, ended.reason], [b.user.id, b.user.username, "forfeit"]);
       assert.deepEqual(ended.final_scores, [
         [a.user.id, a.user.username, 1],
         [b.user.id, b.user.username, 0],
@@ -503,7 +519,10 @@ describe("bigger_dice room", () => {
         assert.equal(b.box.of("game_ended").length, 0, "not announced while unstored");
         // Meanwhile the game accepts no more moves.
         const meanwhile = await refusal(a.room.request("roll"));
-        assert.deepEqual(meanwhile, { code: "GAME_NOT_IN_PROGRESS", message: "The game is over; its result is being saved" });
+        assert.deepEqual(meanwhile, {
+          code: "GAME_NOT_IN_PROGRESS",
+          message: "The game is over; its result is being saved",
+        });
         assert.ok(calls < 3, "refused while the write was still failing");
         await finalRoll;
         const ended = await a.box.next("game_ended");
@@ -533,7 +552,11 @@ describe("bigger_dice room", () => {
     it("admits only the two invited players, is unlisted, and plays to the end", async () => {
       const [a, b, c] = await createUsers(3);
       const invitationId = crypto.randomUUID();
-      const { roomId } = await ctx().services.games.createPrivateRoom({ invitationId, map: "classic", playerIds: [a!.id, b!.id] });
+      const { roomId } = await ctx().services.games.createPrivateRoom({
+        invitationId,
+        map: "classic",
+        playerIds: [a!.id, b!.id],
+      });
 
       const listing = await api("GET", "/api/rooms/bigger_dice", { token: c!.token });
       assert.deepEqual(listing.body.items, [], "private rooms are not listed");
@@ -543,13 +566,20 @@ describe("bigger_dice room", () => {
       assert.deepEqual(stranger, { code: 403, message: "This game is reserved for its two invited players" });
       // A refused join does not close the room that is waiting for its players.
       assert.equal((await refusal(sdk(c!.token).joinById(roomId, { spectate: true }))).code, 403);
-      const forged = await refusal(sdk(c!.token).create("bigger_dice", { roomName: "mine", allowedPlayerIds: [c!.id, a!.id] }));
+      const forged = await refusal(
+        sdk(c!.token).create("bigger_dice", { roomName: "mine", allowedPlayerIds: [c!.id, a!.id] }),
+      );
       assert.equal(forged.code, 400, "a client cannot make its own private room");
 
       const roomA = await sdk(a!.token).joinById(roomId);
       const roomB = await sdk(b!.token).joinById(roomId);
       const boxA = inbox(roomA);
-      script(1, ...Array(20).fill(0).flatMap(() => [6, 1]));
+      script(
+        1,
+        ...Array(20)
+          .fill(0)
+          .flatMap(() => [6, 1]),
+      );
       await roomA.request("ready");
       await roomB.request("ready");
       for (let i = 0; i < 10; i++) {
@@ -573,7 +603,11 @@ describe("bigger_dice room", () => {
       this.timeout(10_000);
       BiggerDiceRoom.privateRoomWaitSeconds = 1;
       const [a, b] = await createUsers(2);
-      const { roomId } = await ctx().services.games.createPrivateRoom({ invitationId: crypto.randomUUID(), map: "m", playerIds: [a!.id, b!.id] });
+      const { roomId } = await ctx().services.games.createPrivateRoom({
+        invitationId: crypto.randomUUID(),
+        map: "m",
+        playerIds: [a!.id, b!.id],
+      });
       await until(() => !matchMaker.getLocalRoomById(roomId), 5000, "the unvisited room to close");
     });
   });
@@ -583,7 +617,12 @@ describe("bigger_dice room", () => {
       const [ua, ub, uc] = await createUsers(3);
       const roomA = await sdk(ua!.token).create("bigger_dice", { roomName: "lobby-table" });
       const list = async () => (await api("GET", "/api/rooms/bigger_dice", { token: uc!.token })).body.items;
-      assert.deepEqual((await list())[0].metadata, { roomName: "lobby-table", status: "waiting", players: 1, spectators: 0 });
+      assert.deepEqual((await list())[0].metadata, {
+        roomName: "lobby-table",
+        status: "waiting",
+        players: 1,
+        spectators: 0,
+      });
       assert.equal((await list())[0].roomId, roomA.roomId);
       const roomB = await sdk(ub!.token).join("bigger_dice", { roomName: "lobby-table" });
       await sdk(uc!.token).join("bigger_dice", { roomName: "lobby-table", spectate: true });
@@ -619,7 +658,11 @@ describe("bigger_dice room", () => {
       assert.deepEqual([rolled.player_id, rolled.roll, rolled.auto], [a.user.id, 4, true]);
       const turn = await b.box.next("turn_changed");
       assert.deepEqual([turn.current_turn, turn.turn_ends_at], [b.user.id, clock.now() + 5000]);
-      await until(() => b.room.state.currentTurn === b.user.id && b.room.state.turnEndsAt === clock.now() + 5000, 4000, "b's clock");
+      await until(
+        () => b.room.state.currentTurn === b.user.id && b.room.state.turnEndsAt === clock.now() + 5000,
+        4000,
+        "b's clock",
+      );
     });
 
     it("makes a player forfeit with reason inactive after DICE_MISSED_TURNS_FORFEIT (3) missed turns in a row", async () => {
@@ -712,7 +755,11 @@ describe("bigger_dice room", () => {
       await b.room.request("rematch");
       const again = await a.box.next("game_started");
       assert.equal(again.first_turn, a.user.id);
-      await until(() => a.room.state.status === "in_progress" && a.room.state.players.get(a.user.id).score === 0, 4000, "fresh");
+      await until(
+        () => a.room.state.status === "in_progress" && a.room.state.players.get(a.user.id).score === 0,
+        4000,
+        "fresh",
+      );
       assert.equal(a.room.state.round.number, 0);
       await a.room.request("roll");
       await b.room.request("roll");
@@ -721,7 +768,10 @@ describe("bigger_dice room", () => {
       const rows = await historyRows();
       assert.equal(rows.length, 2);
       assert.notEqual(rows[0].id, rows[1].id);
-      assert.deepEqual(rows.map((r: any) => r.winner_id), [a.user.id, b.user.id]);
+      assert.deepEqual(
+        rows.map((r: any) => r.winner_id),
+        [a.user.id, b.user.id],
+      );
     });
 
     it("lapses when a player leaves: rematch_lapsed, then REMATCH_NOT_AVAILABLE", async () => {

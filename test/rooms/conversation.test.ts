@@ -39,10 +39,10 @@ const count = async (sql: string, params: unknown[] = []) =>
 const lastRead = async (conversationId: string, userId: string) =>
   Number(
     (
-      await ctx().db.query("SELECT last_read_message_id AS n FROM conversation_participants WHERE conversation_id = $1 AND user_id = $2", [
-        conversationId,
-        userId,
-      ])
+      await ctx().db.query(
+        "SELECT last_read_message_id AS n FROM conversation_participants WHERE conversation_id = $1 AND user_id = $2",
+        [conversationId, userId],
+      )
     ).rows[0]!.n,
   );
 
@@ -59,9 +59,16 @@ describe("conversation room", () => {
       const conversationId = await conversationOf(alice, bob);
       const stranger = await refusal(sdk(mallory.token).joinOrCreate("conversation", { conversationId }));
       assert.deepEqual(stranger, { code: 403, message: "You are not a participant in this conversation" });
-      const unknown = await refusal(sdk(alice.token).joinOrCreate("conversation", { conversationId: crypto.randomUUID() }));
+      const unknown = await refusal(
+        sdk(alice.token).joinOrCreate("conversation", { conversationId: crypto.randomUUID() }),
+      );
       assert.deepEqual(unknown, { code: 404, message: "Conversation not found" });
-      for (const options of [{}, { conversationId: "42" }, { conversationId: 42 }, { conversationId: "x".repeat(5000) }]) {
+      for (const options of [
+        {},
+        { conversationId: "42" },
+        { conversationId: 42 },
+        { conversationId: "x".repeat(5000) },
+      ]) {
         const bad = await refusal(sdk(alice.token).joinOrCreate("conversation", options));
         assert.equal(bad.code, 400, JSON.stringify(options).slice(0, 40));
         assert.match(bad.message, /conversationId/);
@@ -88,7 +95,13 @@ describe("conversation room", () => {
       assert.equal(state.conversationId, conversationId);
       const me = state.participants.get(bob.id);
       assert.deepEqual(
-        { userId: me.userId, username: me.username, online: me.online, typing: me.typing, lastReadMessageId: me.lastReadMessageId },
+        {
+          userId: me.userId,
+          username: me.username,
+          online: me.online,
+          typing: me.typing,
+          lastReadMessageId: me.lastReadMessageId,
+        },
         { userId: bob.id, username: bob.username, online: true, typing: false, lastReadMessageId: 0 },
       );
       await until(() => state.participants.get(alice.id).online);
@@ -148,7 +161,10 @@ describe("conversation room", () => {
       // A later message is published after every earlier one: once bob has it, nothing else is on its way.
       const marker = await back.room.request("message", { content: "marker" });
       await b.box.next("message", 4000, (e) => e.message.id === marker.id);
-      assert.deepEqual(b.box.of("message").map((e) => e.message.id), [first.id, marker.id]);
+      assert.deepEqual(
+        b.box.of("message").map((e) => e.message.id),
+        [first.id, marker.id],
+      );
       assert.equal(await count("messages WHERE client_message_id = 'dup'"), 1);
     });
 
@@ -168,7 +184,10 @@ describe("conversation room", () => {
       const sent: number[] = [];
       for (let i = 0; i < 6; i++) {
         if (i % 3 === 2) {
-          const res = await api("POST", `/api/v1/conversations/${conversationId}/messages`, { token: bob.token, body: { content: `r${i}` } });
+          const res = await api("POST", `/api/v1/conversations/${conversationId}/messages`, {
+            token: bob.token,
+            body: { content: `r${i}` },
+          });
           sent.push(res.body.id);
         } else {
           sent.push((await (i % 2 ? b : a).room.request("message", { content: `w${i}` })).id);
@@ -178,11 +197,20 @@ describe("conversation room", () => {
       const live = (box: Inbox) => box.of("message").map((e) => e.message.id);
       assert.deepEqual(live(a.box), sent);
       assert.deepEqual(live(b.box), sent);
-      assert.deepEqual([...sent].sort((x, y) => x - y), sent);
+      assert.deepEqual(
+        [...sent].sort((x, y) => x - y),
+        sent,
+      );
       const page = await api("GET", `/api/v1/conversations/${conversationId}/messages`, { token: alice.token });
-      assert.deepEqual(page.body.items.map((m: any) => m.id), [...sent].reverse());
+      assert.deepEqual(
+        page.body.items.map((m: any) => m.id),
+        [...sent].reverse(),
+      );
       const synced = await b.room.request("sync", { afterMessageId: 0 });
-      assert.deepEqual(synced.messages.map((m: any) => m.id), sent);
+      assert.deepEqual(
+        synced.messages.map((m: any) => m.id),
+        sent,
+      );
     });
 
     it("rejects the request and broadcasts nothing when the message cannot be stored", async () => {
@@ -200,7 +228,10 @@ describe("conversation room", () => {
       }
       const marker = await a.room.request("message", { content: "marker" });
       await b.box.next("message", 4000, (e) => e.message.id === marker.id);
-      assert.deepEqual(b.box.of("message").map((e) => e.message.content), ["marker"]);
+      assert.deepEqual(
+        b.box.of("message").map((e) => e.message.content),
+        ["marker"],
+      );
       assert.ok(a.room.connection.isOpen);
     });
   });
@@ -214,10 +245,18 @@ describe("conversation room", () => {
     it("broadcasts typing on and off to the others only", async () => {
       const { alice, bob, a, b } = await chat();
       a.room.send("typing", { is_typing: true });
-      assert.deepEqual(withoutSeq(await b.box.next("typing")), { user_id: alice.id, username: alice.username, is_typing: true });
+      assert.deepEqual(withoutSeq(await b.box.next("typing")), {
+        user_id: alice.id,
+        username: alice.username,
+        is_typing: true,
+      });
       await until(() => (b.room.state as any).participants.get(alice.id).typing === true);
       a.room.send("typing", { is_typing: false });
-      assert.deepEqual(withoutSeq(await b.box.next("typing")), { user_id: alice.id, username: alice.username, is_typing: false });
+      assert.deepEqual(withoutSeq(await b.box.next("typing")), {
+        user_id: alice.id,
+        username: alice.username,
+        is_typing: false,
+      });
       await until(() => (b.room.state as any).participants.get(alice.id).typing === false);
 
       b.room.send("typing", { is_typing: true });
@@ -260,7 +299,10 @@ describe("conversation room", () => {
       assert.equal(await lastRead(conversationId, bob.id), m2.id);
       for (const box of [a.box, b.box]) {
         const receipt = withoutSeq(await box.next("read_receipt"));
-        assert.deepEqual({ ...receipt, timestamp: "" }, { message_id: m2.id, user_id: bob.id, username: bob.username, timestamp: "" });
+        assert.deepEqual(
+          { ...receipt, timestamp: "" },
+          { message_id: m2.id, user_id: bob.id, username: bob.username, timestamp: "" },
+        );
         assert.ok(!Number.isNaN(Date.parse(receipt.timestamp)));
       }
       await until(() => (a.room.state as any).participants.get(bob.id).lastReadMessageId === m2.id);
@@ -275,14 +317,15 @@ describe("conversation room", () => {
       const m3 = await b.room.request("message", { content: "three" });
       const isRead = async (reader: TestUser) =>
         Object.fromEntries(
-          (await api("GET", `/api/v1/conversations/${conversationId}/messages`, { token: reader.token })).body.items.map((m: any) => [
-            m.id,
-            m.is_read,
-          ]),
+          (
+            await api("GET", `/api/v1/conversations/${conversationId}/messages`, { token: reader.token })
+          ).body.items.map((m: any) => [m.id, m.is_read]),
         );
-      for (const reader of [alice, bob]) assert.deepEqual(await isRead(reader), { [m1.id]: true, [m2.id]: true, [m3.id]: false });
+      for (const reader of [alice, bob])
+        assert.deepEqual(await isRead(reader), { [m1.id]: true, [m2.id]: true, [m3.id]: false });
       await a.room.request("read_receipt", { message_id: m3.id });
-      for (const reader of [alice, bob]) assert.deepEqual(await isRead(reader), { [m1.id]: true, [m2.id]: true, [m3.id]: true });
+      for (const reader of [alice, bob])
+        assert.deepEqual(await isRead(reader), { [m1.id]: true, [m2.id]: true, [m3.id]: true });
     });
 
     it("never marks messages read on behalf of someone else", async () => {
@@ -354,13 +397,20 @@ describe("conversation room", () => {
 
       await drop(b);
       const missed: number[] = [];
-      for (const content of ["while", "you", "were away"]) missed.push((await a.room.request("message", { content })).id);
+      for (const content of ["while", "you", "were away"])
+        missed.push((await a.room.request("message", { content })).id);
 
       const back = await sdk(bob.token).reconnect(b.room.reconnectionToken);
       inbox(back); // the seat's buffered broadcasts are replayed on reconnect
       const reply = await back.request("sync", { afterMessageId: lastSeen });
-      assert.deepEqual(reply.messages.map((m: any) => m.id), missed);
-      assert.deepEqual(reply.messages.map((m: any) => m.content), ["while", "you", "were away"]);
+      assert.deepEqual(
+        reply.messages.map((m: any) => m.id),
+        missed,
+      );
+      assert.deepEqual(
+        reply.messages.map((m: any) => m.content),
+        ["while", "you", "were away"],
+      );
       assert.equal(reply.hasMore, false);
 
       // A client whose seat is gone (it left) fills the gap the same way from a fresh join.
@@ -368,7 +418,10 @@ describe("conversation room", () => {
       const later = (await a.room.request("message", { content: "and now" })).id;
       const fresh = await join(bob, conversationId);
       const again = await fresh.room.request("sync", { afterMessageId: missed[2] });
-      assert.deepEqual(again.messages.map((m: any) => m.id), [later]);
+      assert.deepEqual(
+        again.messages.map((m: any) => m.id),
+        [later],
+      );
     });
 
     it("caps a sync reply and says hasMore; room.send gets a sync event", async () => {
@@ -377,11 +430,17 @@ describe("conversation room", () => {
       const ids: number[] = [];
       for (let i = 0; i < 3; i++) ids.push((await a.room.request("message", { content: `m${i}` })).id);
       const first = await a.room.request("sync", { afterMessageId: 0 });
-      assert.deepEqual(first.messages.map((m: any) => m.id), ids.slice(0, 2));
+      assert.deepEqual(
+        first.messages.map((m: any) => m.id),
+        ids.slice(0, 2),
+      );
       assert.equal(first.hasMore, true);
       a.room.send("sync", { afterMessageId: ids[1] });
       const event = await a.box.next("sync");
-      assert.deepEqual(event.messages.map((m: any) => m.id), [ids[2]]);
+      assert.deepEqual(
+        event.messages.map((m: any) => m.id),
+        [ids[2]],
+      );
       assert.equal(event.hasMore, false);
     });
   });
@@ -436,7 +495,10 @@ describe("conversation room", () => {
       assert.equal(b.box.of("typing").length + b.box.of("read_receipt").length, 0);
       const marker = await a.room.request("message", { content: "still works" });
       await b.box.next("message", 4000, (e) => e.message.id === marker.id);
-      assert.deepEqual(b.box.of("message").map((e) => e.message.id), [seed.id, marker.id]);
+      assert.deepEqual(
+        b.box.of("message").map((e) => e.message.id),
+        [seed.id, marker.id],
+      );
     });
 
     it("accepts exactly 2000 characters", async () => {

@@ -42,7 +42,12 @@ describe("input hygiene", () => {
     });
 
     it("accepts only http(s) avatar URLs of at most 2,048 characters", async () => {
-      for (const avatarUrl of ["javascript:alert(1)", "data:image/png;base64,AAAA", "file:///etc/passwd", `https://x.test/${"a".repeat(2048)}`]) {
+      for (const avatarUrl of [
+        "javascript:alert(1)",
+        "data:image/png;base64,AAAA",
+        "file:///etc/passwd",
+        `https://x.test/${"a".repeat(2048)}`,
+      ]) {
         const res = await register({ avatarUrl });
         assert.equal(res.status, 400, `${avatarUrl.slice(0, 40)}: ${JSON.stringify(res.body)}`);
         assert.match(res.body.error, /avatarUrl/);
@@ -84,7 +89,11 @@ describe("input hygiene", () => {
       assert.equal(err.code, 400, JSON.stringify(team));
     }
     for (const roomName of [NEWLINE, `table${BIDI}`]) {
-      assert.equal((await refusal(sdk(player.token).create("bigger_dice", { roomName }))).code, 400, JSON.stringify(roomName));
+      assert.equal(
+        (await refusal(sdk(player.token).create("bigger_dice", { roomName }))).code,
+        400,
+        JSON.stringify(roomName),
+      );
     }
     assert.equal((await matchMaker.query({ name: "bigger_dice" })).length, 0);
   });
@@ -113,26 +122,39 @@ describe("input hygiene", () => {
     await hostBox.next("question_closed");
 
     const teamUpdates = new Map<string, number>();
-    await until(() => {
-      for (const u of hostBox.of("score_update")) if (u.data.user_id === null) teamUpdates.set(u.data.team, u.data.score);
-      return teamUpdates.size === TEAMS.length;
-    }, 4000, "a score_update per team");
+    await until(
+      () => {
+        for (const u of hostBox.of("score_update"))
+          if (u.data.user_id === null) teamUpdates.set(u.data.team, u.data.score);
+        return teamUpdates.size === TEAMS.length;
+      },
+      4000,
+      "a score_update per team",
+    );
     const scored = teamUpdates.get("red")!;
     assert.ok(scored > 0);
     for (const team of TEAMS) assert.equal(teamUpdates.get(team), scored, `score_update for team ${team}`);
 
     // What the SDK client decoded from the synced state (the patch follows the events).
     const clientTeams = new Map<string, number>();
-    await until(() => {
-      (host.state as any).teams?.forEach((score: number, team: string) => clientTeams.set(team, score));
-      return TEAMS.every((t) => clientTeams.get(t) === scored);
-    }, 4000, `every team's total in the client's state, got ${JSON.stringify([...clientTeams])}`).catch(() => {
+    await until(
+      () => {
+        (host.state as any).teams?.forEach((score: number, team: string) => clientTeams.set(team, score));
+        return TEAMS.every((t) => clientTeams.get(t) === scored);
+      },
+      4000,
+      `every team's total in the client's state, got ${JSON.stringify([...clientTeams])}`,
+    ).catch(() => {
       throw new Error(`client state.teams: ${JSON.stringify([...clientTeams])}`);
     });
     assert.deepEqual([...clientTeams.keys()].sort(), [...TEAMS].sort());
     for (const team of TEAMS) assert.equal(clientTeams.get(team), scored, `state.teams.${team}`);
     // And a late joiner, who gets the full state rather than patches, sees the same.
     const late = await sdk((await createUser({ orgId: "acme" })).token).joinOrCreate("trivia", { sessionId });
-    await until(() => TEAMS.every((t) => (late.state as any).teams?.get(t) === scored), 4000, "the late joiner's teams");
+    await until(
+      () => TEAMS.every((t) => (late.state as any).teams?.get(t) === scored),
+      4000,
+      "the late joiner's teams",
+    );
   });
 });

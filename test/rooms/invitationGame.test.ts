@@ -54,15 +54,21 @@ describe("game invitation → private bigger_dice room, end to end", () => {
       [bob!.id, gameB],
     ]);
     let ended: any;
-    boxA.next("game_ended", 25_000).then((e) => (ended = e), () => undefined);
+    boxA.next("game_ended", 25_000).then(
+      (e) => (ended = e),
+      () => undefined,
+    );
     for (let rolls = 0; !ended && rolls < 400; rolls++) {
       const turn = await until(() => gameA.state.currentTurn || (ended && "over"), 4000, "a turn");
       if (ended || turn === "over") break;
-      await seats.get(turn)!.request("roll").catch(async (e: any) => {
-        // The synced turn may lag the last roll by a patch, and the game may end meanwhile.
-        if (!["NOT_YOUR_TURN", "GAME_NOT_IN_PROGRESS"].includes(e?.reason?.code)) throw e;
-        await new Promise((r) => setTimeout(r, 30));
-      });
+      await seats
+        .get(turn)!
+        .request("roll")
+        .catch(async (e: any) => {
+          // The synced turn may lag the last roll by a patch, and the game may end meanwhile.
+          if (!["NOT_YOUR_TURN", "GAME_NOT_IN_PROGRESS"].includes(e?.reason?.code)) throw e;
+          await new Promise((r) => setTimeout(r, 30));
+        });
     }
     await until(() => ended, 10_000, "game_ended");
     assert.equal(ended.reason, "win");

@@ -39,8 +39,12 @@ function drop(room: Room): void {
 const invite = (from: Device, to: TestUser, map = "desert") =>
   from.room.request("game_invitation:send", { toUserId: to.id, map }) as Promise<{ invitationId: string }>;
 
-async function invitations(): Promise<Array<{ id: string; status: string; sender_id: string; receiver_id: string; room_id: string | null }>> {
-  const { rows } = await ctx().db.query("SELECT id, status, sender_id, receiver_id, room_id FROM game_invitations ORDER BY created_at, id");
+async function invitations(): Promise<
+  Array<{ id: string; status: string; sender_id: string; receiver_id: string; room_id: string | null }>
+> {
+  const { rows } = await ctx().db.query(
+    "SELECT id, status, sender_id, receiver_id, room_id FROM game_invitations ORDER BY created_at, id",
+  );
   return rows;
 }
 
@@ -142,29 +146,55 @@ describe("user_lobby", () => {
         friendship_id: friendshipId,
       });
       const note = withoutSeq(await b.box.next("notification"));
-      assert.deepEqual(Object.keys(note).sort(), ["avatar", "id", "isNew", "message", "senderUsername", "timestamp", "type"]);
+      assert.deepEqual(Object.keys(note).sort(), [
+        "avatar",
+        "id",
+        "isNew",
+        "message",
+        "senderUsername",
+        "timestamp",
+        "type",
+      ]);
       assert.equal(note.type, "game_invitation");
       assert.equal(note.avatar, "https://img.example/alice.png");
       assert.equal(note.senderUsername, alice.username);
       assert.equal(note.isNew, true);
       assert.ok(!Number.isNaN(Date.parse(note.timestamp)));
-      assert.equal(a.room.state.invitations.get(invitationId)?.direction, "sent", "the reply comes after the sender's state");
+      assert.equal(
+        a.room.state.invitations.get(invitationId)?.direction,
+        "sent",
+        "the reply comes after the sender's state",
+      );
       await until(() => b.room.state.invitations.get(invitationId));
       assert.equal(b.room.state.invitations.get(invitationId).direction, "received");
       assert.equal(b.room.state.invitations.get(invitationId).map, "desert");
-      assert.deepEqual((await invitations()).map((r) => r.status), ["pending"]);
+      assert.deepEqual(
+        (await invitations()).map((r) => r.status),
+        ["pending"],
+      );
 
       const reply: any = await b.room.request("game_invitation:accept", { invitationId });
       assert.equal(reply.invitationId, invitationId);
       assert.equal(typeof reply.roomId, "string");
       for (const device of [a, b]) {
-        assert.deepEqual(withoutSeq(await device.box.next("game_invitation_updated")), { invitationId, status: "accepted" });
-        assert.deepEqual(withoutSeq(await device.box.next("game_ready")), { invitationId, roomId: reply.roomId, map: "desert" });
+        assert.deepEqual(withoutSeq(await device.box.next("game_invitation_updated")), {
+          invitationId,
+          status: "accepted",
+        });
+        assert.deepEqual(withoutSeq(await device.box.next("game_ready")), {
+          invitationId,
+          roomId: reply.roomId,
+          map: "desert",
+        });
       }
       const [row] = await invitations();
       assert.equal(row!.status, "accepted");
       assert.equal(row!.room_id, reply.roomId);
-      await until(() => a.room.state.invitations.size === 0 && b.room.state.invitations.size === 0, 4000, "invitations cleared");
+      await until(
+        () => a.room.state.invitations.size === 0 && b.room.state.invitations.size === 0,
+        4000,
+        "invitations cleared",
+      );
 
       const seats = await Promise.all([sdk(alice.token).joinById(reply.roomId), sdk(bob.token).joinById(reply.roomId)]);
       assert.ok(seats.every((s) => s.roomId === reply.roomId));
@@ -180,14 +210,23 @@ describe("user_lobby", () => {
 
       assert.deepEqual(await b.room.request("game_invitation:decline", { invitationId }), { ok: true });
       for (const device of [a, b]) {
-        assert.deepEqual(withoutSeq(await device.box.next("game_invitation_updated")), { invitationId, status: "declined" });
+        assert.deepEqual(withoutSeq(await device.box.next("game_invitation_updated")), {
+          invitationId,
+          status: "declined",
+        });
       }
-      assert.deepEqual((await invitations()).map((r) => r.status), ["declined"]);
+      assert.deepEqual(
+        (await invitations()).map((r) => r.status),
+        ["declined"],
+      );
       await until(() => a.room.state.invitations.size === 0 && b.room.state.invitations.size === 0);
       await sleep(100);
       assert.equal(a.box.of("game_ready").length + b.box.of("game_ready").length, 0);
       // Once answered, the pair may play again (after the dedup window, see "duplicate").
-      assert.equal((await refusal(b.room.request("game_invitation:accept", { invitationId }))).code, "INVITATION_NOT_PENDING");
+      assert.equal(
+        (await refusal(b.room.request("game_invitation:accept", { invitationId }))).code,
+        "INVITATION_NOT_PENDING",
+      );
     });
 
     it("not friends: NOT_FRIENDS, nothing stored, nothing sent", async () => {
@@ -268,7 +307,10 @@ describe("user_lobby", () => {
       await sleep(150);
       assert.equal(b.box.of("game_invitation_received").length, 1);
       assert.equal(a.box.of("game_invitation_received").length, 0);
-      assert.deepEqual((await invitations()).map((r) => r.id), [invitationId]);
+      assert.deepEqual(
+        (await invitations()).map((r) => r.id),
+        [invitationId],
+      );
 
       // A repeat right after an answer is still a duplicate (the source's 2 s dedup window).
       await b.room.request("game_invitation:decline", { invitationId });
@@ -284,12 +326,18 @@ describe("user_lobby", () => {
       const b = await openLobby(bob);
       const results = await Promise.allSettled([invite(a, bob), invite(b, alice), invite(a, bob), invite(b, alice)]);
       assert.equal(results.filter((r) => r.status === "fulfilled").length, 1);
-      for (const r of results) if (r.status === "rejected") assert.equal(reasonOf(r.reason).code, "DUPLICATE_INVITATION");
+      for (const r of results)
+        if (r.status === "rejected") assert.equal(reasonOf(r.reason).code, "DUPLICATE_INVITATION");
       assert.equal((await invitations()).length, 1);
     });
 
     it("expiry on disconnect: the receiver's last device leaving expires their pending invitations", async () => {
-      const [alice, bob, carol, dave] = [await createUser(), await createUser(), await createUser(), await createUser()];
+      const [alice, bob, carol, dave] = [
+        await createUser(),
+        await createUser(),
+        await createUser(),
+        await createUser(),
+      ];
       await befriend(alice, bob);
       await befriend(carol, bob);
       await befriend(bob, dave);
@@ -304,8 +352,14 @@ describe("user_lobby", () => {
       await d.box.next("game_invitation_received");
 
       await b.room.leave();
-      assert.deepEqual(withoutSeq(await a.box.next("game_invitation_updated")), { invitationId: fromAlice.invitationId, status: "expired" });
-      assert.deepEqual(withoutSeq(await c.box.next("game_invitation_updated")), { invitationId: fromCarol.invitationId, status: "expired" });
+      assert.deepEqual(withoutSeq(await a.box.next("game_invitation_updated")), {
+        invitationId: fromAlice.invitationId,
+        status: "expired",
+      });
+      assert.deepEqual(withoutSeq(await c.box.next("game_invitation_updated")), {
+        invitationId: fromCarol.invitationId,
+        status: "expired",
+      });
       const statuses = new Map((await invitations()).map((r) => [r.id, r.status]));
       assert.deepEqual(
         [fromAlice, fromCarol, fromBob].map((i) => statuses.get(i.invitationId)),
@@ -317,10 +371,16 @@ describe("user_lobby", () => {
 
       // Bob sees them as expired when he is back.
       const list = await api("GET", "/api/game-invitations?direction=received", { token: bob.token });
-      assert.deepEqual(list.body.items.map((i: any) => i.status), ["expired", "expired"]);
+      assert.deepEqual(
+        list.body.items.map((i: any) => i.status),
+        ["expired", "expired"],
+      );
       const back = await openLobby(bob);
       assert.deepEqual([...back.room.state.invitations.keys()], [], "his sent one expired with him (issue 17)");
-      assert.equal((await refusal(back.room.request("game_invitation:accept", fromAlice))).code, "INVITATION_NOT_PENDING");
+      assert.equal(
+        (await refusal(back.room.request("game_invitation:accept", fromAlice))).code,
+        "INVITATION_NOT_PENDING",
+      );
     });
 
     it("expiry on disconnect: a dropped device keeps the user online until its seat expires", async () => {
@@ -338,8 +398,14 @@ describe("user_lobby", () => {
       assert.equal(await ctx().delivery.isOnline(bob.id), true);
 
       // RECONNECT_SECONDS is 2 in tests: then bob is gone.
-      assert.deepEqual(withoutSeq(await a.box.next("game_invitation_updated", 5000)), { invitationId, status: "expired" });
-      assert.deepEqual(seenAt(withoutSeq(await a.box.next("presence", 4000, (p) => !p.online))), { userId: bob.id, online: false });
+      assert.deepEqual(withoutSeq(await a.box.next("game_invitation_updated", 5000)), {
+        invitationId,
+        status: "expired",
+      });
+      assert.deepEqual(seenAt(withoutSeq(await a.box.next("presence", 4000, (p) => !p.online))), {
+        userId: bob.id,
+        online: false,
+      });
       assert.equal(await ctx().delivery.isOnline(bob.id), false);
     });
 
@@ -359,7 +425,10 @@ describe("user_lobby", () => {
       await sleep(2500); // past RECONNECT_SECONDS
       assert.equal(a.box.of("presence").filter((p) => !p.online).length, 0);
       assert.equal(a.box.of("game_invitation_updated").length, 0);
-      assert.deepEqual((await invitations()).map((r) => r.status), ["pending"]);
+      assert.deepEqual(
+        (await invitations()).map((r) => r.status),
+        ["pending"],
+      );
       await back.request("game_invitation:accept", { invitationId });
       await box.next("game_ready");
     });
@@ -379,7 +448,10 @@ describe("user_lobby", () => {
       await phone.room.leave();
       await sleep(200);
       assert.equal(a.box.of("presence").filter((p) => p.online === false).length, 0);
-      assert.deepEqual((await invitations()).map((r) => r.status), ["pending"]);
+      assert.deepEqual(
+        (await invitations()).map((r) => r.status),
+        ["pending"],
+      );
 
       const reply: any = await laptop.room.request("game_invitation:accept", { invitationId });
       assert.equal((await laptop.box.next("game_ready")).roomId, reply.roomId);
@@ -387,7 +459,10 @@ describe("user_lobby", () => {
       assert.equal(phone.box.of("game_ready").length, 0, "a device that left gets nothing more");
 
       await laptop.room.leave();
-      assert.deepEqual(seenAt(withoutSeq(await a.box.next("presence", 4000, (p) => p.online === false))), { userId: bob.id, online: false });
+      assert.deepEqual(seenAt(withoutSeq(await a.box.next("presence", 4000, (p) => p.online === false))), {
+        userId: bob.id,
+        online: false,
+      });
     });
   });
 
@@ -429,7 +504,13 @@ describe("user_lobby", () => {
     it("counts notifications of every kind, space invites included", async () => {
       const bob = await createUser();
       const b = await openLobby(bob);
-      const n = await ctx().services.notifications.create({ userId: bob.id, type: "invites", kind: "space_invite", title: "t", message: "m" });
+      const n = await ctx().services.notifications.create({
+        userId: bob.id,
+        type: "invites",
+        kind: "space_invite",
+        title: "t",
+        message: "m",
+      });
       await ctx().delivery.toUser(bob.id, "INVITE_RECEIVED", { invite: { id: n.id } });
       await b.box.next("INVITE_RECEIVED");
       assert.equal(b.room.state.unread, 1);
@@ -467,7 +548,11 @@ describe("user_lobby", () => {
       const a = await openLobby(alice);
       const b = await openLobby(bob);
       await befriend(alice, bob);
-      await until(() => a.room.state.friends.get(bob.id) && b.room.state.friends.get(alice.id), 4000, "friends in state");
+      await until(
+        () => a.room.state.friends.get(bob.id) && b.room.state.friends.get(alice.id),
+        4000,
+        "friends in state",
+      );
       assert.equal(a.room.state.friends.get(bob.id).username, bob.username);
       assert.equal(a.room.state.friends.get(bob.id).online, true);
     });
@@ -496,11 +581,17 @@ describe("user_lobby", () => {
       assert.deepEqual(item.sender, { id: alice.id, username: alice.username, avatarUrl: null });
       assert.deepEqual(item.receiver, { id: bob.id, username: bob.username, avatarUrl: null });
       const received = await api("GET", "/api/game-invitations?direction=received", { token: alice.token });
-      assert.deepEqual(received.body.items.map((i: any) => [i.id, i.status]), [[fromCarol.invitationId, "pending"]]);
+      assert.deepEqual(
+        received.body.items.map((i: any) => [i.id, i.status]),
+        [[fromCarol.invitationId, "pending"]],
+      );
       const both = await api("GET", "/api/game-invitations", { token: alice.token });
       assert.equal(both.body.items.length, 2);
       const pending = await api("GET", "/api/game-invitations?status=pending", { token: alice.token });
-      assert.deepEqual(pending.body.items.map((i: any) => i.id), [fromCarol.invitationId]);
+      assert.deepEqual(
+        pending.body.items.map((i: any) => i.id),
+        [fromCarol.invitationId],
+      );
       // Nobody else sees them.
       const stranger = await createUser();
       assert.deepEqual((await api("GET", "/api/game-invitations", { token: stranger.token })).body.items, []);
@@ -546,7 +637,10 @@ describe("user_lobby", () => {
       await sleep(50);
       assert.deepEqual(await invitations(), before.invitations);
       assert.deepEqual(await notificationRows(), before.notifications);
-      assert.deepEqual([a, b, c].map((d) => JSON.stringify(d.room.state.toJSON())), states);
+      assert.deepEqual(
+        [a, b, c].map((d) => JSON.stringify(d.room.state.toJSON())),
+        states,
+      );
       for (const d of [a, b, c]) assert.ok(d.room.connection.isOpen, "still connected");
     }
 
@@ -577,7 +671,11 @@ describe("user_lobby", () => {
         assert.match(err.message, /yourself/);
         c.room.send("game_invitation:send", { toUserId: carol.id, map: "desert" });
         const event = await c.box.next("error");
-        assert.deepEqual(withoutSeq(event), { code: "INVALID_MESSAGE", message: err.message, type: "game_invitation:send" });
+        assert.deepEqual(withoutSeq(event), {
+          code: "INVALID_MESSAGE",
+          message: err.message,
+          type: "game_invitation:send",
+        });
       });
     });
 
@@ -598,7 +696,12 @@ describe("user_lobby", () => {
 
     it("a malformed or missing invitation id → INVALID_MESSAGE naming invitationId", async () => {
       await unchanged(async () => {
-        for (const payload of [{}, { invitationId: 12 }, { invitationId: "not-a-uuid" }, { invitationId: "x".repeat(5000) }]) {
+        for (const payload of [
+          {},
+          { invitationId: 12 },
+          { invitationId: "not-a-uuid" },
+          { invitationId: "x".repeat(5000) },
+        ]) {
           const err = await refusal(b.room.request("game_invitation:accept", payload));
           assert.equal(err.code, "INVALID_MESSAGE");
           assert.match(err.message, /invitationId/);
@@ -617,8 +720,14 @@ describe("user_lobby", () => {
       assert.equal(reasonOf(failed[0]!.reason).code, "INVITATION_NOT_PENDING");
       await a.box.next("game_ready");
       await unchanged(async () => {
-        assert.equal((await refusal(b.room.request("game_invitation:accept", { invitationId }))).code, "INVITATION_NOT_PENDING");
-        assert.equal((await refusal(b.room.request("game_invitation:decline", { invitationId }))).code, "INVITATION_NOT_PENDING");
+        assert.equal(
+          (await refusal(b.room.request("game_invitation:accept", { invitationId }))).code,
+          "INVITATION_NOT_PENDING",
+        );
+        assert.equal(
+          (await refusal(b.room.request("game_invitation:decline", { invitationId }))).code,
+          "INVITATION_NOT_PENDING",
+        );
       });
       assert.equal(a.box.of("game_ready").length, 1);
       assert.equal(b.box.of("game_ready").length, 1);
@@ -631,8 +740,17 @@ describe("user_lobby", () => {
         for (const type of ["notifications:read", "notifications:dismiss"]) {
           assert.equal((await refusal(c.room.request(type, { ids: [bobsNote!.id] }))).code, "NOT_FOUND");
           // Even mixed with one of bob's own ids, nothing changes.
-          assert.equal((await refusal(b.room.request(type, { ids: [bobsNote!.id, crypto.randomUUID()] }))).code, "NOT_FOUND");
-          for (const payload of [{}, { ids: [] }, { ids: "x" }, { ids: ["nope"] }, { ids: Array.from({ length: 101 }, () => crypto.randomUUID()) }]) {
+          assert.equal(
+            (await refusal(b.room.request(type, { ids: [bobsNote!.id, crypto.randomUUID()] }))).code,
+            "NOT_FOUND",
+          );
+          for (const payload of [
+            {},
+            { ids: [] },
+            { ids: "x" },
+            { ids: ["nope"] },
+            { ids: Array.from({ length: 101 }, () => crypto.randomUUID()) },
+          ]) {
             const err = await refusal(b.room.request(type, payload));
             assert.equal(err.code, "INVALID_MESSAGE", JSON.stringify(payload).slice(0, 40));
             assert.match(err.message, /ids/);

@@ -52,7 +52,10 @@ describe("bigger_dice quick match", () => {
     for (const seats of groups.values()) assert.equal(seats.length, 2);
     const listed = await matchMaker.query({ name: "bigger_dice" });
     assert.equal(listed.length, 25);
-    assert.ok(listed.every((r) => r.clients === 2 && r.locked && r.metadata?.quick === true), "every quick room is full and locked");
+    assert.ok(
+      listed.every((r) => r.clients === 2 && r.locked && r.metadata?.quick === true),
+      "every quick room is full and locked",
+    );
   });
 
   it("refuses a malformed quick option with 400", async () => {

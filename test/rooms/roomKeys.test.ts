@@ -32,7 +32,11 @@ async function race(calls: Array<() => Promise<Room>>): Promise<Raced> {
 }
 
 function assertOneWinner(result: Raced): void {
-  assert.equal(result.joined.length, 1, `exactly one create won; refusals: ${JSON.stringify(result.refused.slice(0, 3))}`);
+  assert.equal(
+    result.joined.length,
+    1,
+    `exactly one create won; refusals: ${JSON.stringify(result.refused.slice(0, 3))}`,
+  );
   assert.equal(result.refused.length, RACERS - 1);
   for (const r of result.refused) {
     assert.equal(r.code, 409, JSON.stringify(r));
@@ -51,9 +55,15 @@ describe("one live room per key (RoomDirectory)", () => {
   it(`space: ${RACERS} racing creates for one space open one room, and capacity holds`, async () => {
     const [admin, member] = users;
     const space = await ctx().services.spaces.create(admin!.id, { name: "Keyed plaza", capacity: 2 });
-    await ctx().db.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'member')", [space.id, member!.id]);
+    await ctx().db.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'member')", [
+      space.id,
+      member!.id,
+    ]);
     const result = await race(
-      Array.from({ length: RACERS }, (_, i) => () => sdk((i % 2 ? member : admin)!.token).create("space", { spaceId: space.id })),
+      Array.from(
+        { length: RACERS },
+        (_, i) => () => sdk((i % 2 ? member : admin)!.token).create("space", { spaceId: space.id }),
+      ),
     );
     assertOneWinner(result);
     const live = await rooms("space", { spaceId: space.id });
@@ -72,8 +82,9 @@ describe("one live room per key (RoomDirectory)", () => {
     const [alice, bob] = users;
     const { conversation } = await ctx().services.conversations.openDirect(alice!.id, bob!.id);
     const result = await race(
-      Array.from({ length: RACERS }, (_, i) => () =>
-        sdk((i % 2 ? bob : alice)!.token).create("conversation", { conversationId: conversation.id }),
+      Array.from(
+        { length: RACERS },
+        (_, i) => () => sdk((i % 2 ? bob : alice)!.token).create("conversation", { conversationId: conversation.id }),
       ),
     );
     assertOneWinner(result);
@@ -86,7 +97,10 @@ describe("one live room per key (RoomDirectory)", () => {
     const [host, ...players] = users;
     const session = await ctx().services.trivia.create(host!, { title: "Keyed quiz", questions: TRIVIA_QUESTIONS });
     const result = await race(
-      Array.from({ length: RACERS }, (_, i) => () => sdk(players[i % players.length]!.token).create("trivia", { sessionId: session.id })),
+      Array.from(
+        { length: RACERS },
+        (_, i) => () => sdk(players[i % players.length]!.token).create("trivia", { sessionId: session.id }),
+      ),
     );
     assertOneWinner(result);
     assert.equal((await rooms("trivia", { sessionId: session.id })).length, 1);
@@ -116,13 +130,15 @@ describe("one live room per key (RoomDirectory)", () => {
   it("a mixed race of create, joinOrCreate and join for one key leaves one room holding every seat it granted", async () => {
     const [admin, ...members] = users;
     const space = await ctx().services.spaces.create(admin!.id, { name: "Mixed plaza", capacity: RACERS });
-    await ctx().db.query("INSERT INTO space_members (space_id, user_id, role) SELECT $1, unnest($2::uuid[]), 'member'", [
-      space.id,
-      members.map((m) => m.id),
-    ]);
+    await ctx().db.query(
+      "INSERT INTO space_members (space_id, user_id, role) SELECT $1, unnest($2::uuid[]), 'member'",
+      [space.id, members.map((m) => m.id)],
+    );
     const methods = ["create", "joinOrCreate", "join"] as const;
     const result = await race(
-      users.map((u, i) => () => (sdk(u.token) as any)[methods[i % 3]!]("space", { spaceId: space.id }) as Promise<Room>),
+      users.map(
+        (u, i) => () => (sdk(u.token) as any)[methods[i % 3]!]("space", { spaceId: space.id }) as Promise<Room>,
+      ),
     );
     const live = await rooms("space", { spaceId: space.id });
     assert.equal(live.length, 1, "one room for the space");

@@ -31,7 +31,8 @@ const count = async (sql: string, params: unknown[] = []) =>
   (await ctx().db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sql}`, params)).rows[0]!.n;
 
 const block = (by: TestUser, userId: string) => api("POST", "/api/blocks", { token: by.token, body: { userId } });
-const like = (by: TestUser, userId: string) => api("POST", "/api/v1/matching/likes", { token: by.token, body: { userId } });
+const like = (by: TestUser, userId: string) =>
+  api("POST", "/api/v1/matching/likes", { token: by.token, body: { userId } });
 const post = (by: TestUser, conversationId: string, content: string) =>
   api("POST", `/api/v1/conversations/${conversationId}/messages`, { token: by.token, body: { content } });
 
@@ -54,8 +55,15 @@ describe("social: friend lifecycle", () => {
     const [alice, bob, carol] = [await createUser(), await createUser(), await createUser()];
     const a = await openLobby(alice);
     const req = await api("POST", "/api/friends/requests", { token: alice.token, body: { username: bob.username } });
-    assert.equal((await api("POST", `/api/friends/requests/${req.body.id}/decline`, { token: carol.token })).status, 404);
-    assert.equal((await api("POST", `/api/friends/requests/${req.body.id}/decline`, { token: alice.token })).status, 404, "not the sender");
+    assert.equal(
+      (await api("POST", `/api/friends/requests/${req.body.id}/decline`, { token: carol.token })).status,
+      404,
+    );
+    assert.equal(
+      (await api("POST", `/api/friends/requests/${req.body.id}/decline`, { token: alice.token })).status,
+      404,
+      "not the sender",
+    );
     assert.equal(await count("friendships"), 1, "a refused decline changes nothing");
 
     const declined = await api("POST", `/api/friends/requests/${req.body.id}/decline`, { token: bob.token });
@@ -70,7 +78,11 @@ describe("social: friend lifecycle", () => {
     const [alice, bob] = [await createUser(), await createUser()];
     const b = await openLobby(bob);
     const req = await api("POST", "/api/friends/requests", { token: alice.token, body: { username: bob.username } });
-    assert.equal((await api("DELETE", `/api/friends/requests/${req.body.id}`, { token: bob.token })).status, 404, "only its sender cancels");
+    assert.equal(
+      (await api("DELETE", `/api/friends/requests/${req.body.id}`, { token: bob.token })).status,
+      404,
+      "only its sender cancels",
+    );
     const cancelled = await api("DELETE", `/api/friends/requests/${req.body.id}`, { token: alice.token });
     assert.equal(cancelled.status, 200);
     assert.equal(cancelled.body.status, "cancelled");
@@ -86,18 +98,30 @@ describe("social: friend lifecycle", () => {
     const b = await openLobby(bob);
     const { invitationId } = await invite(a, bob);
     await b.box.next("game_invitation_received");
-    assert.equal((await api("DELETE", `/api/friends/${bob.id}`, { token: carol.token })).status, 404, "not carol's friend");
+    assert.equal(
+      (await api("DELETE", `/api/friends/${bob.id}`, { token: carol.token })).status,
+      404,
+      "not carol's friend",
+    );
 
     const res = await api("DELETE", `/api/friends/${alice.id}`, { token: bob.token });
     assert.equal(res.status, 200);
     for (const d of [a, b]) {
       assert.deepEqual(withoutSeq(await d.box.next("friends_changed")), { friendshipId, status: "removed" });
-      await until(() => d.room.state.friends.size === 0 && d.room.state.invitations.size === 0, 4000, "friends and invitations emptied");
+      await until(
+        () => d.room.state.friends.size === 0 && d.room.state.invitations.size === 0,
+        4000,
+        "friends and invitations emptied",
+      );
     }
     assert.deepEqual(withoutSeq(await b.box.next("game_invitation_expired")), { invitationId });
     assert.equal(await gameInvitationStatus(invitationId), "expired");
     assert.equal((await api("GET", "/api/friends", { token: alice.token })).body.items.length, 0);
-    assert.equal((await api("DELETE", `/api/friends/${alice.id}`, { token: bob.token })).status, 404, "no longer friends");
+    assert.equal(
+      (await api("DELETE", `/api/friends/${alice.id}`, { token: bob.token })).status,
+      404,
+      "no longer friends",
+    );
   });
 });
 
@@ -121,23 +145,38 @@ describe("social: block", () => {
     await sleep(5);
     await block(alice, carol.id);
     const page1 = await api("GET", "/api/blocks?limit=1", { token: alice.token });
-    assert.deepEqual(page1.body.items.map((b: any) => b.user.id), [carol.id]);
+    assert.deepEqual(
+      page1.body.items.map((b: any) => b.user.id),
+      [carol.id],
+    );
     const page2 = await api("GET", `/api/blocks?limit=1&cursor=${page1.body.nextCursor}`, { token: alice.token });
-    assert.deepEqual(page2.body.items.map((b: any) => b.user.id), [bob.id]);
+    assert.deepEqual(
+      page2.body.items.map((b: any) => b.user.id),
+      [bob.id],
+    );
     assert.equal(page2.body.nextCursor, null);
     assert.equal((await api("GET", "/api/blocks?cursor=forged", { token: alice.token })).status, 400);
     assert.equal((await api("GET", "/api/blocks?limit=101", { token: alice.token })).status, 400);
 
     assert.equal((await api("DELETE", `/api/blocks/${bob.id}`, { token: alice.token })).status, 200);
-    assert.deepEqual((await api("GET", "/api/blocks", { token: alice.token })).body.items.map((b: any) => b.user.id), [carol.id]);
+    assert.deepEqual(
+      (await api("GET", "/api/blocks", { token: alice.token })).body.items.map((b: any) => b.user.id),
+      [carol.id],
+    );
     assert.equal(await count("friendships"), 0, "unblocking does not restore the friendship");
-    assert.equal((await api("POST", "/api/friends/requests", { token: bob.token, body: { username: alice.username } })).status, 201);
+    assert.equal(
+      (await api("POST", "/api/friends/requests", { token: bob.token, body: { username: alice.username } })).status,
+      201,
+    );
   });
 
   it("closes friend requests either way with 403 BLOCKED, storing nothing", async () => {
     const [alice, bob] = [await createUser(), await createUser()];
     await block(alice, bob.id);
-    for (const [from, to] of [[bob, alice], [alice, bob]] as const) {
+    for (const [from, to] of [
+      [bob, alice],
+      [alice, bob],
+    ] as const) {
       const res = await api("POST", "/api/friends/requests", { token: from.token, body: { username: to.username } });
       assert.equal(res.status, 403);
       assert.deepEqual(res.body, { status: "failed", error: "You cannot interact with this user", code: "BLOCKED" });
@@ -163,12 +202,18 @@ describe("social: block", () => {
   it("closes space invites with BLOCKED and withdraws pending ones", async () => {
     const [alice, bob] = [await createUser(), await createUser()];
     const space = await api("POST", "/api/spaces", { token: bob.token, body: { name: "Bob's place", capacity: 10 } });
-    const sent = await api("POST", "/metaverse/invites/send", { token: bob.token, body: { toUserId: alice.id, spaceId: space.body.id } });
+    const sent = await api("POST", "/metaverse/invites/send", {
+      token: bob.token,
+      body: { toUserId: alice.id, spaceId: space.body.id },
+    });
     assert.equal(sent.status, 201);
     await block(alice, bob.id);
     const mine = await api("GET", "/metaverse/invites/my-invites", { token: alice.token });
     assert.equal(mine.body.data.count, 0, "the pending invite ended");
-    const again = await api("POST", "/metaverse/invites/send", { token: bob.token, body: { toUserId: alice.id, spaceId: space.body.id } });
+    const again = await api("POST", "/metaverse/invites/send", {
+      token: bob.token,
+      body: { toUserId: alice.id, spaceId: space.body.id },
+    });
     assert.equal(again.status, 403);
     assert.equal(again.body.code, "BLOCKED");
     assert.equal(await count("notifications WHERE kind = 'space_invite'"), 1);
@@ -180,7 +225,10 @@ describe("social: block", () => {
   it("closes likes with BLOCKED, storing nothing", async () => {
     const [alice, bob] = [await createUser(), await createUser()];
     await block(alice, bob.id);
-    for (const [from, to] of [[bob, alice], [alice, bob]] as const) {
+    for (const [from, to] of [
+      [bob, alice],
+      [alice, bob],
+    ] as const) {
       const res = await like(from, to.id);
       assert.equal(res.status, 403);
       assert.equal(res.body.code, "BLOCKED");
@@ -193,14 +241,20 @@ describe("social: block", () => {
     const { conversationId } = await matched(alice, bob);
     assert.equal((await post(bob, conversationId, "hi")).status, 201);
     await block(alice, bob.id);
-    for (const [from, other] of [[bob, alice], [alice, bob]] as const) {
+    for (const [from, other] of [
+      [bob, alice],
+      [alice, bob],
+    ] as const) {
       const res = await post(from, conversationId, "still there?");
       assert.equal(res.status, 403);
       assert.equal(res.body.code, "BLOCKED");
       const list = await api("GET", "/api/v1/conversations", { token: from.token });
       assert.deepEqual(list.body, { items: [], nextCursor: null, unread_total: 0 });
       assert.equal((await api("GET", "/api/v1/matching/recent-matches", { token: from.token })).body.items.length, 0);
-      const opened = await api("POST", "/api/v1/conversations", { token: from.token, body: { participantId: other.id } });
+      const opened = await api("POST", "/api/v1/conversations", {
+        token: from.token,
+        body: { participantId: other.id },
+      });
       assert.equal(opened.body.code, "BLOCKED");
     }
     assert.equal(await count("messages"), 2, "the welcome and bob's hi only");
@@ -245,7 +299,10 @@ describe("social: block", () => {
     await sleep(300);
     assert.deepEqual(a.box.of("presence"), [], "alice hears nothing of bob");
     assert.equal((await api("GET", "/api/friends", { token: bob.token })).body.items.length, 0);
-    for (const [who, whom] of [[alice, bob], [bob, alice]] as const) {
+    for (const [who, whom] of [
+      [alice, bob],
+      [bob, alice],
+    ] as const) {
       assert.equal((await api("GET", `/api/users/by-username/${whom.username}`, { token: who.token })).status, 404);
     }
   });
@@ -300,9 +357,14 @@ describe("social: reports", () => {
     });
     assert.equal(res.status, 201);
     assert.equal(res.body.status, "open");
-    assert.deepEqual(res.body.evidence.map((m: any) => [m.id, m.content, m.senderId]), [[messageId, "something nasty", bob.id]]);
+    assert.deepEqual(
+      res.body.evidence.map((m: any) => [m.id, m.content, m.senderId]),
+      [[messageId, "something nasty", bob.id]],
+    );
     await ctx().db.query("DELETE FROM messages WHERE id = $1", [messageId]);
-    const { rows } = await ctx().db.query<{ evidence: any }>("SELECT evidence FROM reports WHERE id = $1", [res.body.id]);
+    const { rows } = await ctx().db.query<{ evidence: any }>("SELECT evidence FROM reports WHERE id = $1", [
+      res.body.id,
+    ]);
     assert.equal(rows[0]!.evidence[0].content, "something nasty");
   });
 
@@ -321,7 +383,15 @@ describe("social: reports", () => {
       assert.equal(res.body.code, code);
     }
     assert.equal(await count("reports"), 0);
-    assert.equal((await api("POST", "/api/reports", { token: alice.token, body: { userId: bob.id, reason: "spam", conversationId, messageId } })).status, 201);
+    assert.equal(
+      (
+        await api("POST", "/api/reports", {
+          token: alice.token,
+          body: { userId: bob.id, reason: "spam", conversationId, messageId },
+        })
+      ).status,
+      201,
+    );
     const dup = await api("POST", "/api/reports", { token: alice.token, body: { userId: bob.id, reason: "scam" } });
     assert.equal(dup.status, 409);
     assert.equal(dup.body.code, "DUPLICATE_REPORT");
@@ -335,8 +405,12 @@ describe("social: reports", () => {
       const alice = await createUser();
       const targets = [await createUser(), await createUser(), await createUser()];
       const answers = [];
-      for (const t of targets) answers.push(await api("POST", "/api/reports", { token: alice.token, body: { userId: t.id, reason: "spam" } }));
-      assert.deepEqual(answers.map((a) => a.status), [201, 201, 429]);
+      for (const t of targets)
+        answers.push(await api("POST", "/api/reports", { token: alice.token, body: { userId: t.id, reason: "spam" } }));
+      assert.deepEqual(
+        answers.map((a) => a.status),
+        [201, 201, 429],
+      );
       // Room for another report when the first leaves the hour's window: about an hour from now.
       const retryAfter = Number(answers[2]!.headers.get("retry-after"));
       assert.ok(retryAfter > 3500 && retryAfter <= 3600, `Retry-After ${retryAfter}`);
@@ -347,7 +421,11 @@ describe("social: reports", () => {
   });
 
   it("operators list (paged, by status) and resolve reports; never with a normal token; others' reports are 404", async () => {
-    const saved = { admins: ctx().config.ADMIN_USERNAMES, user: ctx().config.MONITOR_USER, pass: ctx().config.MONITOR_PASSWORD };
+    const saved = {
+      admins: ctx().config.ADMIN_USERNAMES,
+      user: ctx().config.MONITOR_USER,
+      pass: ctx().config.MONITOR_PASSWORD,
+    };
     const admin = await createUser();
     ctx().config.ADMIN_USERNAMES = [admin.username.toLowerCase()];
     ctx().config.MONITOR_USER = "ops";
@@ -362,25 +440,48 @@ describe("social: reports", () => {
       assert.equal((await api("GET", "/api/admin/reports", { token: alice.token })).status, 403);
       const wrongBasic = { authorization: `Basic ${Buffer.from("ops:nope").toString("base64")}` };
       assert.equal((await api("GET", "/api/admin/reports", { headers: wrongBasic })).status, 401);
-      assert.equal((await api("POST", `/api/admin/reports/${r1.body.id}/resolve`, { token: alice.token, body: {} })).status, 403);
+      assert.equal(
+        (await api("POST", `/api/admin/reports/${r1.body.id}/resolve`, { token: alice.token, body: {} })).status,
+        403,
+      );
 
       const page1 = await api("GET", "/api/admin/reports?limit=1", { token: admin.token });
-      assert.deepEqual(page1.body.items.map((r: any) => r.id), [r2.body.id]);
-      const page2 = await api("GET", `/api/admin/reports?limit=1&cursor=${page1.body.nextCursor}`, { token: admin.token });
-      assert.deepEqual(page2.body.items.map((r: any) => r.id), [r1.body.id]);
+      assert.deepEqual(
+        page1.body.items.map((r: any) => r.id),
+        [r2.body.id],
+      );
+      const page2 = await api("GET", `/api/admin/reports?limit=1&cursor=${page1.body.nextCursor}`, {
+        token: admin.token,
+      });
+      assert.deepEqual(
+        page2.body.items.map((r: any) => r.id),
+        [r1.body.id],
+      );
 
       const basic = { authorization: `Basic ${Buffer.from("ops:ops-password").toString("base64")}` };
-      const resolved = await api("POST", `/api/admin/reports/${r1.body.id}/resolve`, { headers: basic, body: { status: "dismissed", note: "fine" } });
+      const resolved = await api("POST", `/api/admin/reports/${r1.body.id}/resolve`, {
+        headers: basic,
+        body: { status: "dismissed", note: "fine" },
+      });
       assert.equal(resolved.status, 200);
       assert.equal(resolved.body.status, "dismissed");
       assert.equal(resolved.body.resolvedBy, "monitor:ops");
-      assert.equal((await api("POST", `/api/admin/reports/${r1.body.id}/resolve`, { headers: basic, body: {} })).status, 409);
+      assert.equal(
+        (await api("POST", `/api/admin/reports/${r1.body.id}/resolve`, { headers: basic, body: {} })).status,
+        409,
+      );
       const open = await api("GET", "/api/admin/reports?status=open", { token: admin.token });
-      assert.deepEqual(open.body.items.map((r: any) => r.id), [r2.body.id]);
+      assert.deepEqual(
+        open.body.items.map((r: any) => r.id),
+        [r2.body.id],
+      );
 
       // A reporter withdraws their own report only.
       assert.equal((await api("DELETE", `/api/reports/${r2.body.id}`, { token: bob.token })).status, 404);
-      assert.equal((await api("DELETE", `/api/reports/${r2.body.id}`, { token: alice.token })).body.status, "withdrawn");
+      assert.equal(
+        (await api("DELETE", `/api/reports/${r2.body.id}`, { token: alice.token })).body.status,
+        "withdrawn",
+      );
     } finally {
       ctx().config.ADMIN_USERNAMES = saved.admins;
       ctx().config.MONITOR_USER = saved.user;
@@ -440,7 +541,10 @@ describe("social: message notifications", () => {
     await sleep(150);
     assert.equal(lobby.box.of("conversation_message").length, 1, "seated: no lobby event");
     await seat.room.request("read_receipt", { message_id: last.body.id });
-    assert.deepEqual(withoutSeq(await lobby.box.next("conversation_read")), { conversationId, messageId: last.body.id });
+    assert.deepEqual(withoutSeq(await lobby.box.next("conversation_read")), {
+      conversationId,
+      messageId: last.body.id,
+    });
     assert.equal(lobby.room.state.unreadMessages, 0);
 
     await seat.room.leave();
@@ -506,9 +610,15 @@ describe("social: who may open a conversation (issue 14)", () => {
     assert.equal(refused.body.code, "NOT_CONNECTED");
     assert.equal(await count("conversations"), 0);
     await befriend(alice, bob);
-    assert.equal((await api("POST", "/api/v1/conversations", { token: alice.token, body: { participantId: bob.id } })).status, 201);
+    assert.equal(
+      (await api("POST", "/api/v1/conversations", { token: alice.token, body: { participantId: bob.id } })).status,
+      201,
+    );
     const { conversationId } = await matched(carol, dave);
-    const existing = await api("POST", "/api/v1/conversations", { token: dave.token, body: { participantId: carol.id } });
+    const existing = await api("POST", "/api/v1/conversations", {
+      token: dave.token,
+      body: { participantId: carol.id },
+    });
     assert.equal(existing.status, 200);
     assert.equal(existing.body.id, conversationId);
   });
@@ -521,7 +631,11 @@ describe("social: every list is paged", () => {
     let cursor: string | null = null;
     const sep = path.includes("?") ? "&" : "?";
     do {
-      const res: any = await api("GET", `${path}${sep}limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, { token });
+      const res: any = await api(
+        "GET",
+        `${path}${sep}limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+        { token },
+      );
       assert.equal(res.status, 200, `${path}: ${JSON.stringify(res.body)}`);
       assert.ok(res.body.items.length <= 1);
       ids.push(...res.body.items.map(idOf));
@@ -561,8 +675,15 @@ describe("social: every list is paged", () => {
     // Messages keep their numeric cursor; `cursor` is accepted beside `before`.
     for (const text of ["a", "b"]) await post(me, conversations[0]!, text);
     const first = await api("GET", `/api/v1/conversations/${conversations[0]}/messages?limit=1`, { token: me.token });
-    const second = await api("GET", `/api/v1/conversations/${conversations[0]}/messages?limit=1&cursor=${first.body.nextCursor}`, { token: me.token });
-    assert.deepEqual(second.body.items.map((m: any) => m.content), ["a"]);
+    const second = await api(
+      "GET",
+      `/api/v1/conversations/${conversations[0]}/messages?limit=1&cursor=${first.body.nextCursor}`,
+      { token: me.token },
+    );
+    assert.deepEqual(
+      second.body.items.map((m: any) => m.content),
+      ["a"],
+    );
     assert.equal((await api("GET", "/api/notifications?limit=0", { token: me.token })).status, 400);
     assert.equal((await api("GET", "/api/friends?cursor=abc", { token: me.token })).status, 400);
   });

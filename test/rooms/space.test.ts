@@ -20,7 +20,10 @@ async function makeSpace(owner: TestUser, opts: SpaceOpts = {}) {
     height: opts.height,
   });
   for (const m of opts.members ?? []) {
-    await ctx().db.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'member')", [space.id, m.id]);
+    await ctx().db.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'member')", [
+      space.id,
+      m.id,
+    ]);
   }
   return space;
 }
@@ -54,7 +57,13 @@ describe("space room", () => {
       const joined = await boxA.next("USER_JOINED");
       assert.deepEqual(
         { ...joined, seq: undefined },
-        { spaceId: space.id, userId: bob!.id, username: bob!.username, position: { x: 320, y: 240, direction: "down" }, seq: undefined },
+        {
+          spaceId: space.id,
+          userId: bob!.id,
+          username: bob!.username,
+          position: { x: 320, y: 240, direction: "down" },
+          seq: undefined,
+        },
       );
       assert.equal(b.roomId, a.roomId, "one room per space");
       await until(() => position(a, bob!.id), 4000, "bob in alice's state");
@@ -140,14 +149,22 @@ describe("space room", () => {
         const rooms = await matchMaker.query({ name: "space" });
         const local = rooms.map((r) => matchMaker.getLocalRoomById(r.roomId) as unknown as SpaceRoom | undefined);
         const sum = (f: (r: SpaceRoom) => number) => local.reduce((n, r) => n + (r ? f(r) : 0), 0);
-        maxUsers = Math.max(maxUsers, sum((r) => r.state.users.size));
-        maxClients = Math.max(maxClients, sum((r) => r.clients.length));
+        maxUsers = Math.max(
+          maxUsers,
+          sum((r) => r.state.users.size),
+        );
+        maxClients = Math.max(
+          maxClients,
+          sum((r) => r.clients.length),
+        );
       }, 2);
       const results = await Promise.allSettled(members.map((m) => join(m, space.id)));
       await sleep(100);
       clearInterval(watch);
 
-      const joined = results.filter((r): r is PromiseFulfilledResult<Room> => r.status === "fulfilled").map((r) => r.value);
+      const joined = results
+        .filter((r): r is PromiseFulfilledResult<Room> => r.status === "fulfilled")
+        .map((r) => r.value);
       const refused = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
       assert.equal(joined.length, 10, "exactly capacity joined");
       assert.equal(refused.length, 40);
@@ -189,7 +206,11 @@ describe("space room", () => {
       assert.deepEqual(await a.request("MOVE", { x: 0, y: 1000, direction: "up" }), { ok: true });
       await until(() => position(b, admin!.id)?.y === 1000, 4000, "second move");
       await sleep(50);
-      assert.deepEqual(boxB.all.map((m) => m.type).filter((t) => t !== "USER_JOINED"), [], "movement rides the patch only");
+      assert.deepEqual(
+        boxB.all.map((m) => m.type).filter((t) => t !== "USER_JOINED"),
+        [],
+        "movement rides the patch only",
+      );
       await Promise.all([a.leave(), b.leave()]);
     });
 
@@ -271,7 +292,10 @@ describe("space room", () => {
       const boxB = inbox(b);
       a.send("ACTION", { action: "wave" });
       const event = await boxB.next("ACTION");
-      assert.deepEqual({ ...event, seq: undefined }, { spaceId: space.id, userId: admin!.id, username: admin!.username, action: "wave", seq: undefined });
+      assert.deepEqual(
+        { ...event, seq: undefined },
+        { spaceId: space.id, userId: admin!.id, username: admin!.username, action: "wave", seq: undefined },
+      );
       await until(() => position(b, admin!.id)?.action === "wave", 4000, "action in state");
 
       const box = inbox(a);
@@ -379,7 +403,10 @@ describe("space room", () => {
       const a = await join(admin!, space.id);
 
       const users = await a.request("GET_USERS");
-      assert.deepEqual(users.users.map((u: any) => u.id), [bob!.id]);
+      assert.deepEqual(
+        users.users.map((u: any) => u.id),
+        [bob!.id],
+      );
       assert.equal(users.count, 1);
 
       const sent = await a.request("SEND_INVITE", { toUserId: bob!.id });
@@ -391,9 +418,14 @@ describe("space room", () => {
       const bobSpace = await makeSpace(bob!);
       const b = await join(bob!, bobSpace.id);
       const mine = await b.request("GET_INVITES");
-      assert.deepEqual(mine.invites.map((i: any) => i.id), [sent.invite.id]);
+      assert.deepEqual(
+        mine.invites.map((i: any) => i.id),
+        [sent.invite.id],
+      );
       assert.equal(mine.count, 1);
-      assert.deepEqual(await b.request("ACCEPT_INVITE", { notificationId: sent.invite.id }), { space: { id: space.id, name: "Plaza" } });
+      assert.deepEqual(await b.request("ACCEPT_INVITE", { notificationId: sent.invite.id }), {
+        space: { id: space.id, name: "Plaza" },
+      });
       assert.deepEqual((await b.request("GET_INVITES", { includeExpired: true })).invites, []);
 
       const inSpace = await join(bob!, space.id);
@@ -407,7 +439,9 @@ describe("space room", () => {
       const a = await join(admin!, space.id);
       const sent = await a.request("SEND_INVITE", { toUserId: bob!.id, spaceId: space.id });
       const b = await join(bob!, (await makeSpace(bob!)).id);
-      assert.deepEqual(await b.request("DECLINE_INVITE", { notificationId: sent.invite.id }), { space: { id: space.id, name: "Plaza" } });
+      assert.deepEqual(await b.request("DECLINE_INVITE", { notificationId: sent.invite.id }), {
+        space: { id: space.id, name: "Plaza" },
+      });
       const again = await refusal(b.request("ACCEPT_INVITE", { notificationId: sent.invite.id }));
       assert.equal(again.code, "INVITATION_NOT_PENDING");
       await Promise.all([a.leave(), b.leave()]);
@@ -423,7 +457,9 @@ describe("space room", () => {
       assert.deepEqual(already, { code: "ALREADY_MEMBER", message: "User is already a member of this space" });
       const full = await refusal(m.request("SEND_INVITE", { toUserId: bob!.id }));
       assert.deepEqual(full, { code: "SPACE_FULL", message: "Space is full" });
-      const notFound = await refusal(m.request("ACCEPT_INVITE", { notificationId: "00000000-0000-4000-8000-000000000000" }));
+      const notFound = await refusal(
+        m.request("ACCEPT_INVITE", { notificationId: "00000000-0000-4000-8000-000000000000" }),
+      );
       assert.deepEqual(notFound, { code: "INVITATION_NOT_FOUND", message: "Invite not found" });
 
       const otherSpace = await makeSpace(eve!);
@@ -445,7 +481,10 @@ describe("space room", () => {
       // The same failure sent with room.send is an `error` event to the sender only.
       m.send("SEND_INVITE", { toUserId: bob!.id });
       const err = await box.next("error");
-      assert.deepEqual({ code: err.code, message: err.message, type: err.type }, { code: "SPACE_FULL", message: "Space is full", type: "SEND_INVITE" });
+      assert.deepEqual(
+        { code: err.code, message: err.message, type: err.type },
+        { code: "SPACE_FULL", message: "Space is full", type: "SEND_INVITE" },
+      );
       assert.equal((await ctx().db.query("SELECT 1 FROM notifications")).rows.length, 0, "no invite stored");
       assert.ok(m.connection.isOpen);
       await m.leave();

@@ -9,7 +9,10 @@ async function makeSpace(owner: TestUser, members: TestUser[], body: Record<stri
   const res = await api("POST", "/api/spaces", { token: owner.token, body: { name: "Hall", capacity: 10, ...body } });
   assert.equal(res.status, 201, JSON.stringify(res.body));
   for (const m of members) {
-    await ctx().db.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'member')", [res.body.id, m.id]);
+    await ctx().db.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'member')", [
+      res.body.id,
+      m.id,
+    ]);
   }
   return res.body as { id: string; viewRadius: number | null };
 }
@@ -78,7 +81,10 @@ describe("space interest management", () => {
     const b = await join(bob!, space.id, 900, 900);
     await until(() => seen(a).length === 1 && seen(b).length === 1, 4000, "apart at first");
 
-    const patched = await api("PATCH", `/api/spaces/${space.id}`, { token: alice!.token, body: { width: 120, height: 120 } });
+    const patched = await api("PATCH", `/api/spaces/${space.id}`, {
+      token: alice!.token,
+      body: { width: 120, height: 120 },
+    });
     assert.equal(patched.status, 200, JSON.stringify(patched.body));
     // Bob is brought to (120, 120): 70 from Alice on each axis, inside her view of 100.
     await until(() => positionIn(a, bob!)?.x === 120, 4000, "bob clamped into alice's view");
@@ -119,7 +125,11 @@ describe("space interest management", () => {
     a.send("MOVE", { x: 120, y: 120, direction: "left" });
     await until(() => seen(back).length === 3, 4000, "alice back in bob's view");
     back.send("MOVE", { x: 500, y: 500, direction: "down" });
-    await until(() => seen(back).length === 1 && !seen(a).includes(bob!.id) && !seen(c).includes(bob!.id), 4000, "bob walked away");
+    await until(
+      () => seen(back).length === 1 && !seen(a).includes(bob!.id) && !seen(c).includes(bob!.id),
+      4000,
+      "bob walked away",
+    );
     await Promise.all([a.leave(), back.leave(), c.leave()]);
   });
 
@@ -135,16 +145,29 @@ describe("space interest management", () => {
     a.send("CHAT", { text: "psst", scope: "nearby" });
     for (const box of [boxA, boxB]) {
       const chat = await box.next("CHAT");
-      assert.deepEqual({ ...chat, timestamp: undefined, seq: undefined }, {
-        spaceId: space.id, userId: alice!.id, username: alice!.username, text: "psst", scope: "nearby", timestamp: undefined, seq: undefined,
-      });
+      assert.deepEqual(
+        { ...chat, timestamp: undefined, seq: undefined },
+        {
+          spaceId: space.id,
+          userId: alice!.id,
+          username: alice!.username,
+          text: "psst",
+          scope: "nearby",
+          timestamp: undefined,
+          seq: undefined,
+        },
+      );
     }
     a.send("CHAT", { text: "hello all" });
     for (const box of [boxA, boxB, boxC]) {
       const chat = await box.next("CHAT", 4000, (p) => p.text === "hello all");
       assert.equal(chat.scope, "space");
     }
-    assert.deepEqual(boxC.of("CHAT").map((m) => m.text), ["hello all"], "carol never got the nearby chat");
+    assert.deepEqual(
+      boxC.of("CHAT").map((m) => m.text),
+      ["hello all"],
+      "carol never got the nearby chat",
+    );
 
     // A bad scope is refused and nothing is sent.
     a.send("CHAT", { text: "x", scope: "room" });

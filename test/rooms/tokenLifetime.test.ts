@@ -87,7 +87,9 @@ describe("token lifetime on seats", function () {
     const reconnectionToken = room.reconnectionToken.split(":")[1]!;
     drop(room);
     await sleep(1100);
-    const refused = new Promise<{ code: number; message?: string }>((resolve) => room.onError((code, message) => resolve({ code, message })));
+    const refused = new Promise<{ code: number; message?: string }>((resolve) =>
+      room.onError((code, message) => resolve({ code, message })),
+    );
     // What the SDK's reconnection does: the same URL (with the token it joined with) plus the reconnection token.
     room.connection.reconnect({ reconnectionToken, skipHandshake: true });
     const err = await refused;

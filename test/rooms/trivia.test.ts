@@ -58,7 +58,11 @@ async function rejected(seat: Seat, type: string, payload?: unknown): Promise<{ 
 const serverRoom = (seat: Seat) => matchMaker.getLocalRoomById(seat.room.roomId) as any;
 
 /** Host plus players, all joined; players join in order, with optional teams. */
-async function setup(questions: NewQuestion[], teams: Array<string | undefined> = [undefined, undefined], orgId = "acme") {
+async function setup(
+  questions: NewQuestion[],
+  teams: Array<string | undefined> = [undefined, undefined],
+  orgId = "acme",
+) {
   const hostUser = await createUser({ orgId });
   const sessionId = await createSession(hostUser, questions);
   const host = await join(hostUser, sessionId);
@@ -68,7 +72,11 @@ async function setup(questions: NewQuestion[], teams: Array<string | undefined> 
     players.push(seat);
   }
   const everyone = [host, ...players];
-  await until(() => everyone.every((s) => Object.keys(s.state().participants ?? {}).length === players.length), 4000, "participants");
+  await until(
+    () => everyone.every((s) => Object.keys(s.state().participants ?? {}).length === players.length),
+    4000,
+    "participants",
+  );
   return { sessionId, host, players, everyone };
 }
 
@@ -89,7 +97,10 @@ describe("trivia room", () => {
 
     // Joining: connection to the joiner, user_joined with the count (the host counts).
     const hello = c.box.of("connection")[0];
-    assert.deepEqual({ ...hello, seq: undefined }, { message: "Connected to session", session_id: sessionId, user_id: c.user.id, seq: undefined });
+    assert.deepEqual(
+      { ...hello, seq: undefined },
+      { message: "Connected to session", session_id: sessionId, user_id: c.user.id, seq: undefined },
+    );
     assert.deepEqual(
       host.box.of("user_joined").map((m) => [m.user_id, m.session_id, m.participant_count]),
       [host, a, b, c].map((s, i) => [s.user.id, sessionId, i + 1]),
@@ -100,7 +111,14 @@ describe("trivia room", () => {
     assert.equal(state.questionCount, 2);
     assert.equal(state.title, "Quiz");
     assert.equal(state.participants[host.user.id], undefined, "the host is not a scored participant");
-    assert.deepEqual(state.participants[a.user.id], { userId: a.user.id, username: a.user.username, team: "red", score: 0, connected: true, answered: false });
+    assert.deepEqual(state.participants[a.user.id], {
+      userId: a.user.id,
+      username: a.user.username,
+      team: "red",
+      score: 0,
+      connected: true,
+      answered: false,
+    });
     assert.deepEqual(state.teams, { red: 0, blue: 0 });
 
     // Question 1: everyone answers, so it closes at once. a is right and fast, b wrong, c right but later.
@@ -113,10 +131,14 @@ describe("trivia room", () => {
     const closed = await host.box.next("question_closed");
     assert.deepEqual(closed.data, { question_id: q1.question_id, correct_index: 2 });
 
-    const scores = await until(() => {
-      const updates = host.box.of("score_update").filter((u) => u.data.question_id === q1.question_id);
-      return updates.length === 5 ? updates : undefined;
-    }, 4000, "score updates");
+    const scores = await until(
+      () => {
+        const updates = host.box.of("score_update").filter((u) => u.data.question_id === q1.question_id);
+        return updates.length === 5 ? updates : undefined;
+      },
+      4000,
+      "score updates",
+    );
     const byUser = Object.fromEntries(scores.filter((u) => u.data.user_id).map((u) => [u.data.user_id, u.data]));
     assert.ok(byUser[a.user.id].score > byUser[c.user.id].score, "faster correct answer scores more");
     assert.ok(byUser[c.user.id].score > 500 && byUser[a.user.id].score <= 1000, "correct: 500 plus a speed bonus");
@@ -125,10 +147,17 @@ describe("trivia room", () => {
     const teamUpdates = scores.filter((u) => u.data.user_id === null).map((u) => [u.data.team, u.data.score]);
     assert.deepEqual(
       teamUpdates.sort(),
-      [["blue", byUser[c.user.id].score], ["red", byUser[a.user.id].score]].sort(),
+      [
+        ["blue", byUser[c.user.id].score],
+        ["red", byUser[a.user.id].score],
+      ].sort(),
       "team totals",
     );
-    state = await until(() => (host.state().status === "question_closed" ? host.state() : undefined), 4000, "closed state");
+    state = await until(
+      () => (host.state().status === "question_closed" ? host.state() : undefined),
+      4000,
+      "closed state",
+    );
     assert.equal(state.revealedAnswerIndex, 2);
     assert.equal(state.participants[a.user.id].score, byUser[a.user.id].score);
     assert.deepEqual(state.teams, { red: byUser[a.user.id].score, blue: byUser[c.user.id].score });
@@ -151,20 +180,31 @@ describe("trivia room", () => {
 
     // next_question after the last question finishes the session; results are written first.
     await host.room.request("next_question");
-    const finished = await Promise.all(everyone.map((s) => s.box.next("session_update", 4000, (u) => u.data.state === "finished")));
+    const finished = await Promise.all(
+      everyone.map((s) => s.box.next("session_update", 4000, (u) => u.data.state === "finished")),
+    );
     assert.deepEqual(finished[0].data, { state: "finished", question_number: 2, time_remaining: 0 });
 
     const results = await api("GET", `/api/trivia/sessions/${sessionId}/results`, { token: b.user.token });
     assert.equal(results.status, 200);
     assert.equal(results.body.status, "finished");
-    assert.deepEqual(
-      results.body.items,
-      [
-        { userId: a.user.id, username: a.user.username, team: "red", score: final.participants[a.user.id].score, rank: 1 },
-        { userId: c.user.id, username: c.user.username, team: "blue", score: final.participants[c.user.id].score, rank: 2 },
-        { userId: b.user.id, username: b.user.username, team: "red", score: 0, rank: 3 },
-      ],
-    );
+    assert.deepEqual(results.body.items, [
+      {
+        userId: a.user.id,
+        username: a.user.username,
+        team: "red",
+        score: final.participants[a.user.id].score,
+        rank: 1,
+      },
+      {
+        userId: c.user.id,
+        username: c.user.username,
+        team: "blue",
+        score: final.participants[c.user.id].score,
+        rank: 2,
+      },
+      { userId: b.user.id, username: b.user.username, team: "red", score: 0, rank: 3 },
+    ]);
     const { rows: answers } = await ctx().db.query(
       "SELECT user_id, choice_index, correct, points FROM trivia_answers WHERE session_id = $1 ORDER BY answered_at",
       [sessionId],
@@ -203,7 +243,11 @@ describe("trivia room", () => {
       service.saveOutcome = original;
     }
     await sleep(200);
-    assert.equal(host.box.of("session_update").filter((u) => u.data.state === "finished").length, 0, "finished not announced");
+    assert.equal(
+      host.box.of("session_update").filter((u) => u.data.state === "finished").length,
+      0,
+      "finished not announced",
+    );
     assert.equal(host.state().status, "question_closed");
     const before = await api("GET", `/api/trivia/sessions/${sessionId}/results`, { token: host.user.token });
     assert.equal(before.body.status, "in_progress");
@@ -246,7 +290,10 @@ describe("trivia room", () => {
       const rooms = await matchMaker.query({ name: "trivia" });
       assert.deepEqual(
         rooms.map((r: any) => [r.metadata.orgId, r.metadata.sessionId]).sort(),
-        [["acme", acmeSession], ["globex", globexSession]].sort(),
+        [
+          ["acme", acmeSession],
+          ["globex", globexSession],
+        ].sort(),
       );
 
       // A globex user with a valid globex session id still cannot be seated in acme's room.
@@ -266,7 +313,13 @@ describe("trivia room", () => {
       assert.equal(noOrg.message, "token has no org_id");
 
       const member = await createUser({ orgId: "acme" });
-      for (const options of [{}, { sessionId: "not-a-uuid" }, { sessionId: 42 }, { sessionId, team: "t".repeat(33) }, { sessionId, team: 7 }]) {
+      for (const options of [
+        {},
+        { sessionId: "not-a-uuid" },
+        { sessionId: 42 },
+        { sessionId, team: "t".repeat(33) },
+        { sessionId, team: 7 },
+      ]) {
         const err = await refusal(sdk(member.token).joinOrCreate("trivia", options));
         assert.equal(err.code, 400, JSON.stringify(options));
       }
@@ -275,7 +328,10 @@ describe("trivia room", () => {
   });
 
   it("lets only the host start and move on (NOT_HOST), leaving the state unchanged", async () => {
-    const { host, players, everyone } = await setup([question("Q?", ["a", "b"], 0, SLOW), question("R?", ["a", "b"], 1, SLOW)]);
+    const { host, players, everyone } = await setup([
+      question("Q?", ["a", "b"], 0, SLOW),
+      question("R?", ["a", "b"], 1, SLOW),
+    ]);
     const [a] = players as [Seat];
     assert.equal((await rejected(a, "start")).code, "NOT_HOST");
     a.room.send("start");
@@ -286,7 +342,11 @@ describe("trivia room", () => {
     assert.equal(host.state().status, "lobby");
     assert.equal(host.box.of("question_started").length, 0);
 
-    assert.equal((await rejected(host, "next_question")).code, "SESSION_NOT_ACTIVE", "next_question needs a started session");
+    assert.equal(
+      (await rejected(host, "next_question")).code,
+      "SESSION_NOT_ACTIVE",
+      "next_question needs a started session",
+    );
     const q = await startAndGetQuestion(host, everyone);
     assert.equal((await rejected(host, "start")).code, "SESSION_NOT_ACTIVE", "start only from the lobby");
     assert.equal((await rejected(host, "next_question")).code, "SESSION_NOT_ACTIVE", "not while the question is open");
@@ -310,7 +370,9 @@ describe("trivia room", () => {
     assert.equal(host.state().status, "question_active", "b has not answered yet");
     await b.room.request("answer", { questionId: q.question_id, choiceIndex: 0 });
     await host.box.next("question_closed");
-    const updates = await until(() => (host.box.of("score_update").length === 2 ? host.box.of("score_update") : undefined));
+    const updates = await until(() =>
+      host.box.of("score_update").length === 2 ? host.box.of("score_update") : undefined,
+    );
     const score = (id: string) => updates.find((u) => u.data.user_id === id).data.score;
     assert.equal(score(a.user.id), 0, "the first (wrong) answer stands");
     assert.ok(score(b.user.id) > 500);
@@ -319,7 +381,9 @@ describe("trivia room", () => {
   it("never reveals the answer or a score before the question closes (everything a client received)", async () => {
     /** One run: the same play, with the correct answer at `answerIndex`; returns what each seat saw before the close. */
     async function run(answerIndex: number) {
-      const { host, players, everyone, sessionId } = await setup([question("Pick one", ["w", "x", "y", "z"], answerIndex, SLOW)]);
+      const { host, players, everyone, sessionId } = await setup([
+        question("Pick one", ["w", "x", "y", "z"], answerIndex, SLOW),
+      ]);
       const [a, b] = players as [Seat, Seat];
       const q = await startAndGetQuestion(host, everyone);
       const reply = await a.room.request("answer", { questionId: q.question_id, choiceIndex: answerIndex }); // right, in both runs
@@ -327,7 +391,11 @@ describe("trivia room", () => {
       await until(() => everyone.every((s) => s.state().participants[a.user.id].answered), 4000, "answered flag");
       await sleep(150);
       // Everything received so far, before b's answer closes the question.
-      const seen = everyone.map((s) => ({ messages: s.box.all.map((m) => ({ ...m })), states: [...s.states], last: s.state() }));
+      const seen = everyone.map((s) => ({
+        messages: s.box.all.map((m) => ({ ...m })),
+        states: [...s.states],
+        last: s.state(),
+      }));
       await b.room.request("answer", { questionId: q.question_id, choiceIndex: 3 - answerIndex });
       await host.box.next("question_closed");
       await host.room.leave();
@@ -352,12 +420,16 @@ describe("trivia room", () => {
     for (const { seen } of runs) {
       for (const { messages, states, last } of seen) {
         const types = messages.map((m) => m.type);
-        assert.ok(!types.includes("question_closed") && !types.includes("score_update"), `nothing scored yet: ${types}`);
+        assert.ok(
+          !types.includes("question_closed") && !types.includes("score_update"),
+          `nothing scored yet: ${types}`,
+        );
         for (const s of [...states, last]) {
           assert.equal(s.revealedAnswerIndex, -1);
           for (const p of Object.values<any>(s.participants ?? {})) assert.equal(p.score, 0);
           for (const total of Object.values<any>(s.teams ?? {})) assert.equal(total, 0);
-          if (s.currentQuestion) assert.deepEqual(Object.keys(s.currentQuestion).sort(), ["choices", "deadline", "id", "number", "text"]);
+          if (s.currentQuestion)
+            assert.deepEqual(Object.keys(s.currentQuestion).sort(), ["choices", "deadline", "id", "number", "text"]);
         }
         const everything = JSON.stringify({ messages, states, last });
         assert.doesNotMatch(everything, /"(answerIndex|answer_index|correctIndex|correct_index|correct|answer)"/i);
@@ -366,7 +438,12 @@ describe("trivia room", () => {
     // The two runs differ only in the correct answer, and the clients could not tell them apart.
     for (let seat = 0; seat < 3; seat++) {
       const [first, second] = runs.map(({ seen, names }) => ({
-        messages: normalize(seen[seat]!.messages.filter((m) => !(m.type === "session_update" && m.payload.data.state === "question_active")), names),
+        messages: normalize(
+          seen[seat]!.messages.filter(
+            (m) => !(m.type === "session_update" && m.payload.data.state === "question_active"),
+          ),
+          names,
+        ),
         last: normalize(seen[seat]!.last, names),
       }));
       assert.deepEqual(first, second, `seat ${seat} saw the same before the close`);
@@ -381,10 +458,18 @@ describe("trivia room", () => {
     await until(() => players[0]!.box.of("session_update").some((u) => u.data.state === "question_closed"));
     const updates = players[0]!.box.of("session_update").map((u) => u.data);
     const running = updates.filter((u) => u.state === "question_active");
-    assert.deepEqual(running.map((u) => u.time_remaining), [3, 2, 1], "one update per second of the countdown");
+    assert.deepEqual(
+      running.map((u) => u.time_remaining),
+      [3, 2, 1],
+      "one update per second of the countdown",
+    );
     assert.ok(running.every((u) => u.question_number === 1));
     assert.deepEqual(updates.at(-1), { state: "question_closed", question_number: 1, time_remaining: 0 });
-    assert.deepEqual(updates[0], { state: "lobby", question_number: 0, time_remaining: 0 }, "the joiner got the state on join");
+    assert.deepEqual(
+      updates[0],
+      { state: "lobby", question_number: 0, time_remaining: 0 },
+      "the joiner got the state on join",
+    );
     // The score of a participant who did not answer is 0 and is still published.
     const update = await players[0]!.box.next("score_update");
     assert.deepEqual(update.data, { user_id: players[0]!.user.id, team: null, score: 0, question_id: q.question_id });
@@ -394,7 +479,11 @@ describe("trivia room", () => {
     it("answers garbage, wrong indexes, other questions and late answers with the contract's code, scoring nothing", async () => {
       const { host, players, everyone } = await setup([question("Q?", ["a", "b", "c"], 2, SLOW)]);
       const [a, b] = players as [Seat, Seat];
-      assert.equal((await rejected(a, "answer", { questionId: crypto.randomUUID(), choiceIndex: 0 })).code, "SESSION_NOT_ACTIVE", "before the start");
+      assert.equal(
+        (await rejected(a, "answer", { questionId: crypto.randomUUID(), choiceIndex: 0 })).code,
+        "SESSION_NOT_ACTIVE",
+        "before the start",
+      );
       const q = await startAndGetQuestion(host, everyone);
 
       const garbage: Array<[unknown, RegExp]> = [
@@ -416,8 +505,15 @@ describe("trivia room", () => {
       }
       const outOfRange = await rejected(a, "answer", { questionId: q.question_id, choiceIndex: 3 });
       assert.deepEqual(outOfRange, { code: "INVALID_MESSAGE", message: "choiceIndex: must be between 0 and 2" });
-      assert.equal((await rejected(a, "answer", { questionId: crypto.randomUUID(), choiceIndex: 0 })).code, "SESSION_NOT_ACTIVE", "not the current question");
-      assert.equal((await rejected(host, "answer", { questionId: q.question_id, choiceIndex: 2 })).code, "HOST_CANNOT_ANSWER");
+      assert.equal(
+        (await rejected(a, "answer", { questionId: crypto.randomUUID(), choiceIndex: 0 })).code,
+        "SESSION_NOT_ACTIVE",
+        "not the current question",
+      );
+      assert.equal(
+        (await rejected(host, "answer", { questionId: q.question_id, choiceIndex: 2 })).code,
+        "HOST_CANNOT_ANSWER",
+      );
       a.room.send("answer", { questionId: q.question_id, choiceIndex: "zero" });
       const viaSend = await a.box.next("error");
       assert.deepEqual([viaSend.code, viaSend.type], ["INVALID_MESSAGE", "answer"]);
@@ -431,7 +527,11 @@ describe("trivia room", () => {
       await a.room.request("answer", { questionId: q.question_id, choiceIndex: 2 });
       await b.room.request("answer", { questionId: q.question_id, choiceIndex: 0 });
       await host.box.next("question_closed");
-      assert.equal((await rejected(b, "answer", { questionId: q.question_id, choiceIndex: 2 })).code, "SESSION_NOT_ACTIVE", "after the close");
+      assert.equal(
+        (await rejected(b, "answer", { questionId: q.question_id, choiceIndex: 2 })).code,
+        "SESSION_NOT_ACTIVE",
+        "after the close",
+      );
       await sleep(100);
       assert.equal(host.state().participants[b.user.id].score, 0, "the late answer scored nothing");
       assert.ok(a.room.connection.isOpen && b.room.connection.isOpen);
@@ -440,13 +540,23 @@ describe("trivia room", () => {
     it("refuses bad chat and broadcasts good chat to everyone", async () => {
       const { host, players } = await setup([question("Q?", ["a", "b"], 0, SLOW)], [undefined]);
       const [a] = players as [Seat];
-      for (const payload of [undefined, { text: "" }, { text: "   " }, { text: 5 }, { text: "x".repeat(501) }, { text: "hi", to: "all" }]) {
+      for (const payload of [
+        undefined,
+        { text: "" },
+        { text: "   " },
+        { text: 5 },
+        { text: "x".repeat(501) },
+        { text: "hi", to: "all" },
+      ]) {
         const err = await rejected(a, "chat", payload);
         assert.equal(err.code, "INVALID_MESSAGE", JSON.stringify(payload));
       }
       await a.room.request("chat", { text: "  good luck!  " });
       const chat = await host.box.next("chat");
-      assert.deepEqual({ ...chat, seq: undefined }, { type: "chat", user_id: a.user.id, data: { text: "good luck!" }, seq: undefined });
+      assert.deepEqual(
+        { ...chat, seq: undefined },
+        { type: "chat", user_id: a.user.id, data: { text: "good luck!" }, seq: undefined },
+      );
       assert.equal((await a.box.next("chat")).data.text, "good luck!", "the sender gets it too");
       await a.room.request("chat", { text: "x".repeat(500) });
       assert.equal((await host.box.next("chat")).data.text.length, 500);
@@ -456,7 +566,10 @@ describe("trivia room", () => {
 
   describe("seats", () => {
     it("keeps a dropped participant's score through the reconnection window", async () => {
-      const { host, players, everyone } = await setup([question("Q?", ["a", "b"], 0, SLOW), question("R?", ["a", "b"], 0, SLOW)]);
+      const { host, players, everyone } = await setup([
+        question("Q?", ["a", "b"], 0, SLOW),
+        question("R?", ["a", "b"], 0, SLOW),
+      ]);
       const [a, b] = players as [Seat, Seat];
       const q = await startAndGetQuestion(host, everyone);
       await a.room.request("answer", { questionId: q.question_id, choiceIndex: 0 });
@@ -483,7 +596,10 @@ describe("trivia room", () => {
     });
 
     it("keeps a participant who left for good on the scoreboard, and welcomes them back with their score", async () => {
-      const { sessionId, host, players, everyone } = await setup([question("Q?", ["a", "b"], 0, SLOW), question("R?", ["a", "b"], 0, SLOW)], ["red", undefined]);
+      const { sessionId, host, players, everyone } = await setup(
+        [question("Q?", ["a", "b"], 0, SLOW), question("R?", ["a", "b"], 0, SLOW)],
+        ["red", undefined],
+      );
       const [a, b] = players as [Seat, Seat];
       const q = await startAndGetQuestion(host, everyone);
       await a.room.request("answer", { questionId: q.question_id, choiceIndex: 0 });
@@ -493,7 +609,10 @@ describe("trivia room", () => {
 
       await a.room.leave();
       const left = await host.box.next("user_left");
-      assert.deepEqual({ ...left, seq: undefined }, { user_id: a.user.id, session_id: sessionId, participant_count: 2, seq: undefined });
+      assert.deepEqual(
+        { ...left, seq: undefined },
+        { user_id: a.user.id, session_id: sessionId, participant_count: 2, seq: undefined },
+      );
       await until(() => host.state().participants[a.user.id]?.connected === false, 4000, "kept, disconnected");
       assert.equal(host.state().participants[a.user.id].score, scored);
 
@@ -511,7 +630,11 @@ describe("trivia room", () => {
       await host.room.request("next_question");
       await host.box.next("session_update", 4000, (u) => u.data.state === "finished");
       const results = await api("GET", `/api/trivia/sessions/${sessionId}/results`, { token: host.user.token });
-      assert.deepEqual(results.body.items.map((i: any) => i.userId).sort(), [a.user.id, b.user.id].sort(), "the leaver is in the results");
+      assert.deepEqual(
+        results.body.items.map((i: any) => i.userId).sort(),
+        [a.user.id, b.user.id].sort(),
+        "the leaver is in the results",
+      );
     });
 
     it("refuses a second seat for the same user with 409", async () => {
@@ -526,7 +649,9 @@ describe("trivia room", () => {
       config.TRIVIA_MAX_PARTICIPANTS = 2;
       try {
         const { sessionId } = await setup([question("Q?", ["a", "b"], 0, SLOW)], [undefined]);
-        const err = await refusal(sdk((await createUser({ orgId: "acme" })).token).joinOrCreate("trivia", { sessionId }));
+        const err = await refusal(
+          sdk((await createUser({ orgId: "acme" })).token).joinOrCreate("trivia", { sessionId }),
+        );
         assert.equal(err.code, 409);
         assert.equal((await matchMaker.query({ name: "trivia" })).length, 1);
       } finally {
@@ -536,7 +661,10 @@ describe("trivia room", () => {
   });
 
   it("saves an in-progress session as interrupted on shutdown, then disconnects", async () => {
-    const { sessionId, host, players, everyone } = await setup([question("Q?", ["a", "b"], 0, SLOW), question("R?", ["a", "b"], 0, SLOW)]);
+    const { sessionId, host, players, everyone } = await setup([
+      question("Q?", ["a", "b"], 0, SLOW),
+      question("R?", ["a", "b"], 0, SLOW),
+    ]);
     const [a, b] = players as [Seat, Seat];
     const q = await startAndGetQuestion(host, everyone);
     await a.room.request("answer", { questionId: q.question_id, choiceIndex: 0 });
@@ -551,7 +679,10 @@ describe("trivia room", () => {
     assert.equal(results.body.status, "interrupted");
     assert.deepEqual(
       results.body.items.map((i: any) => [i.userId, i.score, i.rank]),
-      [[a.user.id, scoreA, 1], [b.user.id, 0, 2]],
+      [
+        [a.user.id, scoreA, 1],
+        [b.user.id, 0, 2],
+      ],
     );
     const again = await refusal(sdk(host.user.token).joinOrCreate("trivia", { sessionId }));
     assert.equal(again.code, 409);
@@ -601,7 +732,8 @@ describe("trivia room", () => {
     it("lists the org's sessions by status, paged, to its members only", async () => {
       const host = await createUser({ orgId: "listers" });
       const ids: string[] = [];
-      for (let i = 0; i < 3; i++) ids.push(await createSession(host, [question("Q", ["a", "b"], 0, SLOW)], `Quiz ${i}`));
+      for (let i = 0; i < 3; i++)
+        ids.push(await createSession(host, [question("Q", ["a", "b"], 0, SLOW)], `Quiz ${i}`));
       await ctx().db.query("UPDATE trivia_sessions SET status = 'finished' WHERE id = $1", [ids[0]]);
       const other = await createUser({ orgId: "elsewhere" });
       await createSession(other, [question("Q", ["a", "b"], 0, SLOW)]);
@@ -609,12 +741,24 @@ describe("trivia room", () => {
 
       const page1 = await list("?limit=2");
       assert.equal(page1.status, 200);
-      assert.deepEqual(page1.body.items.map((s: any) => s.id), [ids[2], ids[1]]);
+      assert.deepEqual(
+        page1.body.items.map((s: any) => s.id),
+        [ids[2], ids[1]],
+      );
       const page2 = await list(`?limit=2&cursor=${page1.body.nextCursor}`);
-      assert.deepEqual(page2.body.items.map((s: any) => s.id), [ids[0]]);
+      assert.deepEqual(
+        page2.body.items.map((s: any) => s.id),
+        [ids[0]],
+      );
       assert.equal(page2.body.nextCursor, null);
-      assert.deepEqual((await list("?status=finished")).body.items.map((s: any) => s.id), [ids[0]]);
-      assert.deepEqual((await list("?status=lobby")).body.items.map((s: any) => s.id), [ids[2], ids[1]]);
+      assert.deepEqual(
+        (await list("?status=finished")).body.items.map((s: any) => s.id),
+        [ids[0]],
+      );
+      assert.deepEqual(
+        (await list("?status=lobby")).body.items.map((s: any) => s.id),
+        [ids[2], ids[1]],
+      );
       assert.equal((await list("?status=bogus")).status, 400);
       assert.equal((await list("?limit=0")).status, 400);
       const noOrg = await createUser();
@@ -625,9 +769,19 @@ describe("trivia room", () => {
       const host = await createUser({ orgId: "acme" });
       const dead = await createSession(host, [question("Q", ["a", "b"], 0, SLOW)]);
       const live = await createSession(host, [question("Q", ["a", "b"], 0, SLOW)]);
-      await ctx().db.query("UPDATE trivia_sessions SET status = 'in_progress', process_id = 'gone-process' WHERE id = $1", [dead]);
-      await ctx().db.query("UPDATE trivia_sessions SET status = 'in_progress', process_id = $2 WHERE id = $1", [live, matchMaker.processId]);
-      await until(async () => (await ctx().services.trivia.find("acme", dead))?.status === "interrupted", 10_000, "swept");
+      await ctx().db.query(
+        "UPDATE trivia_sessions SET status = 'in_progress', process_id = 'gone-process' WHERE id = $1",
+        [dead],
+      );
+      await ctx().db.query("UPDATE trivia_sessions SET status = 'in_progress', process_id = $2 WHERE id = $1", [
+        live,
+        matchMaker.processId,
+      ]);
+      await until(
+        async () => (await ctx().services.trivia.find("acme", dead))?.status === "interrupted",
+        10_000,
+        "swept",
+      );
       assert.equal((await ctx().services.trivia.find("acme", live))?.status, "in_progress");
     });
   });

@@ -33,7 +33,9 @@ describe("rooms nobody asked for", () => {
     const mallory = await createUser();
     const results: Array<{ status: number; body: any }> = [];
     for (let batch = 0; batch < 6; batch++) {
-      results.push(...(await Promise.all(Array.from({ length: 50 }, (_, i) => createOverHttp(mallory, `spam-${batch * 50 + i}`)))));
+      results.push(
+        ...(await Promise.all(Array.from({ length: 50 }, (_, i) => createOverHttp(mallory, `spam-${batch * 50 + i}`)))),
+      );
     }
     const created = results.filter((r) => r.status === 200);
     const refused = results.filter((r) => r.status !== 200);

@@ -10,13 +10,17 @@ import { setConfig } from "../reliability/support/world";
  * connections per room kind, and the message budget is the user's across their connections.
  */
 
-async function settle(joins: Array<Promise<Room>>): Promise<{ joined: Room[]; refused: Array<{ code: unknown; message: string }> }> {
+async function settle(
+  joins: Array<Promise<Room>>,
+): Promise<{ joined: Room[]; refused: Array<{ code: unknown; message: string }> }> {
   const warn = console.warn;
   console.warn = () => undefined;
   const settled = await Promise.allSettled(joins).finally(() => (console.warn = warn));
   return {
     joined: settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : [])),
-    refused: settled.flatMap((s) => (s.status === "rejected" ? [{ code: (s.reason as any)?.code, message: (s.reason as any)?.message }] : [])),
+    refused: settled.flatMap((s) =>
+      s.status === "rejected" ? [{ code: (s.reason as any)?.code, message: (s.reason as any)?.message }] : [],
+    ),
   };
 }
 
@@ -24,7 +28,9 @@ describe("per-user limits in rooms", () => {
   it("one user opening 50 lobby connections at once gets MAX_CONNECTIONS_PER_USER (5); the rest are refused with 429 TOO_MANY_CONNECTIONS", async function () {
     this.timeout(20_000);
     const bob = await createUser();
-    const { joined, refused } = await settle(Array.from({ length: 50 }, () => sdk(bob.token).joinOrCreate("user_lobby")));
+    const { joined, refused } = await settle(
+      Array.from({ length: 50 }, () => sdk(bob.token).joinOrCreate("user_lobby")),
+    );
     assert.equal(joined.length, 5);
     assert.equal(refused.length, 45);
     for (const r of refused) {
@@ -50,9 +56,11 @@ describe("per-user limits in rooms", () => {
     this.timeout(20_000);
     const [hostA, hostB, watcher] = [await createUser(), await createUser(), await createUser()];
     const tables = [];
-    for (let i = 0; i < 6; i++) tables.push(await sdk((i < 3 ? hostA : hostB).token).create("bigger_dice", { roomName: `limit-${i}` }));
+    for (let i = 0; i < 6; i++)
+      tables.push(await sdk((i < 3 ? hostA : hostB).token).create("bigger_dice", { roomName: `limit-${i}` }));
     const watched: Room[] = [];
-    for (let i = 0; i < 5; i++) watched.push(await sdk(watcher.token).join("bigger_dice", { roomName: `limit-${i}`, spectate: true }));
+    for (let i = 0; i < 5; i++)
+      watched.push(await sdk(watcher.token).join("bigger_dice", { roomName: `limit-${i}`, spectate: true }));
     const sixth = await refusal(sdk(watcher.token).join("bigger_dice", { roomName: "limit-5", spectate: true }));
     assert.equal(sixth.code, 429);
     assert.match(sixth.message, /^TOO_MANY_CONNECTIONS/);
@@ -79,8 +87,12 @@ describe("per-user limits in rooms", () => {
       const devices: Room[] = [];
       for (let i = 0; i < 3; i++) devices.push(await sdk(bob.token).joinOrCreate("user_lobby"));
       // 3 devices × 10 pings at once: one budget of 10 between them, not three.
-      const results = await Promise.allSettled(devices.flatMap((d) => Array.from({ length: 10 }, () => d.request("ping"))));
-      const limited = results.filter((r) => r.status === "rejected" && (r.reason as any)?.reason?.code === "RATE_LIMITED");
+      const results = await Promise.allSettled(
+        devices.flatMap((d) => Array.from({ length: 10 }, () => d.request("ping"))),
+      );
+      const limited = results.filter(
+        (r) => r.status === "rejected" && (r.reason as any)?.reason?.code === "RATE_LIMITED",
+      );
       const answered = results.filter((r) => r.status === "fulfilled");
       assert.ok(answered.length <= 11, `at most the user's burst (+1 refilled) was answered, got ${answered.length}`);
       assert.ok(limited.length >= 19, `the rest were RATE_LIMITED, got ${limited.length}`);

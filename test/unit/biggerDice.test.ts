@@ -49,26 +49,44 @@ describe("bigger_dice rules", () => {
   describe("seats and ready", () => {
     it("seats two players and refuses a third, a second seat for the same user, and a seat after the start", () => {
       const one = seat(newGame(), A);
-      assert.equal(code(() => seat(one, A)), "CONFLICT");
+      assert.equal(
+        code(() => seat(one, A)),
+        "CONFLICT",
+      );
       const two = seat(one, B);
-      assert.equal(code(() => seat(two, "carol")), "CONFLICT");
+      assert.equal(
+        code(() => seat(two, "carol")),
+        "CONFLICT",
+      );
       assert.deepEqual(two.seats, [A, B]);
       assert.deepEqual(two.scores, { [A]: 0, [B]: 0 });
-      assert.equal(code(() => seat(playerGone(started(), A, true).game, "carol")), "CONFLICT");
+      assert.equal(
+        code(() => seat(playerGone(started(), A, true).game, "carol")),
+        "CONFLICT",
+      );
     });
 
     it("starts only when both players are ready, and refuses readying twice or by a non-player", () => {
       let game = seat(newGame(), A);
       const alone = markReady(game, A, scriptedDice([]));
       assert.equal(alone.started, false, "one player alone does not start");
-      assert.equal(code(() => markReady(alone.game, A, scriptedDice([]))), "ALREADY_READY");
-      assert.equal(code(() => markReady(alone.game, "watcher", scriptedDice([]))), "SPECTATOR_CANNOT_ACT");
+      assert.equal(
+        code(() => markReady(alone.game, A, scriptedDice([]))),
+        "ALREADY_READY",
+      );
+      assert.equal(
+        code(() => markReady(alone.game, "watcher", scriptedDice([]))),
+        "SPECTATOR_CANNOT_ACT",
+      );
       game = seat(alone.game, B);
       const both = markReady(game, B, scriptedDice([4]));
       assert.equal(both.started, true);
       assert.equal(both.game.status, "in_progress");
       assert.equal(both.game.turnNumber, 1);
-      assert.equal(code(() => markReady(both.game, A, scriptedDice([]))), "ALREADY_READY");
+      assert.equal(
+        code(() => markReady(both.game, A, scriptedDice([]))),
+        "ALREADY_READY",
+      );
     });
 
     it("draws the first turn with the die: odd gives the first seat, even the second", () => {
@@ -77,7 +95,11 @@ describe("bigger_dice rules", () => {
     });
 
     it("refuses a targetScore outside 1..100", () => {
-      for (const bad of [0, 101, 2.5, -1]) assert.equal(code(() => newGame(bad)), "INVALID_MESSAGE");
+      for (const bad of [0, 101, 2.5, -1])
+        assert.equal(
+          code(() => newGame(bad)),
+          "INVALID_MESSAGE",
+        );
       assert.equal(newGame(1).targetScore, 1);
       assert.equal(newGame(100).targetScore, 100);
       assert.equal(newGame().targetScore, 10);
@@ -146,7 +168,10 @@ describe("bigger_dice rules", () => {
         [A, 3],
         [B, 0],
       ]);
-      assert.equal(code(() => roll(last.game, B, scriptedDice([1]))), "GAME_NOT_IN_PROGRESS");
+      assert.equal(
+        code(() => roll(last.game, B, scriptedDice([1]))),
+        "GAME_NOT_IN_PROGRESS",
+      );
     });
 
     it("ends a targetScore-1 game on the first decisive round", () => {
@@ -157,11 +182,20 @@ describe("bigger_dice rules", () => {
 
     it("refuses rolling out of turn, before the start, and by a non-player, changing nothing", () => {
       const waiting = seat(seat(newGame(), A), B);
-      assert.equal(code(() => roll(waiting, A, scriptedDice([1]))), "GAME_NOT_IN_PROGRESS");
+      assert.equal(
+        code(() => roll(waiting, A, scriptedDice([1]))),
+        "GAME_NOT_IN_PROGRESS",
+      );
       const game = started();
       const before = JSON.stringify(game);
-      assert.equal(code(() => roll(game, B, scriptedDice([1]))), "NOT_YOUR_TURN");
-      assert.equal(code(() => roll(game, "watcher", scriptedDice([1]))), "SPECTATOR_CANNOT_ACT");
+      assert.equal(
+        code(() => roll(game, B, scriptedDice([1]))),
+        "NOT_YOUR_TURN",
+      );
+      assert.equal(
+        code(() => roll(game, "watcher", scriptedDice([1]))),
+        "SPECTATOR_CANNOT_ACT",
+      );
       assert.equal(JSON.stringify(game), before);
     });
 
@@ -266,7 +300,11 @@ describe("bigger_dice rules", () => {
     });
 
     it("refuses turnSeconds outside 5–300", () => {
-      for (const bad of [4, 301, 2.5]) assert.equal(code(() => newGame(10, bad)), "INVALID_MESSAGE");
+      for (const bad of [4, 301, 2.5])
+        assert.equal(
+          code(() => newGame(10, bad)),
+          "INVALID_MESSAGE",
+        );
       assert.equal(newGame(10, 5).turnSeconds, 5);
       assert.equal(newGame(10, 300).turnSeconds, 300);
     });
@@ -280,7 +318,11 @@ describe("bigger_dice rules", () => {
       assert.equal(expiry.outcome.roll, 4);
       assert.equal(expiry.outcome.game.currentTurn, B);
       assert.equal(expiry.outcome.game.missedTurns[A], 1);
-      assert.equal(turnExpired(armTurn(game, T0, false), T0 + 60_000, scriptedDice([]), 3), null, "paused: no auto-roll");
+      assert.equal(
+        turnExpired(armTurn(game, T0, false), T0 + 60_000, scriptedDice([]), 3),
+        null,
+        "paused: no auto-roll",
+      );
     });
 
     it("forfeits a player with reason inactive after N consecutive missed turns, and a roll of one's own resets the count", () => {
@@ -334,8 +376,14 @@ describe("bigger_dice rules", () => {
   describe("rematch", () => {
     it("is refused before the game has ended, and changes nothing", () => {
       const game = started();
-      assert.equal(code(() => requestRematch(game, A, scriptedDice([]))), "REMATCH_NOT_AVAILABLE");
-      assert.equal(code(() => requestRematch(game, "carol", scriptedDice([]))), "SPECTATOR_CANNOT_ACT");
+      assert.equal(
+        code(() => requestRematch(game, A, scriptedDice([]))),
+        "REMATCH_NOT_AVAILABLE",
+      );
+      assert.equal(
+        code(() => requestRematch(game, "carol", scriptedDice([]))),
+        "SPECTATOR_CANNOT_ACT",
+      );
     });
 
     it("starts a fresh game with the same seats once both have asked", () => {
@@ -362,7 +410,10 @@ describe("bigger_dice rules", () => {
       const asked = requestRematch(done, A, scriptedDice([])).game;
       const left = playerGone(asked, B, true).game;
       assert.deepEqual(left.rematchRequests, []);
-      assert.equal(code(() => requestRematch(left, A, scriptedDice([1]))), "REMATCH_NOT_AVAILABLE");
+      assert.equal(
+        code(() => requestRematch(left, A, scriptedDice([1]))),
+        "REMATCH_NOT_AVAILABLE",
+      );
     });
   });
 });

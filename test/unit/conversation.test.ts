@@ -48,7 +48,10 @@ describe("conversation rules", () => {
           seen.push(...page.items.map((r) => r.id));
           before = page.nextCursor;
         }
-        assert.deepEqual(seen, all.map((r) => r.id));
+        assert.deepEqual(
+          seen,
+          all.map((r) => r.id),
+        );
       }),
     );
   });

@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { exportSPKI, generateKeyPair, SignJWT } from "jose";
 import { ExternalVerifier, type ExternalIdentity } from "../../src/auth/external";
 
-const OPTS = { claimUsername: "preferred_username", claimOrg: "tenant", refetchCooldownSeconds: 30, issuer: "https://idp", audience: "rally" };
+const OPTS = {
+  claimUsername: "preferred_username",
+  claimOrg: "tenant",
+  refetchCooldownSeconds: 30,
+  issuer: "https://idp",
+  audience: "rally",
+};
 
 async function keyPair(alg: "RS256" | "ES256") {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
@@ -43,10 +49,16 @@ describe("ExternalVerifier with JWT_PUBLIC_KEY", () => {
     const other = await keyPair("RS256");
     const verifier = new ExternalVerifier({ ...OPTS, publicKeyPem: pem }, provision);
     const before = seen.length;
-    await assert.rejects(verifier.verify(await token("RS256", other.privateKey)), (e: any) => e.status === 401 && /signature/.test(e.message));
+    await assert.rejects(
+      verifier.verify(await token("RS256", other.privateKey)),
+      (e: any) => e.status === 401 && /signature/.test(e.message),
+    );
     const mine = await keyPair("ES256");
     const v2 = new ExternalVerifier({ ...OPTS, publicKeyPem: mine.pem }, provision);
-    await assert.rejects(v2.verify(await token("ES256", mine.privateKey, { preferred_username: undefined })), /preferred_username/);
+    await assert.rejects(
+      v2.verify(await token("ES256", mine.privateKey, { preferred_username: undefined })),
+      /preferred_username/,
+    );
     assert.equal(seen.length, before, "nothing is provisioned for a refused token");
   });
 });

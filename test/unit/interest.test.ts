@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { cellSizeFor, effectiveViewRadius, InterestGrid, inView, MAX_GRID_SIDE, type Observer } from "../../src/rules/interest";
+import {
+  cellSizeFor,
+  effectiveViewRadius,
+  InterestGrid,
+  inView,
+  MAX_GRID_SIDE,
+  type Observer,
+} from "../../src/rules/interest";
 
 /** A listener that keeps the pairs it was told about, and fails on a double enter or a stray leave. */
 function recorder() {
@@ -90,10 +97,24 @@ describe("interest management (rules/interest)", () => {
 
   it("matches brute force after any sequence of inserts, moves, removes and resizes", () => {
     const op = fc.oneof(
-      fc.record({ kind: fc.constant("insert" as const), id: fc.integer({ min: 0, max: 30 }), x: fc.integer({ min: 0, max: 1000 }), y: fc.integer({ min: 0, max: 1000 }) }),
-      fc.record({ kind: fc.constant("move" as const), id: fc.integer({ min: 0, max: 30 }), x: fc.double({ min: 0, max: 1000, noNaN: true }), y: fc.double({ min: 0, max: 1000, noNaN: true }) }),
+      fc.record({
+        kind: fc.constant("insert" as const),
+        id: fc.integer({ min: 0, max: 30 }),
+        x: fc.integer({ min: 0, max: 1000 }),
+        y: fc.integer({ min: 0, max: 1000 }),
+      }),
+      fc.record({
+        kind: fc.constant("move" as const),
+        id: fc.integer({ min: 0, max: 30 }),
+        x: fc.double({ min: 0, max: 1000, noNaN: true }),
+        y: fc.double({ min: 0, max: 1000, noNaN: true }),
+      }),
       fc.record({ kind: fc.constant("remove" as const), id: fc.integer({ min: 0, max: 30 }) }),
-      fc.record({ kind: fc.constant("resize" as const), width: fc.integer({ min: 1, max: 2000 }), radius: fc.integer({ min: 1, max: 400 }) }),
+      fc.record({
+        kind: fc.constant("resize" as const),
+        width: fc.integer({ min: 1, max: 2000 }),
+        radius: fc.integer({ min: 1, max: 400 }),
+      }),
     );
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 400 }), fc.array(op, { maxLength: 120 }), (startRadius, ops) => {
@@ -136,7 +157,10 @@ describe("interest management (rules/interest)", () => {
 
   it("a move inside the same cell among 1,000 avatars checks only the neighbourhood (no full scan)", () => {
     let checks = 0;
-    const grid = new InterestGrid<number>({ width: 14_000, height: 14_000 }, 1000, { enter: () => checks++, leave: () => checks++ });
+    const grid = new InterestGrid<number>({ width: 14_000, height: 14_000 }, 1000, {
+      enter: () => checks++,
+      leave: () => checks++,
+    });
     const all: Observer<number>[] = [];
     for (let i = 0; i < 1000; i++) all.push(grid.insert(i, (i * 7919) % 14_000, (i * 104_729) % 14_000));
     const mean = all.reduce((n, o) => n + o.visible.size, 0) / all.length;

@@ -42,7 +42,10 @@ describe("invitation rules", () => {
     });
 
     it("refuses an unknown receiver, a non-friend and an offline receiver, in that order", () => {
-      assert.equal(codeOf(decideSend(facts({ receiverExists: false, areFriends: false, receiverOnline: false }))), "NOT_FOUND");
+      assert.equal(
+        codeOf(decideSend(facts({ receiverExists: false, areFriends: false, receiverOnline: false }))),
+        "NOT_FOUND",
+      );
       assert.equal(codeOf(decideSend(facts({ blocked: true, areFriends: false, receiverOnline: false }))), "BLOCKED");
       assert.equal(codeOf(decideSend(facts({ areFriends: false, receiverOnline: false }))), "NOT_FRIENDS");
       assert.equal(codeOf(decideSend(facts({ receiverOnline: false }))), "USER_OFFLINE");
@@ -53,7 +56,10 @@ describe("invitation rules", () => {
     });
 
     it("refuses a repeat to the same receiver inside the dedup window, and allows it after", () => {
-      assert.equal(codeOf(decideSend(facts({ lastSentToReceiverAt: ago(DEDUP_WINDOW_MS - 1) }))), "DUPLICATE_INVITATION");
+      assert.equal(
+        codeOf(decideSend(facts({ lastSentToReceiverAt: ago(DEDUP_WINDOW_MS - 1) }))),
+        "DUPLICATE_INVITATION",
+      );
       assert.equal(codeOf(decideSend(facts({ lastSentToReceiverAt: ago(DEDUP_WINDOW_MS) }))), "ok");
     });
 

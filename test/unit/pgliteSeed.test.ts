@@ -26,14 +26,20 @@ describe("PGlite seed (first start without initdb)", function () {
     const migrations = fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith(".sql"));
     assert.deepEqual(await migrate(db), [], "the seed carries every migration");
     const { rows } = await db.query<{ name: string }>("SELECT name FROM schema_migrations ORDER BY name");
-    assert.deepEqual(rows.map((r) => r.name), migrations.sort());
+    assert.deepEqual(
+      rows.map((r) => r.name),
+      migrations.sort(),
+    );
     await db.query("INSERT INTO users (username, password_hash) VALUES ('seeded', 'x')");
     await db.close();
 
     // A second start must not unpack the seed over the existing database.
     const again = await openDb({ pgliteDir: dataDir, pgliteSeed: seedFile });
     const users = await again.query<{ username: string }>("SELECT username FROM users");
-    assert.deepEqual(users.rows.map((r) => r.username), ["seeded"]);
+    assert.deepEqual(
+      users.rows.map((r) => r.username),
+      ["seeded"],
+    );
     await again.close();
   });
 });

@@ -55,7 +55,15 @@ describe("space rules", () => {
   });
 
   it("isDirection knows exactly four directions", () => {
-    assert.deepEqual(["up", "down", "left", "right", "Up", "", null].map(isDirection), [true, true, true, true, false, false, false]);
+    assert.deepEqual(["up", "down", "left", "right", "Up", "", null].map(isDirection), [
+      true,
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
   });
 
   it("defaultPosition is the middle of the space, facing down", () => {

@@ -4,8 +4,20 @@ import * as rules from "../../src/rules/trivia";
 import { CreateSessionBody } from "../../src/protocol/trivia";
 
 const HOST = "host";
-const Q1: rules.TriviaQuestion = { id: "q1", text: "2 + 2?", choices: ["3", "4", "5"], answerIndex: 1, timeLimitSec: 10 };
-const Q2: rules.TriviaQuestion = { id: "q2", text: "Capital of France?", choices: ["Paris", "Rome"], answerIndex: 0, timeLimitSec: 20 };
+const Q1: rules.TriviaQuestion = {
+  id: "q1",
+  text: "2 + 2?",
+  choices: ["3", "4", "5"],
+  answerIndex: 1,
+  timeLimitSec: 10,
+};
+const Q2: rules.TriviaQuestion = {
+  id: "q2",
+  text: "Capital of France?",
+  choices: ["Paris", "Rome"],
+  answerIndex: 0,
+  timeLimitSec: 20,
+};
 const T0 = 1_000_000;
 
 function throwsCode(fn: () => unknown, code: string): void {
@@ -40,7 +52,13 @@ describe("trivia rules", () => {
       ]);
       assert.deepEqual(
         ranked.map((r) => [r.username, r.rank]),
-        [["bob", 1], ["abe", 2], ["amy", 2], ["cal", 2], ["eve", 5]],
+        [
+          ["bob", 1],
+          ["abe", 2],
+          ["amy", 2],
+          ["cal", 2],
+          ["eve", 5],
+        ],
       );
     });
 
@@ -67,11 +85,14 @@ describe("trivia rules", () => {
         { team: "toString", score: 30 },
         { team: "toString", score: 5 },
       ]);
-      assert.deepEqual([...totals], [
-        ["constructor", 10],
-        ["__proto__", 20],
-        ["toString", 35],
-      ]);
+      assert.deepEqual(
+        [...totals],
+        [
+          ["constructor", 10],
+          ["__proto__", 20],
+          ["toString", 35],
+        ],
+      );
     });
   });
 
@@ -96,7 +117,10 @@ describe("trivia rules", () => {
       assert.deepEqual(game.scores, { p1: 900, p2: 0 });
       assert.deepEqual(
         closed.scored.map((a) => [a.userId, a.correct, a.points, a.elapsedMs]),
-        [["p1", true, 900, 2_000], ["p2", false, 0, 1_000]],
+        [
+          ["p1", true, 900, 2_000],
+          ["p2", false, 0, 1_000],
+        ],
       );
 
       game = rules.nextQuestion(game, HOST, T0 + 20_000);
@@ -135,9 +159,15 @@ describe("trivia rules", () => {
     it("refuses answers from the host, outside an open question, for another question, late or out of range", () => {
       const game = started();
       throwsCode(() => rules.answer(game, HOST, { questionId: "q1", choiceIndex: 1 }, T0), "HOST_CANNOT_ANSWER");
-      throwsCode(() => rules.answer(rules.newGame(HOST, [Q1]), "p1", { questionId: "q1", choiceIndex: 1 }, T0), "SESSION_NOT_ACTIVE");
+      throwsCode(
+        () => rules.answer(rules.newGame(HOST, [Q1]), "p1", { questionId: "q1", choiceIndex: 1 }, T0),
+        "SESSION_NOT_ACTIVE",
+      );
       throwsCode(() => rules.answer(game, "p1", { questionId: "q2", choiceIndex: 0 }, T0), "SESSION_NOT_ACTIVE");
-      throwsCode(() => rules.answer(game, "p1", { questionId: "q1", choiceIndex: 1 }, T0 + 10_000), "SESSION_NOT_ACTIVE");
+      throwsCode(
+        () => rules.answer(game, "p1", { questionId: "q1", choiceIndex: 1 }, T0 + 10_000),
+        "SESSION_NOT_ACTIVE",
+      );
       throwsCode(() => rules.answer(game, "p1", { questionId: "q1", choiceIndex: 3 }, T0), "INVALID_MESSAGE");
       throwsCode(() => rules.answer(game, "p1", { questionId: "q1", choiceIndex: -1 }, T0), "INVALID_MESSAGE");
       throwsCode(() => rules.answer(game, "p1", { questionId: "q1", choiceIndex: 1.5 }, T0), "INVALID_MESSAGE");

@@ -8,7 +8,12 @@ import type { User } from "../../services/users";
 import { passwordProblem } from "../../auth/passwords";
 import type { AbuseLimits } from "../abuseLimits";
 
-export const OrgIdField = z.string().trim().min(1).max(64).regex(/^[\w.-]+$/, "may contain letters, digits, _ . - only");
+export const OrgIdField = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .regex(/^[\w.-]+$/, "may contain letters, digits, _ . - only");
 
 const Username = name(32)
   .refine((s) => s.length >= 3, "must be at least 3 characters")
@@ -30,7 +35,10 @@ const RegisterBody = z
     inviteCode: z.string().min(1).max(64).optional(),
   })
   .strict()
-  .refine((b) => !(b.orgId && b.inviteCode), { message: "give orgId (a new organization) or inviteCode, not both", path: ["orgId"] });
+  .refine((b) => !(b.orgId && b.inviteCode), {
+    message: "give orgId (a new organization) or inviteCode, not both",
+    path: ["orgId"],
+  });
 
 // Any string up to a JWT's size: a wrong kind of token is 401 `invalid token`, not a 400.
 const RefreshBody = z.object({ refreshToken: z.string().min(1).max(8192) }).strict();
@@ -121,7 +129,8 @@ export function authRoutes(ctx: AppContext, limits: AbuseLimits): Router {
     const { username } = params(req, z.object({ username: Username }));
     const user = await ctx.services.users.byUsername(username);
     // A block either way hides the user, exactly as if the name were unknown.
-    if (!user || (await ctx.services.blocks.between(userOf(req).id, user.id))) throw new AppError("NOT_FOUND", "User not found");
+    if (!user || (await ctx.services.blocks.between(userOf(req).id, user.id)))
+      throw new AppError("NOT_FOUND", "User not found");
     res.json({ id: user.id, username: user.username, displayName: user.displayName, avatarUrl: user.avatarUrl });
   });
 

@@ -4,8 +4,12 @@ import type { AppContext } from "../../context";
 import { body, params, query, userOf } from "../middleware";
 import { PageQuery, pageQueryShape } from "../paging";
 
-const RequestBody = z.object({ username: z.string().trim().min(1, "must not be empty").max(64, "must be at most 64 characters") }).strict();
-const RequestsQuery = z.object({ direction: z.enum(["incoming", "outgoing"]).default("incoming"), ...pageQueryShape }).strict();
+const RequestBody = z
+  .object({ username: z.string().trim().min(1, "must not be empty").max(64, "must be at most 64 characters") })
+  .strict();
+const RequestsQuery = z
+  .object({ direction: z.enum(["incoming", "outgoing"]).default("incoming"), ...pageQueryShape })
+  .strict();
 const IdParams = z.object({ id: z.string().max(64) });
 const UserIdParams = z.object({ userId: z.string().max(64) });
 

@@ -3,7 +3,10 @@ import type { AppContext } from "../../context";
 import { registry } from "../../metrics";
 
 /** Liveness and readiness (no authentication), and Prometheus metrics behind `metricsAuth`. */
-export function opsRoutes(ctx: AppContext, checks: { redis?: () => Promise<void>; metricsAuth: RequestHandler }): Router {
+export function opsRoutes(
+  ctx: AppContext,
+  checks: { redis?: () => Promise<void>; metricsAuth: RequestHandler },
+): Router {
   const router = Router();
   router.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });

@@ -8,7 +8,11 @@ import { body, params, query, userOf } from "../middleware";
 const CreateOrgBody = z.object({ name: name(64) }).strict();
 const InviteCodeBody = z
   .object({
-    expiresInHours: z.number().positive().max(24 * 365).optional(),
+    expiresInHours: z
+      .number()
+      .positive()
+      .max(24 * 365)
+      .optional(),
     maxUses: z.number().int().min(1).max(100_000).optional(),
   })
   .strict();

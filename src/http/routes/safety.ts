@@ -22,8 +22,12 @@ const ReportBody = z
   })
   .strict();
 
-const AdminReportsQuery = z.object({ status: z.enum(["open", "resolved", "dismissed", "withdrawn"]).optional(), ...pageQueryShape }).strict();
-const ResolveBody = z.object({ status: z.enum(["resolved", "dismissed"]).default("resolved"), note: text(NOTE_MAX_CHARS).optional() }).strict();
+const AdminReportsQuery = z
+  .object({ status: z.enum(["open", "resolved", "dismissed", "withdrawn"]).optional(), ...pageQueryShape })
+  .strict();
+const ResolveBody = z
+  .object({ status: z.enum(["resolved", "dismissed"]).default("resolved"), note: text(NOTE_MAX_CHARS).optional() })
+  .strict();
 
 /** Blocks, reports and the operators' report queue (docs/PROTOCOL.md §2 "Safety"). */
 export function safetyRoutes(ctx: AppContext, auth: RequestHandler): Router {

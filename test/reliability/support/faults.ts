@@ -27,10 +27,19 @@ export interface ServerProcess {
   child: ChildProcess;
   output(): string;
   /** Send a signal and wait for the exit: its code and how long it took. */
-  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
+  stop(
+    signal?: NodeJS.Signals,
+    timeoutMs?: number,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
 }
 
-export async function spawnServer(opts: { port: number; dataDir: string; databaseUrl?: string; env?: Record<string, string>; startTimeoutMs?: number }): Promise<ServerProcess> {
+export async function spawnServer(opts: {
+  port: number;
+  dataDir: string;
+  databaseUrl?: string;
+  env?: Record<string, string>;
+  startTimeoutMs?: number;
+}): Promise<ServerProcess> {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -46,7 +55,11 @@ export async function spawnServer(opts: { port: number; dataDir: string; databas
     ...opts.env,
   };
   if (opts.databaseUrl) env.DATABASE_URL = opts.databaseUrl;
-  const child = spawn(path.join(ROOT, "node_modules/.bin/tsx"), ["src/index.ts"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(path.join(ROOT, "node_modules/.bin/tsx"), ["src/index.ts"], {
+    cwd: ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (out += d));
@@ -87,7 +100,10 @@ export async function spawnServer(opts: { port: number; dataDir: string; databas
 async function http(url: string, method: string, pathname: string, token?: string, body?: unknown): Promise<any> {
   const res = await fetch(`${url}${pathname}`, {
     method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { "content-type": "application/json" } : {}) },
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body ? { "content-type": "application/json" } : {}),
+    },
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();
@@ -102,7 +118,11 @@ async function register(
   org: { orgId?: string; inviteCode?: string } = {},
 ): Promise<{ id: string; token: string }> {
   const username = `${name}_${crypto.randomBytes(3).toString("hex")}`;
-  const { token, user } = await http(url, "POST", "/api/auth/register", undefined, { username, password: "rally-test-password-42", ...org });
+  const { token, user } = await http(url, "POST", "/api/auth/register", undefined, {
+    username,
+    password: "rally-test-password-42",
+    ...org,
+  });
   return { id: user.id, token };
 }
 
@@ -151,7 +171,13 @@ export interface SigtermFigures {
   log: string;
 }
 
-export async function sigtermScenario(opts: { port: number; games: number; rollsPerGame: number; triviaPlayers: number; databaseUrl?: string }): Promise<SigtermFigures> {
+export async function sigtermScenario(opts: {
+  port: number;
+  games: number;
+  rollsPerGame: number;
+  triviaPlayers: number;
+  databaseUrl?: string;
+}): Promise<SigtermFigures> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rally-sigterm-"));
   let server = await spawnServer({ port: opts.port, dataDir, databaseUrl: opts.databaseUrl });
   const rooms: Room[] = [];
@@ -189,12 +215,19 @@ export async function sigtermScenario(opts: { port: number; games: number; rolls
     const orgId = `acme_${crypto.randomBytes(3).toString("hex")}`;
     const host = await register(url, "host", { orgId });
     const { code: inviteCode } = await http(url, "POST", `/api/orgs/${orgId}/invite-codes`, host.token, {});
-    const questions = [0, 1, 2].map((i) => ({ text: `Q${i}`, choices: ["right", "wrong"], answerIndex: 0, timeLimitSec: 120 }));
+    const questions = [0, 1, 2].map((i) => ({
+      text: `Q${i}`,
+      choices: ["right", "wrong"],
+      answerIndex: 0,
+      timeLimitSec: 120,
+    }));
     const session = await http(url, "POST", "/api/trivia/sessions", host.token, { title: "Shutdown quiz", questions });
     const hostRoom = quiet(await clientFor(url, host.token).joinOrCreate("trivia", { sessionId: session.sessionId }));
     rooms.push(hostRoom);
     const scoreUpdates = collect(hostRoom, "score_update");
-    const triviaPlayers = await Promise.all(Array.from({ length: opts.triviaPlayers }, (_, i) => register(url, `t${i}`, { inviteCode })));
+    const triviaPlayers = await Promise.all(
+      Array.from({ length: opts.triviaPlayers }, (_, i) => register(url, `t${i}`, { inviteCode })),
+    );
     const seats = await Promise.all(
       triviaPlayers.map(async (p) => {
         const room = quiet(await clientFor(url, p.token).joinOrCreate("trivia", { sessionId: session.sessionId }));
@@ -248,7 +281,7 @@ export async function sigtermScenario(opts: { port: number; games: number; rolls
     const items = results.items as Array<{ userId: string; score: number }>;
     const scoresMatch =
       items.length === seats.length &&
-      items.every((r) => scores.get(r.userId) === r.score && (r.score > 0) === (expected.get(r.userId) === 1));
+      items.every((r) => scores.get(r.userId) === r.score && r.score > 0 === (expected.get(r.userId) === 1));
     // Read the stored answers straight from the database the servers wrote (stopped first: PGlite is single-process).
     await server.stop("SIGTERM");
     const db = await openDb({ databaseUrl: opts.databaseUrl, pgliteDir: path.join(dataDir, "pglite") });
@@ -267,7 +300,8 @@ export async function sigtermScenario(opts: { port: number; games: number; rolls
       triviaAnswersInClosedQuestions: seats.length,
       triviaAnswersStored,
       triviaStatusAfterRestart: results.status,
-      unsavedScoresAnnounced: scoreUpdates.filter((e) => e.data.question_id === seats[0]!.started[1].data.question_id).length,
+      unsavedScoresAnnounced: scoreUpdates.filter((e) => e.data.question_id === seats[0]!.started[1].data.question_id)
+        .length,
       scoresMatch,
       exitCode: stopped.code,
       shutdownMs: stopped.ms,
@@ -321,7 +355,11 @@ export function clusterOf(databaseUrl: string | undefined): { version: string; n
   return null;
 }
 
-export async function postgresRestartScenario(opts: { senders: number; intervalMs: number; afterRecoveryMs: number }): Promise<PgRestartFigures> {
+export async function postgresRestartScenario(opts: {
+  senders: number;
+  intervalMs: number;
+  afterRecoveryMs: number;
+}): Promise<PgRestartFigures> {
   const cluster = clusterOf(process.env.DATABASE_URL);
   if (!cluster) throw new Error("needs DATABASE_URL pointing at a local cluster managed by pg_ctlcluster");
   // Flush what the suites before this one dirtied (every per-test TRUNCATE leaves new relation
@@ -339,7 +377,9 @@ export async function postgresRestartScenario(opts: { senders: number; intervalM
   observer.room.onMessage("*", (type: string | number, p: any) => {
     if (type === "message") liveIds.add(p.message.id);
   });
-  const senders = await Promise.all(Array.from({ length: opts.senders }, (_, i) => join(i % 2 ? alice : bob, "conversation", options)));
+  const senders = await Promise.all(
+    Array.from({ length: opts.senders }, (_, i) => join(i % 2 ? alice : bob, "conversation", options)),
+  );
 
   interface Send {
     key: string;
@@ -357,7 +397,11 @@ export async function postgresRestartScenario(opts: { senders: number; intervalM
       const send: Send = { key: `pg-${s}-${i}`, sender, outcome: "pending", at: Date.now() };
       sends.push(send);
       try {
-        const reply = await sender.room.request("message", { content: `message ${s}/${i}`, clientMessageId: send.key }, { timeout: 15_000 });
+        const reply = await sender.room.request(
+          "message",
+          { content: `message ${s}/${i}`, clientMessageId: send.key },
+          { timeout: 15_000 },
+        );
         send.outcome = "acked";
         send.id = reply.id;
       } catch (e: any) {
@@ -374,7 +418,11 @@ export async function postgresRestartScenario(opts: { senders: number; intervalM
   await promisify(execFile)("pg_ctlcluster", [cluster.version, cluster.name, "restart", "-m", "fast"]);
   const restartedAt = Date.now();
   // Recovered once a send made after the restart succeeds.
-  await until(() => sends.some((s) => s.at >= restartedAt && s.outcome === "acked"), 30_000, "a send to succeed after the restart");
+  await until(
+    () => sends.some((s) => s.at >= restartedAt && s.outcome === "acked"),
+    30_000,
+    "a send to succeed after the restart",
+  );
   recoveredAt = Date.now();
   await new Promise((r) => setTimeout(r, opts.afterRecoveryMs));
   stop = true;
@@ -429,7 +477,6 @@ export async function postgresRestartScenario(opts: { senders: number; intervalM
   };
 }
 
-
 // ---- clients dropped mid-chat, mid-trivia, mid-game (figures for npm run faults) ----------
 
 export interface DropFigures {
@@ -448,7 +495,8 @@ export interface DropFigures {
   lost: number;
 }
 
-const seqOk = (box: Seat["box"]) => box.all.every((m, i) => i === 0 || m.payload?.seq === box.all[i - 1]!.payload?.seq + 1);
+const seqOk = (box: Seat["box"]) =>
+  box.all.every((m, i) => i === 0 || m.payload?.seq === box.all[i - 1]!.payload?.seq + 1);
 
 /** A conversation participant drops; the other sends `whileAway` messages; the first comes back. */
 export async function chatDropScenario(whileAway: number): Promise<DropFigures> {
@@ -476,7 +524,7 @@ export async function chatDropScenario(whileAway: number): Promise<DropFigures> 
   const seen = new Set(live);
   // After events_lost the client catches up with sync, page after page.
   let recoveredBySync = 0;
-  for (let after = 0, more = Boolean(lostEvent); more; ) {
+  for (let after = 0, more = Boolean(lostEvent); more;) {
     const page = await b.room.request("sync", { afterMessageId: after });
     for (const m of page.messages) {
       if (!seen.has(m.id)) recoveredBySync++;
@@ -485,7 +533,9 @@ export async function chatDropScenario(whileAway: number): Promise<DropFigures> 
     more = page.hasMore;
     after = page.messages.at(-1)?.id ?? after;
   }
-  const { rows } = await ctx().db.query<{ id: string }>("SELECT id FROM messages WHERE conversation_id = $1", [conversation.id]);
+  const { rows } = await ctx().db.query<{ id: string }>("SELECT id FROM messages WHERE conversation_id = $1", [
+    conversation.id,
+  ]);
   const stored = new Set(rows.map((r) => Number(r.id)));
   await Promise.all([a, b].map((s) => s.room.leave().catch(() => undefined)));
   return {
@@ -505,10 +555,17 @@ export async function chatDropScenario(whileAway: number): Promise<DropFigures> 
 export async function triviaDropScenario(players: number, chats: number): Promise<DropFigures> {
   const orgId = "acme";
   const host = await quickUser({ orgId });
-  const questions = [0, 1].map((i) => ({ text: `Q${i}`, choices: ["right", "wrong"], answerIndex: 0, timeLimitSec: 120 }));
+  const questions = [0, 1].map((i) => ({
+    text: `Q${i}`,
+    choices: ["right", "wrong"],
+    answerIndex: 0,
+    timeLimitSec: 120,
+  }));
   const session = await ctx().services.trivia.create(host, { title: "Drop quiz", questions });
   const h = await join(host, "trivia", { sessionId: session.id });
-  const seats = await Promise.all(Array.from({ length: players }, async () => join(await quickUser({ orgId }), "trivia", { sessionId: session.id })));
+  const seats = await Promise.all(
+    Array.from({ length: players }, async () => join(await quickUser({ orgId }), "trivia", { sessionId: session.id })),
+  );
   await until(() => (h.room.state as any).participants?.size === players, 5000, "seated");
   await h.room.request("start");
   const q = await seats[0]!.box.next("question_started");
@@ -519,11 +576,17 @@ export async function triviaDropScenario(players: number, chats: number): Promis
   let acknowledged = 0;
   for (const s of present) {
     sent++;
-    await s.room.request("answer", { questionId: q.data.question_id, choiceIndex: 0 }).then(() => acknowledged++, () => undefined);
+    await s.room.request("answer", { questionId: q.data.question_id, choiceIndex: 0 }).then(
+      () => acknowledged++,
+      () => undefined,
+    );
   }
   for (let i = 0; i < chats; i++) {
     sent++;
-    await present[i % present.length]!.room.request("chat", { text: `chat ${i}` }).then(() => acknowledged++, () => undefined);
+    await present[i % present.length]!.room.request("chat", { text: `chat ${i}` }).then(
+      () => acknowledged++,
+      () => undefined,
+    );
   }
   await drop.release();
   await away!.box.next("chat", 10_000, (p) => p.data.text === `chat ${chats - 1}`);
@@ -536,7 +599,10 @@ export async function triviaDropScenario(players: number, chats: number): Promis
   let storedAnswers = 0;
   const end = Date.now() + 5000;
   while (Date.now() < end) {
-    const { rows } = await ctx().db.query<{ n: number }>("SELECT count(*)::int AS n FROM trivia_answers WHERE session_id = $1", [session.id]);
+    const { rows } = await ctx().db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM trivia_answers WHERE session_id = $1",
+      [session.id],
+    );
     storedAnswers = rows[0]!.n;
     if (storedAnswers >= present.length) break;
     await new Promise((r) => setTimeout(r, 50));
@@ -551,7 +617,9 @@ export async function triviaDropScenario(players: number, chats: number): Promis
     eventsLost: lostEvent?.payload.count ?? 0,
     recoveredBySync: 0,
     seqContinuous: seqOk(away!.box),
-    lost: Math.max(0, present.length - storedAnswers) + (lostEvent ? 0 : chats - got.filter((m) => m.type === "chat").length),
+    lost:
+      Math.max(0, present.length - storedAnswers) +
+      (lostEvent ? 0 : chats - got.filter((m) => m.type === "chat").length),
   };
 }
 
@@ -578,7 +646,11 @@ export async function diceDropScenario(rollsBefore: number, spectatorsWhileAway:
   const from = away.box.all.length;
   const drop = await dropHeld(away);
   await roll(); // the other player's roll, acknowledged while away
-  const watchers = await Promise.all(Array.from({ length: spectatorsWhileAway }, async () => join(await quickUser(), "bigger_dice", { roomName, spectate: true })));
+  const watchers = await Promise.all(
+    Array.from({ length: spectatorsWhileAway }, async () =>
+      join(await quickUser(), "bigger_dice", { roomName, spectate: true }),
+    ),
+  );
   await drop.release();
   await away.box.next("player_rejoined", 5000);
   const got = away.box.all.slice(from);

@@ -38,7 +38,13 @@ export async function restWorld(): Promise<RestWorld> {
   const inviteToAlice = await s.spaces.sendInvite(carol.id, { toUserId: alice.id, spaceId: spaceCarol.id });
   const inviteToDave = await s.spaces.sendInvite(carol.id, { toUserId: dave.id, spaceId: spaceCarol.id });
   const notes = s.notifications;
-  const noteAlice = await notes.create({ userId: alice.id, type: "updates", kind: "test", title: "t", message: "for alice" });
+  const noteAlice = await notes.create({
+    userId: alice.id,
+    type: "updates",
+    kind: "test",
+    title: "t",
+    message: "for alice",
+  });
   const noteBob = await notes.create({ userId: bob.id, type: "updates", kind: "test", title: "t", message: "for bob" });
   const triviaAcme = await s.trivia.create(alice, { title: "Acme quiz", questions: TRIVIA_QUESTIONS });
   const triviaOther = await s.trivia.create(carol, { title: "Other quiz", questions: TRIVIA_QUESTIONS });
@@ -100,8 +106,18 @@ export interface RouteSpec {
 
 /** Every route of src/http/routes/*.ts. */
 export const ROUTES: RouteSpec[] = [
-  { method: "POST", path: "/api/auth/register", public: true, body: () => [{ username: "fuzzed_user", password: "rally-test-password-42", orgId: "acme" }] },
-  { method: "POST", path: "/api/auth/login", public: true, body: (w) => [{ username: w.alice.username, password: "rally-test-password-42" }] },
+  {
+    method: "POST",
+    path: "/api/auth/register",
+    public: true,
+    body: () => [{ username: "fuzzed_user", password: "rally-test-password-42", orgId: "acme" }],
+  },
+  {
+    method: "POST",
+    path: "/api/auth/login",
+    public: true,
+    body: (w) => [{ username: w.alice.username, password: "rally-test-password-42" }],
+  },
   { method: "GET", path: "/api/users/me" },
   { method: "POST", path: "/api/friends/requests", body: (w) => [{ username: w.dave.username }] },
   { method: "GET", path: "/api/friends/requests", query: ["direction"] },
@@ -113,13 +129,25 @@ export const ROUTES: RouteSpec[] = [
   { method: "GET", path: "/api/friends" },
   { method: "GET", path: "/api/notifications", query: ["status", "limit"] },
   { method: "POST", path: "/api/notifications/:id/read", params: (w) => ({ id: [w.ids.noteAlice!, w.ids.noteBob!] }) },
-  { method: "POST", path: "/api/notifications/:id/dismiss", params: (w) => ({ id: [w.ids.noteAlice!, w.ids.noteBob!] }) },
+  {
+    method: "POST",
+    path: "/api/notifications/:id/dismiss",
+    params: (w) => ({ id: [w.ids.noteAlice!, w.ids.noteBob!] }),
+  },
   { method: "GET", path: "/api/game-invitations", query: ["direction", "status", "limit"] },
-  { method: "GET", path: "/api/rooms/:roomName", params: () => ({ roomName: ["bigger_dice", "user_lobby", "space", "trivia", "conversation"] }) },
+  {
+    method: "GET",
+    path: "/api/rooms/:roomName",
+    params: () => ({ roomName: ["bigger_dice", "user_lobby", "space", "trivia", "conversation"] }),
+  },
   { method: "GET", path: "/api/games/history", query: ["userId", "limit"] },
   { method: "POST", path: "/api/spaces", body: () => [{ name: "Fuzz", capacity: 5, width: 100, height: 100 }] },
   { method: "GET", path: "/api/spaces" },
-  { method: "POST", path: "/metaverse/invites/send", body: (w) => [{ toUserId: w.dave.id, spaceId: w.ids.spaceAlice }] },
+  {
+    method: "POST",
+    path: "/metaverse/invites/send",
+    body: (w) => [{ toUserId: w.dave.id, spaceId: w.ids.spaceAlice }],
+  },
   {
     method: "POST",
     path: "/metaverse/invites/:notificationId/accept",
@@ -137,8 +165,16 @@ export const ROUTES: RouteSpec[] = [
     query: ["q", "limit"],
   },
   { method: "GET", path: "/metaverse/invites/my-invites", query: ["includeExpired"] },
-  { method: "POST", path: "/api/trivia/sessions", body: () => [{ title: "Fuzz quiz", questions: TRIVIA_QUESTIONS.slice(0, 1) }] },
-  { method: "GET", path: "/api/trivia/sessions/:id/results", params: (w) => ({ id: [w.ids.triviaAcme!, w.ids.triviaOther!] }) },
+  {
+    method: "POST",
+    path: "/api/trivia/sessions",
+    body: () => [{ title: "Fuzz quiz", questions: TRIVIA_QUESTIONS.slice(0, 1) }],
+  },
+  {
+    method: "GET",
+    path: "/api/trivia/sessions/:id/results",
+    params: (w) => ({ id: [w.ids.triviaAcme!, w.ids.triviaOther!] }),
+  },
   { method: "POST", path: "/api/v1/matching/likes", body: (w) => [{ userId: w.bob.id }] },
   { method: "GET", path: "/api/v1/matching/recent-matches", query: ["limit"] },
   { method: "GET", path: "/api/v1/conversations" },
@@ -173,7 +209,29 @@ export interface FuzzRequest {
   body?: { text: string; contentType?: string };
 }
 
-const TRICKY = ["", " ", "%", "%zz", "%E0%A4%A", "..", "%2e%2e", "/", "\u0000", "null", "undefined", "NaN", "-1", "0", "1e3", "0x10", "__proto__", "constructor", "[]", "{}", "'; DROP TABLE users; --"];
+const TRICKY = [
+  "",
+  " ",
+  "%",
+  "%zz",
+  "%E0%A4%A",
+  "..",
+  "%2e%2e",
+  "/",
+  "\u0000",
+  "null",
+  "undefined",
+  "NaN",
+  "-1",
+  "0",
+  "1e3",
+  "0x10",
+  "__proto__",
+  "constructor",
+  "[]",
+  "{}",
+  "'; DROP TABLE users; --",
+];
 
 const text = fc.oneof(
   fc.constantFrom(...TRICKY),
@@ -215,11 +273,24 @@ function bodies(examples: Array<Record<string, unknown>>): fc.Arbitrary<FuzzRequ
   );
   const json = fc.oneof(mutated, mutated, value).map((v) => ({ text: JSON.stringify(v) ?? "null" }));
   const raw = fc.oneof(
-    fc.constantFrom("{", "{\"a\":", "[1,2", "nul", "'single'", "{\"a\":1}}", "\u0000", "NaN", "Infinity", "{\"__proto__\":{\"admin\":true}}"),
+    fc.constantFrom(
+      "{",
+      '{"a":',
+      "[1,2",
+      "nul",
+      "'single'",
+      '{"a":1}}',
+      "\u0000",
+      "NaN",
+      "Infinity",
+      '{"__proto__":{"admin":true}}',
+    ),
     fc.string({ maxLength: 40 }),
   );
   const deep = fc.integer({ min: 100, max: 20_000 }).map((n) => ({ text: "[".repeat(n) + "]".repeat(n) }));
-  const huge = fc.integer({ min: 65 * 1024, max: 200 * 1024 }).map((n) => ({ text: JSON.stringify({ content: "x".repeat(n) }) }));
+  const huge = fc
+    .integer({ min: 65 * 1024, max: 200 * 1024 })
+    .map((n) => ({ text: JSON.stringify({ content: "x".repeat(n) }) }));
   return fc.oneof(
     { arbitrary: json, weight: 6 },
     { arbitrary: raw.map((t) => ({ text: t })), weight: 2 },
@@ -227,7 +298,17 @@ function bodies(examples: Array<Record<string, unknown>>): fc.Arbitrary<FuzzRequ
     { arbitrary: huge, weight: 1 },
     {
       arbitrary: fc
-        .tuple(json, fc.constantFrom("text/plain", "application/x-www-form-urlencoded", "multipart/form-data", "application/json; charset=latin1", "", "application/xml"))
+        .tuple(
+          json,
+          fc.constantFrom(
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+            "application/json; charset=latin1",
+            "",
+            "application/xml",
+          ),
+        )
         .map(([b, contentType]) => ({ ...b, contentType })),
       weight: 1,
     },
@@ -249,14 +330,36 @@ export function requests(route: RouteSpec, w: RestWorld): fc.Arbitrary<FuzzReque
         fc.oneof(
           { arbitrary: fc.constantFrom(...(real[name] ?? ["x"])).map((value) => ({ value, raw: false })), weight: 3 },
           { arbitrary: text.map((value) => ({ value, raw: false })), weight: 3 },
-          { arbitrary: fc.constantFrom("%zz", "%", "%E0%A4%A", "%00", "a%2Fb", "..%2F..").map((value) => ({ value, raw: true })), weight: 1 },
+          {
+            arbitrary: fc
+              .constantFrom("%zz", "%", "%E0%A4%A", "%00", "a%2Fb", "..%2F..")
+              .map((value) => ({ value, raw: true })),
+            weight: 1,
+          },
         ),
       ]),
     ) as Record<string, fc.Arbitrary<{ value: string; raw: boolean }>>,
   );
   const knownKeys = route.query ?? [];
-  const queryKey = fc.oneof(fc.constantFrom(...knownKeys, "x", "__proto__", "a[b]", "limit[]"), fc.string({ maxLength: 8 }));
-  const queryValue = fc.oneof(text, fc.constantFrom(...Object.values(w.ids), w.bob.id, "incoming", "received", "unread", "true", "1", "100", "101", "0"));
+  const queryKey = fc.oneof(
+    fc.constantFrom(...knownKeys, "x", "__proto__", "a[b]", "limit[]"),
+    fc.string({ maxLength: 8 }),
+  );
+  const queryValue = fc.oneof(
+    text,
+    fc.constantFrom(
+      ...Object.values(w.ids),
+      w.bob.id,
+      "incoming",
+      "received",
+      "unread",
+      "true",
+      "1",
+      "100",
+      "101",
+      "0",
+    ),
+  );
   const query = fc.array(fc.tuple(queryKey, queryValue), { maxLength: 4 });
   const body = route.body ? bodies(route.body(w)) : fc.oneof(fc.constant(undefined), bodies([{ a: 1 }]));
   return fc.record({ token, params, query, body });
@@ -279,7 +382,11 @@ function tokenFor(kind: TokenKind, w: RestWorld): string | undefined {
     case "garbage":
       return "not.a.jwt";
     case "forged":
-      return jwt.sign({ sub: w.alice.id, username: w.alice.username, org_id: "acme" }, "some-other-secret-of-enough-length", { expiresIn: "1h" });
+      return jwt.sign(
+        { sub: w.alice.id, username: w.alice.username, org_id: "acme" },
+        "some-other-secret-of-enough-length",
+        { expiresIn: "1h" },
+      );
     case "expired":
       return expiredToken(w.alice);
   }
@@ -297,7 +404,12 @@ export function urlOf(route: RouteSpec, req: FuzzRequest): string {
 const KNOWN_CODES = new Set(Object.keys(ERROR_CODES));
 
 /** Send one request and check every property; never throws (violations are returned). */
-export async function checkRequest(route: RouteSpec, req: FuzzRequest, w: RestWorld, opts: { checkDb: boolean }): Promise<RestOutcome> {
+export async function checkRequest(
+  route: RouteSpec,
+  req: FuzzRequest,
+  w: RestWorld,
+  opts: { checkDb: boolean },
+): Promise<RestOutcome> {
   const violations: string[] = [];
   const before = opts.checkDb ? await dbFingerprint() : "";
   const headers: Record<string, string> = {};
@@ -338,7 +450,12 @@ export async function checkRequest(route: RouteSpec, req: FuzzRequest, w: RestWo
     (status === 400 && /^(body|path): /.test(body?.error ?? "")) ||
     (status === 413 && code === "PAYLOAD_TOO_LARGE") ||
     (status === 404 && body?.error === "Route not found");
-  if (!route.public && BAD_TOKENS.includes(req.token) && !(status === 401 && code === "UNAUTHORIZED") && !refusedBeforeRouting) {
+  if (
+    !route.public &&
+    BAD_TOKENS.includes(req.token) &&
+    !(status === 401 && code === "UNAUTHORIZED") &&
+    !refusedBeforeRouting
+  ) {
     violations.push(`a ${req.token} token was answered ${status} ${code ?? ""}, not 401 UNAUTHORIZED`);
   }
   return { status, code, violations };

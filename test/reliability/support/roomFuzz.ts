@@ -57,7 +57,9 @@ export function messageSpecs(fx: Fixture): MessageSpec[] {
         bySchema("notifications:dismiss", NotificationIds, [{ ids: [someId(), someId()] }]),
       ];
     case "bigger_dice":
-      return ["ready", "roll", "bigger_dice.roll"].map((type) => bySchema(type, NoPayload, [{}, { user_id: someId(), room_id: "r1" }]));
+      return ["ready", "roll", "bigger_dice.roll"].map((type) =>
+        bySchema(type, NoPayload, [{}, { user_id: someId(), room_id: "r1" }]),
+      );
     case "space": {
       const bounds = fx.bounds!;
       return [
@@ -106,15 +108,48 @@ export function onTheWire(payload: unknown): { ok: true; decoded: unknown } | { 
   }
 }
 
-const TRICKY_KEYS = ["__proto__", "constructor", "prototype", "toString", "hasOwnProperty", "seq", "", " ", "0", "type"];
+const TRICKY_KEYS = [
+  "__proto__",
+  "constructor",
+  "prototype",
+  "toString",
+  "hasOwnProperty",
+  "seq",
+  "",
+  " ",
+  "0",
+  "type",
+];
 
 /** Strings of more than every text limit (2,000), still under the frame limit once encoded. */
 const hugeString = fc
   .tuple(fc.integer({ min: 2_001, max: 40_000 }), fc.constantFrom("x", "é", "😀", " ", "\u0000", "\u202e", "<script>"))
-  .map(([n, unit]) => unit.repeat(Math.max(1, Math.floor(Math.min(n, 40_000 / Buffer.byteLength(unit)) / unit.length))));
+  .map(([n, unit]) =>
+    unit.repeat(Math.max(1, Math.floor(Math.min(n, 40_000 / Buffer.byteLength(unit)) / unit.length))),
+  );
 
 const scalar: fc.Arbitrary<unknown> = fc.oneof(
-  fc.constantFrom<unknown>(null, undefined, NaN, Infinity, -Infinity, -0, 0, 1, -1, 0.5, true, false, "", " ", "\u0000", "null", "NaN", "[]", "{}"),
+  fc.constantFrom<unknown>(
+    null,
+    undefined,
+    NaN,
+    Infinity,
+    -Infinity,
+    -0,
+    0,
+    1,
+    -1,
+    0.5,
+    true,
+    false,
+    "",
+    " ",
+    "\u0000",
+    "null",
+    "NaN",
+    "[]",
+    "{}",
+  ),
   fc.double(),
   fc.integer(),
   fc.constantFrom(Number.MAX_SAFE_INTEGER + 2, -Number.MAX_SAFE_INTEGER - 2, 2 ** 53, 1e308, -1e308, 5e-324),
@@ -153,11 +188,21 @@ function mutated(examples: MessageSpec["examples"], keys: string[]): fc.Arbitrar
   return fc.constantFrom(...examples).chain((ex) => {
     const own = Object.keys(ex);
     const variants: Array<fc.Arbitrary<unknown>> = [
-      fc.tuple(own.length ? fc.constantFrom(...own) : key, fc.oneof(value, hugeString, deep, scalar)).map(([k, v]) => ({ ...ex, [k]: v })),
+      fc
+        .tuple(own.length ? fc.constantFrom(...own) : key, fc.oneof(value, hugeString, deep, scalar))
+        .map(([k, v]) => ({ ...ex, [k]: v })),
       fc.tuple(key, value).map(([k, v]) => ({ ...ex, [k]: v })),
-      fc.constantFrom<unknown>([ex], JSON.stringify(ex), { payload: ex }, { ...ex, ...Object.fromEntries(own.map((k) => [k, [ex[k]]])) }),
+      fc.constantFrom<unknown>(
+        [ex],
+        JSON.stringify(ex),
+        { payload: ex },
+        { ...ex, ...Object.fromEntries(own.map((k) => [k, [ex[k]]])) },
+      ),
     ];
-    if (own.length) variants.push(fc.constantFrom(...own).map((k) => Object.fromEntries(Object.entries(ex).filter(([kk]) => kk !== k))));
+    if (own.length)
+      variants.push(
+        fc.constantFrom(...own).map((k) => Object.fromEntries(Object.entries(ex).filter(([kk]) => kk !== k))),
+      );
     return fc.oneof(...variants);
   });
 }
@@ -192,7 +237,18 @@ export function unknownTypes(registered: Set<string>): fc.Arbitrary<string | num
     .oneof(
       fc.string({ maxLength: 30 }),
       fc.string({ unit: "binary", minLength: 1, maxLength: 30 }),
-      fc.constantFrom<string | number>(...TRICKY_KEYS, "__defineGetter__", "valueOf", "_$bping", "*", "PING", "Ping", "ping ", "roll\u0000", "x".repeat(MAX_TYPE_BYTES)),
+      fc.constantFrom<string | number>(
+        ...TRICKY_KEYS,
+        "__defineGetter__",
+        "valueOf",
+        "_$bping",
+        "*",
+        "PING",
+        "Ping",
+        "ping ",
+        "roll\u0000",
+        "x".repeat(MAX_TYPE_BYTES),
+      ),
       fc.integer({ min: 0, max: 2 ** 31 }),
     )
     .filter((t) => !registered.has(String(t)) && Buffer.byteLength(String(t)) <= MAX_TYPE_BYTES);
@@ -305,7 +361,8 @@ export async function checkOne(
       if (!KNOWN_CODES.has(code)) violations.push(`not an ERROR_CODES code: ${code}`);
       // Colyseus decodes an empty type name as `undefined` (its decoder skips a zero-length string).
       const expectedType = String(type) === "" ? "undefined" : String(type);
-      if (err.type !== expectedType) violations.push(`error event names type ${JSON.stringify(err.type)}, not ${JSON.stringify(String(type))}`);
+      if (err.type !== expectedType)
+        violations.push(`error event names type ${JSON.stringify(err.type)}, not ${JSON.stringify(String(type))}`);
       if (!known && code !== "UNKNOWN_MESSAGE") violations.push(`unknown type answered with ${code}`);
     }
   }

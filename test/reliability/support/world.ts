@@ -53,7 +53,11 @@ export async function bulkUsers(n: number, opts: { orgId?: string } = {}): Promi
      RETURNING id, username, org_id`,
     [prefix, n, opts.orgId ?? null],
   );
-  if (opts.orgId) await joinOrg(opts.orgId, rows.map((r) => r.id));
+  if (opts.orgId)
+    await joinOrg(
+      opts.orgId,
+      rows.map((r) => r.id),
+    );
   return rows.map((r) => {
     const auth = { id: r.id, username: r.username, orgId: r.org_id };
     return { ...auth, avatarUrl: null, token: ctx().tokens.sign(auth) };
@@ -69,7 +73,12 @@ let quickCount = 0;
 export async function quickUser(opts: { orgId?: string; avatarUrl?: string } = {}): Promise<TestUser> {
   passwordHash ??= hashPassword("rally-test-password-42");
   const username = `q${++quickCount}_${crypto.randomBytes(3).toString("hex")}`;
-  const { rows } = await ctx().db.query<{ id: string; username: string; org_id: string | null; avatar_url: string | null }>(
+  const { rows } = await ctx().db.query<{
+    id: string;
+    username: string;
+    org_id: string | null;
+    avatar_url: string | null;
+  }>(
     "INSERT INTO users (username, password_hash, org_id, avatar_url) VALUES ($1, $2, $3, $4) RETURNING id, username, org_id, avatar_url",
     [username, await passwordHash, opts.orgId ?? null, opts.avatarUrl ?? null],
   );
@@ -105,7 +114,10 @@ export async function dbFingerprint(): Promise<string> {
     tableList = rows.map((r) => r.tablename);
   }
   const sql = tableList
-    .map((t) => `SELECT '${t}' AS t, count(*)::int AS n, md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h FROM "${t}" x`)
+    .map(
+      (t) =>
+        `SELECT '${t}' AS t, count(*)::int AS n, md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h FROM "${t}" x`,
+    )
     .join(" UNION ALL ");
   const { rows } = await ctx().db.query<{ t: string; n: number; h: string }>(sql);
   return rows.map((r) => `${r.t}:${r.n}:${r.h}`).join(",");
@@ -176,12 +188,26 @@ export async function diceFixture(roomName = `table-${crypto.randomBytes(3).toSt
 /** A space with its admin (the seat) and a member present. */
 export async function spaceFixture(): Promise<Fixture> {
   const [admin, member] = [await quickUser(), await quickUser()];
-  const space = await ctx().services.spaces.create(admin.id, { name: "Fuzz plaza", capacity: 10, width: 800, height: 600 });
-  await ctx().db.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'member')", [space.id, member.id]);
+  const space = await ctx().services.spaces.create(admin.id, {
+    name: "Fuzz plaza",
+    capacity: 10,
+    width: 800,
+    height: 600,
+  });
+  await ctx().db.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'member')", [
+    space.id,
+    member.id,
+  ]);
   const seat = await join(admin, "space", { spaceId: space.id, initialPosition: { x: 10, y: 10, direction: "up" } });
   const other = await join(member, "space", { spaceId: space.id });
   await until(() => seat.room.state?.users?.size === 2, 4000, "both avatars");
-  return { kind: "space", seat, others: [other], bounds: { width: 800, height: 600 }, close: () => closeAll([seat, other]) };
+  return {
+    kind: "space",
+    seat,
+    others: [other],
+    bounds: { width: 800, height: 600 },
+    close: () => closeAll([seat, other]),
+  };
 }
 
 export const TRIVIA_QUESTIONS = [
@@ -262,6 +288,8 @@ export async function dropHeld(seat: Seat): Promise<{ release(): Promise<void> }
 export function assertSeqContinuous(box: Inbox, label: string): number[] {
   const seqs = box.all.map((m) => m.payload?.seq as number);
   assert.ok(seqs.length > 0, `${label}: received events`);
-  seqs.forEach((s, i) => assert.equal(s, seqs[0]! + i, `${label}: seq continuous at #${i} (${box.all[i]!.type}); seqs ${seqs.join(",")}`));
+  seqs.forEach((s, i) =>
+    assert.equal(s, seqs[0]! + i, `${label}: seq continuous at #${i} (${box.all[i]!.type}); seqs ${seqs.join(",")}`),
+  );
   return seqs;
 }

@@ -10,7 +10,7 @@ import { describeZodError } from "../protocol/common";
 import { ClientLimiter, UserLimiters, type ClientLimiterOptions } from "./rateLimit";
 import { SeatEvents } from "./seatEvents";
 import { securityEvent } from "../security";
-import { ORG_MEMBERSHIP_ENDED, SIGNED_OUT, userSessionsTopic } from "../services/orgs";
+import { ORG_MEMBERSHIP_ENDED, SIGNED_OUT, userSessionsTopic } from "../systems/identity/orgs";
 import { releaseQuietly } from "./roomDirectory";
 
 /** Close code for a client that kept flooding past its rate limit (docs/PROTOCOL.md §1). */

@@ -23,7 +23,8 @@ import path from "node:path";
 import { Client, type Room } from "@colyseus/sdk";
 import readline from "node:readline";
 import { Pool } from "pg";
-import { openDb, migrate, truncateAll } from "../src/db";
+import { openDb, migrate } from "../src/db";
+import { truncateAll } from "../test/helpers/truncate";
 import { ROOT, sleep, waitForPort } from "./lib/proc";
 
 const databaseUrl = process.env.CAPACITY_DATABASE_URL;

@@ -122,14 +122,17 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
   const { presence, driver, redisPing } = await presenceAndDriver(cfg);
   const rooms = new RoomDirectory(presence);
   const delivery = new Delivery(presence, () => rooms.processId);
-  const services = createServices({ db, config: cfg, delivery, rooms, now: () => new Date() });
+  // Time and dice are read from the context on use, so a test can install its own (test/helpers/).
+  const injected: Pick<AppContext, "clock" | "dice"> = { clock: systemClock, dice: cryptoDice };
+  const now = () => new Date(injected.clock.now());
+  const services = createServices({ db, config: cfg, delivery, rooms, now });
   const tokens = new TokenService(
     resolveJwtSecret(cfg.JWT_SECRET, cfg.dataDir),
     cfg.JWT_EXPIRES_IN,
     externalVerifier(cfg, services),
   );
   rooms.install((token) => tokens.authenticate(token));
-  const ctx: AppContext = { config: cfg, db, tokens, delivery, rooms, services, clock: systemClock, dice: cryptoDice };
+  const ctx: AppContext = Object.assign(injected, { config: cfg, db, tokens, delivery, rooms, services });
   installContext(ctx);
   const liveConfig = () => ctx.config;
   const cors = new CorsPolicy(liveConfig);

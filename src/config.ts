@@ -73,6 +73,16 @@ const EnvSchema = z.object({
   MAX_CONNECTIONS_PER_USER: num(5, 0),
   /** Open bigger_dice rooms one user may have created at once (0: no limit). */
   DICE_ROOMS_PER_USER: num(3, 0),
+  /**
+   * A private bigger_dice room (an accepted invitation's) waits this long for its players, then
+   * closes (Colyseus' own 15 s empty-room rule, or closing at once after a refused join, is too
+   * soon for an invitation).
+   */
+  DICE_PRIVATE_ROOM_WAIT_SECONDS: num(300, 1),
+  /** A conversation's `typing` falls back to false after this long without an update. */
+  CONVERSATION_TYPING_TIMEOUT_MS: num(5000, 100),
+  /** Most messages one conversation `sync` carries (`hasMore` says there are more). */
+  CONVERSATION_SYNC_LIMIT: num(500, 1),
   /** A room nobody has joined within this many seconds is disposed (0: never). */
   EMPTY_ROOM_SECONDS: num(30, 0),
   RATE_LIMIT_PER_SECOND: num(30, 1),

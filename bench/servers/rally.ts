@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import { createApp } from "../../src/app.config";
 import { hashPassword } from "../../src/auth/passwords";
-import { truncateAll } from "../../src/db";
+import { truncateAll } from "../../test/helpers/truncate";
 import { announceReady, serveRpc } from "../lib/ipc";
 import { listenOnLoopback } from "./colyseusListen";
 import { benchPort, commonCommands, exitOnSigterm } from "./common";

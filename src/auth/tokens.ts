@@ -3,7 +3,6 @@ import fs from "node:fs";
 import path from "node:path";
 import jwt from "jsonwebtoken";
 import { AppError } from "../errors";
-import type { ExternalVerifier } from "./external";
 
 /** What a verified token says about its bearer. */
 export interface AuthUser {
@@ -37,6 +36,11 @@ function algOf(token: string): string | undefined {
   }
 }
 
+/** Verifies an external identity provider's tokens (auth/external.ts's ExternalVerifier). */
+export interface ExternalTokenVerifier {
+  verify(token: string): Promise<AuthUser>;
+}
+
 /**
  * Access tokens (docs/PROTOCOL.md §1 "Tokens"). rally's own are HS256, signed and verified
  * here synchronously (the join and REST hot path, ~13 µs). Tokens of an external identity
@@ -52,7 +56,7 @@ export class TokenService {
   constructor(
     secret: string,
     private readonly expiresIn: string,
-    private readonly external: ExternalVerifier | null = null,
+    private readonly external: ExternalTokenVerifier | null = null,
   ) {
     this.secret = crypto.createSecretKey(Buffer.from(secret, "utf8"));
   }

@@ -220,12 +220,3 @@ function splitStatements(sql: string): string[] {
   if (current.trim()) out.push(current.trim());
   return out;
 }
-
-/** Every application table (for tests that start from clean tables). */
-export async function truncateAll(db: Db): Promise<void> {
-  const { rows } = await db.query<{ tablename: string }>(
-    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'",
-  );
-  if (rows.length === 0) return;
-  await db.query(`TRUNCATE ${rows.map((r) => `"${r.tablename}"`).join(", ")} RESTART IDENTITY CASCADE`);
-}

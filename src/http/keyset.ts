@@ -1,6 +1,6 @@
 import { AppError } from "../errors";
 import { decodeCursor } from "./paging";
-import { isUuid } from "../systems/identity/users";
+import { isUuid } from "../db/uuid";
 
 /** A page request as the routes pass it to services (`limit` and `cursor` from `pageQueryShape`). */
 export interface PageRequest {

@@ -11,7 +11,7 @@ import { ClientLimiter, UserLimiters, type ClientLimiterOptions } from "./rateLi
 import { SeatEvents } from "./seatEvents";
 import { securityEvent } from "../security";
 import { ORG_MEMBERSHIP_ENDED, SIGNED_OUT, userSessionsTopic } from "../systems/identity/orgs";
-import { releaseQuietly } from "./roomDirectory";
+import { releaseQuietly, type ReconnectionCheck } from "./roomDirectory";
 
 /** Close code for a client that kept flooding past its rate limit (docs/PROTOCOL.md §1). */
 export const CLOSE_FLOODING = 4008;
@@ -57,9 +57,6 @@ export async function authenticateJoin(token: unknown, options: unknown): Promis
     throw err;
   }
 }
-
-/** What `authorizeReconnection` found for a reconnection token. */
-export type ReconnectionCheck = "ok" | "other user" | "unknown";
 
 /** An AppError as the matchmaker's ServerError (the SDK's join rejects with its code). */
 export function toServerError(e: unknown): ServerError {

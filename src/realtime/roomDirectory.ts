@@ -4,7 +4,9 @@ import { AppError, isAppError, toAppError } from "../errors";
 import { logger } from "../logger";
 import type { AuthUser } from "../auth/tokens";
 import { ConnectionLimits } from "./connectionLimits";
-import type { ReconnectionCheck } from "./RallyRoom";
+
+/** What a room's `authorizeReconnection` (RallyRoom) found for a reconnection token. */
+export type ReconnectionCheck = "ok" | "other user" | "unknown";
 
 /** Verifies a reconnect's access token (the TokenService's `authenticate`). */
 export type ReconnectAuthenticator = (token: unknown) => AuthUser | Promise<AuthUser>;

@@ -1,6 +1,7 @@
-import type { ServiceDeps } from "./deps";
+import type { Infra } from "./infra";
 import { UsersService } from "../systems/identity/users";
 import { FriendsService } from "../systems/social/friends";
+import { Friendships } from "../systems/social/friendships";
 import { NotificationsService } from "../systems/lobby/notifications";
 import { GameInvitationsService } from "../systems/lobby/gameInvitations";
 import { GamesService } from "../systems/biggerDice/games";
@@ -12,6 +13,7 @@ import { ConversationsService } from "../systems/conversation/conversations";
 import { PresenceService } from "../systems/lobby/presence";
 import { OrgsService } from "../systems/identity/orgs";
 import { RefreshTokensService } from "../systems/identity/refreshTokens";
+import { BlockCheck } from "../systems/social/blockCheck";
 import { BlocksService } from "../systems/social/blocks";
 import { ReportsService } from "../systems/social/reports";
 
@@ -19,6 +21,7 @@ import { ReportsService } from "../systems/social/reports";
 export interface Services {
   users: UsersService;
   friends: FriendsService;
+  friendships: Friendships;
   notifications: NotificationsService;
   gameInvitations: GameInvitationsService;
   games: GamesService;
@@ -30,29 +33,52 @@ export interface Services {
   presence: PresenceService;
   orgs: OrgsService;
   refreshTokens: RefreshTokensService;
+  blockCheck: BlockCheck;
   blocks: BlocksService;
   reports: ReportsService;
 }
 
-export function createServices(base: Omit<ServiceDeps, "services">): Services {
-  const services = {} as Services;
-  const deps: ServiceDeps = { ...base, services };
-  Object.assign(services, {
-    users: new UsersService(deps),
-    friends: new FriendsService(deps),
-    notifications: new NotificationsService(deps),
-    gameInvitations: new GameInvitationsService(deps),
-    games: new GamesService(deps),
-    spaces: new SpacesService(deps),
-    spaceMembers: new SpaceMembersService(deps),
-    trivia: new TriviaService(deps),
-    matching: new MatchingService(deps),
-    conversations: new ConversationsService(deps),
-    presence: new PresenceService(deps),
-    orgs: new OrgsService(deps),
-    refreshTokens: new RefreshTokensService(deps),
-    blocks: new BlocksService(deps),
-    reports: new ReportsService(deps),
-  } satisfies Services);
-  return services;
+/**
+ * Every service, each built with exactly what it uses, in dependency order: a service is
+ * constructed after the services it calls, so nothing is filled in later and no two
+ * services depend on each other (shared reads such as BlockCheck and Friendships are
+ * their own small services for that).
+ */
+export function createServices(infra: Infra): Services {
+  const orgs = new OrgsService(infra);
+  const users = new UsersService({ ...infra, orgs });
+  const refreshTokens = new RefreshTokensService(infra);
+  const blockCheck = new BlockCheck(infra);
+  const friendships = new Friendships(infra);
+  const notifications = new NotificationsService(infra);
+  const games = new GamesService(infra);
+  const gameInvitations = new GameInvitationsService({ ...infra, users, friendships, notifications, games });
+  const friends = new FriendsService({ ...infra, users, blockCheck, friendships, gameInvitations });
+  const presence = new PresenceService({ ...infra, friendships, gameInvitations });
+  const spaces = new SpacesService({ ...infra, users, blockCheck, notifications });
+  const spaceMembers = new SpaceMembersService({ ...infra, spaces });
+  const conversations = new ConversationsService({ ...infra, users, blockCheck });
+  const matching = new MatchingService({ ...infra, users, blockCheck, conversations, notifications });
+  const blocks = new BlocksService({ ...infra, users, friendships, gameInvitations, spaces, conversations });
+  const reports = new ReportsService({ ...infra, users, conversations });
+  const trivia = new TriviaService({ ...infra, orgs });
+  return {
+    users,
+    friends,
+    friendships,
+    notifications,
+    gameInvitations,
+    games,
+    spaces,
+    spaceMembers,
+    trivia,
+    matching,
+    conversations,
+    presence,
+    orgs,
+    refreshTokens,
+    blockCheck,
+    blocks,
+    reports,
+  };
 }

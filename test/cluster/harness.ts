@@ -7,7 +7,8 @@ import path from "node:path";
 import readline from "node:readline";
 import { Redis } from "ioredis";
 import { Client, type Room } from "@colyseus/sdk";
-import { migrate, openDb, truncateAll } from "../../src/db";
+import { migrate, openDb } from "../../src/db";
+import { truncateAll } from "../helpers/truncate";
 
 /**
  * The multi-process topology of docs/DEPLOY.md on loopback: `scripts/cluster.ts` starting

@@ -6,7 +6,8 @@ import { ctx } from "./server";
  * into the app context, where rooms read time from) and `advance(ms)` fires what falls due.
  */
 export class ManualClock implements Clock {
-  private current = Date.UTC(2026, 0, 1);
+  constructor(private current: number = Date.UTC(2026, 0, 1)) {}
+
   private timers: Array<{ at: number; fn: () => void; live: boolean }> = [];
 
   now(): number {
@@ -39,10 +40,13 @@ export class ManualClock implements Clock {
   }
 }
 
-/** Put a manual clock into the app context; returns it and a function that restores the real one. */
-export function useManualClock(): { clock: ManualClock; restore: () => void } {
+/**
+ * Put a manual clock into the app context (rooms' timers and the time services store both
+ * read it), starting at `start` (epoch ms); returns it and a function that restores the real one.
+ */
+export function useManualClock(start?: number): { clock: ManualClock; restore: () => void } {
   const previous = ctx().clock;
-  const clock = new ManualClock();
+  const clock = new ManualClock(start);
   ctx().clock = clock;
   return { clock, restore: () => void (ctx().clock = previous) };
 }

@@ -2,7 +2,7 @@ import { boot, type ColyseusTestServer } from "@colyseus/testing";
 import { matchMaker } from "@colyseus/core";
 import { Client, type Room } from "@colyseus/sdk";
 import { createApp, type RallyApp } from "../../src/app.config";
-import { truncateAll } from "../../src/db";
+import { truncateAll } from "./truncate";
 
 /**
  * One real server for the whole test run, built by app.config.ts exactly as `npm start`

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { api } from "../helpers/http";
 import { ctx, sdk } from "../helpers/server";
+import { withConfig } from "../helpers/config";
 import { befriend, createUser, createUsers, type TestUser } from "../helpers/users";
 import { inbox, until } from "../helpers/room";
+import { useManualClock } from "../helpers/clock";
 import type { DeliveredEvent } from "../../src/realtime/delivery";
-import type { ServiceDeps } from "../../src/services/deps";
 
 const HOUR = 3_600_000;
 
@@ -44,15 +45,13 @@ const inviteRows = async () =>
     )
   ).rows;
 
-/** Run `fn` with the services' clock set to `at` (the deps object is shared by every service). */
+/** Run `fn` with the context's clock (where services take time from) standing at `at`. */
 async function atTime<T>(at: Date, fn: () => Promise<T>): Promise<T> {
-  const deps = (ctx().services.spaces as unknown as { deps: ServiceDeps }).deps;
-  const real = deps.now;
-  deps.now = () => at;
+  const { restore } = useManualClock(at.getTime());
   try {
     return await fn();
   } finally {
-    deps.now = real;
+    restore();
   }
 }
 
@@ -109,16 +108,11 @@ describe("REST /metaverse/invites", () => {
     it("reads INVITE_EXPIRY_HOURS at call time and takes time from the injected clock", async () => {
       const [admin, bob] = [await createUser(), await createUser()];
       const space = await makeSpace(admin);
-      const config = ctx().config;
-      const hours = config.INVITE_EXPIRY_HOURS;
-      config.INVITE_EXPIRY_HOURS = 2;
-      try {
+      await withConfig({ INVITE_EXPIRY_HOURS: 2 }, async () => {
         const at = new Date("2030-01-01T00:00:00.000Z");
         const res = await atTime(at, () => send(admin, bob.id, space.id));
         assert.equal(res.body.data.invite.expiresAt, "2030-01-01T02:00:00.000Z");
-      } finally {
-        config.INVITE_EXPIRY_HOURS = hours;
-      }
+      });
     });
 
     it("tells the invitee live: `notification` and INVITE_RECEIVED on the user's delivery channel", async () => {
@@ -320,13 +314,11 @@ describe("REST /metaverse/invites", () => {
 
     it("never takes a space past its capacity when accepts race", async () => {
       // 12 invites from one admin: more than the default invite budget allows in a minute.
-      const budget = ctx().config.INVITES_PER_MINUTE;
-      ctx().config.INVITES_PER_MINUTE = 100;
       const admin = await createUser();
       const invitees = await createUsers(12);
       const space = await makeSpace(admin, 5);
-      const ids = await Promise.all(invitees.map((u) => invite(admin, u, space.id))).finally(
-        () => void (ctx().config.INVITES_PER_MINUTE = budget),
+      const ids = await withConfig({ INVITES_PER_MINUTE: 100 }, () =>
+        Promise.all(invitees.map((u) => invite(admin, u, space.id))),
       );
       const results = await Promise.all(invitees.map((u, i) => accept(u, ids[i]!)));
       const statuses = results.map((r) => r.status).sort();

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { api } from "../helpers/http";
 import { ctx, sdk, type Room } from "../helpers/server";
+import { withConfig } from "../helpers/config";
 import { befriend, createUser, createUsers, type TestUser } from "../helpers/users";
 import { inbox, refusal, until } from "../helpers/room";
 
@@ -38,15 +39,7 @@ async function seat(user: TestUser, spaceId: string): Promise<{ room: Room; clos
   return { room, closed };
 }
 
-async function withBudget<T>(perMinute: number, fn: () => Promise<T>): Promise<T> {
-  const before = ctx().config.INVITES_PER_MINUTE;
-  ctx().config.INVITES_PER_MINUTE = perMinute;
-  try {
-    return await fn();
-  } finally {
-    ctx().config.INVITES_PER_MINUTE = before;
-  }
-}
+const withBudget = <T>(perMinute: number, fn: () => Promise<T>) => withConfig({ INVITES_PER_MINUTE: perMinute }, fn);
 
 describe("space membership and settings", () => {
   describe("GET /api/spaces/:id/members", () => {

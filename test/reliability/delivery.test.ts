@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { ctx, sdk } from "../helpers/server";
 import { inbox, sleep, until, type Inbox } from "../helpers/room";
-import { cryptoDice, scriptedDice } from "../../src/systems/biggerDice/rules";
+import { cryptoDice } from "../../src/systems/biggerDice/rules";
+import { scriptedDice } from "../helpers/dice";
 import {
   assertSeqContinuous,
   dropHeld,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { BASE_URL, ctx, sdk } from "../helpers/server";
+import { withConfig } from "../helpers/config";
 import { createUser } from "../helpers/users";
 import { inbox, until } from "../helpers/room";
 
@@ -7,9 +8,7 @@ import { inbox, until } from "../helpers/room";
 describe("limits", () => {
   it("closes a client that keeps flooding with 4008", async function () {
     this.timeout(15_000);
-    const saved = ctx().config.FLOOD_DISCONNECT_SECONDS;
-    ctx().config.FLOOD_DISCONNECT_SECONDS = 2;
-    try {
+    await withConfig({ FLOOD_DISCONNECT_SECONDS: 2 }, async () => {
       const user = await createUser();
       const room = await sdk(user.token).joinOrCreate("user_lobby");
       room.reconnection.enabled = false;
@@ -29,9 +28,7 @@ describe("limits", () => {
         box.of("error").some((e) => e.code === "RATE_LIMITED"),
         "was told RATE_LIMITED before",
       );
-    } finally {
-      ctx().config.FLOOD_DISCONNECT_SECONDS = saved;
-    }
+    });
   });
 
   it("does not close a client that is rate limited briefly", async () => {

@@ -2,11 +2,13 @@ import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import { ErrorCode, matchMaker } from "@colyseus/core";
 import { ctx, sdk, type Room } from "../helpers/server";
+import { withConfig } from "../helpers/config";
 import { createUser, createUsers, type TestUser } from "../helpers/users";
 import { inbox, refusal, sleep, until, type Inbox } from "../helpers/room";
 import { api } from "../helpers/http";
 import { BiggerDiceRoom } from "../../src/systems/biggerDice/BiggerDiceRoom";
-import { cryptoDice, scriptedDice } from "../../src/systems/biggerDice/rules";
+import { cryptoDice } from "../../src/systems/biggerDice/rules";
+import { scriptedDice } from "../helpers/dice";
 import { useManualClock, type ManualClock } from "../helpers/clock";
 
 interface Seat {
@@ -595,20 +597,17 @@ describe("bigger_dice room", () => {
   });
 
   describe("private invitation rooms waiting", () => {
-    afterEach(() => {
-      BiggerDiceRoom.privateRoomWaitSeconds = 300;
-    });
-
     it("closes a private room nobody came to once its wait is over", async function () {
       this.timeout(10_000);
-      BiggerDiceRoom.privateRoomWaitSeconds = 1;
-      const [a, b] = await createUsers(2);
-      const { roomId } = await ctx().services.games.createPrivateRoom({
-        invitationId: crypto.randomUUID(),
-        map: "m",
-        playerIds: [a!.id, b!.id],
+      await withConfig({ DICE_PRIVATE_ROOM_WAIT_SECONDS: 1 }, async () => {
+        const [a, b] = await createUsers(2);
+        const { roomId } = await ctx().services.games.createPrivateRoom({
+          invitationId: crypto.randomUUID(),
+          map: "m",
+          playerIds: [a!.id, b!.id],
+        });
+        await until(() => !matchMaker.getLocalRoomById(roomId), 5000, "the unvisited room to close");
       });
-      await until(() => !matchMaker.getLocalRoomById(roomId), 5000, "the unvisited room to close");
     });
   });
 

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import { api } from "../helpers/http";
 import { ctx, sdk, type Room } from "../helpers/server";
+import { withConfig } from "../helpers/config";
 import { createUser, type TestUser } from "../helpers/users";
 import { inbox, refusal, sleep, until, type Inbox } from "../helpers/room";
-import { ConversationRoom } from "../../src/systems/conversation/ConversationRoom";
 
 interface Seat {
   room: Room;
@@ -237,11 +237,6 @@ describe("conversation room", () => {
   });
 
   describe("typing", () => {
-    const defaultTimeout = ConversationRoom.typingTimeoutMs;
-    afterEach(() => {
-      ConversationRoom.typingTimeoutMs = defaultTimeout;
-    });
-
     it("broadcasts typing on and off to the others only", async () => {
       const { alice, bob, a, b } = await chat();
       a.room.send("typing", { is_typing: true });
@@ -267,15 +262,16 @@ describe("conversation room", () => {
     });
 
     it("falls back to false after the timeout without an update", async () => {
-      ConversationRoom.typingTimeoutMs = 300;
-      const { alice, a, b } = await chat();
-      a.room.send("typing", { is_typing: true });
-      await b.box.next("typing", 4000, (t) => t.is_typing);
-      const fallback = await b.box.next("typing", 4000, (t) => !t.is_typing);
-      assert.deepEqual(withoutSeq(fallback), { user_id: alice.id, username: alice.username, is_typing: false });
-      await until(() => (b.room.state as any).participants.get(alice.id).typing === false);
-      await sleep(400);
-      assert.equal(b.box.of("typing").length, 2, "one fallback, no more");
+      await withConfig({ CONVERSATION_TYPING_TIMEOUT_MS: 300 }, async () => {
+        const { alice, a, b } = await chat();
+        a.room.send("typing", { is_typing: true });
+        await b.box.next("typing", 4000, (t) => t.is_typing);
+        const fallback = await b.box.next("typing", 4000, (t) => !t.is_typing);
+        assert.deepEqual(withoutSeq(fallback), { user_id: alice.id, username: alice.username, is_typing: false });
+        await until(() => (b.room.state as any).participants.get(alice.id).typing === false);
+        await sleep(400);
+        assert.equal(b.box.of("typing").length, 2, "one fallback, no more");
+      });
     });
 
     it("ends typing when the typist goes offline", async () => {
@@ -385,11 +381,6 @@ describe("conversation room", () => {
   });
 
   describe("sync", () => {
-    const defaultLimit = ConversationRoom.syncLimit;
-    afterEach(() => {
-      ConversationRoom.syncLimit = defaultLimit;
-    });
-
     it("returns exactly the messages missed during a disconnect, oldest first", async () => {
       const { bob, conversationId, a, b } = await chat();
       await a.room.request("message", { content: "before" });
@@ -425,23 +416,24 @@ describe("conversation room", () => {
     });
 
     it("caps a sync reply and says hasMore; room.send gets a sync event", async () => {
-      ConversationRoom.syncLimit = 2;
-      const { a } = await chat();
-      const ids: number[] = [];
-      for (let i = 0; i < 3; i++) ids.push((await a.room.request("message", { content: `m${i}` })).id);
-      const first = await a.room.request("sync", { afterMessageId: 0 });
-      assert.deepEqual(
-        first.messages.map((m: any) => m.id),
-        ids.slice(0, 2),
-      );
-      assert.equal(first.hasMore, true);
-      a.room.send("sync", { afterMessageId: ids[1] });
-      const event = await a.box.next("sync");
-      assert.deepEqual(
-        event.messages.map((m: any) => m.id),
-        [ids[2]],
-      );
-      assert.equal(event.hasMore, false);
+      await withConfig({ CONVERSATION_SYNC_LIMIT: 2 }, async () => {
+        const { a } = await chat();
+        const ids: number[] = [];
+        for (let i = 0; i < 3; i++) ids.push((await a.room.request("message", { content: `m${i}` })).id);
+        const first = await a.room.request("sync", { afterMessageId: 0 });
+        assert.deepEqual(
+          first.messages.map((m: any) => m.id),
+          ids.slice(0, 2),
+        );
+        assert.equal(first.hasMore, true);
+        a.room.send("sync", { afterMessageId: ids[1] });
+        const event = await a.box.next("sync");
+        assert.deepEqual(
+          event.messages.map((m: any) => m.id),
+          [ids[2]],
+        );
+        assert.equal(event.hasMore, false);
+      });
     });
   });
 

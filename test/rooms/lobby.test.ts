@@ -3,6 +3,7 @@ import crypto from "node:crypto";
 import { matchMaker } from "@colyseus/core";
 import { api } from "../helpers/http";
 import { ctx, sdk, type Room } from "../helpers/server";
+import { withConfig } from "../helpers/config";
 import { befriend, createUser, type TestUser } from "../helpers/users";
 import { inbox, refusal, sleep, until, type Inbox } from "../helpers/room";
 
@@ -260,10 +261,7 @@ describe("user_lobby", () => {
     });
 
     it("rate limit: at most INVITES_PER_MINUTE stored sends per rolling minute; refused sends do not count", async () => {
-      const config = ctx().config;
-      const saved = config.INVITES_PER_MINUTE;
-      config.INVITES_PER_MINUTE = 2;
-      try {
+      await withConfig({ INVITES_PER_MINUTE: 2 }, async () => {
         const alice = await createUser();
         const friends = [await createUser(), await createUser(), await createUser()];
         for (const f of friends) await befriend(alice, f);
@@ -285,9 +283,7 @@ describe("user_lobby", () => {
         await ctx().db.query("UPDATE game_invitations SET created_at = created_at - interval '61 seconds'");
         await invite(a, dave);
         await lobbies[2]!.box.next("game_invitation_received");
-      } finally {
-        config.INVITES_PER_MINUTE = saved;
-      }
+      });
     });
 
     it("duplicate: one pending invitation per pair in either direction, and no second event", async () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { api } from "../helpers/http";
 import { ctx, sdk, type Room } from "../helpers/server";
+import { withConfig } from "../helpers/config";
 import { befriend, createUser, type TestUser } from "../helpers/users";
 import { inbox, refusal, sleep, until, type Inbox } from "../helpers/room";
 import { CLOSE_ACCESS_ENDED } from "../../src/realtime/RallyRoom";
@@ -399,9 +400,7 @@ describe("social: reports", () => {
   });
 
   it("is rate-limited per reporter (REPORTS_PER_HOUR)", async () => {
-    const saved = ctx().config.REPORTS_PER_HOUR;
-    ctx().config.REPORTS_PER_HOUR = 2;
-    try {
+    await withConfig({ REPORTS_PER_HOUR: 2 }, async () => {
       const alice = await createUser();
       const targets = [await createUser(), await createUser(), await createUser()];
       const answers = [];
@@ -415,22 +414,17 @@ describe("social: reports", () => {
       const retryAfter = Number(answers[2]!.headers.get("retry-after"));
       assert.ok(retryAfter > 3500 && retryAfter <= 3600, `Retry-After ${retryAfter}`);
       assert.equal(await count("reports"), 2);
-    } finally {
-      ctx().config.REPORTS_PER_HOUR = saved;
-    }
+    });
   });
 
   it("operators list (paged, by status) and resolve reports; never with a normal token; others' reports are 404", async () => {
-    const saved = {
-      admins: ctx().config.ADMIN_USERNAMES,
-      user: ctx().config.MONITOR_USER,
-      pass: ctx().config.MONITOR_PASSWORD,
-    };
     const admin = await createUser();
-    ctx().config.ADMIN_USERNAMES = [admin.username.toLowerCase()];
-    ctx().config.MONITOR_USER = "ops";
-    ctx().config.MONITOR_PASSWORD = "ops-password";
-    try {
+    const operators = {
+      ADMIN_USERNAMES: [admin.username.toLowerCase()],
+      MONITOR_USER: "ops",
+      MONITOR_PASSWORD: "ops-password",
+    };
+    await withConfig(operators, async () => {
       const [alice, bob, carol] = [await createUser(), await createUser(), await createUser()];
       const r1 = await api("POST", "/api/reports", { token: alice.token, body: { userId: bob.id, reason: "spam" } });
       await sleep(5);
@@ -482,11 +476,7 @@ describe("social: reports", () => {
         (await api("DELETE", `/api/reports/${r2.body.id}`, { token: alice.token })).body.status,
         "withdrawn",
       );
-    } finally {
-      ctx().config.ADMIN_USERNAMES = saved.admins;
-      ctx().config.MONITOR_USER = saved.user;
-      ctx().config.MONITOR_PASSWORD = saved.pass;
-    }
+    });
   });
 });
 

@@ -3,6 +3,7 @@ import crypto from "node:crypto";
 import { matchMaker } from "@colyseus/core";
 import { api } from "../helpers/http";
 import { ctx, sdk, type Room } from "../helpers/server";
+import { withConfig } from "../helpers/config";
 import { createUser, type TestUser } from "../helpers/users";
 import { inbox, refusal, sleep, until, type Inbox } from "../helpers/room";
 
@@ -644,19 +645,14 @@ describe("trivia room", () => {
     });
 
     it("holds at most TRIVIA_MAX_PARTICIPANTS clients, refusing the next with 409 rather than opening a second room", async () => {
-      const config = ctx().config;
-      const max = config.TRIVIA_MAX_PARTICIPANTS;
-      config.TRIVIA_MAX_PARTICIPANTS = 2;
-      try {
+      await withConfig({ TRIVIA_MAX_PARTICIPANTS: 2 }, async () => {
         const { sessionId } = await setup([question("Q?", ["a", "b"], 0, SLOW)], [undefined]);
         const err = await refusal(
           sdk((await createUser({ orgId: "acme" })).token).joinOrCreate("trivia", { sessionId }),
         );
         assert.equal(err.code, 409);
         assert.equal((await matchMaker.query({ name: "trivia" })).length, 1);
-      } finally {
-        config.TRIVIA_MAX_PARTICIPANTS = max;
-      }
+      });
     });
   });
 

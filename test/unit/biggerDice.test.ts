@@ -11,11 +11,10 @@ import {
   playerGone,
   playerReturned,
   roll,
-  scriptedDice,
   seat,
-  seededDice,
   type DiceGame,
 } from "../../src/systems/biggerDice/rules";
+import { scriptedDice, seededDice } from "../helpers/dice";
 
 const A = "alice";
 const B = "bob";

@@ -64,13 +64,6 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * game); anyone else is refused with 403.
  */
 export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata: DiceRoomMetadata }> {
-  /**
-   * How long a private invitation room waits for its two players before it may close when
-   * empty. (Colyseus closes an empty room after 15 s, or at once after a refused join: too
-   * soon for an invitation.) Tests shorten it.
-   */
-  static privateRoomWaitSeconds = 300;
-
   protected override reconnectSeconds = this.ctx.config.DICE_RECONNECT_SECONDS;
 
   private game: DiceGame = newGame();
@@ -131,8 +124,8 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
       this.invitationId = invitationId ?? null;
       await this.setPrivate(true);
       this.autoDispose = false;
-      this.emptyRoomSeconds = 0; // it waits privateRoomWaitSeconds for its players instead
-      this.clock.setTimeout(() => this.stopWaitingForPlayers(), BiggerDiceRoom.privateRoomWaitSeconds * 1000);
+      this.emptyRoomSeconds = 0; // it waits DICE_PRIVATE_ROOM_WAIT_SECONDS for its players instead
+      this.clock.setTimeout(() => this.stopWaitingForPlayers(), this.ctx.config.DICE_PRIVATE_ROOM_WAIT_SECONDS * 1000);
     }
     // A quick room is for its two players only: full (and so locked) once they are seated.
     this.quick = quick === true;

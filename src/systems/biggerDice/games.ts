@@ -1,8 +1,8 @@
 import type { Queryable } from "../../db";
 import type { EndReason, PendingTurn, RollRecord } from "./rules";
-import type { ServiceDeps } from "../../services/deps";
+import type { Infra } from "../../services/infra";
 import { decodeCursor, pageOf, timestampKey, type Page } from "../../http/paging";
-import { isUuid } from "../identity/users";
+import { isUuid } from "../../db/uuid";
 
 export interface PrivateGameInput {
   invitationId: string;
@@ -61,7 +61,7 @@ const iso = (d: Date | string) => new Date(d).toISOString();
 
 /** bigger_dice games: the history store, and the private room behind a game invitation. */
 export class GamesService {
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(private readonly deps: Pick<Infra, "db" | "rooms">) {}
 
   /** Create the private bigger_dice room reserved for an accepted invitation's two players. */
   async createPrivateRoom(input: PrivateGameInput): Promise<{ roomId: string }> {

@@ -1,6 +1,5 @@
 import crypto from "node:crypto";
 import { AppError } from "../../errors";
-import { mulberry32 } from "../../random";
 
 /**
  * The rules of Bigger Dice, as pure functions over an immutable game value (no I/O, no
@@ -22,23 +21,8 @@ export const MAX_TURN_SECONDS = 300;
 /** A six-sided die: an integer from 1 to 6. */
 export type Dice = () => number;
 
-/** The production die. */
+/** The production die (tests install their own: test/helpers/dice.ts). */
 export const cryptoDice: Dice = () => crypto.randomInt(1, 7);
-
-/** A die that returns `values` in order and throws once they run out (tests). */
-export function scriptedDice(values: readonly number[]): Dice {
-  let next = 0;
-  return () => {
-    if (next >= values.length) throw new Error(`scripted dice ran out after ${values.length} rolls`);
-    return values[next++]!;
-  };
-}
-
-/** A reproducible die from a 32-bit seed (mulberry32), for tests that need many rolls. */
-export function seededDice(seed: number): Dice {
-  const unit = mulberry32(seed);
-  return () => 1 + Math.floor(unit() * 6);
-}
 
 export type GameStatus = "waiting" | "in_progress" | "finished" | "abandoned";
 /**

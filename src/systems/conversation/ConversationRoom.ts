@@ -25,7 +25,6 @@ import {
   type TypingPayload as Typing,
 } from "./protocol";
 import { isOnline, nextReadPosition, statusChange, type ConversationSeat } from "./rules";
-import { SYNC_LIMIT } from "./conversations";
 import { logger } from "../../logger";
 import { ConversationParticipant, ConversationState } from "./ConversationState";
 
@@ -40,11 +39,6 @@ import { ConversationParticipant, ConversationState } from "./ConversationState"
  * broadcast at all. Typing and online status are ephemeral and stay in the room.
  */
 export class ConversationRoom extends RallyRoom<{ state: ConversationState }> {
-  /** Typing falls back to false after this long without an update (tests shorten it). */
-  static typingTimeoutMs = 5_000;
-  /** The most messages one `sync` answers with (tests shorten it). */
-  static syncLimit = SYNC_LIMIT;
-
   private conversationId = "";
   /** Every seat, connected or held for a reconnection, by session id. */
   private readonly roomSeats = new Map<string, ConversationSeat>();
@@ -118,12 +112,7 @@ export class ConversationRoom extends RallyRoom<{ state: ConversationState }> {
 
   /** Every stored message after `afterMessageId`, oldest first (a `sync` event when not a request). */
   private async sync(client: RallyClient, { afterMessageId }: Sync, isRequest: boolean) {
-    const reply = await this.ctx.services.conversations.since(
-      this.conversationId,
-      authOf(client).id,
-      afterMessageId,
-      ConversationRoom.syncLimit,
-    );
+    const reply = await this.ctx.services.conversations.since(this.conversationId, authOf(client).id, afterMessageId);
     if (!isRequest) this.sendTo(client, "sync", reply);
     return reply;
   }
@@ -224,7 +213,7 @@ export class ConversationRoom extends RallyRoom<{ state: ConversationState }> {
     if (typing) {
       this.typingTimers.set(
         userId,
-        this.clock.setTimeout(() => this.setTyping(userId, false), ConversationRoom.typingTimeoutMs),
+        this.clock.setTimeout(() => this.setTyping(userId, false), this.ctx.config.CONVERSATION_TYPING_TIMEOUT_MS),
       );
     }
     const event = { user_id: userId, username: participant.username, is_typing: typing };

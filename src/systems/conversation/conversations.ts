@@ -5,10 +5,11 @@ import { conversationTopic, type ChatMessage, type ReadReceiptEvent, type UserCa
 import { cappedBatch, messagePreview, newestFirstPage } from "./rules";
 import type { ConversationMessageEvent } from "../lobby/protocol";
 import { pageOf, type Page } from "../../http/paging";
-import { blockedBetweenSql } from "../social/blocks";
-import type { ServiceDeps } from "../../services/deps";
+import { blockedBetweenSql, type BlockCheck } from "../social/blockCheck";
+import type { Infra } from "../../services/infra";
+import type { UsersService } from "../identity/users";
 import { timeCursor, type PageRequest } from "../../http/keyset";
-import { isUuid } from "../identity/users";
+import { isUuid } from "../../db/uuid";
 
 export interface ConversationSummary {
   id: string;
@@ -88,9 +89,6 @@ const PAIR_KEY = "LEAST($1::uuid, $2::uuid)::text || ':' || GREATEST($1::uuid, $
 /** Welcome message stored when a match opens its conversation (the source product's text). */
 export const WELCOME_MESSAGE = "Vous avez matché! Commencez la conversation.";
 
-/** The most messages one `sync` returns; the reply says `hasMore` when it was cut. */
-export const SYNC_LIMIT = 500;
-
 /**
  * Conversations and their messages, shared by the REST routes, the `conversation` room and
  * matching. Every message is stored before anyone is told about it; the live room hears of
@@ -98,7 +96,12 @@ export const SYNC_LIMIT = 500;
  * WS) reaches the room the same way.
  */
 export class ConversationsService {
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(
+    private readonly deps: Pick<Infra, "db" | "config" | "delivery" | "now"> & {
+      users: UsersService;
+      blockCheck: BlockCheck;
+    },
+  ) {}
 
   /** The conversation must exist (NOT_FOUND) and have `userId` as a participant (NOT_PARTICIPANT). */
   async requireParticipant(
@@ -247,8 +250,8 @@ export class ConversationsService {
     if (participantId.toLowerCase() === userId.toLowerCase()) {
       throw new AppError("INVALID_REQUEST", "participantId: you cannot start a conversation with yourself");
     }
-    const other = await this.deps.services.users.require(participantId);
-    await this.deps.services.blocks.requireNone(userId, other.id);
+    const other = await this.deps.users.require(participantId);
+    await this.deps.blockCheck.requireNone(userId, other.id);
     const { rows } = await this.deps.db.query<{ connected: boolean }>(
       `SELECT EXISTS (SELECT 1 FROM matches WHERE user_a = LEAST($1::uuid, $2::uuid) AND user_b = GREATEST($1::uuid, $2::uuid))
            OR EXISTS (SELECT 1 FROM friendships WHERE status = 'accepted'
@@ -271,7 +274,7 @@ export class ConversationsService {
       throw new AppError("INVALID_REQUEST", "participantId: you cannot start a conversation with yourself");
     }
     const { id, created } = await this.deps.db.transaction(async (tx) => {
-      const other = await this.deps.services.users.require(participantId, tx);
+      const other = await this.deps.users.require(participantId, tx);
       return this.ensureDirect(userId, other.id, {}, tx);
     });
     return { conversation: await this.summary(id, userId), created };
@@ -339,12 +342,12 @@ export class ConversationsService {
     return newestFirstPage(rows.map(toMessage), opts.limit);
   }
 
-  /** Every message after `afterMessageId`, oldest first, at most `limit` (SYNC_LIMIT). */
+  /** Every message after `afterMessageId`, oldest first, at most `limit` (CONVERSATION_SYNC_LIMIT). */
   async since(
     conversationId: string,
     userId: string,
     afterMessageId: number,
-    limit = SYNC_LIMIT,
+    limit = this.deps.config.CONVERSATION_SYNC_LIMIT,
   ): Promise<{ messages: ChatMessage[]; hasMore: boolean }> {
     await this.requireParticipant(conversationId, userId);
     const { rows } = await this.deps.db.query<MessageRow>(

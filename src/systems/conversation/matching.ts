@@ -2,12 +2,13 @@ import { AppError } from "../../errors";
 import type { Queryable } from "../../db";
 import { logger } from "../../logger";
 import type { UserCard } from "./protocol";
-import type { Notification } from "../lobby/notifications";
-import type { ServiceDeps } from "../../services/deps";
-import { WELCOME_MESSAGE } from "./conversations";
-import { isUuid, type User } from "../identity/users";
+import type { Notification, NotificationsService } from "../lobby/notifications";
+import type { Infra } from "../../services/infra";
+import { WELCOME_MESSAGE, type ConversationsService } from "./conversations";
+import type { User, UsersService } from "../identity/users";
+import { isUuid } from "../../db/uuid";
 import { pageOf, type Page } from "../../http/paging";
-import { blockedBetweenSql } from "../social/blocks";
+import { blockedBetweenSql, type BlockCheck } from "../social/blockCheck";
 import { timeCursor, type PageRequest } from "../../http/keyset";
 
 /** A match as each of its two users sees it: `user` is the other one. */
@@ -35,17 +36,24 @@ const iso = (d: Date | string) => new Date(d).toISOString();
  * row per user; only after the commit are both users' lobbies told (`new_match`).
  */
 export class MatchingService {
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(
+    private readonly deps: Pick<Infra, "db" | "delivery"> & {
+      users: UsersService;
+      blockCheck: BlockCheck;
+      conversations: ConversationsService;
+      notifications: NotificationsService;
+    },
+  ) {}
 
   async like(likerId: string, likeeId: string): Promise<LikeResult> {
     if (likerId.toLowerCase() === likeeId.toLowerCase()) {
       throw new AppError("INVALID_REQUEST", "userId: you cannot like yourself");
     }
-    const { users, conversations, notifications } = this.deps.services;
+    const { users, conversations, notifications } = this.deps;
     const outcome = await this.deps.db.transaction(async (tx) => {
       const likee = await users.require(likeeId, tx);
       const liker = await users.require(likerId, tx);
-      await this.deps.services.blocks.requireNone(liker.id, likee.id, tx);
+      await this.deps.blockCheck.requireNone(liker.id, likee.id, tx);
       // Two users liking each other at the same moment would each miss the other's
       // uncommitted like; holding a lock on the pair makes the second wait and see the first.
       await tx.query(
@@ -183,7 +191,7 @@ export class MatchingService {
       );
       const match = rows[0];
       if (!match) throw notFound();
-      const conversationId = await this.deps.services.conversations.closeForMatch(matchId, tx);
+      const conversationId = await this.deps.conversations.closeForMatch(matchId, tx);
       await tx.query("DELETE FROM likes WHERE (liker_id = $1 AND likee_id = $2) OR (liker_id = $2 AND likee_id = $1)", [
         match.user_a,
         match.user_b,
@@ -194,7 +202,7 @@ export class MatchingService {
     const event = { matchId, conversationId: ended.conversationId };
     await Promise.all([
       ...ended.users.map((id) => this.deps.delivery.toUser(id, "match_removed", event)),
-      ended.conversationId ? this.deps.services.conversations.announceClosed(ended.conversationId, matchId) : undefined,
+      ended.conversationId ? this.deps.conversations.announceClosed(ended.conversationId, matchId) : undefined,
     ]).catch((err) => logger.warn({ err, matchId }, "unmatch stored but not every device was told"));
     return { id: matchId, conversationId: ended.conversationId };
   }

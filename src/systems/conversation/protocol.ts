@@ -74,7 +74,7 @@ export interface UserStatusEvent {
 }
 export interface SyncReply {
   messages: ChatMessage[];
-  /** True when more than SYNC_LIMIT messages were missed: sync again after the last one. */
+  /** True when more than CONVERSATION_SYNC_LIMIT messages were missed: sync again after the last one. */
   hasMore: boolean;
 }
 

@@ -129,7 +129,7 @@ export function authRoutes(ctx: AppContext, limits: AbuseLimits): Router {
     const { username } = params(req, z.object({ username: Username }));
     const user = await ctx.services.users.byUsername(username);
     // A block either way hides the user, exactly as if the name were unknown.
-    if (!user || (await ctx.services.blocks.between(userOf(req).id, user.id)))
+    if (!user || (await ctx.services.blockCheck.between(userOf(req).id, user.id)))
       throw new AppError("NOT_FOUND", "User not found");
     res.json({ id: user.id, username: user.username, displayName: user.displayName, avatarUrl: user.avatarUrl });
   });

@@ -2,8 +2,8 @@ import crypto from "node:crypto";
 import { AppError } from "../../errors";
 import type { Queryable } from "../../db";
 import { decodeCursor, pageOf, type Page } from "../../http/paging";
-import type { ServiceDeps } from "../../services/deps";
-import { isUuid } from "./users";
+import type { Infra } from "../../services/infra";
+import { isUuid } from "../../db/uuid";
 
 export type OrgRole = "owner" | "admin" | "member";
 
@@ -44,7 +44,7 @@ const hashCode = (code: string) => crypto.createHash("sha256").update(code).dige
  * the user's orgs a request is about.
  */
 export class OrgsService {
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(private readonly deps: Pick<Infra, "db" | "delivery" | "now">) {}
 
   /** A new org owned by `ownerId`. `id` is generated unless given (registration's `orgId`). */
   async create(ownerId: string, name: string, id: string = crypto.randomUUID(), db?: Queryable): Promise<Org> {

@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import { AppError } from "../../errors";
-import type { ServiceDeps } from "../../services/deps";
+import type { Infra } from "../../services/infra";
 import { SIGNED_OUT, userSessionsTopic } from "./orgs";
 
 interface RefreshRow {
@@ -22,7 +22,7 @@ const invalid = () => new AppError("UNAUTHORIZED", "invalid token");
  * A token presented after it was rotated means it leaked: the whole family is revoked.
  */
 export class RefreshTokensService {
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(private readonly deps: Pick<Infra, "db" | "config" | "delivery" | "now">) {}
 
   /** A new token in `familyId` (a new family, i.e. a new device, when omitted). */
   async issue(userId: string, familyId: string = crypto.randomUUID()): Promise<string> {

@@ -3,7 +3,9 @@ import { AppError } from "../../errors";
 import type { ExternalIdentity } from "../../auth/external";
 import { dummyHash, hashPassword, HashQueue, needsRehash, verifyPassword } from "../../auth/passwords";
 import type { Queryable } from "../../db";
-import type { ServiceDeps } from "../../services/deps";
+import { isUuid } from "../../db/uuid";
+import type { Infra } from "../../services/infra";
+import type { OrgsService } from "./orgs";
 
 export interface User {
   id: string;
@@ -22,6 +24,13 @@ interface UserRow {
   org_id: string | null;
   created_at: Date | string;
   password_hash?: string | null;
+}
+
+/** A user as others see them in lists (friends, invitations, blocks). */
+export interface UserSummary {
+  id: string;
+  username: string;
+  avatarUrl: string | null;
 }
 
 const COLUMNS = "id, username, display_name, avatar_url, org_id, created_at";
@@ -53,7 +62,7 @@ export class UsersService {
     maxQueued: this.deps.config.PASSWORD_HASH_QUEUE,
   }));
 
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(private readonly deps: Pick<Infra, "db" | "config"> & { orgs: OrgsService }) {}
 
   private get hashCost(): number {
     return this.deps.config.PASSWORD_HASH_COST;
@@ -67,7 +76,7 @@ export class UsersService {
    */
   async register(input: RegisterInput, client = "local"): Promise<User> {
     const hash = await this.hashing.run(client, () => hashPassword(input.password, this.hashCost));
-    const orgs = this.deps.services.orgs;
+    const orgs = this.deps.orgs;
     try {
       return await this.deps.db.transaction(async (tx) => {
         const { rows } = await tx.query<UserRow>(
@@ -144,7 +153,7 @@ export class UsersService {
     }
     if (identity.orgId) {
       await this.deps.db.query(`INSERT INTO orgs (id, name) VALUES ($1, $1) ON CONFLICT DO NOTHING`, [identity.orgId]);
-      await this.deps.services.orgs.addMember(identity.orgId, row.id, "member");
+      await this.deps.orgs.addMember(identity.orgId, row.id, "member");
     }
     return { id: row.id, username: row.username, orgId: identity.orgId };
   }
@@ -195,6 +204,3 @@ export class UsersService {
     return rows[0] ? toUser(rows[0]) : null;
   }
 }
-
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (v: unknown): v is string => typeof v === "string" && UUID_RE.test(v);

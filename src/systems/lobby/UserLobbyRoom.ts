@@ -4,7 +4,7 @@ import { logger } from "../../logger";
 import { AnswerInvitation, LobbyEvent, NotificationIds, SendInvitation, type PresenceEvent } from "./protocol";
 import { RallyRoom, type RallyClient } from "../../realtime/RallyRoom";
 import type { DeliveredEvent } from "../../realtime/delivery";
-import { isUuid } from "../identity/users";
+import { isUuid } from "../../db/uuid";
 import { LobbyFriend, LobbyInvitation, UserLobbyState } from "./UserLobbyState";
 
 /** Events that may change the owner's unread count (space invites and matches write notifications too). */

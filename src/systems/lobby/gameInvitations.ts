@@ -3,13 +3,15 @@ import type { Queryable } from "../../db";
 import { lockInviteBudget, recentInviteSends } from "./inviteBudget";
 import { decideAnswer, decideSend, statusAfter, type Answer, type InvitationStatus } from "./rules";
 import type { GameReadyEvent, InvitationReceivedEvent, InvitationUpdatedEvent } from "./protocol";
-import type { ServiceDeps } from "../../services/deps";
-import type { UserSummary } from "../social/friends";
-import type { Notification } from "./notifications";
+import type { Infra } from "../../services/infra";
+import type { Friendships } from "../social/friendships";
+import type { GamesService } from "../biggerDice/games";
+import type { UserSummary, UsersService } from "../identity/users";
+import type { Notification, NotificationsService } from "./notifications";
 import { pageOf, type Page } from "../../http/paging";
 import { timeCursor, type PageRequest } from "../../http/keyset";
-import { blockedBetweenSql } from "../social/blocks";
-import { isUuid } from "../identity/users";
+import { blockedBetweenSql } from "../social/blockCheck";
+import { isUuid } from "../../db/uuid";
 
 export interface GameInvitation {
   id: string;
@@ -78,7 +80,14 @@ export class GameInvitationsService {
   /** When this process started: pending invitations from before it survived a restart. */
   private readonly startedAt: Date;
 
-  constructor(private readonly deps: ServiceDeps) {
+  constructor(
+    private readonly deps: Pick<Infra, "db" | "config" | "delivery" | "now"> & {
+      users: UsersService;
+      friendships: Friendships;
+      notifications: NotificationsService;
+      games: GamesService;
+    },
+  ) {
     this.startedAt = deps.now();
   }
 
@@ -87,7 +96,7 @@ export class GameInvitationsService {
    * `game_invitation_received` with the source's fields, then `notification`.
    */
   async send(senderId: string, toUserId: string, map: string): Promise<GameInvitation> {
-    const { users, friends, notifications } = this.deps.services;
+    const { users, friendships, notifications } = this.deps;
     const now = this.deps.now();
     const receiverOnline = isUuid(toUserId) && (await this.deps.delivery.isOnline(toUserId));
     let stored: { invitation: GameInvitation; notification: Notification };
@@ -97,7 +106,7 @@ export class GameInvitationsService {
         await lockInviteBudget(tx, senderId);
         const receiver = isUuid(toUserId) ? await users.get(toUserId, tx) : null;
         const friendship =
-          receiver && receiver.id !== senderId ? await friends.between(senderId, receiver.id, tx) : null;
+          receiver && receiver.id !== senderId ? await friendships.between(senderId, receiver.id, tx) : null;
         const recent = await recentInviteSends(tx, senderId, now);
         const { rows: pair } = await tx.query<{ pending: boolean; last_sent: Date | string | null; blocked: boolean }>(
           `SELECT bool_or(status = 'pending') AS pending,
@@ -177,7 +186,7 @@ export class GameInvitationsService {
     const answered = await this.answer(userId, invitationId, "accept");
     let roomId: string;
     try {
-      ({ roomId } = await this.deps.services.games.createPrivateRoom({
+      ({ roomId } = await this.deps.games.createPrivateRoom({
         invitationId: answered.id,
         map: answered.map,
         playerIds: [answered.sender.id, answered.receiver.id],
@@ -194,7 +203,7 @@ export class GameInvitationsService {
     }
     await this.deps.db.query("UPDATE game_invitations SET room_id = $2 WHERE id = $1", [answered.id, roomId]);
     const invitation = { ...answered, roomId };
-    await this.deps.services.notifications.readByReference(userId, NOTIFICATION_KIND, { invitationId: invitation.id });
+    await this.deps.notifications.readByReference(userId, NOTIFICATION_KIND, { invitationId: invitation.id });
     await this.tellBoth(invitation, "accepted");
     const ready: GameReadyEvent = { invitationId: invitation.id, roomId, map: invitation.map };
     await Promise.all(
@@ -208,7 +217,7 @@ export class GameInvitationsService {
   /** The receiver declines: `declined`, and both get `game_invitation_updated`. */
   async decline(userId: string, invitationId: string): Promise<GameInvitation> {
     const invitation = await this.answer(userId, invitationId, "decline");
-    await this.deps.services.notifications.readByReference(userId, NOTIFICATION_KIND, { invitationId: invitation.id });
+    await this.deps.notifications.readByReference(userId, NOTIFICATION_KIND, { invitationId: invitation.id });
     await this.tellBoth(invitation, "declined");
     return invitation;
   }

@@ -1,9 +1,9 @@
 import { AppError } from "../../errors";
 import type { Queryable } from "../../db";
-import type { ServiceDeps } from "../../services/deps";
+import type { Infra } from "../../services/infra";
 import { pageOf, type Page } from "../../http/paging";
 import { timeCursor, type PageRequest } from "../../http/keyset";
-import { isUuid } from "../identity/users";
+import { isUuid } from "../../db/uuid";
 
 export type NotificationStatus = "unread" | "read" | "dismissed";
 export type NotificationType = "invites" | "updates";
@@ -74,7 +74,7 @@ export const toNotification = (r: Row): Notification => ({
  * user's lobby afterwards (the lobby recounts `unread` and forwards `notification`).
  */
 export class NotificationsService {
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(private readonly deps: Pick<Infra, "db" | "delivery">) {}
 
   async create(n: NewNotification, db: Queryable = this.deps.db): Promise<Notification> {
     const { rows } = await db.query<Row>(

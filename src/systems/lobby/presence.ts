@@ -1,5 +1,7 @@
 import type { PresenceEvent } from "./protocol";
-import type { ServiceDeps } from "../../services/deps";
+import type { Infra } from "../../services/infra";
+import type { Friendships } from "../social/friendships";
+import type { GameInvitationsService } from "./gameInvitations";
 
 /**
  * A user's online status as everyone else sees it. The user's lobby calls `announce` when
@@ -8,7 +10,12 @@ import type { ServiceDeps } from "../../services/deps";
  * it and pending invitations expire exactly as if the user had left.
  */
 export class PresenceService {
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(
+    private readonly deps: Pick<Infra, "db" | "delivery" | "now"> & {
+      friendships: Friendships;
+      gameInvitations: GameInvitationsService;
+    },
+  ) {}
 
   async announce(userId: string, online: boolean): Promise<void> {
     await this.deps.delivery.setOnline(userId, online);
@@ -23,15 +30,15 @@ export class PresenceService {
   }
 
   private async tellFriends(userId: string, online: boolean): Promise<void> {
-    const { delivery, services } = this.deps;
+    const { delivery, friendships, gameInvitations } = this.deps;
     const lastSeenAt = online ? null : await this.stampLastSeen(userId);
-    const friendIds = await services.friends.friendIds(userId);
+    const friendIds = await friendships.friendIds(userId);
     const event: PresenceEvent = online ? { userId, online } : { userId, online, lastSeenAt };
     await Promise.all(friendIds.map((id) => delivery.toUser(id, "presence", { ...event })));
     if (!online) {
       // Invitations follow both their people: nobody can play one with a user who is gone.
-      await services.gameInvitations.expireReceived(userId);
-      await services.gameInvitations.expireSent(userId);
+      await gameInvitations.expireReceived(userId);
+      await gameInvitations.expireSent(userId);
     }
   }
 

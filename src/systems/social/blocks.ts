@@ -1,20 +1,19 @@
 import { AppError } from "../../errors";
-import type { Queryable } from "../../db";
 import { pageOf, type Page } from "../../http/paging";
 import { timeCursor, type PageRequest } from "../../http/keyset";
 import { logger } from "../../logger";
-import type { ServiceDeps } from "../../services/deps";
-import type { UserSummary } from "./friends";
-import { isUuid } from "../identity/users";
+import type { Infra } from "../../services/infra";
+import type { UserSummary, UsersService } from "../identity/users";
+import type { Friendships } from "./friendships";
+import type { GameInvitationsService } from "../lobby/gameInvitations";
+import type { SpacesService } from "../space/spaces";
+import type { ConversationsService } from "../conversation/conversations";
+import { isUuid } from "../../db/uuid";
 
 export interface BlockedUser {
   user: UserSummary;
   createdAt: string;
 }
-
-/** SQL: whether users $a and $b have a block between them, in either direction. */
-export const blockedBetweenSql = (a: string, b: string) =>
-  `EXISTS (SELECT 1 FROM blocks WHERE (blocker_id = ${a} AND blocked_id = ${b}) OR (blocker_id = ${b} AND blocked_id = ${a}))`;
 
 /**
  * Blocks (docs/PROTOCOL.md §2 "Blocks"). While A blocks B, every path between the two is
@@ -24,48 +23,40 @@ export const blockedBetweenSql = (a: string, b: string) =>
  * space invites. Unblocking restores none of it.
  */
 export class BlocksService {
-  constructor(private readonly deps: ServiceDeps) {}
-
-  /** Whether either user blocks the other. */
-  async between(a: string, b: string, db: Queryable = this.deps.db): Promise<boolean> {
-    if (!isUuid(a) || !isUuid(b)) return false;
-    const { rows } = await db.query<{ blocked: boolean }>(
-      `SELECT ${blockedBetweenSql("$1::uuid", "$2::uuid")} AS blocked`,
-      [a, b],
-    );
-    return rows[0]?.blocked === true;
-  }
-
-  /** Refuse with BLOCKED when either user blocks the other. */
-  async requireNone(a: string, b: string, db: Queryable = this.deps.db): Promise<void> {
-    if (await this.between(a, b, db)) throw new AppError("BLOCKED");
-  }
+  constructor(
+    private readonly deps: Pick<Infra, "db" | "now"> & {
+      users: UsersService;
+      friendships: Friendships;
+      gameInvitations: GameInvitationsService;
+      spaces: SpacesService;
+      conversations: ConversationsService;
+    },
+  ) {}
 
   /** Block `blockedId`; `created` is false when it was already blocked (nothing changes then). */
   async block(blockerId: string, blockedId: string): Promise<{ block: BlockedUser; created: boolean }> {
     if (blockerId.toLowerCase() === blockedId.toLowerCase())
       throw new AppError("INVALID_REQUEST", "userId: you cannot block yourself");
-    const { services, delivery } = this.deps;
     const outcome = await this.deps.db.transaction(async (tx) => {
-      const blocked = await services.users.require(blockedId, tx);
+      const blocked = await this.deps.users.require(blockedId, tx);
       const inserted = await tx.query<{ created_at: Date | string }>(
         "INSERT INTO blocks (blocker_id, blocked_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING created_at",
         [blockerId, blocked.id, this.deps.now()],
       );
       if (!inserted.rows[0]) return { created: false as const, blocked };
-      const friendship = await services.friends.endBetween(blockerId, blocked.id, tx);
-      const expired = await services.gameInvitations.expireBetween(blockerId, blocked.id, tx);
-      const withdrawn = await services.spaces.withdrawInvitesBetween(blockerId, blocked.id, tx);
+      const friendship = await this.deps.friendships.endBetween(blockerId, blocked.id, tx);
+      const expired = await this.deps.gameInvitations.expireBetween(blockerId, blocked.id, tx);
+      const withdrawn = await this.deps.spaces.withdrawInvitesBetween(blockerId, blocked.id, tx);
       return { created: true as const, blocked, friendship, expired, withdrawn };
     });
     if (outcome.created) {
       // Stored; now tell what ended. The blocked user hears only what unfriending would say.
       const pair = [blockerId, outcome.blocked.id];
       await Promise.all([
-        outcome.friendship ? services.friends.announceEnded(outcome.friendship, pair) : undefined,
-        services.gameInvitations.announceExpired(outcome.expired),
-        services.spaces.announceWithdrawn(outcome.withdrawn),
-        services.conversations.revokeBetween(blockerId, outcome.blocked.id),
+        outcome.friendship ? this.deps.friendships.announceEnded(outcome.friendship, pair) : undefined,
+        this.deps.gameInvitations.announceExpired(outcome.expired),
+        this.deps.spaces.announceWithdrawn(outcome.withdrawn),
+        this.deps.conversations.revokeBetween(blockerId, outcome.blocked.id),
       ]).catch((err) => logger.warn({ err, blockerId }, "block stored but not every device was told"));
     }
     const { rows } = await this.deps.db.query<{ created_at: Date | string }>(
@@ -85,7 +76,7 @@ export class BlocksService {
   /** Lift a block (idempotent). Nothing it ended comes back. */
   async unblock(blockerId: string, blockedId: string): Promise<void> {
     if (!isUuid(blockedId)) throw new AppError("NOT_FOUND", "User not found");
-    await this.deps.services.users.require(blockedId);
+    await this.deps.users.require(blockedId);
     await this.deps.db.query("DELETE FROM blocks WHERE blocker_id = $1 AND blocked_id = $2", [blockerId, blockedId]);
   }
 

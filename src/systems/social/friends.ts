@@ -1,74 +1,21 @@
 import { AppError } from "../../errors";
-import type { Queryable } from "../../db";
-import type { ServiceDeps } from "../../services/deps";
+import type { Infra } from "../../services/infra";
 import { pageOf, type Page } from "../../http/paging";
 import { textCursor, timeCursor, type PageRequest } from "../../http/keyset";
-import { isUuid } from "../identity/users";
-
-export interface UserSummary {
-  id: string;
-  username: string;
-  avatarUrl: string | null;
-}
-
-/** A friend request, or the friendship it became (same id: the invitations' `friendship_id`). */
-export interface FriendRequest {
-  id: string;
-  status: "pending" | "accepted";
-  requester: UserSummary;
-  addressee: UserSummary;
-  createdAt: string;
-  acceptedAt: string | null;
-}
-
-/** An item of `GET /api/friends` (docs/PROTOCOL.md §2). */
-export interface Friend {
-  friendshipId: string;
-  user: UserSummary;
-  online: boolean;
-  /** When their last device left (ISO 8601); null while online or if never seen. */
-  lastSeenAt: string | null;
-}
-
-/** `friends_changed` / `friend_request_updated` reasons (docs/PROTOCOL.md §3 `user_lobby`). */
-export type FriendshipEnd = "declined" | "cancelled" | "removed";
-
-export interface Friendship {
-  id: string;
-  requesterId: string;
-  addresseeId: string;
-  status: "pending" | "accepted";
-}
-
-interface RequestRow {
-  id: string;
-  status: "pending" | "accepted";
-  created_at: Date | string;
-  accepted_at: Date | string | null;
-  requester_id: string;
-  requester_username: string;
-  requester_avatar: string | null;
-  addressee_id: string;
-  addressee_username: string;
-  addressee_avatar: string | null;
-}
-
-const REQUEST_SELECT = `
-  SELECT f.id, f.status, f.created_at, f.accepted_at,
-         r.id AS requester_id, r.username AS requester_username, r.avatar_url AS requester_avatar,
-         a.id AS addressee_id, a.username AS addressee_username, a.avatar_url AS addressee_avatar
-    FROM friendships f
-    JOIN users r ON r.id = f.requester_id
-    JOIN users a ON a.id = f.addressee_id`;
-
-const toRequest = (r: RequestRow): FriendRequest => ({
-  id: r.id,
-  status: r.status,
-  requester: { id: r.requester_id, username: r.requester_username, avatarUrl: r.requester_avatar },
-  addressee: { id: r.addressee_id, username: r.addressee_username, avatarUrl: r.addressee_avatar },
-  createdAt: new Date(r.created_at).toISOString(),
-  acceptedAt: r.accepted_at ? new Date(r.accepted_at).toISOString() : null,
-});
+import { isUuid } from "../../db/uuid";
+import type { UsersService } from "../identity/users";
+import type { BlockCheck } from "./blockCheck";
+import type { GameInvitationsService } from "../lobby/gameInvitations";
+import {
+  REQUEST_SELECT,
+  toRequest,
+  type Friend,
+  type FriendRequest,
+  type Friendship,
+  type FriendshipEnd,
+  type Friendships,
+  type RequestRow,
+} from "./friendships";
 
 /**
  * Friend requests and friendships. One row per unordered pair: a request, once accepted, is
@@ -76,15 +23,22 @@ const toRequest = (r: RequestRow): FriendRequest => ({
  * state reloads.
  */
 export class FriendsService {
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(
+    private readonly deps: Pick<Infra, "db" | "delivery" | "now"> & {
+      users: UsersService;
+      blockCheck: BlockCheck;
+      friendships: Friendships;
+      gameInvitations: GameInvitationsService;
+    },
+  ) {}
 
   /** Ask `username` to be friends. Yourself → 400, unknown → 404, friends or pending → 409. */
   async request(requesterId: string, username: string): Promise<FriendRequest> {
-    const addressee = await this.deps.services.users.byUsername(username);
+    const addressee = await this.deps.users.byUsername(username);
     if (!addressee) throw new AppError("NOT_FOUND", "User not found");
     if (addressee.id === requesterId) throw new AppError("INVALID_REQUEST", "username: you cannot befriend yourself");
-    await this.deps.services.blocks.requireNone(requesterId, addressee.id);
-    const existing = await this.between(requesterId, addressee.id);
+    await this.deps.blockCheck.requireNone(requesterId, addressee.id);
+    const existing = await this.deps.friendships.between(requesterId, addressee.id);
     if (existing) throw this.conflict(existing);
     let id: string;
     try {
@@ -96,14 +50,14 @@ export class FriendsService {
     } catch (e) {
       // Both asked at the same moment: the pair index let only one in.
       if ((e as { code?: string }).code === "23505") {
-        const raced = await this.between(requesterId, addressee.id);
+        const raced = await this.deps.friendships.between(requesterId, addressee.id);
         throw raced
           ? this.conflict(raced)
           : new AppError("CONFLICT", "A friend request between you is already pending");
       }
       throw e;
     }
-    const request = (await this.getRequest(id))!;
+    const request = (await this.deps.friendships.getRequest(id))!;
     // The addressee's lobby hears it live (their devices can show it at once).
     await this.deps.delivery.toUser(addressee.id, "friend_request", {
       id: request.id,
@@ -123,7 +77,7 @@ export class FriendsService {
     );
     const accepted = rows[0];
     if (!accepted) {
-      const current = await this.getRequest(requestId);
+      const current = await this.deps.friendships.getRequest(requestId);
       if (current && current.addressee.id === userId) throw new AppError("CONFLICT", "You are already friends");
       throw new AppError("NOT_FOUND", "Friend request not found");
     }
@@ -132,7 +86,7 @@ export class FriendsService {
         this.deps.delivery.toUser(id, "friends_changed", { friendshipId: accepted.id }),
       ),
     );
-    return (await this.getRequest(accepted.id))!;
+    return (await this.deps.friendships.getRequest(accepted.id))!;
   }
 
   /** Pending requests the user received (`incoming`) or sent (`outgoing`), newest first, paged. */
@@ -171,40 +125,14 @@ export class FriendsService {
   async unfriend(userId: string, friendId: string): Promise<void> {
     if (!isUuid(friendId)) throw new AppError("NOT_FOUND", "Friend not found");
     const ended = await this.deps.db.transaction(async (tx) => {
-      const current = await this.between(userId, friendId, tx);
+      const current = await this.deps.friendships.between(userId, friendId, tx);
       if (!current || current.status !== "accepted") throw new AppError("NOT_FOUND", "Friend not found");
-      await this.endBetween(userId, friendId, tx);
-      const expired = await this.deps.services.gameInvitations.expireBetween(userId, friendId, tx);
+      await this.deps.friendships.endBetween(userId, friendId, tx);
+      const expired = await this.deps.gameInvitations.expireBetween(userId, friendId, tx);
       return { friendship: current, expired };
     });
-    await this.announceEnded(ended.friendship, [userId, friendId]);
-    await this.deps.services.gameInvitations.announceExpired(ended.expired);
-  }
-
-  /** Delete whatever friendship or request the pair has (inside the caller's transaction). */
-  async endBetween(a: string, b: string, tx: Queryable): Promise<Friendship | null> {
-    const { rows } = await tx.query<{
-      id: string;
-      requester_id: string;
-      addressee_id: string;
-      status: "pending" | "accepted";
-    }>(
-      `DELETE FROM friendships
-        WHERE (requester_id = $1 AND addressee_id = $2) OR (requester_id = $2 AND addressee_id = $1)
-        RETURNING id, requester_id, addressee_id, status`,
-      [a, b],
-    );
-    const r = rows[0];
-    return r ? { id: r.id, requesterId: r.requester_id, addresseeId: r.addressee_id, status: r.status } : null;
-  }
-
-  /** Tell both lobbies that a friendship (`friends_changed`) or a request (`friend_request_updated`) ended. */
-  async announceEnded(ended: Friendship, pair: string[], reason: FriendshipEnd = "removed"): Promise<void> {
-    const [type, payload] =
-      ended.status === "accepted"
-        ? ["friends_changed", { friendshipId: ended.id, status: "removed" }]
-        : ["friend_request_updated", { id: ended.id, status: reason }];
-    await Promise.all(pair.map((id) => this.deps.delivery.toUser(id, type, payload)));
+    await this.deps.friendships.announceEnded(ended.friendship, [userId, friendId]);
+    await this.deps.gameInvitations.announceExpired(ended.expired);
   }
 
   private async endRequest(
@@ -213,25 +141,19 @@ export class FriendsService {
     userId: string,
     reason: FriendshipEnd,
   ): Promise<FriendRequest> {
-    const request = await this.getRequest(requestId);
+    const request = await this.deps.friendships.getRequest(requestId);
     if (!isUuid(requestId)) throw new AppError("NOT_FOUND", "Friend request not found");
     const { rows } = await this.deps.db.query<{ id: string }>(
       `DELETE FROM friendships f WHERE f.id = $1 AND ${whose} AND f.status = 'pending' RETURNING f.id`,
       [requestId, userId],
     );
     if (!rows[0] || !request) throw new AppError("NOT_FOUND", "Friend request not found");
-    await this.announceEnded(
+    await this.deps.friendships.announceEnded(
       { id: request.id, requesterId: request.requester.id, addresseeId: request.addressee.id, status: "pending" },
       [request.requester.id, request.addressee.id],
       reason,
     );
     return request;
-  }
-
-  async getRequest(id: string, db: Queryable = this.deps.db): Promise<FriendRequest | null> {
-    if (!isUuid(id)) return null;
-    const { rows } = await db.query<RequestRow>(`${REQUEST_SELECT} WHERE f.id = $1`, [id]);
-    return rows[0] ? toRequest(rows[0]) : null;
   }
 
   /** The user's friends, by username, each with whether they are online now (in any process), paged. */
@@ -265,33 +187,6 @@ export class FriendsService {
       })),
       nextCursor: paged.nextCursor,
     };
-  }
-
-  /** Ids of the user's friends (accepted friendships only). */
-  async friendIds(userId: string): Promise<string[]> {
-    const { rows } = await this.deps.db.query<{ id: string }>(
-      `SELECT CASE WHEN requester_id = $1 THEN addressee_id ELSE requester_id END AS id
-         FROM friendships
-        WHERE (requester_id = $1 OR addressee_id = $1) AND status = 'accepted'`,
-      [userId],
-    );
-    return rows.map((r) => r.id);
-  }
-
-  /** The friendship or request between two users, in either direction, if any. */
-  async between(a: string, b: string, db: Queryable = this.deps.db): Promise<Friendship | null> {
-    const { rows } = await db.query<{
-      id: string;
-      requester_id: string;
-      addressee_id: string;
-      status: "pending" | "accepted";
-    }>(
-      `SELECT id, requester_id, addressee_id, status FROM friendships
-        WHERE (requester_id = $1 AND addressee_id = $2) OR (requester_id = $2 AND addressee_id = $1)`,
-      [a, b],
-    );
-    const r = rows[0];
-    return r ? { id: r.id, requesterId: r.requester_id, addresseeId: r.addressee_id, status: r.status } : null;
   }
 
   private conflict(existing: Friendship): AppError {

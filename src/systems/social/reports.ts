@@ -2,9 +2,11 @@ import { AppError, rateLimited } from "../../errors";
 import { pageOf, type Page } from "../../http/paging";
 import type { ChatMessage } from "../conversation/protocol";
 import type { ReportReason } from "./protocol";
-import type { ServiceDeps } from "../../services/deps";
+import type { Infra } from "../../services/infra";
+import type { UsersService } from "../identity/users";
+import type { ConversationsService } from "../conversation/conversations";
 import { timeCursor, type PageRequest } from "../../http/keyset";
-import { isUuid } from "../identity/users";
+import { isUuid } from "../../db/uuid";
 
 export type ReportStatus = "open" | "resolved" | "dismissed" | "withdrawn";
 
@@ -100,10 +102,15 @@ const notFound = () => new AppError("NOT_FOUND", "Report not found");
  * (`REPORTS_PER_HOUR`) and one open report per target; operators list and resolve them.
  */
 export class ReportsService {
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(
+    private readonly deps: Pick<Infra, "db" | "config" | "now"> & {
+      users: UsersService;
+      conversations: ConversationsService;
+    },
+  ) {}
 
   async file(reporterId: string, input: NewReport): Promise<Report> {
-    const { users } = this.deps.services;
+    const { users } = this.deps;
     if (input.userId.toLowerCase() === reporterId.toLowerCase())
       throw new AppError("INVALID_REQUEST", "userId: you cannot report yourself");
     const reported = await users.require(input.userId);
@@ -220,17 +227,13 @@ export class ReportsService {
     );
     if ((members[0]?.n ?? 0) < 2) throw conversationNotFound();
     if (input.messageId !== undefined) {
-      const message = await this.deps.services.conversations.messageById(input.messageId);
+      const message = await this.deps.conversations.messageById(input.messageId);
       if (!message || message.conversation_id !== input.conversationId) {
         throw new AppError("NOT_FOUND", "messageId: no such message in this conversation");
       }
       return [toEvidence(message)];
     }
-    const latest = await this.deps.services.conversations.latestFrom(
-      input.conversationId,
-      reportedId,
-      REPORT_EVIDENCE_MESSAGES,
-    );
+    const latest = await this.deps.conversations.latestFrom(input.conversationId, reportedId, REPORT_EVIDENCE_MESSAGES);
     return latest.map(toEvidence);
   }
 }

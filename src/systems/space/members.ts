@@ -4,9 +4,9 @@ import type { Queryable } from "../../db";
 import { decodeCursor, pageOf, type Page } from "../../http/paging";
 import { capacityRefusal, lastAdminRefusal, type Roster, type SpaceRole } from "./rules";
 import { spaceTopic, type SpaceTopicEvent, type UpdateSpaceInput } from "./protocol";
-import type { ServiceDeps } from "../../services/deps";
-import type { Space } from "./spaces";
-import { isUuid } from "../identity/users";
+import type { Infra } from "../../services/infra";
+import type { Space, SpacesService } from "./spaces";
+import { isUuid } from "../../db/uuid";
 
 /** `GET /api/spaces/:id/members` items. */
 export interface SpaceMember {
@@ -32,11 +32,11 @@ interface LockedSpace extends Roster {
  * hears about it over its delivery topic once the change is committed.
  */
 export class SpaceMembersService {
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(private readonly deps: Pick<Infra, "db" | "delivery" | "now"> & { spaces: SpacesService }) {}
 
   /** Members only; ordered by username (unique, so the cursor is exact). */
   async list(callerId: string, spaceId: string, page: { limit: number; cursor?: string }): Promise<Page<SpaceMember>> {
-    await this.deps.services.spaces.requireMember(spaceId, callerId);
+    await this.deps.spaces.requireMember(spaceId, callerId);
     const after = decodeCursor(page.cursor);
     const { rows } = await this.deps.db.query<{
       user_id: string;
@@ -141,7 +141,7 @@ export class SpaceMembersService {
           WHERE id = $1`,
         [spaceId, input.name ?? null, input.capacity ?? null, input.width ?? null, input.height ?? null],
       );
-      return (await this.deps.services.spaces.get(spaceId, tx))!;
+      return (await this.deps.spaces.get(spaceId, tx))!;
     });
     const { name, capacity, width, height } = space;
     await this.tellRoom(spaceId, { type: "SPACE_UPDATED", payload: { name, capacity, width, height } });
@@ -172,7 +172,7 @@ export class SpaceMembersService {
     if (!isUuid(spaceId)) throw new AppError("SPACE_NOT_FOUND");
     const { rows } = await tx.query<{ id: string }>("SELECT id FROM spaces WHERE id = $1 FOR UPDATE", [spaceId]);
     if (!rows[0]) throw new AppError("SPACE_NOT_FOUND");
-    const space = (await this.deps.services.spaces.get(spaceId, tx))!;
+    const space = (await this.deps.spaces.get(spaceId, tx))!;
     const { rows: counts } = await tx.query<{ members: number; admins: number; caller_role: SpaceRole | null }>(
       `SELECT count(*)::int AS members,
               (count(*) FILTER (WHERE role = 'admin'))::int AS admins,

@@ -1,10 +1,11 @@
 import { AppError, rateLimited } from "../../errors";
 import { logger } from "../../logger";
 import type { Queryable } from "../../db";
-import type { ServiceDeps } from "../../services/deps";
-import type { Notification } from "../lobby/notifications";
-import { isUuid } from "../identity/users";
-import { blockedBetweenSql } from "../social/blocks";
+import type { Infra } from "../../services/infra";
+import type { UsersService } from "../identity/users";
+import type { Notification, NotificationsService } from "../lobby/notifications";
+import { isUuid } from "../../db/uuid";
+import { blockedBetweenSql, type BlockCheck } from "../social/blockCheck";
 import { hasRoomForMember, inviteExpiresAt, inviteRefusal, isInviteExpired, type SpaceRole } from "./rules";
 import type { CreateSpaceInput } from "./protocol";
 import { rateLimitVerdict } from "../lobby/rules";
@@ -136,7 +137,13 @@ const inviteNotFound = () => new AppError("INVITATION_NOT_FOUND", "Invite not fo
  * `is_active = false`, `status = 'read'` and `data.outcome` (accepted | declined).
  */
 export class SpacesService {
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(
+    private readonly deps: Pick<Infra, "db" | "config" | "delivery" | "now"> & {
+      users: UsersService;
+      blockCheck: BlockCheck;
+      notifications: NotificationsService;
+    },
+  ) {}
 
   /** Create a space; its creator becomes its admin and first member, in one transaction. */
   async create(ownerId: string, input: CreateSpaceInput): Promise<MySpace> {
@@ -227,12 +234,9 @@ export class SpacesService {
     const space = rows[0];
     if (!space) throw new AppError("SPACE_NOT_FOUND");
     if (space.sender_role === null) throw new AppError("NO_ACCESS");
-    const [sender, invitee] = await Promise.all([
-      this.deps.services.users.require(fromUserId),
-      this.deps.services.users.get(toUserId),
-    ]);
+    const [sender, invitee] = await Promise.all([this.deps.users.require(fromUserId), this.deps.users.get(toUserId)]);
     if (!invitee) throw new AppError("NOT_FOUND", "User not found");
-    await this.deps.services.blocks.requireNone(sender.id, invitee.id);
+    await this.deps.blockCheck.requireNone(sender.id, invitee.id);
     if (space.invitee_is_member) throw new AppError("ALREADY_MEMBER");
     const refusal = inviteRefusal(space.sender_role, space.member_count, space.capacity);
     if (refusal) throw new AppError(refusal);
@@ -268,7 +272,7 @@ export class SpacesService {
           `At most ${limit} invites a minute: try again in ${Math.ceil(rate.retryAfterMs / 1000)} s`,
         );
       }
-      return this.deps.services.notifications.create(
+      return this.deps.notifications.create(
         {
           userId: invitee.id,
           type: "invites",
@@ -504,12 +508,12 @@ export class SpacesService {
     data: InviteData,
     outcome: "accepted" | "declined",
   ): Promise<AnswerForSender> {
-    const user = await this.deps.services.users.require(userId, tx);
+    const user = await this.deps.users.require(userId, tx);
     const event = {
       invite: { id: inviteId, space: { id: data.spaceId, name: data.spaceName }, outcome },
       user: { id: user.id, username: user.username },
     };
-    const notification = await this.deps.services.notifications.create(
+    const notification = await this.deps.notifications.create(
       {
         userId: data.fromUserId,
         type: "updates",
@@ -533,7 +537,7 @@ export class SpacesService {
       await this.deps.delivery.toUser(userId, "notifications_changed", { ids: [notificationId], status: "read" });
       if (!toSender) return; // withdrawn by a block: the sender is not told
       const { notification, event, sender } = toSender;
-      await this.deps.services.notifications.push(notification, sender);
+      await this.deps.notifications.push(notification, sender);
       const type = event.invite.outcome === "accepted" ? "INVITE_ACCEPTED" : "INVITE_DECLINED";
       await this.deps.delivery.toUser(notification.userId, type, event);
     } catch (err) {
@@ -551,7 +555,7 @@ export class SpacesService {
     payload: Record<string, unknown>,
   ): Promise<void> {
     try {
-      await this.deps.services.notifications.push(notification, sender);
+      await this.deps.notifications.push(notification, sender);
       await this.deps.delivery.toUser(notification.userId, "INVITE_RECEIVED", payload);
     } catch (err) {
       logger.warn({ err, notificationId: notification.id }, "space invite stored but not delivered live");

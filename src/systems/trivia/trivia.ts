@@ -3,8 +3,9 @@ import type { AuthUser } from "../../auth/tokens";
 import type { Queryable } from "../../db";
 import type { CreateSessionBody } from "./protocol";
 import { teamTotals, type ScoredAnswer, type TriviaQuestion } from "./rules";
-import type { ServiceDeps } from "../../services/deps";
-import { isUuid } from "../identity/users";
+import type { Infra } from "../../services/infra";
+import type { OrgsService } from "../identity/orgs";
+import { isUuid } from "../../db/uuid";
 import { decodeCursor, pageOf, timestampKey, type Page } from "../../http/paging";
 
 /** A session's lifecycle in the database (the room's finer states live in its state). */
@@ -105,7 +106,7 @@ const SESSION_COLUMNS = `s.id, s.org_id, s.host_id, s.title, s.status, s.created
  * organization: another org's session is indistinguishable from an unknown one.
  */
 export class TriviaService {
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(private readonly deps: Pick<Infra, "db" | "rooms" | "now"> & { orgs: OrgsService }) {}
 
   /**
    * The org a trivia request is about: the token's `org_id`, and only while the caller is
@@ -113,7 +114,7 @@ export class TriviaService {
    */
   async requireOrg(user: AuthUser): Promise<string> {
     if (!user.orgId) throw new AppError("FORBIDDEN", "token has no org_id: trivia sessions belong to an organization");
-    await this.deps.services.orgs.requireMember(user.orgId, user.id);
+    await this.deps.orgs.requireMember(user.orgId, user.id);
     return user.orgId;
   }
 

@@ -22,16 +22,7 @@ export interface Seat {
   box: Inbox;
 }
 
-/** Override configuration values for a while (rooms read them when they are created). */
-export function setConfig(overrides: Partial<Config>): () => void {
-  const config = ctx().config as unknown as Record<string, unknown>;
-  const saved: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(overrides)) {
-    saved[key] = config[key];
-    config[key] = value;
-  }
-  return () => Object.assign(config, saved);
-}
+export { setConfig } from "../../helpers/config";
 
 /** Rate limits high enough that fuzzing measures validation, not RATE_LIMITED. */
 export const NO_RATE_LIMITS: Partial<Config> = {

@@ -228,7 +228,7 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
   let absentSweep: NodeJS.Timeout | undefined;
   const startAbsentSweep = () => {
     absentSweep ??= setTimeout(() => {
-      services.gameInvitations
+      services.gameInvitationExpiry
         .expireAbsentReceivers()
         .catch((err) => logger.warn({ err }, "expiring the invitations of absent users failed"));
     }, cfg.RECONNECT_SECONDS * 1000);

@@ -4,12 +4,19 @@ import { FriendsService } from "../systems/social/friends";
 import { Friendships } from "../systems/social/friendships";
 import { NotificationsService } from "../systems/lobby/notifications";
 import { GameInvitationsService } from "../systems/lobby/gameInvitations";
+import { GameInvitationExpiryService } from "../systems/lobby/gameInvitationExpiry";
 import { GamesService } from "../systems/biggerDice/games";
 import { SpacesService } from "../systems/space/spaces";
+import { SpaceInvitesService } from "../systems/space/spaceInvites";
+import { SpaceInviteAnswersService } from "../systems/space/spaceInviteAnswers";
 import { SpaceMembersService } from "../systems/space/members";
 import { TriviaService } from "../systems/trivia/trivia";
+import { TriviaResultsService } from "../systems/trivia/triviaResults";
+import { TriviaChatService } from "../systems/trivia/triviaChat";
 import { MatchingService } from "../systems/conversation/matching";
 import { ConversationsService } from "../systems/conversation/conversations";
+import { ConversationListsService } from "../systems/conversation/conversationLists";
+import { MessagesService } from "../systems/conversation/messages";
 import { PresenceService } from "../systems/lobby/presence";
 import { OrgsService } from "../systems/identity/orgs";
 import { RefreshTokensService } from "../systems/identity/refreshTokens";
@@ -24,12 +31,19 @@ export interface Services {
   friendships: Friendships;
   notifications: NotificationsService;
   gameInvitations: GameInvitationsService;
+  gameInvitationExpiry: GameInvitationExpiryService;
   games: GamesService;
   spaces: SpacesService;
+  spaceInvites: SpaceInvitesService;
+  spaceInviteAnswers: SpaceInviteAnswersService;
   spaceMembers: SpaceMembersService;
   trivia: TriviaService;
+  triviaResults: TriviaResultsService;
+  triviaChat: TriviaChatService;
   matching: MatchingService;
   conversations: ConversationsService;
+  conversationLists: ConversationListsService;
+  messages: MessagesService;
   presence: PresenceService;
   orgs: OrgsService;
   refreshTokens: RefreshTokensService;
@@ -52,28 +66,49 @@ export function createServices(infra: Infra): Services {
   const friendships = new Friendships(infra);
   const notifications = new NotificationsService(infra);
   const games = new GamesService(infra);
+  const gameInvitationExpiry = new GameInvitationExpiryService(infra);
   const gameInvitations = new GameInvitationsService({ ...infra, users, friendships, notifications, games });
-  const friends = new FriendsService({ ...infra, users, blockCheck, friendships, gameInvitations });
-  const presence = new PresenceService({ ...infra, friendships, gameInvitations });
-  const spaces = new SpacesService({ ...infra, users, blockCheck, notifications });
+  const friends = new FriendsService({ ...infra, users, blockCheck, friendships, gameInvitationExpiry });
+  const presence = new PresenceService({ ...infra, friendships, gameInvitationExpiry });
+  const spaces = new SpacesService(infra);
+  const spaceInvites = new SpaceInvitesService({ ...infra, users, blockCheck, notifications, spaces });
+  const spaceInviteAnswers = new SpaceInviteAnswersService({ ...infra, users, notifications });
   const spaceMembers = new SpaceMembersService({ ...infra, spaces });
-  const conversations = new ConversationsService({ ...infra, users, blockCheck });
+  const conversationLists = new ConversationListsService(infra);
+  const conversations = new ConversationsService({ ...infra, users, blockCheck, conversationLists });
+  const messages = new MessagesService({ ...infra, conversations });
   const matching = new MatchingService({ ...infra, users, blockCheck, conversations, notifications });
-  const blocks = new BlocksService({ ...infra, users, friendships, gameInvitations, spaces, conversations });
-  const reports = new ReportsService({ ...infra, users, conversations });
+  const blocks = new BlocksService({
+    ...infra,
+    users,
+    friendships,
+    gameInvitationExpiry,
+    spaceInviteAnswers,
+    conversations,
+  });
+  const reports = new ReportsService({ ...infra, users, messages });
   const trivia = new TriviaService({ ...infra, orgs });
+  const triviaResults = new TriviaResultsService({ ...infra, trivia });
+  const triviaChat = new TriviaChatService(infra);
   return {
     users,
     friends,
     friendships,
     notifications,
     gameInvitations,
+    gameInvitationExpiry,
     games,
     spaces,
+    spaceInvites,
+    spaceInviteAnswers,
     spaceMembers,
     trivia,
+    triviaResults,
+    triviaChat,
     matching,
     conversations,
+    conversationLists,
+    messages,
     presence,
     orgs,
     refreshTokens,

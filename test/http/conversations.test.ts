@@ -100,7 +100,7 @@ describe("REST /api/v1/conversations", () => {
     assert.equal(carols.participants.length, 2);
 
     const lastFromBob = (await history(me, withBob)).body.items.find((m: any) => m.content === "are you there?");
-    await ctx().services.conversations.markRead(withBob, me, lastFromBob.id);
+    await ctx().services.messages.markRead(withBob, me, lastFromBob.id);
     const after = await api("GET", "/api/v1/conversations", { token: me.token });
     assert.equal(after.body.items[0].unread_count, 0);
 
@@ -196,13 +196,13 @@ describe("REST /api/v1/conversations", () => {
     const readState = async (reader: TestUser) =>
       Object.fromEntries((await history(reader, id)).body.items.map((m: any) => [m.id, m.is_read]));
 
-    await ctx().services.conversations.markRead(id, alice, m3); // alice reads everything, her own included
+    await ctx().services.messages.markRead(id, alice, m3); // alice reads everything, her own included
     assert.deepEqual(await readState(alice), { [m1]: false, [m2]: false, [m3]: true });
-    await ctx().services.conversations.markRead(id, bob, m1);
+    await ctx().services.messages.markRead(id, bob, m1);
     for (const reader of [alice, bob])
       assert.deepEqual(await readState(reader), { [m1]: true, [m2]: false, [m3]: true });
-    await ctx().services.conversations.markRead(id, bob, m2);
-    await ctx().services.conversations.markRead(id, bob, m1); // an older mark does not move the position back
+    await ctx().services.messages.markRead(id, bob, m2);
+    await ctx().services.messages.markRead(id, bob, m1); // an older mark does not move the position back
     for (const reader of [alice, bob])
       assert.deepEqual(await readState(reader), { [m1]: true, [m2]: true, [m3]: true });
   });

@@ -165,7 +165,7 @@ describe("REST /api/trivia", () => {
         body: { title: "Q", questions: QUESTIONS },
       });
       const sessionId = created.body.sessionId;
-      await ctx().services.trivia.saveOutcome(sessionId, {
+      await ctx().services.triviaResults.saveOutcome(sessionId, {
         status: "finished",
         scoreboard: [
           { userId: b.id, username: b.username, team: "red", score: 900, rank: 1 },

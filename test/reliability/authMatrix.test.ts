@@ -227,7 +227,7 @@ describe("auth matrix", () => {
       it("conversation: a message of another conversation cannot be marked read", async () => {
         const w = await restWorld();
         const seat = await join(w.alice, "conversation", { conversationId: w.ids.convAB });
-        const other = await ctx().services.conversations.send(w.ids.convCD!, w.carol.id, "not for alice");
+        const other = await ctx().services.messages.send(w.ids.convCD!, w.carol.id, "not for alice");
         const before = await dbFingerprint();
         const err = await refusal(seat.room.request("read_receipt", { message_id: other.message.id }));
         assert.equal(err.code, "NOT_FOUND");

@@ -161,7 +161,7 @@ describe("nothing missed across a drop", () => {
       ],
       "every acknowledged answer is stored",
     );
-    const results = await ctx().services.trivia.results(orgId, session.id);
+    const results = await ctx().services.triviaResults.results(orgId, session.id);
     assert.equal(results.status, "finished");
     assert.equal(results.items.find((i) => i.userId === p1.id)!.score > 0, true, "p1's answer after the return scored");
   });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { BASE_URL, ctx, sdk } from "../helpers/server";
+import { BASE_URL, sdk } from "../helpers/server";
 import { withConfig } from "../helpers/config";
 import { createUser } from "../helpers/users";
 import { inbox, until } from "../helpers/room";

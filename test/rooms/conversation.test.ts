@@ -215,7 +215,7 @@ describe("conversation room", () => {
 
     it("rejects the request and broadcasts nothing when the message cannot be stored", async () => {
       const { a, b } = await chat();
-      const service = ctx().services.conversations;
+      const service = ctx().services.messages;
       const original = service.send;
       service.send = async () => {
         throw new Error("connection to the database lost");
@@ -338,7 +338,7 @@ describe("conversation room", () => {
     it("refuses a message id that is not in this conversation, storing nothing", async () => {
       const { alice, bob, conversationId, a } = await chat();
       const elsewhere = await conversationOf(bob, await createUser());
-      const foreign = await ctx().services.conversations.send(elsewhere, bob.id, "not for alice");
+      const foreign = await ctx().services.messages.send(elsewhere, bob.id, "not for alice");
       await a.room.request("message", { content: "mine" });
       for (const message_id of [foreign.message.id, foreign.message.id + 1000]) {
         const err = await refusal(a.room.request("read_receipt", { message_id }));

@@ -232,7 +232,7 @@ describe("trivia room", () => {
     await players[0]!.room.request("answer", { questionId: q.question_id, choiceIndex: 0 });
     await host.box.next("question_closed");
 
-    const service = ctx().services.trivia;
+    const service = ctx().services.triviaResults;
     const original = service.saveOutcome;
     service.saveOutcome = async () => {
       throw new Error("database is down");

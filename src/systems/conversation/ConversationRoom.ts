@@ -92,7 +92,7 @@ export class ConversationRoom extends RallyRoom<{ state: ConversationState }> {
 
   /** Stored, then broadcast through the topic; the request resolves with the stored message. */
   private async sendMessage(client: RallyClient, { content, clientMessageId }: MessagePayload) {
-    const { message } = await this.ctx.services.conversations.send(
+    const { message } = await this.ctx.services.messages.send(
       this.conversationId,
       authOf(client).id,
       content,
@@ -107,12 +107,12 @@ export class ConversationRoom extends RallyRoom<{ state: ConversationState }> {
 
   /** The reader is always the sender of the receipt; the topic brings it back to broadcast. */
   private readReceipt(client: RallyClient, { message_id }: ReadReceipt): Promise<ReadReceiptEvent> {
-    return this.ctx.services.conversations.markRead(this.conversationId, authOf(client), message_id);
+    return this.ctx.services.messages.markRead(this.conversationId, authOf(client), message_id);
   }
 
   /** Every stored message after `afterMessageId`, oldest first (a `sync` event when not a request). */
   private async sync(client: RallyClient, { afterMessageId }: Sync, isRequest: boolean) {
-    const reply = await this.ctx.services.conversations.since(this.conversationId, authOf(client).id, afterMessageId);
+    const reply = await this.ctx.services.messages.since(this.conversationId, authOf(client).id, afterMessageId);
     if (!isRequest) this.sendTo(client, "sync", reply);
     return reply;
   }

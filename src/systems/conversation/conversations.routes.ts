@@ -36,11 +36,11 @@ const HistoryQuery = z
  */
 export function conversationsRoutes(ctx: AppContext, auth: RequestHandler): Router {
   const router = Router();
-  const conversations = ctx.services.conversations;
+  const { conversations, conversationLists, messages } = ctx.services;
   const SendBody = messagePayload(ctx.config.TEXT_MAX_CHARS);
 
   router.get("/api/v1/conversations", auth, async (req, res) => {
-    res.json(await conversations.listFor(userOf(req).id, query(req, PageQuery)));
+    res.json(await conversationLists.listFor(userOf(req).id, query(req, PageQuery)));
   });
 
   router.post("/api/v1/conversations", auth, async (req, res) => {
@@ -52,14 +52,14 @@ export function conversationsRoutes(ctx: AppContext, auth: RequestHandler): Rout
   router.get("/api/v1/conversations/:id/messages", auth, async (req, res) => {
     const { id } = params(req, ConversationParams);
     const { before, cursor, limit } = query(req, HistoryQuery);
-    res.json(await conversations.history(id, userOf(req).id, { before: before ?? cursor, limit }));
+    res.json(await messages.history(id, userOf(req).id, { before: before ?? cursor, limit }));
   });
 
   // A repeated clientMessageId answers 200 with the stored message; a new message 201.
   router.post("/api/v1/conversations/:id/messages", auth, async (req, res) => {
     const { id } = params(req, ConversationParams);
     const { content, clientMessageId } = body(req, SendBody);
-    const { message, created } = await conversations.send(id, userOf(req).id, content, clientMessageId);
+    const { message, created } = await messages.send(id, userOf(req).id, content, clientMessageId);
     res.status(created ? 201 : 200).json(message);
   });
 

@@ -111,7 +111,7 @@ export class UserLobbyRoom extends RallyRoom<{ state: UserLobbyState }> {
       // The owner has no lobby. Unless their lobby is being restarted (still held online), a
       // pending invitation to them is left over from a send racing their last leave.
       if (!(await this.ctx.delivery.isOnline(ownerId)))
-        await this.ctx.services.gameInvitations.expireLeftovers(ownerId);
+        await this.ctx.services.gameInvitationExpiry.expireLeftovers(ownerId);
       await this.inOrder(async () => {
         await Promise.all([this.loadFriends(), this.loadInvitations(), this.loadUnread(), this.loadUnreadMessages()]);
       });
@@ -222,7 +222,7 @@ export class UserLobbyRoom extends RallyRoom<{ state: UserLobbyState }> {
   }
 
   private async loadUnreadMessages(): Promise<void> {
-    this.state.unreadMessages = await this.ctx.services.conversations.totalUnread(this.ownerId);
+    this.state.unreadMessages = await this.ctx.services.conversationLists.totalUnread(this.ownerId);
   }
 
   /**

@@ -6,68 +6,15 @@ import type { GameReadyEvent, InvitationReceivedEvent, InvitationUpdatedEvent } 
 import type { Infra } from "../../services/infra";
 import type { Friendships } from "../social/friendships";
 import type { GamesService } from "../biggerDice/games";
-import type { UserSummary, UsersService } from "../identity/users";
+import type { UsersService } from "../identity/users";
 import type { Notification, NotificationsService } from "./notifications";
 import { pageOf, type Page } from "../../http/paging";
 import { timeCursor, type PageRequest } from "../../http/keyset";
 import { blockedBetweenSql } from "../social/blockCheck";
 import { isUuid } from "../../db/uuid";
 
-export interface GameInvitation {
-  id: string;
-  sender: UserSummary;
-  receiver: UserSummary;
-  /** Null once the friendship it was sent over has ended. */
-  friendshipId: string | null;
-  map: string;
-  status: InvitationStatus;
-  /** The private bigger_dice room, once accepted. */
-  roomId: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+import { INVITATION_SELECT, toInvitation, type GameInvitation, type InvitationRow } from "./gameInvitationRecords";
 
-interface Row {
-  id: string;
-  sender_id: string;
-  receiver_id: string;
-  friendship_id: string | null;
-  map: string;
-  status: InvitationStatus;
-  room_id: string | null;
-  created_at: Date | string;
-  updated_at: Date | string;
-  sender_username: string;
-  sender_avatar: string | null;
-  receiver_username: string;
-  receiver_avatar: string | null;
-}
-
-const SELECT = `
-  SELECT g.*, s.username AS sender_username, s.avatar_url AS sender_avatar,
-         r.username AS receiver_username, r.avatar_url AS receiver_avatar
-    FROM game_invitations g
-    JOIN users s ON s.id = g.sender_id
-    JOIN users r ON r.id = g.receiver_id`;
-
-const toInvitation = (r: Row): GameInvitation => ({
-  id: r.id,
-  sender: { id: r.sender_id, username: r.sender_username, avatarUrl: r.sender_avatar },
-  receiver: { id: r.receiver_id, username: r.receiver_username, avatarUrl: r.receiver_avatar },
-  friendshipId: r.friendship_id,
-  map: r.map,
-  status: r.status,
-  roomId: r.room_id,
-  createdAt: new Date(r.created_at).toISOString(),
-  updatedAt: new Date(r.updated_at).toISOString(),
-});
-
-/** An invitation just moved to `expired`, as announced. */
-export interface ExpiredInvitation {
-  id: string;
-  sender_id: string;
-  receiver_id: string;
-}
 const NOTIFICATION_KIND = "game_invitation";
 
 /**
@@ -77,9 +24,6 @@ const NOTIFICATION_KIND = "game_invitation";
  * (`WHERE status = 'pending'`), so two answers, or an answer racing an expiry, cannot both win.
  */
 export class GameInvitationsService {
-  /** When this process started: pending invitations from before it survived a restart. */
-  private readonly startedAt: Date;
-
   constructor(
     private readonly deps: Pick<Infra, "db" | "config" | "delivery" | "now"> & {
       users: UsersService;
@@ -87,9 +31,7 @@ export class GameInvitationsService {
       notifications: NotificationsService;
       games: GamesService;
     },
-  ) {
-    this.startedAt = deps.now();
-  }
+  ) {}
 
   /**
    * Store a pending invitation (and its notification) and only then tell the receiver:
@@ -222,112 +164,10 @@ export class GameInvitationsService {
     return invitation;
   }
 
-  /**
-   * The user's last device is gone: their pending received invitations become `expired`,
-   * and the senders (and the receiver's other listeners, if any) are told.
-   */
-  async expireReceived(userId: string, sentSince?: Date): Promise<string[]> {
-    const { rows } = await this.deps.db.query<{ id: string; sender_id: string }>(
-      `UPDATE game_invitations SET status = 'expired', updated_at = $2
-        WHERE receiver_id = $1 AND status = 'pending' AND ($3::timestamptz IS NULL OR created_at >= $3)
-        RETURNING id, sender_id`,
-      [userId, this.deps.now(), sentSince ?? null],
-    );
-    await Promise.all(
-      rows.flatMap((r) =>
-        [r.sender_id, userId].map((to) =>
-          this.deps.delivery.toUser(to, "game_invitation_updated", {
-            invitationId: r.id,
-            status: "expired",
-          } satisfies InvitationUpdatedEvent),
-        ),
-      ),
-    );
-    return rows.map((r) => r.id);
-  }
-
-  /**
-   * The sender's last lobby device is gone: an invitation cannot be played without them, so
-   * their pending sent invitations become `expired`. Each receiver gets
-   * `game_invitation_expired`, and both sides `game_invitation_updated`.
-   */
-  async expireSent(userId: string): Promise<string[]> {
-    const { rows } = await this.deps.db.query<ExpiredInvitation>(
-      `UPDATE game_invitations SET status = 'expired', updated_at = $2
-        WHERE sender_id = $1 AND status = 'pending'
-        RETURNING id, sender_id, receiver_id`,
-      [userId, this.deps.now()],
-    );
-    await this.announceExpired(rows);
-    return rows.map((r) => r.id);
-  }
-
-  /** Expire the pair's pending invitations inside the caller's transaction (unfriend, block); announce after commit. */
-  async expireBetween(a: string, b: string, tx: Queryable): Promise<ExpiredInvitation[]> {
-    const { rows } = await tx.query<ExpiredInvitation>(
-      `UPDATE game_invitations SET status = 'expired', updated_at = $3
-        WHERE ((sender_id = $1 AND receiver_id = $2) OR (sender_id = $2 AND receiver_id = $1)) AND status = 'pending'
-        RETURNING id, sender_id, receiver_id`,
-      [a, b, this.deps.now()],
-    );
-    return rows;
-  }
-
-  /** Tell both sides of expired invitations: `game_invitation_updated`, and the receiver `game_invitation_expired`. */
-  async announceExpired(expired: ExpiredInvitation[]): Promise<void> {
-    await Promise.all(
-      expired.flatMap((r) => [
-        ...[r.sender_id, r.receiver_id].map((to) =>
-          this.deps.delivery.toUser(to, "game_invitation_updated", {
-            invitationId: r.id,
-            status: "expired",
-          } satisfies InvitationUpdatedEvent),
-        ),
-        this.deps.delivery.toUser(r.receiver_id, "game_invitation_expired", { invitationId: r.id }),
-      ]),
-    );
-  }
-
-  /**
-   * The user's lobby opens while they were offline: a pending invitation to them sent since
-   * this process started is left over from a send racing their last leave. Ones from before
-   * survived a restart: they are kept for the user's return (see expireAbsentReceivers).
-   */
-  async expireLeftovers(userId: string): Promise<string[]> {
-    return this.expireReceived(userId, this.startedAt);
-  }
-
-  /**
-   * Once after a (re)start, when the reconnection grace is over: invitations still pending
-   * from before the start whose receiver has not come back online expire (the receiver is
-   * really gone). A graceful restart therefore expires nothing for users who reconnect.
-   */
-  async expireAbsentReceivers(): Promise<string[]> {
-    const { rows } = await this.deps.db.query<{ receiver_id: string }>(
-      "SELECT DISTINCT receiver_id FROM game_invitations WHERE status = 'pending' AND created_at < $1",
-      [this.startedAt],
-    );
-    const expired: string[] = [];
-    for (const { receiver_id } of rows) {
-      if (await this.deps.delivery.isOnline(receiver_id)) continue;
-      expired.push(...(await this.expireReceived(receiver_id)));
-    }
-    // Invitations follow their sender too: a sender who did not come back is gone as well.
-    const { rows: senders } = await this.deps.db.query<{ sender_id: string }>(
-      "SELECT DISTINCT sender_id FROM game_invitations WHERE status = 'pending' AND created_at < $1",
-      [this.startedAt],
-    );
-    for (const { sender_id } of senders) {
-      if (await this.deps.delivery.isOnline(sender_id)) continue;
-      expired.push(...(await this.expireSent(sender_id)));
-    }
-    return expired;
-  }
-
   /** Pending invitations the user sent or received, oldest first (the lobby's state). */
   async listPending(userId: string): Promise<GameInvitation[]> {
-    const { rows } = await this.deps.db.query<Row>(
-      `${SELECT} WHERE (g.sender_id = $1 OR g.receiver_id = $1) AND g.status = 'pending' ORDER BY g.created_at, g.id`,
+    const { rows } = await this.deps.db.query<InvitationRow>(
+      `${INVITATION_SELECT} WHERE (g.sender_id = $1 OR g.receiver_id = $1) AND g.status = 'pending' ORDER BY g.created_at, g.id`,
       [userId],
     );
     return rows.map(toInvitation);
@@ -350,8 +190,8 @@ export class GameInvitationsService {
       params.push(opts.status);
       where += ` AND g.status = $${params.length}`;
     }
-    const { rows } = await this.deps.db.query<Row & { sort_key: string }>(
-      `${SELECT.replace("SELECT g.*,", "SELECT g.*, g.created_at::text AS sort_key,")}
+    const { rows } = await this.deps.db.query<InvitationRow & { sort_key: string }>(
+      `${INVITATION_SELECT.replace("SELECT g.*,", "SELECT g.*, g.created_at::text AS sort_key,")}
         WHERE ${where} AND ($3::timestamptz IS NULL OR (g.created_at, g.id) < ($3::timestamptz, $4::uuid))
         ORDER BY g.created_at DESC, g.id DESC LIMIT $2`,
       params,
@@ -362,7 +202,7 @@ export class GameInvitationsService {
 
   async get(id: string, db: Queryable = this.deps.db): Promise<GameInvitation | null> {
     if (!isUuid(id)) return null;
-    const { rows } = await db.query<Row>(`${SELECT} WHERE g.id = $1`, [id]);
+    const { rows } = await db.query<InvitationRow>(`${INVITATION_SELECT} WHERE g.id = $1`, [id]);
     return rows[0] ? toInvitation(rows[0]) : null;
   }
 

@@ -1,7 +1,7 @@
 import type { PresenceEvent } from "./protocol";
 import type { Infra } from "../../services/infra";
 import type { Friendships } from "../social/friendships";
-import type { GameInvitationsService } from "./gameInvitations";
+import type { GameInvitationExpiryService } from "./gameInvitationExpiry";
 
 /**
  * A user's online status as everyone else sees it. The user's lobby calls `announce` when
@@ -13,7 +13,7 @@ export class PresenceService {
   constructor(
     private readonly deps: Pick<Infra, "db" | "delivery" | "now"> & {
       friendships: Friendships;
-      gameInvitations: GameInvitationsService;
+      gameInvitationExpiry: GameInvitationExpiryService;
     },
   ) {}
 
@@ -30,15 +30,15 @@ export class PresenceService {
   }
 
   private async tellFriends(userId: string, online: boolean): Promise<void> {
-    const { delivery, friendships, gameInvitations } = this.deps;
+    const { delivery, friendships, gameInvitationExpiry } = this.deps;
     const lastSeenAt = online ? null : await this.stampLastSeen(userId);
     const friendIds = await friendships.friendIds(userId);
     const event: PresenceEvent = online ? { userId, online } : { userId, online, lastSeenAt };
     await Promise.all(friendIds.map((id) => delivery.toUser(id, "presence", { ...event })));
     if (!online) {
       // Invitations follow both their people: nobody can play one with a user who is gone.
-      await gameInvitations.expireReceived(userId);
-      await gameInvitations.expireSent(userId);
+      await gameInvitationExpiry.expireReceived(userId);
+      await gameInvitationExpiry.expireSent(userId);
     }
   }
 

@@ -5,8 +5,8 @@ import { logger } from "../../logger";
 import type { Infra } from "../../services/infra";
 import type { UserSummary, UsersService } from "../identity/users";
 import type { Friendships } from "./friendships";
-import type { GameInvitationsService } from "../lobby/gameInvitations";
-import type { SpacesService } from "../space/spaces";
+import type { GameInvitationExpiryService } from "../lobby/gameInvitationExpiry";
+import type { SpaceInviteAnswersService } from "../space/spaceInviteAnswers";
 import type { ConversationsService } from "../conversation/conversations";
 import { isUuid } from "../../db/uuid";
 
@@ -27,8 +27,8 @@ export class BlocksService {
     private readonly deps: Pick<Infra, "db" | "now"> & {
       users: UsersService;
       friendships: Friendships;
-      gameInvitations: GameInvitationsService;
-      spaces: SpacesService;
+      gameInvitationExpiry: GameInvitationExpiryService;
+      spaceInviteAnswers: SpaceInviteAnswersService;
       conversations: ConversationsService;
     },
   ) {}
@@ -45,8 +45,8 @@ export class BlocksService {
       );
       if (!inserted.rows[0]) return { created: false as const, blocked };
       const friendship = await this.deps.friendships.endBetween(blockerId, blocked.id, tx);
-      const expired = await this.deps.gameInvitations.expireBetween(blockerId, blocked.id, tx);
-      const withdrawn = await this.deps.spaces.withdrawInvitesBetween(blockerId, blocked.id, tx);
+      const expired = await this.deps.gameInvitationExpiry.expireBetween(blockerId, blocked.id, tx);
+      const withdrawn = await this.deps.spaceInviteAnswers.withdrawInvitesBetween(blockerId, blocked.id, tx);
       return { created: true as const, blocked, friendship, expired, withdrawn };
     });
     if (outcome.created) {
@@ -54,8 +54,8 @@ export class BlocksService {
       const pair = [blockerId, outcome.blocked.id];
       await Promise.all([
         outcome.friendship ? this.deps.friendships.announceEnded(outcome.friendship, pair) : undefined,
-        this.deps.gameInvitations.announceExpired(outcome.expired),
-        this.deps.spaces.announceWithdrawn(outcome.withdrawn),
+        this.deps.gameInvitationExpiry.announceExpired(outcome.expired),
+        this.deps.spaceInviteAnswers.announceWithdrawn(outcome.withdrawn),
         this.deps.conversations.revokeBetween(blockerId, outcome.blocked.id),
       ]).catch((err) => logger.warn({ err, blockerId }, "block stored but not every device was told"));
     }

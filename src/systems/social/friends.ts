@@ -5,7 +5,7 @@ import { textCursor, timeCursor, type PageRequest } from "../../http/keyset";
 import { isUuid } from "../../db/uuid";
 import type { UsersService } from "../identity/users";
 import type { BlockCheck } from "./blockCheck";
-import type { GameInvitationsService } from "../lobby/gameInvitations";
+import type { GameInvitationExpiryService } from "../lobby/gameInvitationExpiry";
 import {
   REQUEST_SELECT,
   toRequest,
@@ -28,7 +28,7 @@ export class FriendsService {
       users: UsersService;
       blockCheck: BlockCheck;
       friendships: Friendships;
-      gameInvitations: GameInvitationsService;
+      gameInvitationExpiry: GameInvitationExpiryService;
     },
   ) {}
 
@@ -128,11 +128,11 @@ export class FriendsService {
       const current = await this.deps.friendships.between(userId, friendId, tx);
       if (!current || current.status !== "accepted") throw new AppError("NOT_FOUND", "Friend not found");
       await this.deps.friendships.endBetween(userId, friendId, tx);
-      const expired = await this.deps.gameInvitations.expireBetween(userId, friendId, tx);
+      const expired = await this.deps.gameInvitationExpiry.expireBetween(userId, friendId, tx);
       return { friendship: current, expired };
     });
     await this.deps.friendships.announceEnded(ended.friendship, [userId, friendId]);
-    await this.deps.gameInvitations.announceExpired(ended.expired);
+    await this.deps.gameInvitationExpiry.announceExpired(ended.expired);
   }
 
   private async endRequest(

@@ -4,7 +4,7 @@ import type { ChatMessage } from "../conversation/protocol";
 import type { ReportReason } from "./protocol";
 import type { Infra } from "../../services/infra";
 import type { UsersService } from "../identity/users";
-import type { ConversationsService } from "../conversation/conversations";
+import type { MessagesService } from "../conversation/messages";
 import { timeCursor, type PageRequest } from "../../http/keyset";
 import { isUuid } from "../../db/uuid";
 
@@ -105,7 +105,7 @@ export class ReportsService {
   constructor(
     private readonly deps: Pick<Infra, "db" | "config" | "now"> & {
       users: UsersService;
-      conversations: ConversationsService;
+      messages: MessagesService;
     },
   ) {}
 
@@ -227,13 +227,13 @@ export class ReportsService {
     );
     if ((members[0]?.n ?? 0) < 2) throw conversationNotFound();
     if (input.messageId !== undefined) {
-      const message = await this.deps.conversations.messageById(input.messageId);
+      const message = await this.deps.messages.messageById(input.messageId);
       if (!message || message.conversation_id !== input.conversationId) {
         throw new AppError("NOT_FOUND", "messageId: no such message in this conversation");
       }
       return [toEvidence(message)];
     }
-    const latest = await this.deps.conversations.latestFrom(input.conversationId, reportedId, REPORT_EVIDENCE_MESSAGES);
+    const latest = await this.deps.messages.latestFrom(input.conversationId, reportedId, REPORT_EVIDENCE_MESSAGES);
     return latest.map(toEvidence);
   }
 }

@@ -166,22 +166,22 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
       for (const other of observer.visible) this.sendTo(other.value.sessionId, "CHAT", chat);
     });
 
-    const spaces = this.ctx.services.spaces;
+    const { spaceInvites, spaceInviteAnswers } = this.ctx.services;
     this.handle("SEND_INVITE", SendInviteMessage, (client, { toUserId, spaceId }) => {
       this.requireThisSpace(spaceId);
-      return spaces.sendInvite(authOf(client).id, { toUserId, spaceId: this.spaceId });
+      return spaceInvites.sendInvite(authOf(client).id, { toUserId, spaceId: this.spaceId });
     });
     this.handle("ACCEPT_INVITE", InviteIdMessage, (client, { notificationId }) =>
-      spaces.acceptInvite(authOf(client).id, notificationId),
+      spaceInviteAnswers.acceptInvite(authOf(client).id, notificationId),
     );
     this.handle("DECLINE_INVITE", InviteIdMessage, (client, { notificationId }) =>
-      spaces.declineInvite(authOf(client).id, notificationId),
+      spaceInviteAnswers.declineInvite(authOf(client).id, notificationId),
     );
     this.handle("GET_USERS", GetUsersMessage, (client, { spaceId, ...filter }) => {
       this.requireThisSpace(spaceId);
-      return spaces.invitableUsers(authOf(client).id, this.spaceId, filter);
+      return spaceInvites.invitableUsers(authOf(client).id, this.spaceId, filter);
     });
-    this.handle("GET_INVITES", GetInvitesMessage, (client, page) => spaces.myInvites(authOf(client).id, page));
+    this.handle("GET_INVITES", GetInvitesMessage, (client, page) => spaceInvites.myInvites(authOf(client).id, page));
   }
 
   /** Validate and move: nothing else happens here (see the class comment). */

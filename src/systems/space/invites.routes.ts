@@ -9,33 +9,37 @@ import { InvitableUsersQuery, MyInvitesQuery, NotificationIdParams, SendInviteBo
  */
 export function metaverseInvitesRoutes(ctx: AppContext, auth: RequestHandler): Router {
   const router = Router();
-  const spaces = ctx.services.spaces;
+  const { spaceInvites, spaceInviteAnswers } = ctx.services;
   const success = (res: Response, data: unknown, message?: string, status = 200) =>
     res.status(status).json(message ? { status: "success", message, data } : { status: "success", data });
 
   router.post("/metaverse/invites/send", auth, async (req, res) => {
     const input = body(req, SendInviteBody);
-    success(res, await spaces.sendInvite(userOf(req).id, input), "Invite sent successfully", 201);
+    success(res, await spaceInvites.sendInvite(userOf(req).id, input), "Invite sent successfully", 201);
   });
 
   router.post("/metaverse/invites/:notificationId/accept", auth, async (req, res) => {
     const { notificationId } = params(req, NotificationIdParams);
-    success(res, await spaces.acceptInvite(userOf(req).id, notificationId), "Invite accepted successfully");
+    success(res, await spaceInviteAnswers.acceptInvite(userOf(req).id, notificationId), "Invite accepted successfully");
   });
 
   router.post("/metaverse/invites/:notificationId/decline", auth, async (req, res) => {
     const { notificationId } = params(req, NotificationIdParams);
-    success(res, await spaces.declineInvite(userOf(req).id, notificationId), "Invite declined successfully");
+    success(
+      res,
+      await spaceInviteAnswers.declineInvite(userOf(req).id, notificationId),
+      "Invite declined successfully",
+    );
   });
 
   router.get("/metaverse/invites/users/:spaceId", auth, async (req, res) => {
     const { spaceId } = params(req, SpaceIdParams);
     const filter = query(req, InvitableUsersQuery);
-    success(res, await spaces.invitableUsers(userOf(req).id, spaceId, filter));
+    success(res, await spaceInvites.invitableUsers(userOf(req).id, spaceId, filter));
   });
 
   router.get("/metaverse/invites/my-invites", auth, async (req, res) => {
-    success(res, await spaces.myInvites(userOf(req).id, query(req, MyInvitesQuery)));
+    success(res, await spaceInvites.myInvites(userOf(req).id, query(req, MyInvitesQuery)));
   });
 
   return router;

@@ -138,7 +138,7 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
   /** Stored first (late joiners get the last CHAT_HISTORY_SIZE in `chat_history`), then broadcast. */
   private async chat(client: RallyClient, msg: ChatMessage): Promise<void> {
     const user = authOf(client);
-    await this.ctx.services.trivia.saveChat(this.session.id, user, msg.text);
+    await this.ctx.services.triviaChat.saveChat(this.session.id, user, msg.text);
     this.broadcastEvent("chat", { type: "chat", user_id: user.id, data: { text: msg.text } });
   }
 
@@ -182,7 +182,7 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
   }
 
   private async sendChatHistory(client: RallyClient): Promise<void> {
-    const messages = await this.ctx.services.trivia.recentChat(this.session.id, CHAT_HISTORY_SIZE);
+    const messages = await this.ctx.services.triviaChat.recentChat(this.session.id, CHAT_HISTORY_SIZE);
     if (messages.length > 0) this.sendTo(client, "chat_history", { session_id: this.session.id, messages });
   }
 
@@ -327,7 +327,7 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }> {
       team: p.team || null,
       score: game.scores[p.userId] ?? 0,
     }));
-    return this.ctx.services.trivia.saveOutcome(this.session.id, {
+    return this.ctx.services.triviaResults.saveOutcome(this.session.id, {
       status,
       scoreboard: rules.rankScoreboard(entries),
       answers: game.answers,

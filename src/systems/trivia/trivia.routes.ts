@@ -39,7 +39,7 @@ export function triviaRoutes(ctx: AppContext, auth: RequestHandler): Router {
   router.get("/api/trivia/sessions/:id/results", auth, async (req, res) => {
     const orgId = await ctx.services.trivia.requireOrg(userOf(req));
     const { id } = params(req, SessionParams);
-    res.json(await ctx.services.trivia.results(orgId, id));
+    res.json(await ctx.services.triviaResults.results(orgId, id));
   });
 
   return router;

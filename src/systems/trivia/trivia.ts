@@ -2,7 +2,7 @@ import { AppError } from "../../errors";
 import type { AuthUser } from "../../auth/tokens";
 import type { Queryable } from "../../db";
 import type { CreateSessionBody } from "./protocol";
-import { teamTotals, type ScoredAnswer, type TriviaQuestion } from "./rules";
+import type { TriviaQuestion } from "./rules";
 import type { Infra } from "../../services/infra";
 import type { OrgsService } from "../identity/orgs";
 import { isUuid } from "../../db/uuid";
@@ -19,30 +19,6 @@ export interface TriviaSession {
   status: TriviaSessionStatus;
   questionCount: number;
   createdAt: string;
-}
-
-export interface TriviaResultItem {
-  userId: string;
-  username: string;
-  team: string | null;
-  score: number;
-  rank: number;
-}
-
-export interface TriviaResults {
-  id: string;
-  status: TriviaSessionStatus;
-  /** The scoreboard, best first; empty until the session has ended. */
-  items: TriviaResultItem[];
-  /** Team totals, best first (teams are optional, so often empty). */
-  teams: Array<{ team: string; score: number }>;
-}
-
-/** What the room persists when a session ends. */
-export interface TriviaOutcome {
-  status: "finished" | "interrupted";
-  scoreboard: TriviaResultItem[];
-  answers: readonly ScoredAnswer[];
 }
 
 interface SessionRow {
@@ -73,36 +49,12 @@ const toSession = (r: SessionRow): TriviaSession => ({
   createdAt: new Date(r.created_at).toISOString(),
 });
 
-/** A stored trivia chat message, as `chat_history` carries it. */
-export interface TriviaChatMessage {
-  id: string;
-  user_id: string;
-  username: string;
-  data: { text: string };
-  created_at: string;
-}
-
-interface ChatRow {
-  id: string | number;
-  user_id: string;
-  username: string;
-  text: string;
-  created_at: Date | string;
-}
-
-const toChat = (r: ChatRow): TriviaChatMessage => ({
-  id: String(r.id),
-  user_id: r.user_id,
-  username: r.username,
-  data: { text: r.text },
-  created_at: new Date(r.created_at).toISOString(),
-});
-
 const SESSION_COLUMNS = `s.id, s.org_id, s.host_id, s.title, s.status, s.created_at,
   (SELECT count(*)::int FROM trivia_questions q WHERE q.session_id = s.id) AS question_count`;
 
 /**
- * Trivia sessions, their questions and their results. Every read is scoped to the caller's
+ * Trivia sessions and their questions (results are TriviaResultsService's, chat
+ * TriviaChatService's). Every read is scoped to the caller's
  * organization: another org's session is indistinguishable from an unknown one.
  */
 export class TriviaService {
@@ -234,83 +186,5 @@ export class TriviaService {
       userId,
     ]);
     return rows.length > 0;
-  }
-
-  /** Store a chat message (before it is broadcast). */
-  async saveChat(sessionId: string, user: { id: string; username: string }, text: string): Promise<TriviaChatMessage> {
-    const { rows } = await this.deps.db.query<ChatRow>(
-      `INSERT INTO trivia_chat (session_id, user_id, username, text) VALUES ($1, $2, $3, $4)
-       RETURNING id, user_id, username, text, created_at`,
-      [sessionId, user.id, user.username, text],
-    );
-    return toChat(rows[0]!);
-  }
-
-  /** The last `count` chat messages of a session, oldest first. */
-  async recentChat(sessionId: string, count: number): Promise<TriviaChatMessage[]> {
-    const { rows } = await this.deps.db.query<ChatRow>(
-      `SELECT id, user_id, username, text, created_at FROM trivia_chat WHERE session_id = $1 ORDER BY id DESC LIMIT $2`,
-      [sessionId, count],
-    );
-    return rows.reverse().map(toChat);
-  }
-
-  /**
-   * Write the end of a session in one transaction: its status, the scoreboard and every
-   * scored answer. Idempotent (rewrites a previous outcome), so a retry is safe.
-   */
-  async saveOutcome(sessionId: string, outcome: TriviaOutcome): Promise<void> {
-    await this.deps.db.transaction(async (tx) => {
-      await tx.query(`DELETE FROM trivia_participants WHERE session_id = $1`, [sessionId]);
-      for (const p of outcome.scoreboard) {
-        await tx.query(
-          `INSERT INTO trivia_participants (session_id, user_id, username, team, score, rank) VALUES ($1, $2, $3, $4, $5, $6)`,
-          [sessionId, p.userId, p.username, p.team, p.score, p.rank],
-        );
-      }
-      for (const a of outcome.answers) {
-        await tx.query(
-          `INSERT INTO trivia_answers (question_id, user_id, session_id, choice_index, correct, points, elapsed_ms, answered_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-          [a.questionId, a.userId, sessionId, a.choiceIndex, a.correct, a.points, a.elapsedMs, new Date(a.answeredAt)],
-        );
-      }
-      await tx.query(`UPDATE trivia_sessions SET status = $2, ended_at = $3 WHERE id = $1`, [
-        sessionId,
-        outcome.status,
-        this.deps.now(),
-      ]);
-    });
-  }
-
-  /** `GET /api/trivia/sessions/:id/results`: the scoreboard once the session has ended. */
-  async results(orgId: string, sessionId: string): Promise<TriviaResults> {
-    const session = await this.require(orgId, sessionId);
-    const { rows } = await this.deps.db.query<{
-      user_id: string;
-      username: string;
-      team: string | null;
-      score: number;
-      rank: number;
-    }>(
-      `SELECT user_id, username, team, score, rank FROM trivia_participants WHERE session_id = $1 ORDER BY rank, username`,
-      [sessionId],
-    );
-    const items = rows.map((r) => ({
-      userId: r.user_id,
-      username: r.username,
-      team: r.team,
-      score: r.score,
-      rank: r.rank,
-    }));
-    const teams = teamTotals(items);
-    return {
-      id: session.id,
-      status: session.status,
-      items,
-      teams: [...teams]
-        .map(([team, score]) => ({ team, score }))
-        .sort((a, b) => b.score - a.score || a.team.localeCompare(b.team)),
-    };
   }
 }

@@ -35,8 +35,8 @@ export async function restWorld(): Promise<RestWorld> {
   const bobToDave = await s.friends.request(bob.id, dave.username);
   const spaceAlice = await s.spaces.create(alice.id, { name: "Alice's", capacity: 5 });
   const spaceCarol = await s.spaces.create(carol.id, { name: "Carol's", capacity: 5 });
-  const inviteToAlice = await s.spaces.sendInvite(carol.id, { toUserId: alice.id, spaceId: spaceCarol.id });
-  const inviteToDave = await s.spaces.sendInvite(carol.id, { toUserId: dave.id, spaceId: spaceCarol.id });
+  const inviteToAlice = await s.spaceInvites.sendInvite(carol.id, { toUserId: alice.id, spaceId: spaceCarol.id });
+  const inviteToDave = await s.spaceInvites.sendInvite(carol.id, { toUserId: dave.id, spaceId: spaceCarol.id });
   const notes = s.notifications;
   const noteAlice = await notes.create({
     userId: alice.id,
@@ -50,8 +50,8 @@ export async function restWorld(): Promise<RestWorld> {
   const triviaOther = await s.trivia.create(carol, { title: "Other quiz", questions: TRIVIA_QUESTIONS });
   const convAB = (await s.conversations.openDirect(alice.id, bob.id)).conversation.id;
   const convCD = (await s.conversations.openDirect(carol.id, dave.id)).conversation.id;
-  const messageAB = (await s.conversations.send(convAB, bob.id, "hello alice")).message.id;
-  await s.conversations.send(convCD, carol.id, "hello dave");
+  const messageAB = (await s.messages.send(convAB, bob.id, "hello alice")).message.id;
+  await s.messages.send(convCD, carol.id, "hello dave");
   await s.games.record({
     id: crypto.randomUUID(),
     roomId: "r1",

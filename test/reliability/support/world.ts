@@ -223,7 +223,7 @@ export async function conversationFixture(): Promise<Fixture> {
   const [alice, bob] = [await quickUser(), await quickUser()];
   const { conversation } = await ctx().services.conversations.openDirect(alice.id, bob.id);
   for (const content of ["hi", "hello", "how are you?"]) {
-    await ctx().services.conversations.send(conversation.id, alice.id, content);
+    await ctx().services.messages.send(conversation.id, alice.id, content);
   }
   const seat = await join(alice, "conversation", { conversationId: conversation.id });
   const other = await join(bob, "conversation", { conversationId: conversation.id });

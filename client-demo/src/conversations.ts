@@ -14,8 +14,9 @@ import type {
   UserStatusEvent,
 } from "../../src/systems/conversation/protocol";
 import type { ConversationState } from "../../src/systems/conversation/ConversationState";
-import type { ConversationSummary, MessagePage } from "../../src/systems/conversation/conversations";
-import type { Friend } from "../../src/systems/social/friends";
+import type { ConversationSummary } from "../../src/systems/conversation/conversationLists";
+import type { MessagePage } from "../../src/systems/conversation/messages";
+import type { Friend } from "../../src/systems/social/friendships";
 import type { LikeResult, RecentMatch } from "../../src/systems/conversation/matching";
 import type { ReportReason } from "../../src/systems/social/protocol";
 

@@ -15,10 +15,10 @@ import type {
   SendInvitation,
 } from "../../src/systems/lobby/protocol";
 import type { UserLobbyState } from "../../src/systems/lobby/UserLobbyState";
-import type { FriendRequest } from "../../src/systems/social/friends";
+import type { FriendRequest } from "../../src/systems/social/friendships";
 import type { BlockedUser } from "../../src/systems/social/blocks";
 import type { MatchView } from "../../src/systems/conversation/matching";
-import type { ReceivedInvite } from "../../src/systems/space/spaces";
+import type { ReceivedInvite } from "../../src/systems/space/inviteRecords";
 import { api, enc, list } from "./api";
 import * as notifications from "./notifications";
 import { leave, watchRoom } from "./rooms";

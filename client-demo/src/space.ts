@@ -12,7 +12,8 @@ import type {
 } from "../../src/systems/space/protocol";
 import type { Direction, Position } from "../../src/systems/space/rules";
 import type { SpaceState } from "../../src/systems/space/SpaceState";
-import type { InvitableUser, MySpace, SentInvite } from "../../src/systems/space/spaces";
+import type { MySpace } from "../../src/systems/space/spaces";
+import type { InvitableUser, SentInvite } from "../../src/systems/space/inviteRecords";
 import type { SpaceMember } from "../../src/systems/space/members";
 import { api, enc, list } from "./api";
 import { leave, watchRoom } from "./rooms";

@@ -13,7 +13,8 @@ import type {
   TriviaJoinOptions,
 } from "../../src/systems/trivia/protocol";
 import type { TriviaParticipant, TriviaState } from "../../src/systems/trivia/TriviaState";
-import type { TriviaResults, TriviaSession, TriviaSessionStatus } from "../../src/systems/trivia/trivia";
+import type { TriviaSession, TriviaSessionStatus } from "../../src/systems/trivia/trivia";
+import type { TriviaResults } from "../../src/systems/trivia/triviaResults";
 import { api, enc, list } from "./api";
 import { leave, watchRoom } from "./rooms";
 import { me, sdk } from "./session";

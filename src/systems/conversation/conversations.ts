@@ -1,7 +1,7 @@
 import { AppError } from "../../errors";
 import type { Queryable } from "../../db";
 import { logger } from "../../logger";
-import { conversationTopic } from "./protocol";
+import { conversationTopic, ConversationTopicEvent, type ConversationTopicEvents } from "./protocol";
 import { blockedBetweenSql, type BlockCheck } from "../social/blockCheck";
 import type { Infra } from "../../services/infra";
 import type { UsersService } from "../identity/users";
@@ -188,7 +188,7 @@ export class ConversationsService {
         WHERE pa.user_id = $1`,
       [a, b],
     );
-    await Promise.all(rows.map((r) => this.publish(r.id, "access_ended", { userIds: [a, b] })));
+    await Promise.all(rows.map((r) => this.publish(r.id, ConversationTopicEvent.accessEnded, { userIds: [a, b] })));
   }
 
   /** Close a conversation (its match ended) inside the caller's transaction; returns whether it was open. */
@@ -202,14 +202,18 @@ export class ConversationsService {
 
   /** Tell a closed conversation's live room (any process): `match_removed`, then every seat is closed. */
   async announceClosed(conversationId: string, matchId: string): Promise<void> {
-    await this.publish(conversationId, "match_removed", { matchId, conversationId });
+    await this.publish(conversationId, ConversationTopicEvent.matchRemoved, { matchId, conversationId });
   }
 
   /**
    * The message is stored whatever happens here: a failed publish is logged, and clients
    * that missed it fill the gap with `sync` or the history.
    */
-  async publish(conversationId: string, type: string, payload: Record<string, unknown>): Promise<void> {
+  async publish<K extends keyof ConversationTopicEvents>(
+    conversationId: string,
+    type: K,
+    payload: ConversationTopicEvents[K],
+  ): Promise<void> {
     try {
       await this.deps.delivery.toTopic(conversationTopic(conversationId), type, payload);
     } catch (err) {

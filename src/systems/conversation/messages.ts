@@ -1,9 +1,9 @@
 import { AppError } from "../../errors";
 import type { Queryable } from "../../db";
 import { logger } from "../../logger";
-import { conversationTopic, type ChatMessage, type ReadReceiptEvent } from "./protocol";
+import { conversationTopic, ConversationTopicEvent, type ChatMessage, type ReadReceiptEvent } from "./protocol";
 import { cappedBatch, messagePreview, newestFirstPage } from "./rules";
-import type { ConversationMessageEvent } from "../lobby/protocol";
+import { LobbyEvent, type ConversationMessageEvent } from "../lobby/protocol";
 import type { Infra } from "../../services/infra";
 import { isUuid } from "../../db/uuid";
 import {
@@ -105,7 +105,7 @@ export class MessagesService {
       return { message: existing, created: false };
     }
     const message = toMessage(row);
-    await this.deps.conversations.publish(conversationId, "message", { message });
+    await this.deps.conversations.publish(conversationId, ConversationTopicEvent.message, { message });
     await this.notifyAway(message);
     return { message, created: true };
   }
@@ -135,10 +135,10 @@ export class MessagesService {
       username: reader.username,
       timestamp: this.deps.now().toISOString(),
     };
-    await this.deps.conversations.publish(conversationId, "read_receipt", { ...receipt });
+    await this.deps.conversations.publish(conversationId, ConversationTopicEvent.readReceipt, receipt);
     // The reader's lobbies recount `unreadMessages` (every device of theirs, any process).
     await this.deps.delivery
-      .toUser(reader.id, "conversation_read", { conversationId, messageId })
+      .toUser(reader.id, LobbyEvent.conversationRead, { conversationId, messageId })
       .catch((err) => logger.warn({ err, conversationId }, "conversation_read not delivered"));
     return receipt;
   }
@@ -171,7 +171,7 @@ export class MessagesService {
         rows
           .filter((r) => !seated.has(r.user_id))
           .map((r) =>
-            this.deps.delivery.toUser(r.user_id, "conversation_message", {
+            this.deps.delivery.toUser(r.user_id, LobbyEvent.conversationMessage, {
               ...base,
               unreadCount: r.unread,
             } satisfies ConversationMessageEvent),

@@ -1,5 +1,5 @@
 import type { Queryable } from "../../db";
-import type { InvitationUpdatedEvent } from "./protocol";
+import { LobbyEvent, type InvitationUpdatedEvent } from "./protocol";
 import type { Infra } from "../../services/infra";
 import type { ExpiredInvitation } from "./gameInvitationRecords";
 
@@ -30,7 +30,7 @@ export class GameInvitationExpiryService {
     await Promise.all(
       rows.flatMap((r) =>
         [r.sender_id, userId].map((to) =>
-          this.deps.delivery.toUser(to, "game_invitation_updated", {
+          this.deps.delivery.toUser(to, LobbyEvent.invitationUpdated, {
             invitationId: r.id,
             status: "expired",
           } satisfies InvitationUpdatedEvent),
@@ -72,12 +72,12 @@ export class GameInvitationExpiryService {
     await Promise.all(
       expired.flatMap((r) => [
         ...[r.sender_id, r.receiver_id].map((to) =>
-          this.deps.delivery.toUser(to, "game_invitation_updated", {
+          this.deps.delivery.toUser(to, LobbyEvent.invitationUpdated, {
             invitationId: r.id,
             status: "expired",
           } satisfies InvitationUpdatedEvent),
         ),
-        this.deps.delivery.toUser(r.receiver_id, "game_invitation_expired", { invitationId: r.id }),
+        this.deps.delivery.toUser(r.receiver_id, LobbyEvent.invitationExpired, { invitationId: r.id }),
       ]),
     );
   }

@@ -2,7 +2,7 @@ import { AppError } from "../../errors";
 import type { Queryable } from "../../db";
 import { lockInviteBudget, recentInviteSends } from "./inviteBudget";
 import { decideAnswer, decideSend, statusAfter, type Answer, type InvitationStatus } from "./rules";
-import type { GameReadyEvent, InvitationReceivedEvent, InvitationUpdatedEvent } from "./protocol";
+import { LobbyEvent, type GameReadyEvent, type InvitationReceivedEvent, type InvitationUpdatedEvent } from "./protocol";
 import type { Infra } from "../../services/infra";
 import type { Friendships } from "../social/friendships";
 import type { GamesService } from "../biggerDice/games";
@@ -106,7 +106,7 @@ export class GameInvitationsService {
     }
 
     const { invitation, notification } = stored;
-    await this.deps.delivery.toUser(toUserId, "game_invitation_received", {
+    await this.deps.delivery.toUser(toUserId, LobbyEvent.invitationReceived, {
       invitationId: invitation.id,
       sender_username: invitation.sender.username,
       sender_image: invitation.sender.avatarUrl,
@@ -150,7 +150,7 @@ export class GameInvitationsService {
     const ready: GameReadyEvent = { invitationId: invitation.id, roomId, map: invitation.map };
     await Promise.all(
       [invitation.sender.id, invitation.receiver.id].map((id) =>
-        this.deps.delivery.toUser(id, "game_ready", { ...ready }),
+        this.deps.delivery.toUser(id, LobbyEvent.gameReady, { ...ready }),
       ),
     );
     return { invitation, roomId };
@@ -228,7 +228,7 @@ export class GameInvitationsService {
     const event: InvitationUpdatedEvent = { invitationId: invitation.id, status };
     await Promise.all(
       [invitation.sender.id, invitation.receiver.id].map((id) =>
-        this.deps.delivery.toUser(id, "game_invitation_updated", { ...event }),
+        this.deps.delivery.toUser(id, LobbyEvent.invitationUpdated, { ...event }),
       ),
     );
   }

@@ -1,4 +1,5 @@
 import { AppError } from "../../errors";
+import { LobbyEvent } from "../lobby/protocol";
 import type { Infra } from "../../services/infra";
 import { pageOf, type Page } from "../../http/paging";
 import { textCursor, timeCursor, type PageRequest } from "../../http/keyset";
@@ -59,7 +60,7 @@ export class FriendsService {
     }
     const request = (await this.deps.friendships.getRequest(id))!;
     // The addressee's lobby hears it live (their devices can show it at once).
-    await this.deps.delivery.toUser(addressee.id, "friend_request", {
+    await this.deps.delivery.toUser(addressee.id, LobbyEvent.friendRequest, {
       id: request.id,
       from: { id: request.requester.id, username: request.requester.username },
     });
@@ -83,7 +84,7 @@ export class FriendsService {
     }
     await Promise.all(
       [accepted.requester_id, userId].map((id) =>
-        this.deps.delivery.toUser(id, "friends_changed", { friendshipId: accepted.id }),
+        this.deps.delivery.toUser(id, LobbyEvent.friendsChanged, { friendshipId: accepted.id }),
       ),
     );
     return (await this.deps.friendships.getRequest(accepted.id))!;

@@ -1,4 +1,5 @@
 import type { Queryable } from "../../db";
+import { LobbyEvent } from "../lobby/protocol";
 import { isUuid } from "../../db/uuid";
 import type { Infra } from "../../services/infra";
 import type { UserSummary } from "../identity/users";
@@ -122,10 +123,10 @@ export class Friendships {
 
   /** Tell both lobbies that a friendship (`friends_changed`) or a request (`friend_request_updated`) ended. */
   async announceEnded(ended: Friendship, pair: string[], reason: FriendshipEnd = "removed"): Promise<void> {
-    const [type, payload] =
+    const tell = (id: string) =>
       ended.status === "accepted"
-        ? ["friends_changed", { friendshipId: ended.id, status: "removed" }]
-        : ["friend_request_updated", { id: ended.id, status: reason }];
-    await Promise.all(pair.map((id) => this.deps.delivery.toUser(id, type, payload)));
+        ? this.deps.delivery.toUser(id, LobbyEvent.friendsChanged, { friendshipId: ended.id, status: "removed" })
+        : this.deps.delivery.toUser(id, LobbyEvent.friendRequestUpdated, { id: ended.id, status: reason });
+    await Promise.all(pair.map(tell));
   }
 }

@@ -1,4 +1,5 @@
 import { AppError } from "../../errors";
+import { LobbyEvent } from "../lobby/protocol";
 import { logger } from "../../logger";
 import type { Queryable } from "../../db";
 import type { Infra } from "../../services/infra";
@@ -176,11 +177,15 @@ export class SpaceInviteAnswersService {
    */
   private async answered(userId: string, notificationId: string, toSender?: AnswerForSender): Promise<void> {
     try {
-      await this.deps.delivery.toUser(userId, "notifications_changed", { ids: [notificationId], status: "read" });
+      await this.deps.delivery.toUser(userId, LobbyEvent.notificationsChanged, {
+        ids: [notificationId],
+        status: "read",
+      });
       if (!toSender) return; // withdrawn by a block: the sender is not told
       const { notification, event, sender } = toSender;
       await this.deps.notifications.push(notification, sender);
-      const type = event.invite.outcome === "accepted" ? "INVITE_ACCEPTED" : "INVITE_DECLINED";
+      const type =
+        event.invite.outcome === "accepted" ? LobbyEvent.spaceInviteAccepted : LobbyEvent.spaceInviteDeclined;
       await this.deps.delivery.toUser(notification.userId, type, event);
     } catch (err) {
       logger.warn({ err, notificationId }, "space invite answered but a lobby was not told");

@@ -1,4 +1,5 @@
 import { AppError, rateLimited } from "../../errors";
+import { LobbyEvent, type SpaceInviteReceivedEvent } from "../lobby/protocol";
 import { logger } from "../../logger";
 import type { Infra } from "../../services/infra";
 import type { UsersService } from "../identity/users";
@@ -235,11 +236,11 @@ export class SpaceInvitesService {
   private async tellInvitee(
     notification: Notification,
     sender: { username: string; avatarUrl: string | null },
-    payload: Record<string, unknown>,
+    payload: SpaceInviteReceivedEvent,
   ): Promise<void> {
     try {
       await this.deps.notifications.push(notification, sender);
-      await this.deps.delivery.toUser(notification.userId, "INVITE_RECEIVED", payload);
+      await this.deps.delivery.toUser(notification.userId, LobbyEvent.spaceInviteReceived, payload);
     } catch (err) {
       logger.warn({ err, notificationId: notification.id }, "space invite stored but not delivered live");
     }

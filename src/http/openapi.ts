@@ -76,31 +76,40 @@ export function openApiDocument(routers: readonly ApiRouter[], version: string):
       responses: responsesOf(op),
     };
   }
-  return createDocument({
-    openapi: "3.1.0",
-    info: {
-      title: "rally REST API",
-      version,
-      description:
-        "The REST half of rally's wire contract (docs/PROTOCOL.md §2); rooms are joined through Colyseus' matchmaker.",
-    },
-    tags: [...tags].map((name) => ({ name })),
-    security: SECURITY.bearer,
-    paths,
-    components: {
-      securitySchemes: {
-        bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "An access token." },
-        operatorBasic: { type: "http", scheme: "basic", description: "The monitor's credentials (operators)." },
-        metricsToken: { type: "http", scheme: "bearer", description: "METRICS_TOKEN, required only when it is set." },
+  return createDocument(
+    {
+      openapi: "3.1.0",
+      info: {
+        title: "rally REST API",
+        version,
+        description:
+          "The REST half of rally's wire contract (docs/PROTOCOL.md §2); rooms are joined through Colyseus' matchmaker.",
       },
-      responses: {
-        Error: {
-          description: "Refused: the envelope, with the code's HTTP status.",
-          content: { "application/json": { schema: ErrorEnvelope } },
+      tags: [...tags].map((name) => ({ name })),
+      security: SECURITY.bearer,
+      paths,
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "An access token." },
+          operatorBasic: { type: "http", scheme: "basic", description: "The monitor's credentials (operators)." },
+          metricsToken: { type: "http", scheme: "bearer", description: "METRICS_TOKEN, required only when it is set." },
+        },
+        responses: {
+          Error: {
+            description: "Refused: the envelope, with the code's HTTP status.",
+            content: { "application/json": { schema: ErrorEnvelope } },
+          },
         },
       },
     },
-  });
+    // zod writes the safe-integer range on every `.int()`: noise where no other bound was set.
+    { override: ({ jsonSchema }) => dropSafeIntegerBounds(jsonSchema) },
+  );
+}
+
+function dropSafeIntegerBounds(schema: { minimum?: number; maximum?: number }): void {
+  if (schema.minimum === Number.MIN_SAFE_INTEGER) delete schema.minimum;
+  if (schema.maximum === Number.MAX_SAFE_INTEGER) delete schema.maximum;
 }
 
 const SWAGGER_UI = path.dirname(require.resolve("swagger-ui-dist/package.json"));

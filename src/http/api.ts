@@ -71,7 +71,7 @@ export interface ApiRoutes extends Record<Method, Declare> {
   router: ApiRouter;
 }
 
-const pathParamsOf = (path: string) => [...path.matchAll(/:(\w+)/g)].map((m) => m[1]!);
+const pathParamsOf = (path: string) => [...path.matchAll(/:(\w+)/g)].map((m) => m[1]);
 
 /**
  * Routes of one part of the API (`tag` groups them in the document). `guards` are the
@@ -89,7 +89,7 @@ export function apiRoutes(tag: string, guards: Partial<Record<Exclude<Access, "p
       }
       const guard = access === "public" ? [] : [guards[access]];
       if (guard.includes(undefined)) throw new Error(`${method.toUpperCase()} ${path}: no guard for "${access}"`);
-      operations.push({ method, path, access, tag, doc: doc as Operation["doc"] });
+      operations.push({ method, path, access, tag, doc: doc });
       // Validated in this order (params, query, body), before the handler runs.
       router[method](path, ...(guard as RequestHandler[]), (req, res) =>
         handler(req, res, {

@@ -33,7 +33,7 @@ const operationId = (op: Operation) =>
   openApiPath(op.path)
     .split(/[^A-Za-z0-9]+/)
     .filter(Boolean)
-    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .map((w) => w[0].toUpperCase() + w.slice(1))
     .join("");
 
 function responsesOf(op: Operation): ZodOpenApiResponsesObject {

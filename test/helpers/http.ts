@@ -31,6 +31,6 @@ export async function api<T = any>(
   } catch {
     /* non-JSON body stays text */
   }
-  (await specChecker()).check(method, path.split("?")[0]!, res.status, res.headers.get("content-type"), body);
+  (await specChecker()).check(method, path.split("?")[0], res.status, res.headers.get("content-type"), body);
   return { status: res.status, body, headers: res.headers };
 }

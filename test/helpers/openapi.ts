@@ -34,7 +34,7 @@ const escapePointer = (s: string) => s.replace(/~/g, "~0").replace(/\//g, "~1");
 function build(doc: OpenApiDocument): SpecChecker {
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   addFormats(ajv);
-  ajv.addSchema(doc as object, DOC_ID);
+  ajv.addSchema(doc, DOC_ID);
   const compiled = new Map<string, ValidateFunction>();
   const routes: Route[] = Object.keys(doc.paths).map((template) => ({
     template,
@@ -44,9 +44,9 @@ function build(doc: OpenApiDocument): SpecChecker {
 
   const operationOf = (method: string, path: string) => {
     const matches = routes
-      .filter((r) => r.pattern.test(path) && doc.paths[r.template]![method])
+      .filter((r) => r.pattern.test(path) && doc.paths[r.template][method])
       .sort((a, b) => b.literals - a.literals);
-    return matches[0] && { template: matches[0].template, op: doc.paths[matches[0].template]![method]! };
+    return matches[0] && { template: matches[0].template, op: doc.paths[matches[0].template][method] };
   };
 
   const validatorAt = (pointer: string): ValidateFunction => {
@@ -82,12 +82,12 @@ function build(doc: OpenApiDocument): SpecChecker {
         assert.ok(key, `${where}: status not documented in /api/openapi.json`);
         response = found.op.responses[key];
         pointer = `/paths/${escapePointer(found.template)}/${m}/responses/${key}`;
-        if (response!.$ref) {
-          pointer = response!.$ref.slice(1);
-          response = doc.components!.responses![response!.$ref.split("/").pop()!];
+        if (response.$ref) {
+          pointer = response.$ref.slice(1);
+          response = doc.components!.responses![response.$ref.split("/").pop()!];
         }
       }
-      const media = Object.keys(response!.content ?? {});
+      const media = Object.keys(response.content ?? {});
       if (media.length === 0) {
         assert.ok(
           body === undefined || body === "",

@@ -47,7 +47,7 @@ describe("OpenAPI (/api/openapi.json, /api/docs)", () => {
   it("describes exactly the routes the app's Express router answers", async () => {
     // The running server's own wiring (app.config.ts' initializeExpress), on a fresh app.
     const app = express();
-    await h().app.options.initializeExpress!(app);
+    h().app.options.initializeExpress!(app);
     const routed = routesOf((app as unknown as { router: { stack: Layer[] } }).router.stack);
     const documented = new Set<string>();
     for (const [path, item] of Object.entries((await getDocument()).paths as Record<string, object>))
@@ -140,10 +140,10 @@ describe("OpenAPI (/api/openapi.json, /api/docs)", () => {
     const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];
     assert.ok(scripts.length >= 2, html);
     for (const [, attrs, inline] of scripts) {
-      assert.equal(inline!.trim(), "", "no inline script (the CSP would refuse it)");
-      assert.match(attrs!, /src="\/[^/]/, "a same-origin script");
+      assert.equal(inline.trim(), "", "no inline script (the CSP would refuse it)");
+      assert.match(attrs, /src="\/[^/]/, "a same-origin script");
     }
-    const urls = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    const urls = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
     for (const url of urls) {
       assert.match(url, /^\/[^/]/, `${url}: same origin`);
       const asset = await fetch(`${BASE_URL}${url}`);

@@ -30,6 +30,11 @@ export interface RouteDoc<P, Q, B> {
   params?: P;
   query?: Q;
   body?: B;
+  /**
+   * A refusal that must come before the input is read (the caller's standing, e.g. trivia's
+   * org membership): runs after the access guard, before validation.
+   */
+  before?: (req: Request) => unknown;
   /** Every success status the route answers, with its body. Errors are the shared envelope. */
   responses: Partial<Record<number, ResponseBody>>;
 }
@@ -91,13 +96,14 @@ export function apiRoutes(tag: string, guards: Partial<Record<Exclude<Access, "p
       if (guard.includes(undefined)) throw new Error(`${method.toUpperCase()} ${path}: no guard for "${access}"`);
       operations.push({ method, path, access, tag, doc: doc });
       // Validated in this order (params, query, body), before the handler runs.
-      router[method](path, ...(guard as RequestHandler[]), (req, res) =>
-        handler(req, res, {
+      router[method](path, ...(guard as RequestHandler[]), async (req, res) => {
+        await doc.before?.(req);
+        return handler(req, res, {
           params: (doc.params ? parse(doc.params, req.params) : undefined) as never,
           query: (doc.query ? parse(doc.query, req.query) : undefined) as never,
           body: (doc.body ? parse(doc.body, req.body) : undefined) as never,
-        }),
-      );
+        });
+      });
     };
   return {
     router,

@@ -4,6 +4,7 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import { api } from "../helpers/http";
 import { specChecker } from "../helpers/openapi";
 import { BASE_URL, h } from "../helpers/server";
+import { createUser } from "../helpers/users";
 import { ERROR_CODES } from "../../src/errors";
 import { openApiPath } from "../../src/http/openapi";
 
@@ -129,6 +130,20 @@ describe("OpenAPI (/api/openapi.json, /api/docs)", () => {
     );
     assert.throws(() => checker.check("GET", "/api/friends", 302, "text/html", ""), /not documented/);
     checker.check("GET", "/api/friends", 200, "application/json", { items: [], nextCursor: null });
+  });
+
+  it("validates after the access guard and a route's `before` check, as the routes did by hand", async () => {
+    // No token: 401 before a malformed body is read.
+    const anonymous = await api("POST", "/api/spaces", { body: { capacity: "lots" } });
+    assert.equal(anonymous.status, 401);
+    // Trivia refuses a caller without an org before reading their input (403, not 400).
+    const loner = await createUser();
+    const create = await api("POST", "/api/trivia/sessions", { token: loner.token, body: { title: 7 } });
+    assert.equal(create.status, 403, JSON.stringify(create.body));
+    const list = await api("GET", "/api/trivia/sessions?status=nope", { token: loner.token });
+    assert.equal(list.status, 403, JSON.stringify(list.body));
+    const results = await api("GET", `/api/trivia/sessions/${"x".repeat(101)}/results`, { token: loner.token });
+    assert.equal(results.status, 403, JSON.stringify(results.body));
   });
 
   it("/api/docs is Swagger UI served from this origin only: no CDN, no inline script", async () => {

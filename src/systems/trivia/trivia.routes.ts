@@ -1,4 +1,4 @@
-import type { RequestHandler } from "express";
+import type { Request, RequestHandler } from "express";
 import { z } from "zod";
 import type { AppContext } from "../../context";
 import { CreateSessionBody } from "./protocol";
@@ -53,16 +53,18 @@ const TriviaResults = z
 /** `/api/trivia/...` (docs/PROTOCOL.md §2). */
 export function triviaRoutes(ctx: AppContext, auth: RequestHandler): ApiRouter {
   const api = apiRoutes("trivia", { bearer: auth });
+  const trivia = ctx.services.trivia;
+  // The caller's org standing is refused before their input is read.
+  const requireOrg = (req: Request) => trivia.requireOrg(userOf(req));
 
   const createDoc = {
     summary: "Create a trivia session in the caller's org",
+    before: requireOrg,
     body: CreateSessionBody,
     responses: { 201: CreatedSession },
   };
   api.post("/api/trivia/sessions", "bearer", createDoc, async (req, res, { body }) => {
-    const user = userOf(req);
-    await ctx.services.trivia.requireOrg(user);
-    const session = await ctx.services.trivia.create(user, body);
+    const session = await trivia.create(userOf(req), body);
     res.status(201).json({
       id: session.id,
       sessionId: session.id,
@@ -76,22 +78,22 @@ export function triviaRoutes(ctx: AppContext, auth: RequestHandler): ApiRouter {
 
   const listDoc = {
     summary: "The caller's org's sessions, newest first",
+    before: requireOrg,
     query: SessionsQuery,
     responses: { 200: pageSchema(TriviaSession) },
   };
   api.get("/api/trivia/sessions", "bearer", listDoc, async (req, res, { query }) => {
-    const orgId = await ctx.services.trivia.requireOrg(userOf(req));
-    res.json(await ctx.services.trivia.list(orgId, query));
+    res.json(await trivia.list(userOf(req).orgId!, query));
   });
 
   const resultsDoc = {
     summary: "A session's final scoreboard",
+    before: requireOrg,
     params: SessionParams,
     responses: { 200: TriviaResults },
   };
   api.get("/api/trivia/sessions/:id/results", "bearer", resultsDoc, async (req, res, { params }) => {
-    const orgId = await ctx.services.trivia.requireOrg(userOf(req));
-    res.json(await ctx.services.trivia.results(orgId, params.id));
+    res.json(await trivia.results(userOf(req).orgId!, params.id));
   });
 
   return api.router;

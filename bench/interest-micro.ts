@@ -1,9 +1,9 @@
 import { Encoder, StateView } from "@colyseus/schema";
 
 Encoder.BUFFER_SIZE = 128 * 1024; // a 1,000-avatar full state does not fit the 16 KB default
-import { InterestGrid, type Observer } from "../src/rules/interest";
-import { BroadcastSpaceState, SpaceState, SpaceUser } from "../src/rooms/schema/SpaceState";
-import { mulberry32 } from "../src/rules/random";
+import { InterestGrid, type Observer } from "../src/systems/space/interest";
+import { BroadcastSpaceState, SpaceState, SpaceUser } from "../src/systems/space/SpaceState";
+import { mulberry32 } from "../src/random";
 
 /**
  * Server-side cost of one big space without the network: `npx tsx bench/interest-micro.ts [N…]`.

@@ -17,7 +17,7 @@ import { ExternalVerifier, type ExternalIdentity, type Provision } from "./auth/
 import type { Services } from "./services";
 import { Delivery } from "./realtime/delivery";
 import { systemClock } from "./realtime/clock";
-import { cryptoDice } from "./rules/biggerDice";
+import { cryptoDice } from "./systems/biggerDice/rules";
 import { RoomDirectory } from "./realtime/roomDirectory";
 import { sweepStaleProcesses } from "./realtime/staleProcesses";
 import { createServices } from "./services";
@@ -28,25 +28,25 @@ import { errorHandler, notFound, requestId, requireAuth } from "./http/middlewar
 import { basicAuth } from "./http/basicAuth";
 import { CorsPolicy, edgeGuard, guardedServer, metricsAuth, monitorGuard } from "./http/edge";
 import { AbuseLimits } from "./http/abuseLimits";
-import { authRoutes } from "./http/routes/auth";
-import { opsRoutes } from "./http/routes/ops";
-import { friendsRoutes } from "./http/routes/friends";
-import { notificationsRoutes } from "./http/routes/notifications";
-import { gameInvitationsRoutes } from "./http/routes/gameInvitations";
-import { roomsRoutes } from "./http/routes/rooms";
-import { gamesRoutes } from "./http/routes/games";
-import { spacesRoutes } from "./http/routes/spaces";
-import { metaverseInvitesRoutes } from "./http/routes/metaverseInvites";
-import { triviaRoutes } from "./http/routes/trivia";
-import { matchingRoutes } from "./http/routes/matching";
-import { conversationsRoutes } from "./http/routes/conversations";
-import { orgsRoutes } from "./http/routes/orgs";
-import { safetyRoutes } from "./http/routes/safety";
-import { UserLobbyRoom } from "./rooms/UserLobbyRoom";
-import { BiggerDiceRoom } from "./rooms/BiggerDiceRoom";
-import { SpaceRoom } from "./rooms/SpaceRoom";
-import { TriviaRoom } from "./rooms/TriviaRoom";
-import { ConversationRoom } from "./rooms/ConversationRoom";
+import { authRoutes } from "./systems/identity/auth.routes";
+import { opsRoutes } from "./http/ops.routes";
+import { friendsRoutes } from "./systems/social/friends.routes";
+import { notificationsRoutes } from "./systems/lobby/notifications.routes";
+import { gameInvitationsRoutes } from "./systems/lobby/gameInvitations.routes";
+import { roomsRoutes } from "./http/rooms.routes";
+import { gamesRoutes } from "./systems/biggerDice/games.routes";
+import { spacesRoutes } from "./systems/space/spaces.routes";
+import { metaverseInvitesRoutes } from "./systems/space/invites.routes";
+import { triviaRoutes } from "./systems/trivia/trivia.routes";
+import { matchingRoutes } from "./systems/conversation/matching.routes";
+import { conversationsRoutes } from "./systems/conversation/conversations.routes";
+import { orgsRoutes } from "./systems/identity/orgs.routes";
+import { safetyRoutes } from "./systems/social/safety.routes";
+import { UserLobbyRoom } from "./systems/lobby/UserLobbyRoom";
+import { BiggerDiceRoom } from "./systems/biggerDice/BiggerDiceRoom";
+import { SpaceRoom } from "./systems/space/SpaceRoom";
+import { TriviaRoom } from "./systems/trivia/TriviaRoom";
+import { ConversationRoom } from "./systems/conversation/ConversationRoom";
 
 export interface RallyApp {
   /** The Colyseus server configuration: pass to `listen()` or `@colyseus/testing`'s `boot()`. */

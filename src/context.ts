@@ -5,7 +5,7 @@ import type { Delivery } from "./realtime/delivery";
 import type { RoomDirectory } from "./realtime/roomDirectory";
 import type { Services } from "./services";
 import type { Clock } from "./realtime/clock";
-import type { Dice } from "./rules/biggerDice";
+import type { Dice } from "./systems/biggerDice/rules";
 
 /**
  * What rooms need from the composition root. Colyseus constructs rooms itself, so

@@ -2,7 +2,7 @@ import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { announceReady, serveRpc } from "../lib/ipc";
 import { Histogram, type Sparse } from "../lib/stats";
 import { connectSpaceClient, pool, type Member, type ServerKind, type SpaceClient } from "./clients";
-import { mulberry32 } from "../../src/rules/random";
+import { mulberry32 } from "../../src/random";
 
 /**
  * Scenario E's load generator (one process of several): N avatars in ONE space, each doing a

@@ -1,5 +1,5 @@
 import { defineRoom, LocalDriver, LocalPresence, Room, type Client } from "@colyseus/core";
-import { BroadcastSpaceState as SpaceState, SpaceUser } from "../../src/rooms/schema/SpaceState";
+import { BroadcastSpaceState as SpaceState, SpaceUser } from "../../src/systems/space/SpaceState";
 import config from "@colyseus/tools";
 import { WebSocketTransport } from "@colyseus/ws-transport";
 import { announceReady, serveRpc } from "../lib/ipc";

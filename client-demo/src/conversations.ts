@@ -12,12 +12,12 @@ import type {
   TypingEvent,
   TypingPayload,
   UserStatusEvent,
-} from "../../src/protocol/conversation";
-import type { ConversationState } from "../../src/rooms/schema/ConversationState";
-import type { ConversationSummary, MessagePage } from "../../src/services/conversations";
-import type { Friend } from "../../src/services/friends";
-import type { LikeResult, RecentMatch } from "../../src/services/matching";
-import type { ReportReason } from "../../src/protocol/reports";
+} from "../../src/systems/conversation/protocol";
+import type { ConversationState } from "../../src/systems/conversation/ConversationState";
+import type { ConversationSummary, MessagePage } from "../../src/systems/conversation/conversations";
+import type { Friend } from "../../src/systems/social/friends";
+import type { LikeResult, RecentMatch } from "../../src/systems/conversation/matching";
+import type { ReportReason } from "../../src/systems/social/protocol";
 
 /** Typed by the server's reason list, so a reason added there breaks this build until it has words here. */
 const REPORT_LABELS: Record<ReportReason, string> = {

@@ -4,8 +4,8 @@
  * connection shows a banner while the SDK reconnects, and the game carries on.
  */
 import { CloseCode, type Room } from "@colyseus/sdk";
-import type { DiceJoinOptions, DiceRoomMetadata, FinalScores, WirePlayer } from "../../src/protocol/biggerDice";
-import type { BiggerDiceState, DicePlayer } from "../../src/rooms/schema/BiggerDiceState";
+import type { DiceJoinOptions, DiceRoomMetadata, FinalScores, WirePlayer } from "../../src/systems/biggerDice/protocol";
+import type { BiggerDiceState, DicePlayer } from "../../src/systems/biggerDice/BiggerDiceState";
 import { enc, list } from "./api";
 import { leave, watchRoom } from "./rooms";
 import { me, sdk } from "./session";

@@ -13,12 +13,12 @@ import type {
   NotificationIds,
   PresenceEvent,
   SendInvitation,
-} from "../../src/protocol/lobby";
-import type { UserLobbyState } from "../../src/rooms/schema/UserLobbyState";
-import type { FriendRequest } from "../../src/services/friends";
-import type { BlockedUser } from "../../src/services/blocks";
-import type { MatchView } from "../../src/services/matching";
-import type { ReceivedInvite } from "../../src/services/spaces";
+} from "../../src/systems/lobby/protocol";
+import type { UserLobbyState } from "../../src/systems/lobby/UserLobbyState";
+import type { FriendRequest } from "../../src/systems/social/friends";
+import type { BlockedUser } from "../../src/systems/social/blocks";
+import type { MatchView } from "../../src/systems/conversation/matching";
+import type { ReceivedInvite } from "../../src/systems/space/spaces";
 import { api, enc, list } from "./api";
 import * as notifications from "./notifications";
 import { leave, watchRoom } from "./rooms";

@@ -2,7 +2,7 @@
  * The notification center: a bell with the unread count (the lobby state's `unread`), and a
  * panel listing GET /api/notifications with "mark read" and "dismiss".
  */
-import type { Notification } from "../../src/services/notifications";
+import type { Notification } from "../../src/systems/lobby/notifications";
 import { api, enc, list } from "./api";
 import { actionButton, fill, h, icon, showError, time } from "./ui";
 

@@ -4,11 +4,16 @@
  */
 import type { Room } from "@colyseus/sdk";
 import type { z } from "zod";
-import type { ActionMessage, CreateSpaceInput, SendInviteMessage, SpaceJoinOptions } from "../../src/protocol/space";
-import type { Direction, Position } from "../../src/rules/space";
-import type { SpaceState } from "../../src/rooms/schema/SpaceState";
-import type { InvitableUser, MySpace, SentInvite } from "../../src/services/spaces";
-import type { SpaceMember } from "../../src/services/spaceMembers";
+import type {
+  ActionMessage,
+  CreateSpaceInput,
+  SendInviteMessage,
+  SpaceJoinOptions,
+} from "../../src/systems/space/protocol";
+import type { Direction, Position } from "../../src/systems/space/rules";
+import type { SpaceState } from "../../src/systems/space/SpaceState";
+import type { InvitableUser, MySpace, SentInvite } from "../../src/systems/space/spaces";
+import type { SpaceMember } from "../../src/systems/space/members";
 import { api, enc, list } from "./api";
 import { leave, watchRoom } from "./rooms";
 import { me, sdk } from "./session";

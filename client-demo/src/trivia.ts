@@ -11,9 +11,9 @@ import type {
   KickMessage,
   NewQuestion,
   TriviaJoinOptions,
-} from "../../src/protocol/trivia";
-import type { TriviaParticipant, TriviaState } from "../../src/rooms/schema/TriviaState";
-import type { TriviaResults, TriviaSession, TriviaSessionStatus } from "../../src/services/trivia";
+} from "../../src/systems/trivia/protocol";
+import type { TriviaParticipant, TriviaState } from "../../src/systems/trivia/TriviaState";
+import type { TriviaResults, TriviaSession, TriviaSessionStatus } from "../../src/systems/trivia/trivia";
 import { api, enc, list } from "./api";
 import { leave, watchRoom } from "./rooms";
 import { me, sdk } from "./session";

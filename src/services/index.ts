@@ -1,19 +1,19 @@
 import type { ServiceDeps } from "./deps";
-import { UsersService } from "./users";
-import { FriendsService } from "./friends";
-import { NotificationsService } from "./notifications";
-import { GameInvitationsService } from "./gameInvitations";
-import { GamesService } from "./games";
-import { SpacesService } from "./spaces";
-import { SpaceMembersService } from "./spaceMembers";
-import { TriviaService } from "./trivia";
-import { MatchingService } from "./matching";
-import { ConversationsService } from "./conversations";
-import { PresenceService } from "./presence";
-import { OrgsService } from "./orgs";
-import { RefreshTokensService } from "./refreshTokens";
-import { BlocksService } from "./blocks";
-import { ReportsService } from "./reports";
+import { UsersService } from "../systems/identity/users";
+import { FriendsService } from "../systems/social/friends";
+import { NotificationsService } from "../systems/lobby/notifications";
+import { GameInvitationsService } from "../systems/lobby/gameInvitations";
+import { GamesService } from "../systems/biggerDice/games";
+import { SpacesService } from "../systems/space/spaces";
+import { SpaceMembersService } from "../systems/space/members";
+import { TriviaService } from "../systems/trivia/trivia";
+import { MatchingService } from "../systems/conversation/matching";
+import { ConversationsService } from "../systems/conversation/conversations";
+import { PresenceService } from "../systems/lobby/presence";
+import { OrgsService } from "../systems/identity/orgs";
+import { RefreshTokensService } from "../systems/identity/refreshTokens";
+import { BlocksService } from "../systems/social/blocks";
+import { ReportsService } from "../systems/social/reports";
 
 /** The domain services, shared by rooms and REST routes. */
 export interface Services {

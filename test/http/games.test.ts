@@ -3,7 +3,7 @@ import crypto from "node:crypto";
 import { api } from "../helpers/http";
 import { ctx } from "../helpers/server";
 import { createUsers, type TestUser } from "../helpers/users";
-import type { GameResult } from "../../src/services/games";
+import type { GameResult } from "../../src/systems/biggerDice/games";
 
 /** Store a game directly through the service (the room's own path is covered in test/rooms). */
 async function storeGame(

@@ -5,7 +5,7 @@ import { ctx, sdk } from "../helpers/server";
 import { createUser, type TestUser } from "../helpers/users";
 import { inbox } from "../helpers/room";
 import type { DeliveredEvent } from "../../src/realtime/delivery";
-import { WELCOME_MESSAGE } from "../../src/services/conversations";
+import { WELCOME_MESSAGE } from "../../src/systems/conversation/conversations";
 
 const like = (from: TestUser, to: string) =>
   api("POST", "/api/v1/matching/likes", { token: from.token, body: { userId: to } });

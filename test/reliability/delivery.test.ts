@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ctx, sdk } from "../helpers/server";
 import { inbox, sleep, until, type Inbox } from "../helpers/room";
-import { cryptoDice, scriptedDice } from "../../src/rules/biggerDice";
+import { cryptoDice, scriptedDice } from "../../src/systems/biggerDice/rules";
 import {
   assertSeqContinuous,
   dropHeld,

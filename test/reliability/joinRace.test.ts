@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { matchMaker } from "@colyseus/core";
 import { ctx, sdk, type Room } from "../helpers/server";
-import { MAX_SPECTATORS } from "../../src/rooms/BiggerDiceRoom";
+import { MAX_SPECTATORS } from "../../src/systems/biggerDice/BiggerDiceRoom";
 import { bulkUsers, serverRoom, setConfig, TRIVIA_QUESTIONS } from "./support/world";
 
 /**

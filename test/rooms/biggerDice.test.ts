@@ -5,8 +5,8 @@ import { ctx, sdk, type Room } from "../helpers/server";
 import { createUser, createUsers, type TestUser } from "../helpers/users";
 import { inbox, refusal, sleep, until, type Inbox } from "../helpers/room";
 import { api } from "../helpers/http";
-import { BiggerDiceRoom } from "../../src/rooms/BiggerDiceRoom";
-import { cryptoDice, scriptedDice } from "../../src/rules/biggerDice";
+import { BiggerDiceRoom } from "../../src/systems/biggerDice/BiggerDiceRoom";
+import { cryptoDice, scriptedDice } from "../../src/systems/biggerDice/rules";
 import { useManualClock, type ManualClock } from "../helpers/clock";
 
 interface Seat {

@@ -4,7 +4,7 @@ import { api } from "../helpers/http";
 import { ctx, sdk, type Room } from "../helpers/server";
 import { createUser, type TestUser } from "../helpers/users";
 import { inbox, refusal, sleep, until, type Inbox } from "../helpers/room";
-import { ConversationRoom } from "../../src/rooms/ConversationRoom";
+import { ConversationRoom } from "../../src/systems/conversation/ConversationRoom";
 
 interface Seat {
   room: Room;

@@ -3,7 +3,7 @@ import { api } from "../helpers/http";
 import { ctx, sdk } from "../helpers/server";
 import { befriend, createUser, createUsers } from "../helpers/users";
 import { inbox, refusal, until } from "../helpers/room";
-import { cryptoDice, seededDice } from "../../src/rules/biggerDice";
+import { cryptoDice, seededDice } from "../../src/systems/biggerDice/rules";
 
 /**
  * The whole path across two rooms: a game invitation in `user_lobby` → accept → the private

@@ -3,7 +3,7 @@ import { matchMaker } from "@colyseus/core";
 import { ctx, h, sdk, type Room } from "../helpers/server";
 import { befriend, createUser, createUsers, type TestUser } from "../helpers/users";
 import { inbox, refusal, sleep, until } from "../helpers/room";
-import type { SpaceRoom } from "../../src/rooms/SpaceRoom";
+import type { SpaceRoom } from "../../src/systems/space/SpaceRoom";
 
 interface SpaceOpts {
   capacity?: number;

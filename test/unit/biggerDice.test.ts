@@ -15,7 +15,7 @@ import {
   seat,
   seededDice,
   type DiceGame,
-} from "../../src/rules/biggerDice";
+} from "../../src/systems/biggerDice/rules";
 
 const A = "alice";
 const B = "bob";

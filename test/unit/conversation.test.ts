@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { cappedBatch, isOnline, newestFirstPage, nextReadPosition, statusChange } from "../../src/rules/conversation";
+import {
+  cappedBatch,
+  isOnline,
+  newestFirstPage,
+  nextReadPosition,
+  statusChange,
+} from "../../src/systems/conversation/rules";
 
 describe("conversation rules", () => {
   it("counts a participant online while any of their seats is connected", () => {

@@ -7,7 +7,7 @@ import {
   inView,
   MAX_GRID_SIDE,
   type Observer,
-} from "../../src/rules/interest";
+} from "../../src/systems/space/interest";
 
 /** A listener that keeps the pairs it was told about, and fails on a double enter or a stray leave. */
 function recorder() {

@@ -8,7 +8,7 @@ import {
   sendsInWindow,
   statusAfter,
   type SendFacts,
-} from "../../src/rules/invitations";
+} from "../../src/systems/lobby/rules";
 
 const NOW = new Date("2026-11-22T10:00:00.000Z");
 const ago = (ms: number) => new Date(NOW.getTime() - ms);

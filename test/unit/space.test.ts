@@ -8,7 +8,7 @@ import {
   isInviteExpired,
   moveError,
   seatRefusal,
-} from "../../src/rules/space";
+} from "../../src/systems/space/rules";
 
 const bounds = { width: 800, height: 600 };
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { AppError } from "../../src/errors";
-import * as rules from "../../src/rules/trivia";
-import { CreateSessionBody } from "../../src/protocol/trivia";
+import * as rules from "../../src/systems/trivia/rules";
+import { CreateSessionBody } from "../../src/systems/trivia/protocol";
 
 const HOST = "host";
 const Q1: rules.TriviaQuestion = {

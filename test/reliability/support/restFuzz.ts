@@ -104,7 +104,7 @@ export interface RouteSpec {
   body?: (w: RestWorld) => Array<Record<string, unknown>>;
 }
 
-/** Every route of src/http/routes/*.ts. */
+/** Every route of the `*.routes.ts` files under src/. */
 export const ROUTES: RouteSpec[] = [
   {
     method: "POST",

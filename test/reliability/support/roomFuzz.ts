@@ -3,8 +3,8 @@ import fc from "fast-check";
 import { Packr, unpack } from "msgpackr";
 import type { z } from "zod";
 import { ERROR_CODES } from "../../../src/errors";
-import { AnswerInvitation, NotificationIds, SendInvitation } from "../../../src/protocol/lobby";
-import { NoPayload } from "../../../src/protocol/biggerDice";
+import { AnswerInvitation, NotificationIds, SendInvitation } from "../../../src/systems/lobby/protocol";
+import { NoPayload } from "../../../src/systems/biggerDice/protocol";
 import {
   ActionMessage,
   chatMessage as spaceChat,
@@ -12,10 +12,15 @@ import {
   GetUsersMessage,
   InviteIdMessage,
   SendInviteMessage,
-} from "../../../src/protocol/space";
-import { AnswerMessage, chatMessage as triviaChat } from "../../../src/protocol/trivia";
-import { messagePayload, ReadReceiptPayload, SyncPayload, TypingPayload } from "../../../src/protocol/conversation";
-import { moveError } from "../../../src/rules/space";
+} from "../../../src/systems/space/protocol";
+import { AnswerMessage, chatMessage as triviaChat } from "../../../src/systems/trivia/protocol";
+import {
+  messagePayload,
+  ReadReceiptPayload,
+  SyncPayload,
+  TypingPayload,
+} from "../../../src/systems/conversation/protocol";
+import { moveError } from "../../../src/systems/space/rules";
 import { ctx } from "../../helpers/server";
 import { dbFingerprint, healthy, stateOf, type Fixture, type RoomKind } from "./world";
 

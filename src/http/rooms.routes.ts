@@ -1,0 +1,40 @@
+import { Router, type RequestHandler } from "express";
+import { z } from "zod";
+import type { AppContext } from "../context";
+import { params, query } from "./middleware";
+import { decodeCursor, pageOf, PageQuery } from "./paging";
+
+const ROOM_NAMES = ["user_lobby", "bigger_dice", "space", "trivia", "conversation"] as const;
+/** Rooms whose listing is public to any signed-in user (lobbies and private chats are not). */
+const LISTABLE = new Set<string>(["bigger_dice"]);
+
+/** `GET /api/rooms/:roomName`: live public rooms of a kind, from every process (the driver). */
+export function roomsRoutes(ctx: AppContext, auth: RequestHandler): Router {
+  const router = Router();
+  router.get("/api/rooms/:roomName", auth, async (req, res) => {
+    const { roomName } = params(req, z.object({ roomName: z.enum(ROOM_NAMES) }));
+    const { limit, cursor } = query(req, PageQuery);
+    const after = decodeCursor(cursor);
+    if (!LISTABLE.has(roomName)) {
+      res.json({ items: [], nextCursor: null });
+      return;
+    }
+    // Live listings are held in the driver, not in SQL: paged in memory, by room id.
+    const rooms = (await ctx.rooms.query({ name: roomName, private: false }))
+      .filter((r) => after === null || r.roomId > after.id)
+      .sort((x, y) => (x.roomId < y.roomId ? -1 : x.roomId > y.roomId ? 1 : 0));
+    const page = pageOf(rooms, limit, (r) => ({ key: r.roomId, id: r.roomId }));
+    res.json({
+      nextCursor: page.nextCursor,
+      items: page.items.map((r) => ({
+        roomId: r.roomId,
+        name: r.name,
+        clients: r.clients,
+        maxClients: r.maxClients,
+        locked: r.locked,
+        metadata: r.metadata ?? {},
+      })),
+    });
+  });
+  return router;
+}

@@ -1,0 +1,130 @@
+import { ServerError } from "@colyseus/core";
+import { z } from "zod";
+import {
+  DEFAULT_TARGET_SCORE,
+  MAX_TARGET_SCORE,
+  MAX_TURN_SECONDS,
+  MIN_TARGET_SCORE,
+  MIN_TURN_SECONDS,
+  type RollOutcome,
+  type Round,
+} from "./rules";
+import { parseJoinOptions } from "../../realtime/RallyRoom";
+import { name } from "../../protocol/common";
+
+/** Wire shapes of the `bigger_dice` room (docs/PROTOCOL.md §3). */
+
+export const ROOM_NAME_MAX = 64;
+export const TARGET_SCORE_MESSAGE = `targetScore must be between ${MIN_TARGET_SCORE} and ${MAX_TARGET_SCORE}`;
+
+const RoomName = z
+  .string({ error: (issue) => (issue.input === undefined ? "is required" : "must be a string") })
+  .pipe(name(ROOM_NAME_MAX));
+
+const TargetScore = z.number().int().min(MIN_TARGET_SCORE).max(MAX_TARGET_SCORE);
+/** Seconds per turn before the server rolls for the player (DICE_TURN_SECONDS when absent). */
+const TurnSeconds = z.number().int().min(MIN_TURN_SECONDS).max(MAX_TURN_SECONDS);
+
+/**
+ * What a client may pass to `create/join/joinById("bigger_dice", …)`. Strict: anything else
+ * (notably the server-only `allowedPlayerIds`/`invitationId` of invitation rooms) is refused,
+ * so a client cannot forge a private room. `token` is the base's alternative to the SDK's auth.
+ */
+export const DiceJoinOptions = z
+  .object({
+    roomName: RoomName.optional(),
+    targetScore: TargetScore.optional(),
+    turnSeconds: TurnSeconds.optional(),
+    /** Quick match: seat me with whoever is waiting, or open a waiting room (docs/PROTOCOL.md §3). */
+    quick: z.literal(true).optional(),
+    spectate: z.boolean().optional(),
+    token: z.string().optional(),
+  })
+  .strict();
+export type DiceJoinOptions = z.infer<typeof DiceJoinOptions>;
+
+/** Client join options, refused with 400; a bad targetScore gets the contract's exact message. */
+export function parseDiceJoinOptions(options: unknown): DiceJoinOptions {
+  const parsed = DiceJoinOptions.safeParse(options ?? {});
+  if (!parsed.success && parsed.error.issues.some((i) => i.path[0] === "targetScore")) {
+    throw new ServerError(400, TARGET_SCORE_MESSAGE);
+  }
+  return parseJoinOptions(DiceJoinOptions, options);
+}
+
+/**
+ * What `onCreate` receives: a client's create options (already checked by onAuth), or the
+ * options `GamesService.createPrivateRoom` passes for an accepted game invitation.
+ */
+export const DiceCreateOptions = z.object({
+  roomName: RoomName,
+  targetScore: TargetScore.default(DEFAULT_TARGET_SCORE),
+  turnSeconds: TurnSeconds.optional(),
+  quick: z.literal(true).optional(),
+  invitationId: z.string().min(1).max(64).optional(),
+  map: z.string().max(64).optional(),
+  allowedPlayerIds: z.tuple([z.string(), z.string()]).optional(),
+});
+export type DiceCreateOptions = z.infer<typeof DiceCreateOptions>;
+
+/**
+ * `ready` and `roll` carry nothing. The seed product's clients sent `user_id` and `room_id`
+ * with them; those are accepted and ignored (the server knows both), anything else is refused.
+ */
+export const NoPayload = z
+  .object({
+    user_id: z.union([z.string().max(64), z.number()]).optional(),
+    room_id: z.string().max(64).optional(),
+  })
+  .strict();
+
+/** A player as the seed product's events carry it (`room_joined.player`, `game_started.players`). */
+export interface WirePlayer {
+  user_id: string;
+  username: string;
+  avatar_id: string | null;
+  score: number;
+  is_ready: boolean;
+}
+
+/** `[id, username, score]` for each player, in seat order. */
+export type FinalScores = Array<[string, string, number]>;
+
+/** Room listing metadata (GET /api/rooms/bigger_dice). */
+export interface DiceRoomMetadata {
+  roomName: string;
+  status: string;
+  players: number;
+  spectators: number;
+  /** Set on quick-match rooms (they admit their two players only). */
+  quick?: true;
+}
+
+/** A quick-match room's name (it has none of its own). */
+export const quickRoomName = (id: string) => `Quick match ${id.slice(0, 8)}`;
+
+/** `bigger_dice.rolled`: `auto: true` when the server rolled for a player whose clock ran out. */
+export function rolledEvent(roomId: string, userId: string, username: string, outcome: RollOutcome, auto: boolean) {
+  return {
+    room_id: roomId,
+    player_id: userId,
+    player_username: username,
+    roll: outcome.roll,
+    new_score: outcome.game.scores[userId] ?? 0,
+    // Only the server's rolls are marked, so a player's own roll reads as it always has.
+    ...(auto ? { auto: true } : {}),
+  };
+}
+
+/** `bigger_dice.round_result`, for the round a roll completed. */
+export function roundResultEvent(roomId: string, round: Round) {
+  return {
+    room_id: roomId,
+    player1_id: round.player1Id,
+    player1_roll: round.player1Roll,
+    player2_id: round.player2Id,
+    player2_roll: round.player2Roll,
+    winner_id: round.winnerId,
+    is_tie: round.isTie,
+  };
+}

@@ -1,0 +1,82 @@
+import { z } from "zod";
+import { text, uuid } from "../../protocol/common";
+
+/**
+ * The `conversation` room's wire contract (docs/PROTOCOL.md §3): join options, client
+ * message payloads, and the shapes the server sends. The REST routes of
+ * /api/v1/conversations use the same message shape.
+ */
+
+export const ConversationJoinOptions = z.object({ conversationId: uuid() });
+
+/** A positive message id (ids are bigint identities, exchanged as JSON numbers). */
+export const MessageId = z.number().int("must be an integer").positive("must be a positive integer");
+
+/** A client's idempotency key for a message, unique per sender. */
+export const ClientMessageId = z.string().min(1, "must not be empty").max(64, "must be at most 64 characters");
+
+/** `message {content, clientMessageId?}`; the content limit is TEXT_MAX_CHARS. */
+export const messagePayload = (maxChars: number) =>
+  z.object({ content: text(maxChars), clientMessageId: ClientMessageId.optional() }).strict();
+export type MessagePayload = z.infer<ReturnType<typeof messagePayload>>;
+
+export const TypingPayload = z.object({ is_typing: z.boolean() }).strict();
+export type TypingPayload = z.infer<typeof TypingPayload>;
+
+/** The reader is always the sender of the receipt: a `user_id` field is refused. */
+export const ReadReceiptPayload = z.object({ message_id: MessageId }).strict();
+export type ReadReceiptPayload = z.infer<typeof ReadReceiptPayload>;
+
+export const SyncPayload = z
+  .object({ afterMessageId: z.number().int("must be an integer").min(0, "must be at least 0") })
+  .strict();
+export type SyncPayload = z.infer<typeof SyncPayload>;
+
+/** A user as the dating product shows one. `profile_picture` is the user's avatarUrl. */
+export interface UserCard {
+  id: string;
+  username: string;
+  profile_picture: string | null;
+}
+
+/** A stored message, the same over REST and WS. */
+export interface ChatMessage {
+  id: number;
+  conversation_id: string;
+  sender: UserCard;
+  content: string;
+  created_at: string;
+  /** True once every participant other than the sender has read it. */
+  is_read: boolean;
+  /** Attachments are not supported; kept for the source clients. */
+  attachment: null;
+  client_message_id: string | null;
+}
+
+/** Server → client events. */
+export interface MessageEvent {
+  message: ChatMessage;
+}
+export interface TypingEvent {
+  user_id: string;
+  username: string;
+  is_typing: boolean;
+}
+export interface ReadReceiptEvent {
+  message_id: number;
+  user_id: string;
+  username: string;
+  timestamp: string;
+}
+export interface UserStatusEvent {
+  user_id: string;
+  status: "online" | "offline";
+}
+export interface SyncReply {
+  messages: ChatMessage[];
+  /** True when more than SYNC_LIMIT messages were missed: sync again after the last one. */
+  hasMore: boolean;
+}
+
+/** The topic a conversation's live room listens on (from any process). */
+export const conversationTopic = (conversationId: string) => `conversation:${conversationId}`;

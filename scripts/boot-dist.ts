@@ -67,7 +67,10 @@ async function main(): Promise<void> {
   const { DATABASE_URL, REDIS_URL } = process.env;
   check(DATABASE_URL && REDIS_URL, "boot-dist: set DATABASE_URL and REDIS_URL (the image runs on both)");
   const { cmd, healthcheck } = imageCommands();
-  check(cmd[0] === "node" && cmd.includes("dist/index.js"), `the image's CMD is not node dist/index.js: ${cmd}`);
+  check(
+    cmd[0] === "node" && cmd.includes("dist/index.js"),
+    `the image's CMD is not node dist/index.js: ${cmd.join(" ")}`,
+  );
 
   if (process.env.BOOT_SKIP_BUILD !== "1")
     await step("npm run build", () =>
@@ -108,7 +111,7 @@ async function main(): Promise<void> {
 
       await step("GET /healthz → 200", () => waitFor200(`${base}/healthz`, 2_000));
       await step("the Dockerfile's HEALTHCHECK command exits 0", () =>
-        execFileSync(healthcheck[0] === "node" ? process.execPath : healthcheck[0]!, healthcheck.slice(1), {
+        execFileSync(healthcheck[0] === "node" ? process.execPath : healthcheck[0], healthcheck.slice(1), {
           env: { ...process.env, PORT: String(PORT) },
           timeout: 5_000,
         }),

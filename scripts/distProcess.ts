@@ -19,7 +19,7 @@ export function imageCommands(dockerfile = path.join(root, "Dockerfile")): { cmd
     const parsed = JSON.parse(json) as unknown;
     if (!Array.isArray(parsed) || !parsed.every((p) => typeof p === "string"))
       throw new Error(`Dockerfile: not an exec-form array: ${line}`);
-    return parsed as string[];
+    return parsed;
   };
   return { cmd: execForm(/^CMD\s+\[/), healthcheck: execForm(/^HEALTHCHECK\s.*\bCMD\s+\[/) };
 }
@@ -35,10 +35,10 @@ export interface DistProcess {
 /** Start `argv` (e.g. the image's CMD, whose first word is `node`: this Node runs it) in `cwd`. */
 export function startDist(argv: string[], cwd: string, env: NodeJS.ProcessEnv): DistProcess {
   const [bin, ...args] = argv;
-  const child = spawn(bin === "node" ? process.execPath : bin!, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(bin === "node" ? process.execPath : bin, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   let text = "";
-  child.stdout!.on("data", (d) => (text += d));
-  child.stderr!.on("data", (d) => (text += d));
+  child.stdout.on("data", (d) => (text += d));
+  child.stderr.on("data", (d) => (text += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal })),
   );

@@ -39,7 +39,7 @@ function bots(): Bot[] {
   ).scripts;
   const all = Object.entries(scripts).flatMap(([key, command]) => {
     const m = /^loadtest:(\w+)$/.exec(key) && /^tsx (loadtest\/\w+\.ts) --room (\w+)$/.exec(command);
-    return m ? [{ name: key.slice("loadtest:".length), file: m[1]!, room: m[2]! }] : [];
+    return m ? [{ name: key.slice("loadtest:".length), file: m[1], room: m[2] }] : [];
   });
   const only = process.env.LOADTEST_BOTS?.split(",").map((s) => s.trim());
   return only ? all.filter((b) => only.includes(b.name)) : all;
@@ -50,9 +50,9 @@ async function messageCounts(): Promise<Map<string, { in: number; out: number }>
   const text = await (await fetch(`${base}/metrics`)).text();
   const counts = new Map<string, { in: number; out: number }>();
   for (const m of text.matchAll(/^rally_messages_(in|out)_total\{room="(\w+)",type="[^"]*"\} (\d+)$/gm)) {
-    const c = counts.get(m[2]!) ?? { in: 0, out: 0 };
+    const c = counts.get(m[2]) ?? { in: 0, out: 0 };
     c[m[1] as "in" | "out"] += Number(m[3]);
-    counts.set(m[2]!, c);
+    counts.set(m[2], c);
   }
   return counts;
 }
@@ -70,7 +70,7 @@ function readSummary(logFile: string): Summary {
   const text = fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : "";
   const num = (label: string) => Number(new RegExp(`${label}: (\\d+)`).exec(text)?.[1] ?? NaN);
   const logs = text.split("Logs:")[1] ?? "";
-  const complaints = [...logs.matchAll(/\{(yellow|red)-fg\}([\s\S]*?)\{\/\1-fg\}/g)].map((m) => m[2]!.trim());
+  const complaints = [...logs.matchAll(/\{(yellow|red)-fg\}([\s\S]*?)\{\/\1-fg\}/g)].map((m) => m[2].trim());
   return {
     connected: num("Successful connections"),
     failed: num("Failed connections"),
@@ -98,7 +98,7 @@ async function runBot(bot: Bot, dir: string): Promise<{ summary: Summary; code: 
     },
   );
   let stderr = "";
-  child.stderr!.on("data", (d) => (stderr += d));
+  child.stderr.on("data", (d) => (stderr += d));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   // The run time counts from the tool's start (it opens its log first), not from tsx's compile.
   const deadline = Date.now() + 60_000;

@@ -21,10 +21,10 @@ export function documentedSeries(readme = path.join(__dirname, "../../README.md"
     const cells = /^\|\s*`(rally_[a-z_]+)`\s*\|\s*(\w+)\s*\|([^|]*)\|/.exec(line);
     if (!cells) continue;
     rows.push({
-      name: cells[1]!,
+      name: cells[1],
       type: cells[2] as DocumentedSeries["type"],
       // The label names are the first backquoted word of each comma-separated part.
-      labels: cells[3]!
+      labels: cells[3]
         .split(",")
         .map((part) => /`(\w+)`/.exec(part)?.[1])
         .filter((l): l is string => !!l),

@@ -25,13 +25,13 @@ function parseExposition(text: string): Scraped {
   const samples: Scraped["samples"] = [];
   for (const line of text.split("\n")) {
     const type = /^# TYPE (\S+) (\S+)$/.exec(line);
-    if (type) types.set(type[1]!, type[2]!);
+    if (type) types.set(type[1], type[2]);
     if (!line || line.startsWith("#")) continue;
     const sample = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     assert.ok(sample, `not a sample line: ${line}`);
     const labels: Record<string, string> = {};
-    for (const [, k, v] of (sample[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[k!] = v!;
-    samples.push({ name: sample[1]!, labels, value: Number(sample[3]) });
+    for (const [, k, v] of (sample[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[k] = v!;
+    samples.push({ name: sample[1], labels, value: Number(sample[3]) });
   }
   return { types, samples };
 }

@@ -33,7 +33,7 @@ describe("the Dockerfile", () => {
 
   it("builds in one node:22-slim stage and runs from another, with production dependencies only", () => {
     assert.ok(stages.length >= 2, "multi-stage");
-    for (const stage of stages) assert.match(stage[0]!, /^FROM node:22-slim(\s+AS\s+\w+)?$/i);
+    for (const stage of stages) assert.match(stage[0], /^FROM node:22-slim(\s+AS\s+\w+)?$/i);
     const build = stages.find((s) => s.includes("RUN npm run build"));
     assert.ok(build && build !== runtime, "dist/ is built in an earlier stage");
     assert.ok(
@@ -48,9 +48,9 @@ describe("the Dockerfile", () => {
   it("runs as a non-root user, checks /healthz, and lets SIGTERM reach node", () => {
     const users = runtime.filter((l) => /^USER\s/.test(l));
     assert.equal(users.length, 1);
-    assert.doesNotMatch(users[0]!, /^USER\s+(root|0)(:|$)/);
+    assert.doesNotMatch(users[0], /^USER\s+(root|0)(:|$)/);
     const { cmd, healthcheck } = imageCommands();
-    assert.ok(runtime.indexOf(users[0]!) < runtime.findIndex((l) => /^CMD\s/.test(l)), "USER before CMD");
+    assert.ok(runtime.indexOf(users[0]) < runtime.findIndex((l) => /^CMD\s/.test(l)), "USER before CMD");
     assert.ok(healthcheck.join(" ").includes("/healthz"));
     // Exec form with node itself as PID 1: no shell, no npm in between to swallow the signal.
     assert.equal(cmd[0], "node");

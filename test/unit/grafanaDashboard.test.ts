@@ -39,7 +39,7 @@ const dashboard = JSON.parse(fs.readFileSync(file, "utf8")) as {
  * every `name{…}`, since rally's queries always filter by instance.
  */
 const selectedMetrics = (expr: string) =>
-  [...expr.matchAll(/([a-zA-Z_:][\w:]*)\s*\{|^label_values\(\s*([a-zA-Z_:][\w:]*)/g)].map((m) => (m[1] ?? m[2])!);
+  [...expr.matchAll(/([a-zA-Z_:][\w:]*)\s*\{|^label_values\(\s*([a-zA-Z_:][\w:]*)/g)].map((m) => m[1] ?? m[2]);
 
 describe("the Grafana dashboard (deploy/grafana)", () => {
   const documented = documentedSeries();
@@ -57,7 +57,7 @@ describe("the Grafana dashboard (deploy/grafana)", () => {
     for (const panel of charts) {
       assert.deepEqual(panel.datasource, source, panel.title);
       assert.ok(panel.targets?.length, `${panel.title}: no query`);
-      for (const t of panel.targets!) assert.deepEqual(t.datasource, source, `${panel.title} ${t.refId}`);
+      for (const t of panel.targets) assert.deepEqual(t.datasource, source, `${panel.title} ${t.refId}`);
     }
   });
 

@@ -140,6 +140,8 @@ export interface DiceTable {
   readonly invitationId: string | null;
   /** A private invitation room's two users: the only ones it admits. */
   readonly allowedUserIds: readonly string[] | null;
+  /** A quick-match room: it admits its two players only, and is listed as such. */
+  readonly quick: boolean;
   readonly match: DiceGame;
   /** Everyone who took a player seat, in seat order; kept on the scoreboard once play began. */
   readonly players: Readonly<Record<string, TablePlayer>>;

@@ -60,6 +60,8 @@ interface HistoryRow {
 /** Storing a finished game: retried with doubling delays up to this cap, until it is stored. */
 const STORE_RETRY_FIRST_MS = 200;
 const STORE_RETRY_MAX_MS = 10_000;
+/** On shutdown the process is about to exit: a few attempts only. */
+export const SHUTDOWN_STORE_ATTEMPTS = 3;
 
 export interface StoreOptions {
   /** Give up after this many attempts (on shutdown the process is about to exit). */

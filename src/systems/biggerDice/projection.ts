@@ -134,13 +134,13 @@ export function finalScores(table: DiceTable): FinalScores {
 }
 
 /** Listing metadata for GET /api/rooms/bigger_dice. */
-export function metadataOf(table: DiceTable, quick: boolean): DiceRoomMetadata {
+export function metadataOf(table: DiceTable): DiceRoomMetadata {
   return {
     roomName: table.roomName,
     status: table.match.status,
     players: table.match.seats.length,
     spectators: Object.keys(table.spectators).length,
-    ...(quick ? { quick: true as const } : {}),
+    ...(table.quick ? { quick: true as const } : {}),
   };
 }
 

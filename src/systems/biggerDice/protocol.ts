@@ -1,3 +1,4 @@
+import { ServerError } from "@colyseus/core";
 import { z } from "zod";
 import { AppError } from "../../errors";
 import {
@@ -63,6 +64,24 @@ export const DiceCreateOptions = z.object({
   allowedPlayerIds: z.tuple([z.string(), z.string()]).optional(),
 });
 export type DiceCreateOptions = z.infer<typeof DiceCreateOptions>;
+
+/**
+ * `onCreate`'s options, refused with 400: a quick room without a name is named after its id,
+ * and `turnSeconds` defaults to `defaultTurnSeconds` (DICE_TURN_SECONDS).
+ */
+export function parseDiceCreateOptions(
+  options: unknown,
+  roomId: string,
+  defaultTurnSeconds: number,
+): DiceCreateOptions & { turnSeconds: number } {
+  const given = (options ?? {}) as { quick?: unknown; roomName?: unknown };
+  const named =
+    given.quick === true && given.roomName === undefined ? { ...given, roomName: quickRoomName(roomId) } : given;
+  const parsed = DiceCreateOptions.safeParse(named);
+  // A ServerError: Colyseus answers a failed create with the error's own code.
+  if (!parsed.success) throw new ServerError(400, describeZodError(parsed.error));
+  return { ...parsed.data, turnSeconds: parsed.data.turnSeconds ?? defaultTurnSeconds };
+}
 
 /**
  * `ready` and `roll` carry nothing. The seed product's clients sent `user_id` and `room_id`

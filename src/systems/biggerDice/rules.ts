@@ -42,19 +42,20 @@ export * from "./match";
  * (announcing it), or `unsettle`s when it could not be stored; meanwhile `settling` refuses moves.
  */
 
-export interface TableOptions {
+/** A new table, from the room's create options (protocol.ts `DiceCreateOptions`). */
+export function openTable(options: {
   roomName: string;
   targetScore: number;
   turnSeconds: number;
-  invitationId?: string | null;
-  allowedUserIds?: readonly string[] | null;
-}
-
-export function openTable(options: TableOptions): DiceTable {
+  invitationId?: string;
+  allowedPlayerIds?: readonly string[];
+  quick?: true;
+}): DiceTable {
   return {
     roomName: options.roomName,
     invitationId: options.invitationId ?? null,
-    allowedUserIds: options.allowedUserIds ?? null,
+    allowedUserIds: options.allowedPlayerIds ?? null,
+    quick: options.quick === true,
     match: newGame(options.targetScore, options.turnSeconds),
     players: {},
     spectators: {},
@@ -64,6 +65,9 @@ export function openTable(options: TableOptions): DiceTable {
     settling: false,
   };
 }
+
+/** A player's move: `ready`, `roll`, `rematch`. */
+export type Move = (table: DiceTable, userId: string, env: Env) => Step;
 
 const step = (table: DiceTable, ...effects: DiceEffect[]): Step => ({ table, effects });
 const ending = (table: DiceTable, match: DiceGame, effects: DiceEffect[] = [], ...now: DiceEffect[]): Step => ({

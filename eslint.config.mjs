@@ -28,7 +28,6 @@ const eventNameLiteralRule = [
  * tables; remove each from this list as it lands, and drop the list when it is empty.
  */
 const EVENT_LITERAL_PENDING = [
-  "src/systems/biggerDice/BiggerDiceRoom.ts",
   "src/systems/conversation/ConversationRoom.ts",
   "src/systems/conversation/conversations.ts",
   "src/systems/conversation/matching.ts",

@@ -35,7 +35,7 @@ describe("bigger_dice projection", () => {
         },
       },
     ]);
-    assert.deepEqual(eventsOf(table, [{ type: "joined", userId: B }], "R")[0]!.payload, {
+    assert.deepEqual(eventsOf(table, [{ type: "joined", userId: B }], "R")[0].payload, {
       room_id: "R",
       room_name: "Table",
       player: { user_id: B, username: "Bob", avatar_id: "https://img/b.png", score: 0, is_ready: false },
@@ -52,7 +52,7 @@ describe("bigger_dice projection", () => {
       eventsOf(start.table, start.effects, "R").map((e) => e.name),
       ["player_ready", "game_started"],
     );
-    assert.deepEqual(eventsOf(start.table, start.effects, "R")[1]!.payload, {
+    assert.deepEqual(eventsOf(start.table, start.effects, "R")[1].payload, {
       room_id: "R",
       players: [
         { user_id: A, username: "Alice", avatar_id: null, score: 0, is_ready: true },
@@ -79,7 +79,7 @@ describe("bigger_dice projection", () => {
       events.map((e) => e.name),
       ["bigger_dice.rolled", "bigger_dice.round_result", "game_ended"],
     );
-    assert.deepEqual(events[1]!.payload, {
+    assert.deepEqual(events[1].payload, {
       room_id: "R",
       player1_id: A,
       player1_roll: 6,
@@ -88,7 +88,7 @@ describe("bigger_dice projection", () => {
       winner_id: A,
       is_tie: false,
     });
-    assert.deepEqual(events[2]!.payload, {
+    assert.deepEqual(events[2].payload, {
       room_id: "R",
       winner_id: A,
       winner_username: "Alice",
@@ -103,8 +103,8 @@ describe("bigger_dice projection", () => {
   it("marks only the server's rolls with auto", () => {
     const table = seated();
     const rolled = { type: "rolled" as const, userId: A, roll: 4, newScore: 2, round: null };
-    assert.equal((eventsOf(table, [{ ...rolled, auto: true }], "R")[0]!.payload as any).auto, true);
-    assert.equal("auto" in eventsOf(table, [{ ...rolled, auto: false }], "R")[0]!.payload, false);
+    assert.equal((eventsOf(table, [{ ...rolled, auto: true }], "R")[0].payload as any).auto, true);
+    assert.equal("auto" in eventsOf(table, [{ ...rolled, auto: false }], "R")[0].payload, false);
   });
 
   it("mirrors the table into the schema: players, spectators, host, turn, deadline, round", () => {

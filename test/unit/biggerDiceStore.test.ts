@@ -9,9 +9,9 @@ import type { ServiceDeps } from "../../src/services/deps";
 function flaky(failures: number) {
   const service = new GamesService({} as ServiceDeps);
   const calls: GameResult[] = [];
-  service.record = async (result) => {
+  service.record = (result) => {
     calls.push(result);
-    if (calls.length <= failures) throw new Error("database hiccup");
+    return calls.length <= failures ? Promise.reject(new Error("database hiccup")) : Promise.resolve();
   };
   return { service, calls };
 }

@@ -33,7 +33,7 @@ function die(...values: number[]) {
   let next = 0;
   return () => {
     if (next >= values.length) throw new Error("the test's die ran out");
-    return values[next++]!;
+    return values[next++];
   };
 }
 
@@ -162,7 +162,7 @@ describe("bigger_dice table (the room's engine)", () => {
       ["REMATCH_NOT_AVAILABLE", "The game's result is still being saved"],
     );
 
-    const settled = settle(win.table, win.end!);
+    const settled = settle(win.table, win.end);
     assert.deepEqual(types(settled), ["rolled", "ended"]);
     assert.deepEqual([settled.table.settling, settled.table.match.status], [false, "finished"]);
     const failed = unsettle(win.table);
@@ -182,10 +182,10 @@ describe("bigger_dice table (the room's engine)", () => {
   it("stops the clock of a player who dropped, and restarts it in full when they are back", () => {
     const dropped = drop(started(), A, T0 + 2000);
     assert.deepEqual(dropped.effects, [{ type: "disconnected", userId: A }]);
-    assert.deepEqual([dropped.table.players[A]!.connected, dropped.table.match.turnEndsAt], [false, null]);
+    assert.deepEqual([dropped.table.players[A].connected, dropped.table.match.turnEndsAt], [false, null]);
     const back = reconnect(dropped.table, A, T0 + 9000);
     assert.deepEqual(back.effects, [{ type: "rejoined", userId: A }]);
-    assert.deepEqual([back.table.players[A]!.connected, back.table.match.turnEndsAt], [true, T0 + 14000]);
+    assert.deepEqual([back.table.players[A].connected, back.table.match.turnEndsAt], [true, T0 + 14000]);
     // The opponent's drop leaves the running clock alone.
     assert.equal(drop(started(), B, T0 + 2000).table.match.turnEndsAt, T0 + 5000);
   });
@@ -200,7 +200,7 @@ describe("bigger_dice table (the room's engine)", () => {
     const left = leave(started(), A);
     assert.deepEqual(types(left), ["left"]);
     assert.deepEqual([left.end?.match.winnerId, left.end?.match.endReason], [B, "forfeit"]);
-    assert.equal(left.table.players[A]!.connected, false);
+    assert.equal(left.table.players[A].connected, false);
   });
 
   it("lets a forfeit wait while the opponent is away too: it goes to them when they return", () => {

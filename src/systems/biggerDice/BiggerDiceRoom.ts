@@ -61,8 +61,8 @@ export class BiggerDiceRoom extends RallyRoom<
   }
 
   /** The client's options, checked; the room is found by the trimmed name. */
-  static override async route(_user: AuthUser, options: Record<string, unknown>): Promise<Record<string, unknown>> {
-    return parseDiceJoinOptions(options);
+  static override route(_user: AuthUser, options: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return Promise.resolve(options).then(parseDiceJoinOptions);
   }
 
   async onCreate(options: unknown): Promise<void> {
@@ -165,7 +165,7 @@ export class BiggerDiceRoom extends RallyRoom<
   private async apply(step: rules.Step, actor?: RallyClient, storeAttempts = Infinity): Promise<void> {
     this.table = step.table;
     for (const event of project(this.state, step.table, step.effects, this.roomId)) {
-      this.broadcastEvent(event.name, event.payload as never, event.exceptActor ? actor : undefined);
+      this.broadcastEvent(event.name, event.payload, event.exceptActor ? actor : undefined);
     }
     this.scheduleTurn();
     void this.publishMetadata();
@@ -192,7 +192,7 @@ export class BiggerDiceRoom extends RallyRoom<
     const endsAt = this.table.match.turnEndsAt;
     if (endsAt === null || this.table.settling || this.disposal.signal.aborted || this.closing) return;
     const expire = () =>
-      this.apply(rules.expire(this.table, this.env(), this.ctx.config.DICE_MISSED_TURNS_FORFEIT)).catch((err) =>
+      void this.apply(rules.expire(this.table, this.env(), this.ctx.config.DICE_MISSED_TURNS_FORFEIT)).catch((err) =>
         logger.error({ err, roomId: this.roomId }, "dice: the turn clock failed"),
       );
     this.turnTimer = this.ctx.clock.setTimeout(expire, Math.max(0, endsAt - this.ctx.clock.now()));

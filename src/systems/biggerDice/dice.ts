@@ -12,7 +12,7 @@ export function scriptedDice(values: readonly number[]): Dice {
   let next = 0;
   return () => {
     if (next >= values.length) throw new Error(`scripted dice ran out after ${values.length} rolls`);
-    return values[next++]!;
+    return values[next++];
   };
 }
 

@@ -31,7 +31,7 @@ export function markReady(game: DiceGame, userId: string, dice: Dice): { game: D
   const ready = [...game.ready, userId];
   const next = { ...game, ready };
   if (game.seats.length < PLAYER_SEATS || ready.length < PLAYER_SEATS) return { game: next, started: false };
-  const first = checkedRoll(dice) % 2 === 1 ? game.seats[0]! : game.seats[1]!;
+  const first = checkedRoll(dice) % 2 === 1 ? game.seats[0] : game.seats[1];
   return { game: { ...next, status: "in_progress", currentTurn: first, turnNumber: 1 }, started: true };
 }
 
@@ -222,7 +222,7 @@ export function requestRematch(game: DiceGame, userId: string, dice: Dice): { ga
     : [...game.rematchRequests, userId];
   if (rematchRequests.length < PLAYER_SEATS) return { game: { ...game, rematchRequests }, started: false };
   const fresh = newGame(game.targetScore, game.turnSeconds);
-  const first = checkedRoll(dice) % 2 === 1 ? game.seats[0]! : game.seats[1]!;
+  const first = checkedRoll(dice) % 2 === 1 ? game.seats[0] : game.seats[1];
   const scores = Object.fromEntries(game.seats.map((id) => [id, 0]));
   return {
     game: {

@@ -27,18 +27,7 @@ const eventNameLiteralRule = [
  * Files that still pass raw event names. Other work on issue 15 is moving them onto typed event
  * tables; remove each from this list as it lands, and drop the list when it is empty.
  */
-const EVENT_LITERAL_PENDING = [
-  "src/systems/conversation/ConversationRoom.ts",
-  "src/systems/conversation/conversations.ts",
-  "src/systems/conversation/matching.ts",
-  "src/systems/lobby/gameInvitations.ts",
-  "src/systems/lobby/notifications.ts",
-  "src/systems/lobby/presence.ts",
-  "src/systems/social/friends.ts",
-  "src/systems/space/SpaceRoom.ts",
-  "src/systems/space/spaces.ts",
-  "src/systems/trivia/TriviaRoom.ts",
-];
+const EVENT_LITERAL_PENDING = ["src/systems/trivia/TriviaRoom.ts"];
 
 export default tseslint.config(
   {

@@ -10,6 +10,7 @@ import {
   parseDiceCreateOptions,
   parseDiceJoinOptions,
   type DiceEvents,
+  type DiceJoinOptions,
   type DiceRoomMetadata,
 } from "./protocol";
 import * as rules from "./rules";
@@ -89,12 +90,11 @@ export class BiggerDiceRoom extends RallyRoom<
     await this.publishMetadata();
   }
 
-  async onJoin(client: RallyClient, options?: unknown): Promise<void> {
+  /** `options` as `route` returned them. */
+  async onJoin(client: RallyClient, options?: DiceJoinOptions): Promise<void> {
     const user = authOf(client);
-    // A joinById is not routed: its options are checked here.
-    const { spectate } = parseDiceJoinOptions(options);
     rules.checkAdmitted(this.table, user.id);
-    if (spectate) {
+    if (options?.spectate) {
       const step = rules.watch(this.table, user.id, user.username, spectatorSeats(this.seats.values()));
       this.seats.setData(client.sessionId, { role: "spectator" });
       return this.apply(step);

@@ -1,5 +1,5 @@
 import { mulberry32 } from "../../src/random";
-import type { Dice } from "../../src/systems/biggerDice/rules";
+import type { Dice } from "../../src/systems/biggerDice/dice";
 
 /**
  * Dice for tests. The rules take a `Dice` argument and rooms roll `ctx().dice`, so a test

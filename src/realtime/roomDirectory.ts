@@ -1,4 +1,12 @@
-import { ErrorCode, matchMaker, ServerError, type AuthContext, type IRoomCache, type Presence } from "@colyseus/core";
+import {
+  ErrorCode,
+  matchMaker,
+  ServerError,
+  type AuthContext,
+  type IRoomCache,
+  type Presence,
+  type Room,
+} from "@colyseus/core";
 import type { ISeatReservation } from "@colyseus/shared-types";
 import { AppError, isAppError, toAppError } from "../errors";
 import { logger } from "../logger";
@@ -209,6 +217,15 @@ export class RoomDirectory {
   /** Live rooms matching `conditions`, from every process. */
   query(conditions: Partial<IRoomCache> & Record<string, unknown>): Promise<IRoomCache[]> {
     return matchMaker.query(conditions);
+  }
+
+  /**
+   * The live room for `key` when it lives in this process, else undefined (read only, no lock):
+   * for checks a live room can answer from memory, such as a space's members.
+   */
+  async localRoom(roomName: string, key: string): Promise<Room | undefined> {
+    const roomId = await this.presence.hget(KEYS_HASH(roomName), key);
+    return roomId ? matchMaker.getLocalRoomById(roomId) : undefined;
   }
 
   /** This process's id, as the matchmaker knows it. */

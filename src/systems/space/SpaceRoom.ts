@@ -27,6 +27,12 @@ import {
 } from "./protocol";
 import { defaultPosition, moveError, seatRefusal, type Bounds, type Position } from "./rules";
 import { effectiveViewRadius, InterestGrid, type InterestListener, type Observer } from "./interest";
+import { MemberSnapshot } from "./memberSnapshot";
+
+/** The room's registered name (src/app.config.ts). */
+export const SPACE_ROOM = "space";
+/** A space with more members than this is not copied: its joins ask the database. */
+const MAX_SNAPSHOT_MEMBERS = 5000;
 
 /** The join options once onAuth has validated them (and routed by the validated spaceId). */
 interface SpaceJoin {
@@ -74,6 +80,12 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
   /** userId → seat, held seats included. */
   private readonly seated = new Map<string, Seat>();
   private grid: InterestGrid<Seat> | null = null;
+  /** Who may join without a database query; loaded once the room listens to its topic. */
+  private readonly members = new MemberSnapshot(
+    (max) => this.ctx.services.spaces.memberIds(this.spaceId, max),
+    this.ctx.config.SPACE_MEMBER_SNAPSHOT_SECONDS * 1000,
+    MAX_SNAPSHOT_MEMBERS,
+  );
   /** The grid's decisions, applied to the two clients' views (one object for the room's life: no per-move closures). */
   private readonly interest: InterestListener<Seat> = {
     enter(a, b) {
@@ -93,14 +105,16 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
   static override async onAuth(token: string, options: unknown, context: AuthContext): Promise<AuthUser> {
     const user = await super.onAuth(token, options, context);
     const { spaceId, initialPosition } = parseJoinOptions(SpaceJoinOptions, options);
-    const space = await appContext()
-      .services.spaces.requireMember(spaceId, user.id)
-      .then(
-        (membership) => membership.space,
-        (e: unknown) => {
-          throw toServerError(e);
-        },
-      );
+    const space =
+      (await SpaceRoom.liveBoundsFor(spaceId, user.id)) ??
+      (await appContext()
+        .services.spaces.requireMember(spaceId, user.id)
+        .then(
+          (membership) => membership.space,
+          (e: unknown) => {
+            throw toServerError(e);
+          },
+        ));
     if (initialPosition) {
       const problem = moveError(initialPosition, space);
       if (problem) throw new ServerError(400, `initialPosition.${problem}`);
@@ -110,6 +124,16 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
     join.spaceId = spaceId;
     join.initialPosition = initialPosition;
     return user;
+  }
+
+  /**
+   * The space's bounds when its live room is in this process and knows `userId` is a member
+   * (see MemberSnapshot); null means "ask the database".
+   */
+  private static async liveBoundsFor(spaceId: string, userId: string): Promise<Bounds | null> {
+    const room = await appContext().rooms.localRoom(SPACE_ROOM, spaceId);
+    if (!(room instanceof SpaceRoom) || !(await room.members.has(userId))) return null;
+    return room.bounds;
   }
 
   async onCreate(options: SpaceJoin): Promise<void> {
@@ -147,6 +171,7 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
 
     // Membership and settings change over REST, on any process: the room hears it here.
     this.stopListening = await this.ctx.delivery.onTopic(spaceTopic(space.id), (event) => this.onSpaceChanged(event));
+    this.members.prefetch(); // listening now: the copy may be taken (the members who follow the creator)
 
     this.handle("MOVE", null, (client, payload) => this.move(client, payload), { bucket: "move" });
 
@@ -240,6 +265,7 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
     if (event.type === "MEMBER_REMOVED") return this.removeMember(event.payload.userId, event.payload.reason);
     if (event.type === "SPACE_UPDATED") return this.applySettings(event.payload);
     if (event.type === "SPACE_DELETED") {
+      this.members.close();
       this.broadcastEvent("SPACE_DELETED", { spaceId: this.spaceId });
       void this.disconnect(CLOSE_SPACE_DELETED).catch(() => undefined);
     }
@@ -247,6 +273,7 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
 
   private removeMember(userId: string, reason: "removed" | "left"): void {
     this.removed.add(userId);
+    this.members.removed(userId);
     for (const client of this.clients) {
       if (authOf(client).id !== userId) continue;
       this.sendTo(client, "REMOVED", { spaceId: this.spaceId, reason });

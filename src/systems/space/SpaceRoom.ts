@@ -140,7 +140,7 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
    * (see MemberSnapshot); null means "ask the database".
    */
   private static async liveBoundsFor(spaceId: string, userId: string): Promise<Bounds | null> {
-    const room = await appContext().rooms.localRoom(SPACE_ROOM, spaceId);
+    const room = appContext().rooms.localRoom(SPACE_ROOM, spaceId);
     if (!(room instanceof SpaceRoom) || !(await room.members.has(userId))) return null;
     return room.bounds;
   }

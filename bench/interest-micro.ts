@@ -9,7 +9,7 @@ import { mulberry32 } from "../src/random";
  * Server-side cost of one big space without the network: `npx tsx bench/interest-micro.ts [N…]`.
  * With `--covered`, the space is small enough for everyone to be in everyone's view (side ≤
  * view radius), and a third mode shares one StateView between all clients (what a covered
- * space does: see SpaceRoom), so the question "may a small space skip the grid?" is measured.
+ * space could do), so the question "may a small space skip the grid?" is measured.
  * N avatars random-walk at 10 Hz (as in scenario E, ~20 in each view) for 5 simulated
  * seconds at the room's patch rate (20 Hz); each patch is encoded the way Colyseus's
  * SchemaSerializer does (shared pass, then one `encodeView` per client when filtered).

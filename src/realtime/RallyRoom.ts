@@ -21,7 +21,7 @@ import {
   type UntypedEvents,
 } from "./events";
 import { securityEvent } from "../security";
-import { ORG_MEMBERSHIP_ENDED, SIGNED_OUT, userSessionsTopic } from "../systems/identity/orgs";
+import { SessionEvent, userSessionsTopic } from "../systems/identity/protocol";
 import { releaseQuietly } from "./roomDirectory";
 
 /** Close code for a client that kept flooding past its rate limit (docs/PROTOCOL.md §1). */
@@ -52,7 +52,10 @@ export interface HandlerOptions {
 }
 
 /** `isRequest`: sent with `room.request` (the return value is the reply) rather than `room.send`. */
-type Handler<T> = (client: RallyClient, payload: T, meta: { isRequest: boolean }) => unknown | Promise<unknown>;
+/** A room's `handle`, handed to a module that registers one feature's messages on it. */
+export type Handle = <S extends z.ZodType>(type: string, schema: S | null, fn: Handler<z.infer<S>>) => void;
+
+export type Handler<T> = (client: RallyClient, payload: T, meta: { isRequest: boolean }) => unknown | Promise<unknown>;
 
 /**
  * Verify a join: the SDK's `client.auth.token`, or a `token` join option. Refuses with 401
@@ -136,7 +139,7 @@ export abstract class RallyRoom<
    * is thrown as an AppError and answered by the directory. Runs before any room is chosen,
    * so a refused join creates nothing.
    */
-  static async route(_user: AuthUser, options: Record<string, unknown>): Promise<Record<string, unknown>> {
+  static async route(_user: AuthUser, options: Record<string, unknown>): Promise<object> {
     return options;
   }
 
@@ -310,8 +313,8 @@ export abstract class RallyRoom<
     entry.seats++;
     if (!entry.unsubscribe) {
       entry.unsubscribe = this.ctx.delivery.onTopic(userSessionsTopic(userId), (event) => {
-        if (event.type === SIGNED_OUT) this.closeSeatsOf(userId, "signed out");
-        else if (event.type === ORG_MEMBERSHIP_ENDED && event.payload.orgId === this.orgScope()) {
+        if (event.type === SessionEvent.signedOut) this.closeSeatsOf(userId, "signed out");
+        else if (event.type === SessionEvent.orgMembershipEnded && event.payload.orgId === this.orgScope()) {
           this.closeSeatsOf(userId, "removed from the organization");
         }
       });
@@ -508,6 +511,7 @@ export abstract class RallyRoom<
     room.onLeave = async (client, code) => {
       if (!this.seats.has(client.sessionId)) return;
       if (this.seats.isConnected(client.sessionId)) metrics.connectedClients.dec({ room: this.roomName });
+      this.seats.markLeaving(client.sessionId);
       try {
         await onLeave?.call(this, client, code);
       } finally {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ctx, h, sdk, type Room } from "../helpers/server";
+import { ctx, sdk, type Room } from "../helpers/server";
 import { api } from "../helpers/http";
 import { createUsers, type TestUser } from "../helpers/users";
 import { inbox, refusal, sleep, until } from "../helpers/room";
@@ -22,13 +22,6 @@ const join = (user: TestUser, spaceId: string, x: number, y: number) =>
 
 /** The userIds in a client's state, sorted. */
 const seen = (room: Room): string[] => [...((room.state as any)?.users?.keys() ?? [])].sort();
-/** How many distinct StateViews the server room's clients hold (one when they share it). */
-const viewsOf = (room: Room) =>
-  new Set(
-    h()
-      .colyseus.getRoomById(room.roomId)!
-      .clients.map((c: { view?: unknown }) => c.view),
-  ).size;
 const sorted = (...users: TestUser[]) => users.map((u) => u.id).sort();
 const positionIn = (room: Room, user: TestUser) => {
   const u = (room.state as any)?.users?.get(user.id);
@@ -124,7 +117,6 @@ describe("space interest management", () => {
     assert.deepEqual(seen(b), sorted(alice!, bob!));
     const c = await join(carol!, space.id, 50, 0);
     await until(() => [a, b, c].every((r) => seen(r).length === 3), 4000, "carol joins everyone's state");
-    assert.equal(viewsOf(a), 1, "one view, encoded once per patch, for all three");
     b.send("MOVE", { x: 0, y: 100, direction: "left" });
     await until(() => positionIn(c, bob!)?.x === 0 && positionIn(a, bob!)?.x === 0, 4000, "bob's move seen by all");
     // A reconnect gets the whole space too.
@@ -137,7 +129,6 @@ describe("space interest management", () => {
     // Grown past the view: each state narrows to its own view as avatars walk apart.
     await resize(1000);
     await until(() => (a.state as any).width === 1000, 4000, "alice sees the new width");
-    assert.equal(viewsOf(a), 3);
     b.send("MOVE", { x: 500, y: 500, direction: "down" });
     await until(
       () => seen(a).join() === sorted(alice!, carol!).join() && seen(back).join() === sorted(alice!, carol!).join(),

@@ -6,7 +6,6 @@ import {
   InterestGrid,
   inView,
   MAX_GRID_SIDE,
-  viewCoversSpace,
   type Observer,
 } from "../../src/systems/space/interest";
 
@@ -61,19 +60,6 @@ describe("interest management (rules/interest)", () => {
     assert.equal(effectiveViewRadius(undefined, 500), 500);
     assert.equal(effectiveViewRadius(120, 500), 120);
     assert.equal(effectiveViewRadius(0, 500), 0);
-  });
-
-  it("a view covers the space when no two positions in it can be farther apart than the radius", () => {
-    assert.equal(viewCoversSpace({ width: 100, height: 80 }, 100), true);
-    assert.equal(viewCoversSpace({ width: 100, height: 101 }, 100), false);
-    assert.equal(viewCoversSpace({ width: 10, height: 10 }, 0), false, "0 is the unlimited view, not a grid one");
-    // The farthest pair is the two opposite corners, max(width, height) apart on one axis.
-    fc.assert(
-      fc.property(fc.integer({ min: 1, max: 500 }), fc.integer({ min: 1, max: 500 }), (w, h) => {
-        const radius = Math.max(w, h);
-        return viewCoversSpace({ width: w, height: h }, radius) && inView(0, 0, w, h, radius);
-      }),
-    );
   });
 
   it("cells are the view radius, widened so no side exceeds MAX_GRID_SIDE cells", () => {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { topic } from "../../realtime/delivery";
 import { text, uuid } from "../../protocol/common";
 
 /**
@@ -33,25 +34,25 @@ export const SyncPayload = z
 export type SyncPayload = z.infer<typeof SyncPayload>;
 
 /** A user as the dating product shows one. `profile_picture` is the user's avatarUrl. */
-export interface UserCard {
-  id: string;
-  username: string;
-  profile_picture: string | null;
-}
+export const UserCard = z
+  .object({ id: z.string(), username: z.string(), profile_picture: z.string().nullable() })
+  .meta({ id: "UserCard" });
+export type UserCard = z.output<typeof UserCard>;
 
 /** A stored message, the same over REST and WS. */
-export interface ChatMessage {
-  id: number;
-  conversation_id: string;
-  sender: UserCard;
-  content: string;
-  created_at: string;
-  /** True once every participant other than the sender has read it. */
-  is_read: boolean;
-  /** Attachments are not supported; kept for the source clients. */
-  attachment: null;
-  client_message_id: string | null;
-}
+export const ChatMessage = z
+  .object({
+    id: z.number().int(),
+    conversation_id: z.string(),
+    sender: UserCard,
+    content: z.string(),
+    created_at: z.iso.datetime(),
+    is_read: z.boolean().meta({ description: "True once every participant other than the sender has read it." }),
+    attachment: z.null().meta({ description: "Attachments are not supported; kept for the source clients." }),
+    client_message_id: z.string().nullable(),
+  })
+  .meta({ id: "ChatMessage" });
+export type ChatMessage = z.output<typeof ChatMessage>;
 
 /** Server → client events. */
 export interface MessageEvent {
@@ -78,5 +79,61 @@ export interface SyncReply {
   hasMore: boolean;
 }
 
+/** The conversation room's messages. `sync` is a request (see SyncReply) or a send answered by a `sync` event. */
+export const ConversationMessage = {
+  message: "message",
+  typing: "typing",
+  readReceipt: "read_receipt",
+  sync: "sync",
+} as const;
+
+export interface ConversationReplies {
+  [ConversationMessage.message]: ChatMessage;
+  [ConversationMessage.typing]: { ok: true };
+  [ConversationMessage.readReceipt]: ReadReceiptEvent;
+  [ConversationMessage.sync]: SyncReply;
+}
+
+/** What the conversation room sends its seats. */
+export const ConversationEvent = {
+  message: "message",
+  typing: "typing",
+  readReceipt: "read_receipt",
+  userStatus: "user_status",
+  sync: "sync",
+  matchRemoved: "match_removed",
+} as const;
+
+export interface MatchRemovedEvent {
+  matchId: string;
+  conversationId: string;
+}
+
+export interface ConversationEvents {
+  [ConversationEvent.message]: MessageEvent;
+  [ConversationEvent.typing]: TypingEvent;
+  [ConversationEvent.readReceipt]: ReadReceiptEvent;
+  [ConversationEvent.userStatus]: UserStatusEvent;
+  [ConversationEvent.sync]: SyncReply;
+  [ConversationEvent.matchRemoved]: MatchRemovedEvent;
+}
+
+/** What the service publishes to a conversation's live room (on any process). */
+export const ConversationTopicEvent = {
+  message: "message",
+  readReceipt: "read_receipt",
+  /** A block now stands between these participants: their seats close. */
+  accessEnded: "access_ended",
+  matchRemoved: "match_removed",
+} as const;
+
+export interface ConversationTopicEvents {
+  [ConversationTopicEvent.message]: MessageEvent;
+  [ConversationTopicEvent.readReceipt]: ReadReceiptEvent;
+  [ConversationTopicEvent.accessEnded]: { userIds: string[] };
+  [ConversationTopicEvent.matchRemoved]: MatchRemovedEvent;
+}
+
 /** The topic a conversation's live room listens on (from any process). */
-export const conversationTopic = (conversationId: string) => `conversation:${conversationId}`;
+export const conversationTopic = (conversationId: string) =>
+  topic<ConversationTopicEvents>(`conversation:${conversationId}`);

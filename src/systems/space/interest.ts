@@ -45,14 +45,6 @@ export const cellSizeFor = (bounds: Bounds, radius: number): number =>
 export const effectiveViewRadius = (own: number | null | undefined, defaultRadius: number): number =>
   own ?? defaultRadius;
 
-/**
- * Whether a view of `radius` holds the whole space from anywhere in it (two positions are at
- * most max(width, height) apart): then everyone always sees everyone, and a room needs no grid
- * and no per-client view (SpaceRoom shares one view between its clients).
- */
-export const viewCoversSpace = (bounds: Bounds, radius: number): boolean =>
-  radius > 0 && radius >= Math.max(bounds.width, bounds.height);
-
 export class InterestGrid<T> {
   private readonly cells = new Map<number, Set<Observer<T>>>();
   private readonly members = new Set<Observer<T>>();

@@ -96,6 +96,11 @@ export default tseslint.config(
     },
   },
   {
+    // The server logs through pino (src/logger.ts), never the console.
+    files: ["src/**/*.ts"],
+    rules: { "no-console": "error" },
+  },
+  {
     files: ["src/**/*.ts"],
     ignores: EVENT_LITERAL_PENDING,
     rules: { "no-restricted-syntax": eventNameLiteralRule },

@@ -61,7 +61,7 @@ async function startServer(): Promise<{ child: ChildProcess; dataDir: string }> 
   });
   let log = "";
   const keep = (d: Buffer) => {
-    if (log.length < 20_000) log += d;
+    if (log.length < 20_000) log += d.toString("utf8");
   };
   child.stdout!.on("data", keep); // the security log: read (a full pipe would stall the server), not kept
   child.stderr!.on("data", keep);

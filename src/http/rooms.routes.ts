@@ -32,7 +32,7 @@ export function roomsRoutes(ctx: AppContext, auth: RequestHandler): Router {
         clients: r.clients,
         maxClients: r.maxClients,
         locked: r.locked,
-        metadata: r.metadata ?? {},
+        metadata: (r.metadata as Record<string, unknown> | undefined) ?? {},
       })),
     });
   });

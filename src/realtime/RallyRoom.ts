@@ -52,7 +52,8 @@ export interface HandlerOptions {
 }
 
 /** `isRequest`: sent with `room.request` (the return value is the reply) rather than `room.send`. */
-type Handler<T> = (client: RallyClient, payload: T, meta: { isRequest: boolean }) => unknown | Promise<unknown>;
+/** A returned Promise is awaited before the reply. */
+type Handler<T> = (client: RallyClient, payload: T, meta: { isRequest: boolean }) => unknown;
 
 /**
  * Verify a join: the SDK's `client.auth.token`, or a `token` join option. Refuses with 401
@@ -136,8 +137,8 @@ export abstract class RallyRoom<
    * is thrown as an AppError and answered by the directory. Runs before any room is chosen,
    * so a refused join creates nothing.
    */
-  static async route(_user: AuthUser, options: Record<string, unknown>): Promise<Record<string, unknown>> {
-    return options;
+  static route(_user: AuthUser, options: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return Promise.resolve(options);
   }
 
   /**
@@ -222,7 +223,7 @@ export abstract class RallyRoom<
         const result = fn(client, payload as z.infer<S>, isRequest ? REQUEST : SEND);
         if (result instanceof Promise) {
           return result.then(
-            (value) => (isRequest ? (value ?? { ok: true }) : undefined),
+            (value: unknown) => (isRequest ? (value ?? { ok: true }) : undefined),
             (e) => this.answerError(client, type, mctx, e),
           );
         }
@@ -397,7 +398,7 @@ export abstract class RallyRoom<
   protected beforeShutdown(): void | Promise<void> {}
 
   /** The default on a drop: keep the seat for `reconnectSeconds`. Rooms may override. */
-  onDrop(client: RallyClient, _code?: number): void | Promise<void> {
+  onDrop(client: RallyClient, _code?: number): void {
     this.allowReconnection(client, this.reconnectSeconds).catch(() => undefined);
   }
 

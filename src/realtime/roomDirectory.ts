@@ -6,6 +6,7 @@ import type { AuthUser } from "../auth/tokens";
 import { ConnectionLimits } from "./connectionLimits";
 import type { ReconnectionCheck } from "./RallyRoom";
 import { toServerError } from "./joinErrors";
+import { presenceDel } from "./presenceDel";
 
 /** Verifies a reconnect's access token (the TokenService's `authenticate`). */
 export type ReconnectAuthenticator = (token: unknown) => AuthUser | Promise<AuthUser>;
@@ -274,7 +275,7 @@ export class RoomDirectory {
     try {
       return await fn();
     } finally {
-      await this.presence.del(key);
+      await presenceDel(this.presence, key);
     }
   }
 

@@ -111,7 +111,7 @@ describe("client demo in Chromium (two users)", function () {
     const scores = await alice.page.$$eval(`#dice-players ${testid("dice-score")}`, (els) =>
       els.map((e) => Number(e.textContent)),
     );
-    assert.ok(scores.includes(10), `the winner reached the target score: ${scores}`);
+    assert.ok(scores.includes(10), `the winner reached the target score: ${JSON.stringify(scores)}`);
     await expectNoProblems(alice, bob);
 
     for (const p of [alice, bob]) await p.page.click(testid("dice-winner-close"));

@@ -106,7 +106,7 @@ describe("client demo in Chromium: turn clock, rematch, quick match, space membe
       const scores = await p.page.$$eval(`#dice-players ${testid("dice-score")}`, (els) =>
         els.map((e) => Number(e.textContent)),
       );
-      assert.deepEqual(scores, [0, 0], `a rematch starts from zero: ${scores}`);
+      assert.deepEqual(scores, [0, 0], `a rematch starts from zero: ${JSON.stringify(scores)}`);
     }
     await shot(alice.page, "games-05-rematch-started");
     await expectNoProblems(alice, bob);

@@ -145,7 +145,8 @@ describe("space room", () => {
       // Watch every room of this space while the joins race: seats granted, and clients.
       let maxUsers = 0;
       let maxClients = 0;
-      const watch = setInterval(async () => {
+      let sampleError: unknown;
+      const sample = async () => {
         const rooms = await matchMaker.query({ name: "space" });
         const local = rooms.map((r) => matchMaker.getLocalRoomById(r.roomId) as unknown as SpaceRoom | undefined);
         const sum = (f: (r: SpaceRoom) => number) => local.reduce((n, r) => n + (r ? f(r) : 0), 0);
@@ -157,10 +158,12 @@ describe("space room", () => {
           maxClients,
           sum((r) => r.clients.length),
         );
-      }, 2);
+      };
+      const watch = setInterval(() => void sample().catch((e: unknown) => (sampleError ??= e)), 2);
       const results = await Promise.allSettled(members.map((m) => join(m, space.id)));
       await sleep(100);
       clearInterval(watch);
+      assert.equal(sampleError, undefined, "every sample of the rooms was read");
 
       const joined = results
         .filter((r): r is PromiseFulfilledResult<Room> => r.status === "fulfilled")

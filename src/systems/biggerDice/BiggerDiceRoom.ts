@@ -183,7 +183,7 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
       first_turn: this.game.currentTurn,
     });
     this.scheduleTurn();
-    this.publishMetadata();
+    void this.publishMetadata();
   }
 
   private async roll(client: RallyClient): Promise<void> {
@@ -282,7 +282,7 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
       room_name: this.state.roomName,
       player: this.wirePlayer(user.id),
     });
-    this.publishMetadata();
+    void this.publishMetadata();
     if (this.allowedUserIds && this.game.seats.length === PLAYER_SEATS) this.stopWaitingForPlayers();
   }
 
@@ -294,7 +294,7 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
     if (this.state.spectators.has(user.id)) return; // another device of a spectator already here
     this.state.spectators.set(user.id, new DiceSpectator({ username: user.username }));
     this.broadcastEvent("spectator_joined", { room_id: this.roomId, user_id: user.id, username: user.username });
-    this.publishMetadata();
+    void this.publishMetadata();
   }
 
   /**
@@ -369,7 +369,7 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
       else this.game = game;
     }
     this.syncState();
-    this.publishMetadata();
+    void this.publishMetadata();
   }
 
   private spectatorLeft(userId: string): void {
@@ -378,7 +378,7 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
     if (stillWatching || !spectator) return;
     this.state.spectators.delete(userId);
     this.broadcastEvent("spectator_left", { room_id: this.roomId, user_id: userId, username: spectator.username });
-    this.publishMetadata();
+    void this.publishMetadata();
   }
 
   onDispose(): void {
@@ -420,7 +420,7 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
         final_scores: this.finalScores(ended),
         reason: ended.endReason,
       });
-      this.publishMetadata();
+      void this.publishMetadata();
     };
     const ending = run().finally(() => {
       if (this.ending === ending) this.ending = null;
@@ -508,7 +508,10 @@ export class BiggerDiceRoom extends RallyRoom<{ state: BiggerDiceState; metadata
     }
   }
 
-  /** Listing metadata for GET /api/rooms/bigger_dice, kept current on every change. */
+  /**
+   * Listing metadata for GET /api/rooms/bigger_dice, kept current on every change. Never
+   * rejects (a failure is logged), so the room's handlers fire and forget it.
+   */
   private publishMetadata(): Promise<void> {
     const metadata: DiceRoomMetadata = {
       roomName: this.state.roomName,

@@ -1,4 +1,4 @@
-import type { Queryable } from "../../db";
+import { jsonColumn, type Queryable } from "../../db";
 import type { EndReason, PendingTurn, RollRecord } from "./rules";
 import type { ServiceDeps } from "../../services/deps";
 import { decodeCursor, pageOf, timestampKey, type Page } from "../../http/paging";
@@ -56,7 +56,6 @@ interface HistoryRow {
   ended_at: Date | string;
 }
 
-const json = <T>(v: T | string): T => (typeof v === "string" ? (JSON.parse(v) as T) : v);
 const iso = (d: Date | string) => new Date(d).toISOString();
 
 /** bigger_dice games: the history store, and the private room behind a game invitation. */
@@ -132,11 +131,11 @@ function toHistoryItem(r: HistoryRow): GameHistoryItem {
   return {
     id: r.id,
     roomName: r.room_name,
-    players: json(r.players ?? []) ?? [],
+    players: jsonColumn(r.players ?? []) ?? [],
     winnerId: r.winner_id,
     reason: r.reason,
-    rolls: json(r.rolls),
-    pendingTurn: r.pending_turn === null ? null : json(r.pending_turn),
+    rolls: jsonColumn(r.rolls),
+    pendingTurn: r.pending_turn === null ? null : jsonColumn(r.pending_turn),
     startedAt: iso(r.started_at),
     endedAt: iso(r.ended_at),
   };

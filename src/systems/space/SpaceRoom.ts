@@ -2,6 +2,7 @@ import { ServerError, type AuthContext } from "@colyseus/core";
 import { StateView } from "@colyseus/schema";
 import { appContext } from "../../context";
 import { AppError } from "../../errors";
+import { logger } from "../../logger";
 import type { AuthUser } from "../../auth/tokens";
 import {
   authOf,
@@ -139,7 +140,7 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
       // Same fields and wire shape; the room only reads and writes what both declare.
       this.state = new BroadcastSpaceState(fields) as unknown as SpaceState;
     }
-    this.setMetadata({ spaceId: space.id, name: space.name, capacity: space.capacity });
+    await this.setMetadata({ spaceId: space.id, name: space.name, capacity: space.capacity });
     this.rateLimits.move = {
       perSecond: config.MOVE_RATE_LIMIT_PER_SECOND,
       burst: config.MOVE_RATE_LIMIT_BURST,
@@ -269,7 +270,10 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
       avatar.y = Math.min(avatar.y, height);
       if (seat.observer) this.grid!.move(seat.observer, avatar.x, avatar.y);
     }
-    this.setMetadata({ spaceId: this.spaceId, name, capacity });
+    // The listing catches up with the next change if this write fails; the room goes on.
+    this.setMetadata({ spaceId: this.spaceId, name, capacity }).catch((err: unknown) =>
+      logger.warn({ err, roomId: this.roomId }, "space: updating the room listing failed"),
+    );
     this.broadcastEvent("SPACE_UPDATED", { spaceId: this.spaceId, name, capacity, width, height });
   }
 
@@ -287,7 +291,7 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
   }
 
   /** The seat is held and its avatar stays in others' views; the client's view goes with the connection. */
-  override onDrop(client: RallyClient, code?: number): void | Promise<void> {
+  override onDrop(client: RallyClient, code?: number): void {
     const seat = this.seated.get(authOf(client).id);
     if (seat?.view) {
       seat.view.dispose();
@@ -295,7 +299,7 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
     }
     // A removed member's dropped seat is not held for them.
     if (this.removed.has(authOf(client).id)) return;
-    return super.onDrop(client, code);
+    super.onDrop(client, code);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { AppError, rateLimited } from "../../errors";
 import { LobbyEvent, type SpaceInviteReceivedEvent } from "../lobby/protocol";
 import { logger } from "../../logger";
-import type { Queryable } from "../../db";
+import { jsonColumn, type Queryable } from "../../db";
 import type { ServiceDeps } from "../../services/deps";
 import type { Notification } from "../lobby/notifications";
 import { isUuid } from "../identity/users";
@@ -126,7 +126,7 @@ const toSpace = (r: SpaceRow): Space => ({
   createdAt: iso(r.created_at),
 });
 
-const inviteData = (r: InviteRow): InviteData => (typeof r.data === "string" ? JSON.parse(r.data) : r.data);
+const inviteData = (r: InviteRow): InviteData => jsonColumn(r.data);
 
 const inviteNotFound = () => new AppError("INVITATION_NOT_FOUND", "Invite not found");
 

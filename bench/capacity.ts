@@ -60,7 +60,7 @@ async function watchRedis(): Promise<ChildProcess> {
   ];
   const child = spawn("redis-cli", args, { stdio: ["ignore", "pipe", "inherit"] });
   children.push(child);
-  const lines = readline.createInterface({ input: child.stdout! });
+  const lines = readline.createInterface({ input: child.stdout });
   lines.on("line", (line) => {
     const m = /^\d+\.\d+ \[(\d+) [^\]]*\] "([^"]+)"/.exec(line);
     if (!m || Number(m[1]) !== redisDb) return;

@@ -43,8 +43,8 @@ async function main(): Promise<void> {
       }
     });
     ws.on("close", () => {
-      room!.delete(peer);
-      if (room!.size === 0) rooms.delete(key);
+      room.delete(peer);
+      if (room.size === 0) rooms.delete(key);
     });
   });
 

@@ -362,7 +362,7 @@ export async function open(conversationId: string): Promise<void> {
   els.chat.classList.remove("hidden");
   renderOlderButton();
   scrollToBottom();
-  renderConversations([...(await list<ConversationSummary>("/api/v1/conversations").catch(() => [summary!]))]);
+  renderConversations([...(await list<ConversationSummary>("/api/v1/conversations").catch(() => [summary]))]);
 
   let joined: Room<unknown, ConversationState>;
   try {

@@ -51,7 +51,7 @@ class PgDb implements Db {
     const tx: Queryable = {
       query: (sql, params = []) =>
         timed(this.backend, async () => {
-          const r = await conn.query(sql, params as unknown[]);
+          const r = await conn.query(sql, params);
           return { rows: r.rows, rowCount: r.rowCount ?? 0 };
         }),
     };

@@ -257,10 +257,7 @@ export abstract class RallyRoom<
   }
 
   protected sendError(client: Client, type: string, err: AppError): void {
-    this.sendTo(client, RoomEvent.error, { code: err.code, message: err.message, type } as EventPayload<
-      E,
-      typeof RoomEvent.error
-    >);
+    this.sendTo(client, RoomEvent.error, { code: err.code, message: err.message, type });
   }
 
   /** Throw the typed error from rules and services; the handler wrapper answers it. */

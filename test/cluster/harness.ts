@@ -466,8 +466,7 @@ export async function matchmake(
   const client = sdk(base, token);
   let seat: SeatReservation;
   try {
-    seat = (await client.http.post(`/matchmake/${method}/${target}` as any, { body: options } as any))
-      .data as SeatReservation;
+    seat = (await client.http.post(`/matchmake/${method}/${target}`, { body: options })).data as SeatReservation;
   } catch (e: any) {
     throw Object.assign(new Error(e?.message ?? String(e)), { code: e?.code });
   }

@@ -125,7 +125,7 @@ describe("client demo in Chromium (two users)", function () {
     await alice.page.waitForSelector(`${testid("space-title")}:has-text("${spaceName}")`);
     await alice.page.waitForSelector(`#space-invite-user option:has-text("${bob.username}")`, { state: "attached" });
     const bobId = await alice.page.getAttribute(`#space-invite-user option:has-text("${bob.username}")`, "value");
-    await alice.page.selectOption("#space-invite-user", bobId!);
+    await alice.page.selectOption("#space-invite-user", bobId);
     await alice.page.click(testid("space-invite-send"));
 
     // Bob accepts from the lobby's INVITE_RECEIVED toast and lands in the space.

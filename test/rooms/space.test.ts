@@ -33,7 +33,7 @@ const join = (user: TestUser, spaceId: string, initialPosition?: unknown) =>
 
 const serverRoom = (room: Room) => h().colyseus.getRoomById(room.roomId) as unknown as SpaceRoom;
 const position = (room: Room, userId: string) => {
-  const u = (room.state as any)?.users?.get(userId);
+  const u = room.state?.users?.get(userId);
   return u && { x: u.x, y: u.y, direction: u.direction, action: u.action };
 };
 
@@ -44,8 +44,8 @@ describe("space room", () => {
       const space = await makeSpace(admin!, { members: [bob!], width: 640, height: 480 });
       const a = await join(admin!, space.id, { x: 10, y: 20, direction: "left" });
       const boxA = inbox(a);
-      await until(() => (a.state as any)?.users?.size === 1, 4000, "own avatar");
-      const state = a.state as any;
+      await until(() => a.state?.users?.size === 1, 4000, "own avatar");
+      const state = a.state;
       assert.equal(state.spaceId, space.id);
       assert.equal(state.name, "Plaza");
       assert.equal(state.capacity, 10);
@@ -67,7 +67,7 @@ describe("space room", () => {
       );
       assert.equal(b.roomId, a.roomId, "one room per space");
       await until(() => position(a, bob!.id), 4000, "bob in alice's state");
-      assert.equal((a.state as any).users.get(bob!.id).username, bob!.username);
+      assert.equal(a.state.users.get(bob!.id).username, bob!.username);
       await Promise.all([a.leave(), b.leave()]);
     });
 
@@ -98,7 +98,7 @@ describe("space room", () => {
         [{ spaceId: space.id, initialPosition: "center" }, /initialPosition/],
       ];
       for (const [options, field] of cases) {
-        const err = await refusal(sdk(admin.token).joinOrCreate("space", options as any));
+        const err = await refusal(sdk(admin.token).joinOrCreate("space", options));
         assert.equal(err.code, 400, JSON.stringify(options));
         assert.match(err.message, field, JSON.stringify(options));
       }
@@ -114,7 +114,7 @@ describe("space room", () => {
       assert.equal(byId.code, 409);
       await sleep(50);
       assert.equal(serverRoom(first).clients.length, 1);
-      assert.equal((first.state as any).users.size, 1);
+      assert.equal(first.state.users.size, 1);
       assert.ok(first.connection.isOpen, "the first seat is untouched");
       first.send("MOVE", { x: 5, y: 5, direction: "up" });
       await until(() => position(first, admin.id)?.x === 5, 4000, "the first seat still moves");
@@ -371,7 +371,7 @@ describe("space room", () => {
     const left = await box.next("USER_LEFT");
     assert.equal(left.spaceId, space.id);
     assert.equal(left.userId, bob!.id);
-    await until(() => !(a.state as any).users.has(bob!.id), 4000, "bob gone from state");
+    await until(() => !a.state.users.has(bob!.id), 4000, "bob gone from state");
     await a.leave();
   });
 
@@ -432,7 +432,7 @@ describe("space room", () => {
       assert.deepEqual((await b.request("GET_INVITES", { includeExpired: true })).invites, []);
 
       const inSpace = await join(bob!, space.id);
-      await until(() => (a.state as any).users.has(bob!.id), 4000, "bob present");
+      await until(() => a.state.users.has(bob!.id), 4000, "bob present");
       await Promise.all([a.leave(), b.leave(), inSpace.leave()]);
     });
 

@@ -169,7 +169,7 @@ export class UserLobbyRoom extends RallyRoom<{ state: UserLobbyState }, LobbyEve
 
   private async applyToState(type: keyof LobbyEvents, payload: object): Promise<void> {
     const work: Array<Promise<void>> = [];
-    if (type === LobbyEvent.presence) this.applyPresence(payload as Partial<PresenceEvent>);
+    if (type === LobbyEvent.presence) this.applyPresence(payload);
     if (type === LobbyEvent.friendsChanged) work.push(this.loadFriends());
     if (INVITATION_EVENTS.has(type)) work.push(this.loadInvitations());
     if (UNREAD_EVENTS.has(type)) work.push(this.loadUnread());

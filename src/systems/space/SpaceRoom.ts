@@ -138,7 +138,7 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
       this.grid = new InterestGrid(this.bounds, this.viewRadius, this.interest);
     } else {
       // Same fields and wire shape; the room only reads and writes what both declare.
-      this.state = new BroadcastSpaceState(fields) as unknown as SpaceState;
+      this.state = new BroadcastSpaceState(fields);
     }
     await this.setMetadata({ spaceId: space.id, name: space.name, capacity: space.capacity });
     this.rateLimits.move = {

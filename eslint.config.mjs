@@ -27,19 +27,7 @@ const eventNameLiteralRule = [
  * Files that still pass raw event names. Other work on issue 15 is moving them onto typed event
  * tables; remove each from this list as it lands, and drop the list when it is empty.
  */
-const EVENT_LITERAL_PENDING = [
-  "src/systems/biggerDice/BiggerDiceRoom.ts",
-  "src/systems/conversation/ConversationRoom.ts",
-  "src/systems/conversation/conversations.ts",
-  "src/systems/conversation/matching.ts",
-  "src/systems/lobby/gameInvitations.ts",
-  "src/systems/lobby/notifications.ts",
-  "src/systems/lobby/presence.ts",
-  "src/systems/social/friends.ts",
-  "src/systems/space/SpaceRoom.ts",
-  "src/systems/space/spaces.ts",
-  "src/systems/trivia/TriviaRoom.ts",
-];
+const EVENT_LITERAL_PENDING = ["src/systems/trivia/TriviaRoom.ts"];
 
 export default tseslint.config(
   {
@@ -67,6 +55,10 @@ export default tseslint.config(
     },
     linterOptions: { reportUnusedDisableDirectives: "error" },
     rules: {
+      // The tree writes `!` after an index access it knows is in range (the convention of
+      // noUncheckedIndexedAccess, which tsconfig does not turn on yet): this rule calls each of
+      // those ~700 unnecessary. Turn it back on together with noUncheckedIndexedAccess.
+      "@typescript-eslint/no-unnecessary-type-assertion": "off",
       // A leading underscore marks a parameter or binding kept for its position or to omit a
       // key from a rest object (`const { password: _p, ...safe } = row`).
       "@typescript-eslint/no-unused-vars": [

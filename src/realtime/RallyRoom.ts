@@ -52,8 +52,10 @@ export interface HandlerOptions {
 }
 
 /** `isRequest`: sent with `room.request` (the return value is the reply) rather than `room.send`. */
-/** A returned Promise is awaited before the reply. */
-type Handler<T> = (client: RallyClient, payload: T, meta: { isRequest: boolean }) => unknown;
+/** A room's `handle`, handed to a module that registers one feature's messages on it. */
+export type Handle = <S extends z.ZodType>(type: string, schema: S | null, fn: Handler<z.infer<S>>) => void;
+
+export type Handler<T> = (client: RallyClient, payload: T, meta: { isRequest: boolean }) => unknown | Promise<unknown>;
 
 /**
  * Verify a join: the SDK's `client.auth.token`, or a `token` join option. Refuses with 401
@@ -137,8 +139,8 @@ export abstract class RallyRoom<
    * is thrown as an AppError and answered by the directory. Runs before any room is chosen,
    * so a refused join creates nothing.
    */
-  static route(_user: AuthUser, options: Record<string, unknown>): Promise<Record<string, unknown>> {
-    return Promise.resolve(options);
+  static async route(_user: AuthUser, options: Record<string, unknown>): Promise<object> {
+    return options;
   }
 
   /**
@@ -185,7 +187,7 @@ export abstract class RallyRoom<
       const mctx = direct?.id !== undefined ? direct : undefined;
       const name = direct ? "*" : String(type);
       if (!this.admit(client, "general", name, mctx)) return;
-      const err = new AppError("UNKNOWN_MESSAGE", `Unknown message type: ${name.slice(0, 64)}`);
+      const err = this.report(new AppError("UNKNOWN_MESSAGE", `Unknown message type: ${name.slice(0, 64)}`), name);
       if (mctx) return mctx.reject({ code: err.code, message: err.message });
       this.sendError(client, name, err);
     });
@@ -223,7 +225,7 @@ export abstract class RallyRoom<
         const result = fn(client, payload as z.infer<S>, isRequest ? REQUEST : SEND);
         if (result instanceof Promise) {
           return result.then(
-            (value: unknown) => (isRequest ? (value ?? { ok: true }) : undefined),
+            (value) => (isRequest ? (value ?? { ok: true }) : undefined),
             (e) => this.answerError(client, type, mctx, e),
           );
         }
@@ -257,7 +259,10 @@ export abstract class RallyRoom<
   }
 
   protected sendError(client: Client, type: string, err: AppError): void {
-    this.sendTo(client, RoomEvent.error, { code: err.code, message: err.message, type });
+    this.sendTo(client, RoomEvent.error, { code: err.code, message: err.message, type } as EventPayload<
+      E,
+      typeof RoomEvent.error
+    >);
   }
 
   /** Throw the typed error from rules and services; the handler wrapper answers it. */
@@ -395,7 +400,7 @@ export abstract class RallyRoom<
   protected beforeShutdown(): void | Promise<void> {}
 
   /** The default on a drop: keep the seat for `reconnectSeconds`. Rooms may override. */
-  onDrop(client: RallyClient, _code?: number): void {
+  onDrop(client: RallyClient, _code?: number): void | Promise<void> {
     this.allowReconnection(client, this.reconnectSeconds).catch(() => undefined);
   }
 

@@ -3,6 +3,7 @@ import { matchMaker } from "@colyseus/core";
 import { ctx, h, sdk, type Room } from "../helpers/server";
 import { befriend, createUser, createUsers, type TestUser } from "../helpers/users";
 import { inbox, refusal, sleep, until } from "../helpers/room";
+import { api } from "../helpers/http";
 import type { SpaceRoom } from "../../src/systems/space/SpaceRoom";
 
 interface SpaceOpts {
@@ -30,6 +31,21 @@ async function makeSpace(owner: TestUser, opts: SpaceOpts = {}) {
 
 const join = (user: TestUser, spaceId: string, initialPosition?: unknown) =>
   sdk(user.token).joinOrCreate("space", initialPosition === undefined ? { spaceId } : { spaceId, initialPosition });
+
+/** Count the database queries whose SQL contains `fragment` until `stop()`. */
+function countQueries(fragment: string): { count: number; stop(): void } {
+  const db = ctx().db as { query: (sql: string, params?: unknown[]) => Promise<unknown> };
+  const original = db.query;
+  const counter = {
+    count: 0,
+    stop: () => void (db.query = original),
+  };
+  db.query = function (this: unknown, sql: string, params?: unknown[]) {
+    if (sql.includes(fragment)) counter.count++;
+    return original.call(this, sql, params);
+  };
+  return counter;
+}
 
 const serverRoom = (room: Room) => h().colyseus.getRoomById(room.roomId) as unknown as SpaceRoom;
 const position = (room: Room, userId: string) => {
@@ -119,6 +135,54 @@ describe("space room", () => {
       first.send("MOVE", { x: 5, y: 5, direction: "up" });
       await until(() => position(first, admin.id)?.x === 5, 4000, "the first seat still moves");
       await first.leave();
+    });
+
+    it("answers joins into a live room from its copy of the members: a member added since gets in, a removed one does not", async () => {
+      const [admin, bob, carol, dave] = await createUsers(4);
+      const space = await makeSpace(admin!, { members: [bob!, carol!] });
+      const a = await join(admin!, space.id);
+      const lookups = countQueries("LEFT JOIN space_members");
+      try {
+        const b = await join(bob!, space.id);
+        const c = await join(carol!, space.id);
+        assert.equal(lookups.count, 0, "members of a live room's space are not looked up one by one");
+        // Dave became a member after the room took its copy: the database answers for him.
+        await ctx().db.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'member')", [
+          space.id,
+          dave!.id,
+        ]);
+        const d = await join(dave!, space.id);
+        assert.equal(lookups.count, 1);
+        assert.equal(d.roomId, a.roomId);
+        // Carol is removed: the room hears it, and her next join is refused.
+        const closed = new Promise<number>((resolve) => c.onLeave((code) => resolve(code)));
+        const res = await api("DELETE", `/api/spaces/${space.id}/members/${carol!.id}`, { token: admin!.token });
+        assert.equal(res.status, 204);
+        assert.equal(await closed, 4403);
+        assert.equal((await refusal(join(carol!, space.id))).code, 403);
+        await Promise.all([b.leave(), d.leave()]);
+      } finally {
+        lookups.stop();
+        await a.leave();
+      }
+    });
+
+    it("still refuses a member removed without the live room hearing of it, once its copy is SPACE_MEMBER_SNAPSHOT_SECONDS old", async () => {
+      const config = ctx().config;
+      const before = config.SPACE_MEMBER_SNAPSHOT_SECONDS;
+      config.SPACE_MEMBER_SNAPSHOT_SECONDS = 1;
+      try {
+        const [admin, bob] = await createUsers(2);
+        const space = await makeSpace(admin!, { members: [bob!] });
+        const a = await join(admin!, space.id);
+        // Straight in the table: no MEMBER_REMOVED reaches the room (as when a live delivery fails).
+        await ctx().db.query("DELETE FROM space_members WHERE space_id = $1 AND user_id = $2", [space.id, bob!.id]);
+        await sleep(1100);
+        assert.equal((await refusal(join(bob!, space.id))).code, 403);
+        await a.leave();
+      } finally {
+        config.SPACE_MEMBER_SNAPSHOT_SECONDS = before;
+      }
     });
 
     it("refuses joinById into a space the caller is not a member of (403), whatever spaceId is sent", async () => {

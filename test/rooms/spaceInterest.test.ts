@@ -97,6 +97,51 @@ describe("space interest management", () => {
     await Promise.all([a.leave(), b.leave()]);
   });
 
+  it("a space its view covers whole shows everyone to everyone, and a resize moves it to and from per-client views", async () => {
+    const [alice, bob, carol] = await createUsers(3);
+    const space = await makeSpace(alice!, [bob!, carol!], { viewRadius: 100, width: 1000, height: 1000 });
+    const resize = async (side: number) => {
+      const res = await api("PATCH", `/api/spaces/${space.id}`, {
+        token: alice!.token,
+        body: { width: side, height: side },
+      });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+    };
+    const a = await join(alice!, space.id, 0, 0);
+    const b = await join(bob!, space.id, 900, 900);
+    await until(() => seen(a).length === 1 && seen(b).length === 1, 4000, "apart at first");
+
+    // 100 × 100 with a view of 100: Bob is brought to (100, 100), and everyone sees everyone.
+    await resize(100);
+    await until(() => positionIn(a, bob!)?.x === 100, 4000, "bob in alice's state");
+    assert.deepEqual(seen(b), sorted(alice!, bob!));
+    const c = await join(carol!, space.id, 50, 0);
+    await until(() => [a, b, c].every((r) => seen(r).length === 3), 4000, "carol joins everyone's state");
+    b.send("MOVE", { x: 0, y: 100, direction: "left" });
+    await until(() => positionIn(c, bob!)?.x === 0 && positionIn(a, bob!)?.x === 0, 4000, "bob's move seen by all");
+    // A reconnect gets the whole space too.
+    c.reconnection.enabled = false;
+    await c.leave(false);
+    const back = await sdk(carol!.token).reconnect(c.reconnectionToken);
+    await until(() => seen(back).length === 3, 4000, "carol's state after reconnecting");
+    assert.deepEqual(positionIn(back, bob!), { x: 0, y: 100 });
+
+    // Grown past the view: each state narrows to its own view as avatars walk apart.
+    await resize(1000);
+    await until(() => (a.state as any).width === 1000, 4000, "alice sees the new width");
+    b.send("MOVE", { x: 500, y: 500, direction: "down" });
+    await until(
+      () => seen(a).join() === sorted(alice!, carol!).join() && seen(back).join() === sorted(alice!, carol!).join(),
+      4000,
+      "bob out of alice's and carol's views",
+    );
+    assert.deepEqual(seen(b), [bob!.id]);
+    b.send("MOVE", { x: 120, y: 60, direction: "up" });
+    await until(() => seen(back).length === 3 && seen(a).length === 2, 4000, "bob back in carol's view only");
+    assert.deepEqual(seen(b), sorted(bob!, carol!));
+    await Promise.all([a.leave(), b.leave(), back.leave()]);
+  });
+
   it("after a reconnect the client's state is its view as it is now, and keeps following", async () => {
     const [alice, bob, carol] = await createUsers(3);
     const space = await makeSpace(alice!, [bob!, carol!], { viewRadius: 100 });

@@ -188,6 +188,15 @@ export class SpacesService {
     return rows[0] ? toSpace(rows[0]) : null;
   }
 
+  /** The ids of the space's members, or null when it has more than `max` (a live room's MemberSnapshot). */
+  async memberIds(spaceId: string, max: number): Promise<string[] | null> {
+    const { rows } = await this.deps.db.query<{ user_id: string }>(
+      "SELECT user_id FROM space_members WHERE space_id = $1 LIMIT $2",
+      [spaceId, max + 1],
+    );
+    return rows.length > max ? null : rows.map((r) => r.user_id);
+  }
+
   /** The space, if the user is one of its members: SPACE_NOT_FOUND, else NO_ACCESS. */
   async requireMember(spaceId: string, userId: string): Promise<{ space: Space; role: SpaceRole }> {
     if (!isUuid(spaceId)) throw new AppError("SPACE_NOT_FOUND");

@@ -1,5 +1,7 @@
 import type { Presence } from "@colyseus/core";
 import type { LobbyEvents } from "../systems/lobby/protocol";
+import { logger } from "../logger";
+import { presenceDel } from "./presenceDel";
 import type { Topic } from "./topic";
 
 /** One event of table `E` (name → payload) as it travels over presence pub/sub. */
@@ -94,7 +96,7 @@ export class Delivery {
   }
 
   async clearSeated(topic: string): Promise<void> {
-    await this.presence.del(seatedKey(topic));
+    await presenceDel(this.presence, seatedKey(topic));
   }
 
   async seatedIn(topic: string): Promise<Set<string>> {
@@ -104,6 +106,11 @@ export class Delivery {
   private async listen<E>(channel: string, handler: DeliveryHandler<E>): Promise<() => void> {
     const callback = (event: DeliveredEvent<E>) => handler(event);
     await this.presence.subscribe(channel, callback);
-    return () => this.presence.unsubscribe(channel, callback);
+    return () => {
+      // Typed loosely by Colyseus; RedisPresence's is a Promise, and a failure only leaves a stale listener.
+      Promise.resolve(this.presence.unsubscribe(channel, callback) as unknown).catch((e: unknown) =>
+        logger.warn({ err: e, channel }, "presence unsubscribe failed"),
+      );
+    };
   }
 }

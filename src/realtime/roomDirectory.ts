@@ -13,6 +13,7 @@ import { logger } from "../logger";
 import type { AuthUser } from "../auth/tokens";
 import { ConnectionLimits } from "./connectionLimits";
 import { toServerError } from "./joinErrors";
+import { presenceDel } from "./presenceDel";
 
 /** What a room's `authorizeReconnection` (RallyRoom) found for a reconnection token. */
 export type ReconnectionCheck = "ok" | "other user" | "unknown";
@@ -307,7 +308,7 @@ export class RoomDirectory {
     try {
       return await fn();
     } finally {
-      await this.presence.del(key);
+      await presenceDel(this.presence, key);
     }
   }
 

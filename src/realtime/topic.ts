@@ -8,5 +8,5 @@ declare const topicEvents: unique symbol;
 export type Topic<E> = string & { readonly [topicEvents]?: E };
 
 export function topic<E>(name: string): Topic<E> {
-  return name as Topic<E>;
+  return name;
 }

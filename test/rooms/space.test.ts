@@ -49,7 +49,7 @@ function countQueries(fragment: string): { count: number; stop(): void } {
 
 const serverRoom = (room: Room) => h().colyseus.getRoomById(room.roomId) as unknown as SpaceRoom;
 const position = (room: Room, userId: string) => {
-  const u = (room.state as any)?.users?.get(userId);
+  const u = room.state?.users?.get(userId);
   return u && { x: u.x, y: u.y, direction: u.direction, action: u.action };
 };
 
@@ -60,8 +60,8 @@ describe("space room", () => {
       const space = await makeSpace(admin!, { members: [bob!], width: 640, height: 480 });
       const a = await join(admin!, space.id, { x: 10, y: 20, direction: "left" });
       const boxA = inbox(a);
-      await until(() => (a.state as any)?.users?.size === 1, 4000, "own avatar");
-      const state = a.state as any;
+      await until(() => a.state?.users?.size === 1, 4000, "own avatar");
+      const state = a.state;
       assert.equal(state.spaceId, space.id);
       assert.equal(state.name, "Plaza");
       assert.equal(state.capacity, 10);
@@ -83,7 +83,7 @@ describe("space room", () => {
       );
       assert.equal(b.roomId, a.roomId, "one room per space");
       await until(() => position(a, bob!.id), 4000, "bob in alice's state");
-      assert.equal((a.state as any).users.get(bob!.id).username, bob!.username);
+      assert.equal(a.state.users.get(bob!.id).username, bob!.username);
       await Promise.all([a.leave(), b.leave()]);
     });
 
@@ -114,7 +114,7 @@ describe("space room", () => {
         [{ spaceId: space.id, initialPosition: "center" }, /initialPosition/],
       ];
       for (const [options, field] of cases) {
-        const err = await refusal(sdk(admin.token).joinOrCreate("space", options as any));
+        const err = await refusal(sdk(admin.token).joinOrCreate("space", options));
         assert.equal(err.code, 400, JSON.stringify(options));
         assert.match(err.message, field, JSON.stringify(options));
       }
@@ -130,7 +130,7 @@ describe("space room", () => {
       assert.equal(byId.code, 409);
       await sleep(50);
       assert.equal(serverRoom(first).clients.length, 1);
-      assert.equal((first.state as any).users.size, 1);
+      assert.equal(first.state.users.size, 1);
       assert.ok(first.connection.isOpen, "the first seat is untouched");
       first.send("MOVE", { x: 5, y: 5, direction: "up" });
       await until(() => position(first, admin.id)?.x === 5, 4000, "the first seat still moves");
@@ -209,7 +209,8 @@ describe("space room", () => {
       // Watch every room of this space while the joins race: seats granted, and clients.
       let maxUsers = 0;
       let maxClients = 0;
-      const watch = setInterval(async () => {
+      let sampleError: unknown;
+      const sample = async () => {
         const rooms = await matchMaker.query({ name: "space" });
         const local = rooms.map((r) => matchMaker.getLocalRoomById(r.roomId) as unknown as SpaceRoom | undefined);
         const sum = (f: (r: SpaceRoom) => number) => local.reduce((n, r) => n + (r ? f(r) : 0), 0);
@@ -221,10 +222,12 @@ describe("space room", () => {
           maxClients,
           sum((r) => r.clients.length),
         );
-      }, 2);
+      };
+      const watch = setInterval(() => void sample().catch((e: unknown) => (sampleError ??= e)), 2);
       const results = await Promise.allSettled(members.map((m) => join(m, space.id)));
       await sleep(100);
       clearInterval(watch);
+      assert.equal(sampleError, undefined, "every sample of the rooms was read");
 
       const joined = results
         .filter((r): r is PromiseFulfilledResult<Room> => r.status === "fulfilled")
@@ -432,7 +435,7 @@ describe("space room", () => {
     const left = await box.next("USER_LEFT");
     assert.equal(left.spaceId, space.id);
     assert.equal(left.userId, bob!.id);
-    await until(() => !(a.state as any).users.has(bob!.id), 4000, "bob gone from state");
+    await until(() => !a.state.users.has(bob!.id), 4000, "bob gone from state");
     await a.leave();
   });
 
@@ -493,7 +496,7 @@ describe("space room", () => {
       assert.deepEqual((await b.request("GET_INVITES", { includeExpired: true })).invites, []);
 
       const inSpace = await join(bob!, space.id);
-      await until(() => (a.state as any).users.has(bob!.id), 4000, "bob present");
+      await until(() => a.state.users.has(bob!.id), 4000, "bob present");
       await Promise.all([a.leave(), b.leave(), inSpace.leave()]);
     });
 

@@ -21,10 +21,10 @@ const join = (user: TestUser, spaceId: string, x: number, y: number) =>
   sdk(user.token).joinOrCreate("space", { spaceId, initialPosition: { x, y, direction: "down" } });
 
 /** The userIds in a client's state, sorted. */
-const seen = (room: Room): string[] => [...((room.state as any)?.users?.keys() ?? [])].sort();
+const seen = (room: Room): string[] => [...(room.state?.users?.keys() ?? [])].sort();
 const sorted = (...users: TestUser[]) => users.map((u) => u.id).sort();
 const positionIn = (room: Room, user: TestUser) => {
-  const u = (room.state as any)?.users?.get(user.id);
+  const u = room.state?.users?.get(user.id);
   return u && { x: u.x, y: u.y };
 };
 
@@ -40,7 +40,7 @@ describe("space interest management", () => {
     assert.deepEqual(seen(a), sorted(alice!, bob!));
     assert.deepEqual(seen(b), sorted(alice!, bob!));
     assert.deepEqual(seen(c), [carol!.id], "carol is alone in her corner");
-    assert.equal((a.state as any).viewRadius, 100);
+    assert.equal(a.state.viewRadius, 100);
 
     // In view, moves arrive as usual.
     b.send("MOVE", { x: 190, y: 120, direction: "right" });
@@ -61,7 +61,7 @@ describe("space interest management", () => {
     await until(() => positionIn(a, bob!)?.x === 200, 4000, "bob back in alice's view");
     assert.deepEqual(positionIn(a, bob!), { x: 200, y: 200 });
     assert.deepEqual(seen(b), sorted(alice!, bob!));
-    assert.equal((a.state as any).users.get(bob!.id).username, bob!.username);
+    assert.equal(a.state.users.get(bob!.id).username, bob!.username);
 
     // Alice walks to Carol: Bob leaves her view, Carol enters it.
     a.send("MOVE", { x: 850, y: 850, direction: "up" });
@@ -244,7 +244,7 @@ describe("space interest management", () => {
     assert.equal(space.viewRadius, null);
     const a = await join(alice!, space.id, 1, 1);
     await until(() => seen(a).length === 1, 4000, "own avatar");
-    assert.equal((a.state as any).viewRadius, ctx().config.SPACE_VIEW_RADIUS);
+    assert.equal(a.state.viewRadius, ctx().config.SPACE_VIEW_RADIUS);
     await a.leave();
   });
 
@@ -268,7 +268,7 @@ describe("space interest management", () => {
     assert.deepEqual(rows, [{ capacity: 1000 }], "nothing else was stored");
     // The room takes the 1,000-seat space's first member like any other.
     const a = await join(owner!, big.body.id, 5, 5);
-    await until(() => (a.state as any)?.capacity === 1000, 4000, "the room's capacity");
+    await until(() => a.state?.capacity === 1000, 4000, "the room's capacity");
     assert.equal((await refusal(join(owner!, big.body.id, 5, 5))).code, 409);
     await a.leave();
   });

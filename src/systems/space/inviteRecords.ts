@@ -1,4 +1,5 @@
 import { AppError } from "../../errors";
+import { jsonColumn } from "../../db";
 import type { Notification } from "../lobby/notifications";
 
 /**
@@ -66,6 +67,6 @@ export interface InviteRow {
   expires_at: Date | string | null;
 }
 
-export const inviteData = (r: InviteRow): InviteData => (typeof r.data === "string" ? JSON.parse(r.data) : r.data);
+export const inviteData = (r: InviteRow): InviteData => jsonColumn(r.data);
 
 export const inviteNotFound = () => new AppError("INVITATION_NOT_FOUND", "Invite not found");

@@ -37,7 +37,7 @@ interface TriviaSeat {
 export class TriviaRoom extends RallyRoom<{ state: TriviaState }, TriviaEvents, TriviaSeat> {
   private session!: Pick<TriviaSession, "id" | "orgId" | "hostId" | "title">;
   private game!: TriviaGame;
-  private ending?: SessionEnding;
+  private ending!: SessionEnding;
   /** Wakes the engine when it next needs the time (the countdown's seconds, the deadline). */
   private wake?: Timer;
 
@@ -90,11 +90,11 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }, TriviaEvents, 
 
   /** Host only, after a close: the next question, or the end (stored before it is announced). */
   private async nextQuestion(client: RallyClient): Promise<void> {
-    if (this.ending!.underway) throw new AppError("SESSION_NOT_ACTIVE", "The session is finishing");
+    if (this.ending.underway) throw new AppError("SESSION_NOT_ACTIVE", "The session is finishing");
     const hostId = authOf(client).id;
     const step = engine.next(this.game, hostId, this.now());
     if (step.game.status !== "finished") return this.run(step);
-    await this.ending!.finish(step.game);
+    await this.ending.finish(step.game);
     this.run(engine.next(this.game, hostId, this.now()));
   }
 
@@ -130,7 +130,7 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }, TriviaEvents, 
     const user = authOf(client);
     const admitted = await admit(this.ctx.services, user, options);
     if (admitted.session.id !== this.session.id) throw new AppError("NOT_FOUND", "Trivia session not found");
-    if (this.ending!.underway) throw new AppError("SESSION_NOT_ACTIVE", "The session has finished");
+    if (this.ending.underway) throw new AppError("SESSION_NOT_ACTIVE", "The session has finished");
     if (this.seatedUsers().has(user.id)) throw new AppError("CONFLICT", "You are already in this session");
     const step = engine.join(this.game, user, admitted.options.team);
 
@@ -166,12 +166,12 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }, TriviaEvents, 
 
   async onDispose(): Promise<void> {
     this.wake?.clear();
-    await this.ending?.interrupt(() => this.game);
+    await this.ending?.interrupt(() => this.game); // no ending when onCreate failed
   }
 
   /** Graceful shutdown: keep an in-progress session's scores (status interrupted); the base then closes. */
   protected override beforeShutdown(): Promise<void> {
-    return this.ending!.interrupt(() => this.game);
+    return this.ending.interrupt(() => this.game);
   }
 
   // ---- applying the engine ---------------------------------------------------------------
@@ -182,17 +182,18 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }, TriviaEvents, 
 
   /** Apply a step: sync the state, announce its effects, and wake the engine when it next needs the time. */
   private run(step: engine.Step, now = this.now()): void {
-    if (this.ending!.interrupted) return; // saved as interrupted: nothing more is scored or announced
+    if (this.ending.interrupted) return; // saved as interrupted: nothing more is scored or announced
     this.game = step.game;
     view.syncState(this.state, this.game, now);
     this.publish(view.eventsOf(this.game, step.effects, now));
     this.wake?.clear();
     const at = engine.nextWake(this.game, now);
-    if (at === undefined) return void (this.wake = undefined);
-    this.wake = this.ctx.clock.setTimeout(() => {
-      const time = Math.max(this.now(), at); // never before the moment it was set for
-      this.run(engine.tick(this.game, time), time);
-    }, at - now);
+    this.wake = at === undefined ? undefined : this.ctx.clock.setTimeout(() => this.wakeAt(at), at - now);
+  }
+
+  private wakeAt(at: number): void {
+    const now = Math.max(this.now(), at); // never before the moment it was set for
+    this.run(engine.tick(this.game, now), now);
   }
 
   /** To every admitted seat, connected or held (a seat still joining gets its own welcome first). */

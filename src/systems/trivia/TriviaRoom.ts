@@ -160,7 +160,7 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }, TriviaEvents, 
     if (!this.seats.dataOf(client.sessionId)) return; // never admitted
     const userId = authOf(client).id;
     this.run(engine.setConnected(this.game, userId, false));
-    const count = this.seatedUsers(userId).size;
+    const count = this.seatedUsers().size;
     this.publish([[TriviaEvent.userLeft, view.presence(this.session.id, userId, count)]], client);
   }
 
@@ -204,9 +204,9 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }, TriviaEvents, 
     for (const [type, payload] of events) this.broadcastEvent(type, payload, skip);
   }
 
-  /** Users holding an admitted seat (the host included), but `except`. */
-  private seatedUsers(except?: string): Set<string> {
-    const users = [...this.seats.values()].filter((s) => s.data && s.userId !== except).map((s) => s.userId);
+  /** Users holding an admitted seat that is not leaving (the host included). */
+  private seatedUsers(): Set<string> {
+    const users = [...this.seats.values()].filter((s) => s.data && !s.leaving).map((s) => s.userId);
     return new Set(users);
   }
 }

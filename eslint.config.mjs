@@ -38,7 +38,6 @@ const EVENT_LITERAL_PENDING = [
   "src/systems/social/friends.ts",
   "src/systems/space/SpaceRoom.ts",
   "src/systems/space/spaces.ts",
-  "src/systems/trivia/TriviaRoom.ts",
 ];
 
 export default tseslint.config(

@@ -165,9 +165,10 @@ describe("trivia results", () => {
     const s = {
       down: false,
       writes,
-      async saveOutcome(_id: string, outcome: TriviaOutcome) {
-        if (s.down) throw new Error("database is down");
+      saveOutcome(_id: string, outcome: TriviaOutcome): Promise<void> {
+        if (s.down) return Promise.reject(new Error("database is down"));
         writes.push(outcome.status);
+        return Promise.resolve();
       },
     };
     return s;

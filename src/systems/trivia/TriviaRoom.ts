@@ -147,7 +147,7 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }, TriviaEvents, 
   /** The seat is held for the reconnection window (not a removed participant's); the score stays. */
   onDrop(client: RallyClient, code?: number): void {
     const userId = authOf(client).id;
-    if (!this.game.kicked.includes(userId)) super.onDrop(client, code);
+    if (!this.game.kicked.includes(userId)) void super.onDrop(client, code);
     this.run(engine.setConnected(this.game, userId, false));
   }
 

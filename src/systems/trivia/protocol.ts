@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { name, text, uuid } from "../../protocol/common";
 import type { TriviaStatus } from "./rules";
-import type { TriviaChatMessage } from "./trivia";
 
 /** Limits of a trivia session (docs/PROTOCOL.md §2 and §3 `trivia`). */
 export const TRIVIA_LIMITS = {
@@ -86,6 +85,15 @@ export type KickMessage = z.infer<typeof KickMessage>;
 
 /** Messages a late joiner gets in `chat_history`. */
 export const CHAT_HISTORY_SIZE = 50;
+
+/** A stored chat message, as `chat_history` carries it. */
+export interface TriviaChatMessage {
+  id: string;
+  user_id: string;
+  username: string;
+  data: { text: string };
+  created_at: string;
+}
 
 /** Client → server messages of the `trivia` room (docs/PROTOCOL.md §3). */
 export const TriviaMessage = {

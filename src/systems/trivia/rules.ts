@@ -101,8 +101,8 @@ export function hasAnswered(game: TriviaGame, userId: string): boolean {
   if (game.status === "question_active") return game.pending[userId] !== undefined;
   const id = currentQuestion(game)?.id;
   // The closed question's answers are the last ones stored.
-  for (let i = game.answers.length - 1; i >= 0 && game.answers[i]!.questionId === id; i--) {
-    if (game.answers[i]!.userId === userId) return true;
+  for (let i = game.answers.length - 1; i >= 0 && game.answers[i].questionId === id; i--) {
+    if (game.answers[i].userId === userId) return true;
   }
   return false;
 }
@@ -145,7 +145,7 @@ export function kick(game: TriviaGame, actorId: string, targetId: string): Trivi
 // ---- questions --------------------------------------------------------------------------
 
 function open(game: TriviaGame, index: number, now: number): TriviaGame {
-  const question = game.questions[index]!;
+  const question = game.questions[index];
   return {
     ...game,
     status: "question_active",

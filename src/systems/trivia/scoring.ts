@@ -26,7 +26,7 @@ export function rankScoreboard<E extends ScoreboardEntry>(entries: readonly E[])
   const sorted = [...entries].sort((a, b) => b.score - a.score || a.username.localeCompare(b.username));
   let rank = 0;
   return sorted.map((e, i) => {
-    if (i === 0 || e.score !== sorted[i - 1]!.score) rank = i + 1;
+    if (i === 0 || e.score !== sorted[i - 1].score) rank = i + 1;
     return { ...e, rank };
   });
 }

@@ -1,7 +1,7 @@
 import { AppError } from "../../errors";
 import type { AuthUser } from "../../auth/tokens";
 import type { Queryable } from "../../db";
-import type { CreateSessionBody } from "./protocol";
+import type { CreateSessionBody, TriviaChatMessage } from "./protocol";
 import { teamTotals, type ScoredAnswer, type TriviaQuestion } from "./rules";
 import type { ServiceDeps } from "../../services/deps";
 import { isUuid } from "../identity/users";
@@ -71,15 +71,6 @@ const toSession = (r: SessionRow): TriviaSession => ({
   questionCount: Number(r.question_count),
   createdAt: new Date(r.created_at).toISOString(),
 });
-
-/** A stored trivia chat message, as `chat_history` carries it. */
-export interface TriviaChatMessage {
-  id: string;
-  user_id: string;
-  username: string;
-  data: { text: string };
-  created_at: string;
-}
 
 interface ChatRow {
   id: string | number;

@@ -26,7 +26,7 @@ import { logger } from "./logger";
 import { metrics } from "./metrics";
 import { errorHandler, notFound, requestId, requireAuth } from "./http/middleware";
 import { basicAuth } from "./http/basicAuth";
-import { CorsPolicy, edgeGuard, guardedServer, metricsAuth, monitorGuard } from "./http/edge";
+import { CorsPolicy, edgeGuard, type MatchmakerCors, guardedServer, metricsAuth, monitorGuard } from "./http/edge";
 import { AbuseLimits } from "./http/abuseLimits";
 import { authRoutes } from "./systems/identity/auth.routes";
 import { opsRoutes } from "./http/ops.routes";
@@ -133,7 +133,7 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
   installContext(ctx);
   const liveConfig = () => ctx.config;
   const cors = new CorsPolicy(liveConfig);
-  cors.installOnMatchmaker();
+  cors.installOn(matchMaker.controller as unknown as MatchmakerCors);
   const limits = new AbuseLimits(presence, liveConfig);
 
   // The monitor (a React app and its server, ~18 MB resident) is loaded only when it is on.

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { name, text, uuid } from "../../protocol/common";
 import { pageQueryShape } from "../../http/paging";
 import { topic } from "../../realtime/delivery";
-import { DIRECTIONS } from "./rules";
+import { DIRECTIONS, type Position } from "./rules";
 
 /**
  * Wire shapes of metaverse spaces (docs/PROTOCOL.md §2 `/api/spaces`, `/metaverse/invites/*`,
@@ -113,6 +113,48 @@ export const SpaceParams = z.object({ id: uuid() });
 export const SpaceMemberParams = z.object({ id: uuid(), userId: uuid() });
 export const MemberRoleBody = z.object({ role: z.enum(["admin", "member"]) }).strict();
 export const MembersQuery = z.object(pageQueryShape).strict();
+
+/** The space room's messages (docs/PROTOCOL.md §3 `space`). */
+export const SpaceMessage = {
+  move: "MOVE",
+  action: "ACTION",
+  chat: "CHAT",
+  sendInvite: "SEND_INVITE",
+  acceptInvite: "ACCEPT_INVITE",
+  declineInvite: "DECLINE_INVITE",
+  getUsers: "GET_USERS",
+  getInvites: "GET_INVITES",
+} as const;
+
+/** What the space room sends its seats. */
+export const SpaceEvent = {
+  userJoined: "USER_JOINED",
+  userLeft: "USER_LEFT",
+  action: "ACTION",
+  chat: "CHAT",
+  removed: "REMOVED",
+  spaceUpdated: "SPACE_UPDATED",
+  spaceDeleted: "SPACE_DELETED",
+} as const;
+
+export interface ChatEvent {
+  spaceId: string;
+  userId: string;
+  username: string;
+  text: string;
+  scope: ChatScope;
+  timestamp: string;
+}
+
+export interface SpaceEvents {
+  [SpaceEvent.userJoined]: { spaceId: string; userId: string; username: string; position: Position };
+  [SpaceEvent.userLeft]: { spaceId: string; userId: string };
+  [SpaceEvent.action]: { spaceId: string; userId: string; username: string; action: string };
+  [SpaceEvent.chat]: ChatEvent;
+  [SpaceEvent.removed]: { spaceId: string; reason: "removed" | "left" };
+  [SpaceEvent.spaceUpdated]: { spaceId: string; name: string; capacity: number; width: number; height: number };
+  [SpaceEvent.spaceDeleted]: { spaceId: string };
+}
 
 /** Events the REST side sends to a space's live room (over delivery topics, any process). */
 export const SpaceTopicEvent = {

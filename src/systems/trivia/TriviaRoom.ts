@@ -23,7 +23,7 @@ import { newGame, type TriviaGame } from "./rules";
 import type { TriviaSession } from "./trivia";
 import type { TriviaState } from "./TriviaState";
 
-/** Set on a seat once its join is admitted: a seat without it is still joining and hears nothing. */
+/** Set on a seat once the room has seated it (a refused join never gets it). */
 interface TriviaSeat {
   host: boolean;
 }
@@ -125,14 +125,14 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }, TriviaEvents, 
 
   // ---- seats --------------------------------------------------------------------------
 
-  /** Admitted again here: joinById skips `route`, and the seat must be for this org's session. */
-  async onJoin(client: RallyClient, options: unknown): Promise<void> {
+  /** Routed (joinById too), so admitted; the seat must still be for this org's session. */
+  async onJoin(client: RallyClient, options: TriviaRoomOptions): Promise<void> {
     const user = authOf(client);
-    const admitted = await admit(this.ctx.services, user, options);
-    if (admitted.session.id !== this.session.id) throw new AppError("NOT_FOUND", "Trivia session not found");
+    if (user.orgId !== this.session.orgId || options.sessionId !== this.session.id)
+      throw new AppError("NOT_FOUND", "Trivia session not found");
     if (this.ending.underway) throw new AppError("SESSION_NOT_ACTIVE", "The session has finished");
     if (this.seatedUsers().has(user.id)) throw new AppError("CONFLICT", "You are already in this session");
-    const step = engine.join(this.game, user, admitted.options.team);
+    const step = engine.join(this.game, user, options.team);
 
     this.seats.setData(client.sessionId, { host: user.id === this.session.hostId });
     this.run(step);
@@ -196,12 +196,8 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }, TriviaEvents, 
     this.run(engine.tick(this.game, now), now);
   }
 
-  /** To every admitted seat, connected or held (a seat still joining gets its own welcome first). */
   private publish(events: TriviaBroadcast[], except?: Client): void {
-    const skip = [...this.seats.values()]
-      .filter((seat) => !seat.data || seat.sessionId === except?.sessionId)
-      .map((seat) => seat.client);
-    for (const [type, payload] of events) this.broadcastEvent(type, payload, skip);
+    for (const [type, payload] of events) this.broadcastEvent(type, payload, except);
   }
 
   /** Users holding an admitted seat that is not leaving (the host included). */

@@ -51,7 +51,7 @@ export class TriviaRoom extends RallyRoom<{ state: TriviaState }, TriviaEvents, 
 
   /** Routes by the caller's org, so a client never reaches another org's room (see access.ts). */
   static override async route(user: AuthUser, options: Record<string, unknown>): Promise<Record<string, unknown>> {
-    return { ...options, ...(await admit(appContext().services, user, options)).options };
+    return { ...options, ...(await admit(appContext().services, user, options)) };
   }
 
   async onCreate(options: TriviaRoomOptions): Promise<void> {

@@ -26,13 +26,10 @@ export function refuseEnded(session: Pick<TriviaSession, "status">): void {
 /**
  * Who may take a seat in a session: a token with an org, a member of that org (the claim
  * alone is not access), a playable session of that org (another org's is "not found", like
- * an unknown one), and not removed by its host. Returns the session and the routed options.
+ * an unknown one), and not removed by its host. Returns the routed options: the org is the
+ * token's, whatever the client sent.
  */
-export async function admit(
-  services: AccessDeps,
-  user: AuthUser,
-  options: unknown,
-): Promise<{ session: TriviaSession; options: TriviaRoomOptions }> {
+export async function admit(services: AccessDeps, user: AuthUser, options: unknown): Promise<TriviaRoomOptions> {
   if (!user.orgId) throw new AppError("UNAUTHORIZED", "token has no org_id");
   if (!(await services.orgs.isMember(user.orgId, user.id)))
     throw new AppError("NOT_ORG_MEMBER", "You are not a member of this organization");
@@ -42,7 +39,7 @@ export async function admit(
   refuseEnded(session);
   if (await services.trivia.isKicked(session.id, user.id))
     throw new AppError("FORBIDDEN", "The host removed you from this session");
-  return { session, options: { orgId: user.orgId, sessionId, team } };
+  return { orgId: user.orgId, sessionId, team };
 }
 
 /** The session and its questions for a new room, while it is still playable. */

@@ -19,7 +19,7 @@ export function httpBase(endpoint: string): string {
   return endpoint.replace(/^ws(s?):\/\//, "http$1://").replace(/\/$/, "");
 }
 
-export async function api<T = any>(
+export async function api<T = unknown>(
   options: Options,
   method: string,
   path: string,
@@ -36,6 +36,13 @@ export async function api<T = any>(
   const json = (await res.json().catch(() => ({}))) as T & { code?: string; error?: string };
   if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${json.code ?? ""} ${json.error ?? ""}`.trim());
   return json;
+}
+
+/** What a failure says, for the bot's log: its code (a refused room.request carries one), else its message. */
+export function failure(e: unknown): string {
+  const { code, message } = (e ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === "string" || typeof code === "number") return String(code);
+  return typeof message === "string" ? message : String(e);
 }
 
 const runTag = crypto.randomBytes(3).toString("hex");

@@ -1,5 +1,5 @@
 import { cli, type Options } from "@colyseus/loadtest";
-import { api, ignoreOthers, jitter, logErrors, Rendezvous, sdk, signUp, type Session } from "./common";
+import { api, failure, ignoreOthers, jitter, logErrors, Rendezvous, sdk, signUp, type Session } from "./common";
 
 /**
  * `conversation` bots, in pairs: both register, like each other over REST (the second like
@@ -33,7 +33,7 @@ async function main(options: Options): Promise<void> {
   }
   // The loadtest tool starts bots one after another, and the first of a pair needs the
   // second's like: joining and chatting run in the background.
-  void chat(options, session, pair).catch((e) => console.error(`${user.username}: ${(e as Error).message}`));
+  void chat(options, session, pair).catch((e: unknown) => console.error(`${user.username}: ${(e as Error).message}`));
 }
 
 async function chat(options: Options, { token, user }: Session, pair: number): Promise<void> {
@@ -55,7 +55,7 @@ async function chat(options: Options, { token, user }: Session, pair: number): P
     await jitter(300, 1500);
     await room
       .request("message", { content: `message ${n} from ${user.username}`, clientMessageId: `${user.id}-${n}` })
-      .catch((e) => console.warn(`${user.username}: message: ${e?.code ?? e}`));
+      .catch((e: unknown) => console.warn(`${user.username}: message: ${failure(e)}`));
     room.send("typing", { is_typing: false });
   }
 }

@@ -1,6 +1,6 @@
 import { cli, type Options } from "@colyseus/loadtest";
 import type { Client } from "@colyseus/sdk";
-import { ignoreOthers, jitter, logErrors, playDice, Rendezvous, sdk, signUp } from "./common";
+import { failure, ignoreOthers, jitter, logErrors, playDice, Rendezvous, sdk, signUp } from "./common";
 
 /**
  * `bigger_dice` bots, in pairs: the even bot of a pair creates a room with a fresh name (a
@@ -23,7 +23,7 @@ async function main(options: Options): Promise<void> {
   const spectator = isHost && options.clientId === options.numClients - 1;
   // The loadtest tool starts bots one after another: each plays in the background.
   void (spectator ? spectate(client) : play(client, user, pair, isHost)).catch((e) =>
-    console.error(`${user.username}: ${e.message}`),
+    console.error(`${user.username}: ${failure(e)}`),
   );
 }
 

@@ -1,6 +1,18 @@
 import { cli, type Options } from "@colyseus/loadtest";
 import type { Room } from "@colyseus/sdk";
-import { api, ignoreOthers, jitter, logErrors, pick, playDice, Rendezvous, sdk, signUp, type Session } from "./common";
+import {
+  api,
+  failure,
+  ignoreOthers,
+  jitter,
+  logErrors,
+  pick,
+  playDice,
+  Rendezvous,
+  sdk,
+  signUp,
+  type Session,
+} from "./common";
 
 /**
  * `user_lobby` bots, in pairs of friends: the odd bot of a pair sends a friend request to the
@@ -44,7 +56,8 @@ async function main(options: Options): Promise<void> {
   logErrors(lobby, user.username);
   ignoreOthers(lobby);
 
-  lobby.onMessage("game_ready", async ({ roomId }: { roomId: string }) => {
+  // Both handlers catch their own failures (logged), so they run in the background.
+  const playReadyGame = async ({ roomId }: { roomId: string }) => {
     try {
       const game = await client.joinById(roomId);
       ignoreOthers(game);
@@ -54,16 +67,18 @@ async function main(options: Options): Promise<void> {
     } catch (e) {
       console.warn(`${user.username}: game ${roomId}: ${(e as Error).message}`);
     }
-  });
+  };
+  lobby.onMessage("game_ready", (event: { roomId: string }) => void playReadyGame(event));
 
   if (!isInviter) {
-    lobby.onMessage("game_invitation_received", async ({ invitationId }: { invitationId: string }) => {
+    const answerInvitation = async ({ invitationId }: { invitationId: string }) => {
       await jitter(500, 3000);
       const answer = Math.random() < 0.8 ? "game_invitation:accept" : "game_invitation:decline";
       await lobby
         .request(answer, { invitationId })
-        .catch((e) => console.warn(`${user.username}: ${answer}: ${e?.code ?? e}`));
-    });
+        .catch((e: unknown) => console.warn(`${user.username}: ${answer}: ${failure(e)}`));
+    };
+    lobby.onMessage("game_invitation_received", (event: { invitationId: string }) => void answerInvitation(event));
   }
 
   // The loadtest tool starts bots one after another: the rest runs in the background.
@@ -86,7 +101,7 @@ async function lifeInTheLobby(
     if (friend) {
       await lobby
         .request("game_invitation:send", { toUserId: friend.user.id, map: pick(["classic", "desert", "forest"]) })
-        .catch((e) => console.warn(`${session.user.username}: invite: ${e?.code ?? e}`));
+        .catch((e: unknown) => console.warn(`${session.user.username}: invite: ${failure(e)}`));
     }
     if (Math.random() < 0.3) {
       const unread = await api<{ items: Array<{ id: string }> }>(options, "GET", "/api/notifications?status=unread", {

@@ -42,7 +42,7 @@ const PAGE_SIZE = 20;
 const TYPING_REFRESH_MS = 2000;
 const TYPING_IDLE_MS = 2500;
 
-let room: Room<any, ConversationState> | null = null;
+let room: Room<unknown, ConversationState> | null = null;
 let current: ConversationSummary | null = null;
 /** Messages shown, by id, oldest first in `order`. */
 const messages = new Map<number, ChatMessage>();
@@ -362,9 +362,9 @@ export async function open(conversationId: string): Promise<void> {
   els.chat.classList.remove("hidden");
   renderOlderButton();
   scrollToBottom();
-  renderConversations([...(await list<ConversationSummary>("/api/v1/conversations").catch(() => [summary!]))]);
+  renderConversations([...(await list<ConversationSummary>("/api/v1/conversations").catch(() => [summary]))]);
 
-  let joined: Room<any, ConversationState>;
+  let joined: Room<unknown, ConversationState>;
   try {
     joined = await sdk().joinOrCreate("conversation", { conversationId });
   } catch (e) {

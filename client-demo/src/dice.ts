@@ -74,7 +74,7 @@ interface RoomListing {
   metadata: Partial<DiceRoomMetadata>;
 }
 
-let room: Room<any, BiggerDiceState> | null = null;
+let room: Room<unknown, BiggerDiceState> | null = null;
 let spectating = false;
 /** The room being joined, so a second `game_ready` for it is ignored. */
 let joiningId: string | null = null;
@@ -372,7 +372,7 @@ async function join(
 ): Promise<void> {
   if (typeof target === "string") joiningId = target;
   await exit(true);
-  let joined: Room<any, BiggerDiceState>;
+  let joined: Room<unknown, BiggerDiceState>;
   const options = typeof target === "string" ? byIdOptions : target;
   try {
     joined =
@@ -476,7 +476,7 @@ async function exit(keepJoining = false): Promise<void> {
 }
 
 /** Close the socket as a network failure would: the SDK reconnects and the seat is kept. */
-async function simulateDrop(): Promise<void> {
+function simulateDrop(): void {
   if (!room) return;
   const wait = 5000 - (Date.now() - joinedAt);
   if (wait > 0) {

@@ -63,7 +63,7 @@ interface MetaverseEnvelope<T> {
 
 export const MAPS = ["Classic table", "Neon casino", "Beach boardwalk"];
 
-let room: Room<any, UserLobbyState> | null = null;
+let room: Room<unknown, UserLobbyState> | null = null;
 let hooks: LobbyHooks | null = null;
 let poll: number | undefined;
 /** Open invitation toasts by invitation id: they go away once it is answered anywhere. */

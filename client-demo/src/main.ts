@@ -100,7 +100,8 @@ function renderApp(user: Me): void {
   }
   root.replaceChildren(header, main, notifications.panel());
 
-  lobby.start({
+  // start() and refresh() show their own failures, so they are not awaited here.
+  void lobby.start({
     onGameReady: (ev) => {
       showTab("dice");
       void dice.joinInvitationRoom(ev.roomId, ev.map);
@@ -110,8 +111,8 @@ function renderApp(user: Me): void {
       void space.enter(spaceId);
     },
     onSpaceMembersChanged: (spaceId) => void space.refreshMembers(spaceId),
-    onNewMatch: () => chat.refresh(),
-    onConversationsChanged: () => chat.refresh(),
+    onNewMatch: () => void chat.refresh(),
+    onConversationsChanged: () => void chat.refresh(),
     onUnreadMessages: (count) => {
       chatBadge.textContent = count > 99 ? "99+" : String(count);
       chatBadge.dataset.count = String(count);

@@ -7,17 +7,21 @@ import type { Room } from "@colyseus/sdk";
 import { api, ApiError } from "./api";
 import { lifetimeOf, refreshToken, renewTokens, token } from "./session";
 
+/** A joined room of any kind; the SDK's Room is invariant in its state type, hence the any. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyRoom = Room<any, any>;
+
 interface Renewed {
   token: string;
   refreshToken: string;
 }
 
-const openRooms = new Set<Room<any, any>>();
+const openRooms = new Set<AnyRoom>();
 let timer: number | undefined;
 let onSessionLost: () => void = () => undefined;
 
 /** Rooms to refresh in-band (rooms.ts `watchRoom` registers every room). */
-export function trackRoom(room: Room<any, any>): void {
+export function trackRoom(room: AnyRoom): void {
   openRooms.add(room);
   room.onLeave(() => openRooms.delete(room));
 }
@@ -61,7 +65,7 @@ export async function refreshNow(): Promise<boolean> {
  * The seat's expiry moves with `auth:refresh`. The SDK's automatic reconnection reuses the
  * URL it joined with, token included, so that token is renewed there too.
  */
-async function renewSeat(room: Room<any, any>, fresh: string): Promise<void> {
+async function renewSeat(room: AnyRoom, fresh: string): Promise<void> {
   const url = room.connection.url;
   if (url) {
     const u = new URL(url);

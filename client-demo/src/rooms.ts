@@ -3,9 +3,8 @@
  * as toasts, a disconnect banner while the SDK reconnects by itself, and a clear word when
  * the connection ends for good.
  */
-import type { Room } from "@colyseus/sdk";
 import { describeClose } from "./errors";
-import { trackRoom } from "./refresh";
+import { trackRoom, type AnyRoom } from "./refresh";
 import { banner, showError, toast } from "./ui";
 
 export interface WatchOptions {
@@ -23,7 +22,7 @@ export interface ErrorEvent {
   type?: string;
 }
 
-export function watchRoom(room: Room<any, any>, opts: WatchOptions): void {
+export function watchRoom(room: AnyRoom, opts: WatchOptions): void {
   trackRoom(room);
   room.onMessage("error", (e: ErrorEvent) => {
     showError(e, e.type ? `while sending “${e.type}”` : undefined);
@@ -58,7 +57,7 @@ export function watchRoom(room: Room<any, any>, opts: WatchOptions): void {
 }
 
 /** Leave quietly (a consented leave; no toast). */
-export async function leave(room: Room<any, any> | null): Promise<void> {
+export async function leave(room: AnyRoom | null): Promise<void> {
   if (!room) return;
   try {
     await room.leave(true);

@@ -58,7 +58,7 @@ const ACTIONS: Array<[string, string]> = [
 ];
 const KEYS: Record<string, Direction> = { ArrowUp: "up", ArrowDown: "down", ArrowLeft: "left", ArrowRight: "right" };
 
-let room: Room<any, SpaceState> | null = null;
+let room: Room<unknown, SpaceState> | null = null;
 /** The space of `room` (known at join, before its first state arrives). */
 let roomSpaceId: string | null = null;
 let mySpaces: MySpace[] = [];
@@ -154,7 +154,7 @@ export function mount(): HTMLElement {
 
   const chatForm = form(
     { class: "row", id: "space-chat-form", attrs: { style: "margin-top:8px" } },
-    async (f) => {
+    (f) => {
       const input = f.querySelector<HTMLInputElement>("#space-chat-input")!;
       const text = input.value.trim();
       if (!text || !room) return;
@@ -301,7 +301,7 @@ export async function enter(spaceId: string): Promise<void> {
     const jitter = (side: number) => Math.round(side / 2 + (Math.random() - 0.5) * side * 0.4);
     options.initialPosition = { x: jitter(known.width), y: jitter(known.height), direction: "down" };
   }
-  let joined: Room<any, SpaceState>;
+  let joined: Room<unknown, SpaceState>;
   try {
     joined = await sdk().joinOrCreate("space", options);
   } catch (e) {

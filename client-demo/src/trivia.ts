@@ -82,7 +82,7 @@ const SAMPLE: NewQuestion[] = [
 ];
 const MAX_CHOICES = 4;
 
-let room: Room<any, TriviaState> | null = null;
+let room: Room<unknown, TriviaState> | null = null;
 /** My answer to the open question: its id and the choice I picked. */
 let myAnswer: { questionId: string; choiceIndex: number } | null = null;
 let correctIndex: number | null = null;
@@ -232,7 +232,7 @@ export function mount(): HTMLElement {
 
   const chatForm = form(
     { class: "row", attrs: { style: "margin-top:8px" } },
-    async (f) => {
+    (f) => {
       const input = f.querySelector<HTMLInputElement>("#trivia-chat-input")!;
       const text = input.value.trim();
       if (!text || !room) return;
@@ -436,7 +436,7 @@ function readQuestions(): NewQuestion[] {
 async function join(sessionId: string, team?: string): Promise<void> {
   await exit();
   const options: TriviaJoinOptions = team ? { sessionId, team } : { sessionId };
-  let joined: Room<any, TriviaState>;
+  let joined: Room<unknown, TriviaState>;
   try {
     joined = await sdk().joinOrCreate("trivia", options);
   } catch (e) {

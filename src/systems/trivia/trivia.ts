@@ -1,6 +1,6 @@
 import { AppError } from "../../errors";
 import type { AuthUser } from "../../auth/tokens";
-import type { Queryable } from "../../db";
+import { jsonColumn, type Queryable } from "../../db";
 import type { CreateSessionBody, TriviaChatMessage } from "./protocol";
 import { teamTotals, type ScoredAnswer, type TriviaQuestion } from "./rules";
 import type { ServiceDeps } from "../../services/deps";
@@ -158,7 +158,7 @@ export class TriviaService {
     const questions = rows.map((r) => ({
       id: r.id,
       text: r.text,
-      choices: typeof r.choices === "string" ? (JSON.parse(r.choices) as string[]) : r.choices,
+      choices: jsonColumn(r.choices),
       answerIndex: r.answer_index,
       timeLimitSec: r.time_limit_sec,
     }));

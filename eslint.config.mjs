@@ -23,12 +23,6 @@ const eventNameLiteralRule = [
   },
 ];
 
-/**
- * Files that still pass raw event names. Other work on issue 15 is moving them onto typed event
- * tables; remove each from this list as it lands, and drop the list when it is empty.
- */
-const EVENT_LITERAL_PENDING = ["src/systems/trivia/TriviaRoom.ts"];
-
 export default tseslint.config(
   {
     ignores: [
@@ -94,7 +88,6 @@ export default tseslint.config(
   },
   {
     files: ["src/**/*.ts"],
-    ignores: EVENT_LITERAL_PENDING,
     rules: { "no-restricted-syntax": eventNameLiteralRule },
   },
   {

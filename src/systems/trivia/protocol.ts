@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { name, text, uuid } from "../../protocol/common";
+import type { TriviaStatus } from "./rules";
 
 /** Limits of a trivia session (docs/PROTOCOL.md §2 and §3 `trivia`). */
 export const TRIVIA_LIMITS = {
@@ -84,3 +85,89 @@ export type KickMessage = z.infer<typeof KickMessage>;
 
 /** Messages a late joiner gets in `chat_history`. */
 export const CHAT_HISTORY_SIZE = 50;
+
+/** A stored chat message, as `chat_history` carries it. */
+export interface TriviaChatMessage {
+  id: string;
+  user_id: string;
+  username: string;
+  data: { text: string };
+  created_at: string;
+}
+
+/** Client → server messages of the `trivia` room (docs/PROTOCOL.md §3). */
+export const TriviaMessage = {
+  /** Host only: from the lobby, opens the first question. */
+  start: "start",
+  /** Host only: after a close, the next question, or the finish after the last. */
+  nextQuestion: "next_question",
+  answer: "answer",
+  chat: "chat",
+  /** Host only. */
+  kick: "kick",
+} as const;
+
+/** What a `room.request` of each message resolves to: trivia's requests only acknowledge. */
+export interface TriviaReplies {
+  [TriviaMessage.start]: { ok: true };
+  [TriviaMessage.nextQuestion]: { ok: true };
+  [TriviaMessage.answer]: { ok: true };
+  [TriviaMessage.chat]: { ok: true };
+  [TriviaMessage.kick]: { ok: true };
+}
+
+/** Server → client events of the `trivia` room: the only place their names are spelled. */
+export const TriviaEvent = {
+  connection: "connection",
+  chatHistory: "chat_history",
+  userJoined: "user_joined",
+  userLeft: "user_left",
+  questionStarted: "question_started",
+  sessionUpdate: "session_update",
+  questionClosed: "question_closed",
+  scoreUpdate: "score_update",
+  chat: "chat",
+  kicked: "kicked",
+  participantKicked: "participant_kicked",
+} as const;
+
+export interface TriviaPresence {
+  user_id: string;
+  session_id: string;
+  /** Seats, the host's included. */
+  participant_count: number;
+}
+
+/** The participant removed by the host. */
+export interface TriviaKick {
+  session_id: string;
+  user_id: string;
+}
+
+export interface TriviaEvents {
+  [TriviaEvent.connection]: { message: string; session_id: string; user_id: string };
+  [TriviaEvent.chatHistory]: { session_id: string; messages: TriviaChatMessage[] };
+  [TriviaEvent.userJoined]: TriviaPresence;
+  [TriviaEvent.userLeft]: TriviaPresence;
+  [TriviaEvent.questionStarted]: {
+    data: {
+      question_id: string;
+      question_number: number;
+      text: string;
+      choices: readonly string[];
+      time_limit_sec: number;
+    };
+  };
+  [TriviaEvent.sessionUpdate]: { data: { state: TriviaStatus; question_number: number; time_remaining: number } };
+  [TriviaEvent.questionClosed]: { data: { question_id: string; correct_index: number } };
+  /** A player's running total, or (user_id null) a team's. */
+  [TriviaEvent.scoreUpdate]: {
+    data: { user_id: string | null; team: string | null; score: number; question_id: string };
+  };
+  [TriviaEvent.chat]: { type: typeof TriviaEvent.chat; user_id: string; data: { text: string } };
+  [TriviaEvent.kicked]: TriviaKick;
+  [TriviaEvent.participantKicked]: TriviaKick;
+}
+
+/** One event to every seat, as the projection lists them. */
+export type TriviaBroadcast = { [K in keyof TriviaEvents]: [K, TriviaEvents[K]] }[keyof TriviaEvents];

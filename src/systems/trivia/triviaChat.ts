@@ -1,13 +1,5 @@
 import type { Infra } from "../../services/infra";
-
-/** A stored trivia chat message, as `chat_history` carries it. */
-export interface TriviaChatMessage {
-  id: string;
-  user_id: string;
-  username: string;
-  data: { text: string };
-  created_at: string;
-}
+import type { TriviaChatMessage } from "./protocol";
 
 interface ChatRow {
   id: string | number;

@@ -80,3 +80,45 @@ export interface SyncReply {
 
 /** The topic a conversation's live room listens on (from any process). */
 export const conversationTopic = (conversationId: string) => `conversation:${conversationId}`;
+
+// ---- Event and message tables (src/realtime/events.ts; docs/PROTOCOL.md §3 `conversation`) ----
+
+export const ConversationMessage = {
+  message: "message",
+  typing: "typing",
+  readReceipt: "read_receipt",
+  sync: "sync",
+} as const;
+
+export interface ConversationMessages {
+  [ConversationMessage.message]: MessagePayload;
+  [ConversationMessage.typing]: TypingPayload;
+  [ConversationMessage.readReceipt]: ReadReceiptPayload;
+  [ConversationMessage.sync]: SyncPayload;
+}
+
+/** What a request of each message resolves with (the others: `{ ok: true }`). */
+export interface ConversationReplies {
+  [ConversationMessage.message]: ChatMessage;
+  [ConversationMessage.readReceipt]: ReadReceiptEvent;
+  [ConversationMessage.sync]: SyncReply;
+}
+
+export const ConversationEvent = {
+  message: "message",
+  typing: "typing",
+  readReceipt: "read_receipt",
+  userStatus: "user_status",
+  /** The reply to a `sync` sent with `room.send`. */
+  sync: "sync",
+  matchRemoved: "match_removed",
+} as const;
+
+export interface ConversationEvents {
+  [ConversationEvent.message]: MessageEvent;
+  [ConversationEvent.typing]: TypingEvent;
+  [ConversationEvent.readReceipt]: ReadReceiptEvent;
+  [ConversationEvent.userStatus]: UserStatusEvent;
+  [ConversationEvent.sync]: SyncReply;
+  [ConversationEvent.matchRemoved]: { matchId: string; conversationId: string };
+}

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { name, text, uuid } from "../../protocol/common";
 import { pageQueryShape } from "../../http/paging";
-import { DIRECTIONS } from "./rules";
+import { DIRECTIONS, type Position } from "./rules";
+import type { InvitableUser, ReceivedInvite, SentInvite } from "./spaces";
 
 /**
  * Wire shapes of metaverse spaces (docs/PROTOCOL.md §2 `/api/spaces`, `/metaverse/invites/*`,
@@ -120,3 +121,99 @@ export type SpaceTopicEvent =
   | { type: "SPACE_DELETED"; payload: Record<string, never> };
 
 export const spaceTopic = (spaceId: string) => `space:${spaceId}`;
+
+// ---- Event and message tables (src/realtime/events.ts; docs/PROTOCOL.md §3 `space`) ----
+
+export const SpaceMessage = {
+  move: "MOVE",
+  action: "ACTION",
+  chat: "CHAT",
+  sendInvite: "SEND_INVITE",
+  acceptInvite: "ACCEPT_INVITE",
+  declineInvite: "DECLINE_INVITE",
+  getUsers: "GET_USERS",
+  getInvites: "GET_INVITES",
+} as const;
+
+export interface SpaceMessages {
+  /** Validated by `moveError` in rules.ts (no zod on the hot path). */
+  [SpaceMessage.move]: Position;
+  [SpaceMessage.action]: z.input<typeof ActionMessage>;
+  [SpaceMessage.chat]: z.input<ReturnType<typeof chatMessage>>;
+  [SpaceMessage.sendInvite]: z.input<typeof SendInviteMessage>;
+  [SpaceMessage.acceptInvite]: z.input<typeof InviteIdMessage>;
+  [SpaceMessage.declineInvite]: z.input<typeof InviteIdMessage>;
+  [SpaceMessage.getUsers]: z.input<typeof GetUsersMessage>;
+  [SpaceMessage.getInvites]: z.input<typeof GetInvitesMessage>;
+}
+
+interface SpaceRef {
+  id: string;
+  name: string;
+}
+
+/** The REST route's `data`, not its envelope. */
+export interface SpaceReplies {
+  [SpaceMessage.sendInvite]: { invite: SentInvite };
+  [SpaceMessage.acceptInvite]: { space: SpaceRef };
+  [SpaceMessage.declineInvite]: { space: SpaceRef };
+  [SpaceMessage.getUsers]: { users: InvitableUser[]; count: number; nextCursor: string | null };
+  [SpaceMessage.getInvites]: { invites: ReceivedInvite[]; count: number; nextCursor: string | null };
+}
+
+export const SpaceEvent = {
+  chat: "CHAT",
+  userJoined: "USER_JOINED",
+  userLeft: "USER_LEFT",
+  action: "ACTION",
+  removed: "REMOVED",
+  spaceUpdated: "SPACE_UPDATED",
+  spaceDeleted: "SPACE_DELETED",
+} as const;
+
+export interface SpaceChatEvent {
+  spaceId: string;
+  userId: string;
+  username: string;
+  text: string;
+  scope: ChatScope;
+  /** ISO 8601. */
+  timestamp: string;
+}
+export interface SpaceUserJoinedEvent {
+  spaceId: string;
+  userId: string;
+  username: string;
+  position: Position;
+}
+export interface SpaceUserLeftEvent {
+  spaceId: string;
+  userId: string;
+}
+export interface SpaceActionEvent {
+  spaceId: string;
+  userId: string;
+  username: string;
+  action: string;
+}
+export interface SpaceRemovedEvent {
+  spaceId: string;
+  reason: "removed" | "left";
+}
+export interface SpaceUpdatedEvent {
+  spaceId: string;
+  name: string;
+  capacity: number;
+  width: number;
+  height: number;
+}
+
+export interface SpaceEvents {
+  [SpaceEvent.chat]: SpaceChatEvent;
+  [SpaceEvent.userJoined]: SpaceUserJoinedEvent;
+  [SpaceEvent.userLeft]: SpaceUserLeftEvent;
+  [SpaceEvent.action]: SpaceActionEvent;
+  [SpaceEvent.removed]: SpaceRemovedEvent;
+  [SpaceEvent.spaceUpdated]: SpaceUpdatedEvent;
+  [SpaceEvent.spaceDeleted]: { spaceId: string };
+}

@@ -84,3 +84,83 @@ export type KickMessage = z.infer<typeof KickMessage>;
 
 /** Messages a late joiner gets in `chat_history`. */
 export const CHAT_HISTORY_SIZE = 50;
+
+// ---- Event and message tables (src/realtime/events.ts; docs/PROTOCOL.md §3 `trivia`) ----
+
+export const TriviaMessage = {
+  start: "start",
+  nextQuestion: "next_question",
+  answer: "answer",
+  chat: "chat",
+  kick: "kick",
+} as const;
+
+export interface TriviaMessages {
+  [TriviaMessage.start]: undefined;
+  [TriviaMessage.nextQuestion]: undefined;
+  [TriviaMessage.answer]: z.input<typeof AnswerMessage>;
+  [TriviaMessage.chat]: z.input<ReturnType<typeof chatMessage>>;
+  [TriviaMessage.kick]: z.input<typeof KickMessage>;
+}
+
+export const TriviaEvent = {
+  connection: "connection",
+  chatHistory: "chat_history",
+  userJoined: "user_joined",
+  userLeft: "user_left",
+  questionStarted: "question_started",
+  sessionUpdate: "session_update",
+  questionClosed: "question_closed",
+  scoreUpdate: "score_update",
+  chat: "chat",
+  kicked: "kicked",
+  participantKicked: "participant_kicked",
+} as const;
+
+export type TriviaSessionState = "lobby" | "question_active" | "question_closed" | "finished";
+
+export interface TriviaPresenceEvent {
+  user_id: string;
+  session_id: string;
+  participant_count: number;
+}
+export interface TriviaQuestionStartedEvent {
+  data: { question_id: string; question_number: number; text: string; choices: string[]; time_limit_sec: number };
+}
+export interface TriviaSessionUpdateEvent {
+  data: { state: TriviaSessionState; question_number: number; time_remaining: number };
+}
+export interface TriviaQuestionClosedEvent {
+  data: { question_id: string; correct_index: number };
+}
+export interface TriviaScoreUpdateEvent {
+  /** `user_id` null: a team's total. */
+  data: { user_id: string | null; team: string | null; score: number; question_id: string };
+}
+export interface TriviaChatEvent {
+  type: string;
+  user_id: string;
+  data: { text: string };
+}
+export interface TriviaKickedEvent {
+  session_id: string;
+  user_id: string;
+}
+export interface TriviaChatHistoryEvent {
+  session_id: string;
+  messages: Array<{ id: string; user_id: string; username: string; data: { text: string }; created_at: string }>;
+}
+
+export interface TriviaEvents {
+  [TriviaEvent.connection]: { message: string; session_id: string; user_id: string };
+  [TriviaEvent.chatHistory]: TriviaChatHistoryEvent;
+  [TriviaEvent.userJoined]: TriviaPresenceEvent;
+  [TriviaEvent.userLeft]: TriviaPresenceEvent;
+  [TriviaEvent.questionStarted]: TriviaQuestionStartedEvent;
+  [TriviaEvent.sessionUpdate]: TriviaSessionUpdateEvent;
+  [TriviaEvent.questionClosed]: TriviaQuestionClosedEvent;
+  [TriviaEvent.scoreUpdate]: TriviaScoreUpdateEvent;
+  [TriviaEvent.chat]: TriviaChatEvent;
+  [TriviaEvent.kicked]: TriviaKickedEvent;
+  [TriviaEvent.participantKicked]: TriviaKickedEvent;
+}

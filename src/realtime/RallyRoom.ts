@@ -8,7 +8,18 @@ import { messagesInTally, metrics } from "../metrics";
 import type { AuthUser } from "../auth/tokens";
 import { describeZodError } from "../protocol/common";
 import { ClientLimiter, UserLimiters, type ClientLimiterOptions } from "./rateLimit";
-import { SeatEvents } from "./seatEvents";
+import { Seats } from "./seats";
+import { toServerError } from "./joinErrors";
+
+export { toServerError };
+import {
+  RoomEvent,
+  RoomMessage,
+  type EventName,
+  type EventPayload,
+  type RoomEvents,
+  type UntypedEvents,
+} from "./events";
 import { securityEvent } from "../security";
 import { ORG_MEMBERSHIP_ENDED, SIGNED_OUT, userSessionsTopic } from "../systems/identity/orgs";
 import { releaseQuietly } from "./roomDirectory";
@@ -61,14 +72,6 @@ export async function authenticateJoin(token: unknown, options: unknown): Promis
 /** What `authorizeReconnection` found for a reconnection token. */
 export type ReconnectionCheck = "ok" | "other user" | "unknown";
 
-/** An AppError as the matchmaker's ServerError (the SDK's join rejects with its code). */
-export function toServerError(e: unknown): ServerError {
-  if (e instanceof ServerError) return e;
-  const err = toAppError(e);
-  if (err.code === "INTERNAL") logger.error({ err: e }, "join failed");
-  return new ServerError(err.status, err.message);
-}
-
 /** Parse join options with a zod schema; a bad value refuses the join with 400 naming the field. */
 export function parseJoinOptions<S extends z.ZodType>(schema: S, options: unknown): z.infer<S> {
   const parsed = schema.safeParse(options ?? {});
@@ -87,9 +90,16 @@ export function parseJoinOptions<S extends z.ZodType>(schema: S, options: unknow
  * The room's own lifecycle methods (onJoin, onDrop, onReconnect, onLeave) are wrapped in
  * the constructor so that seat bookkeeping happens around them without each room repeating it.
  */
-export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Room<T & { client: RallyClient }> {
+export abstract class RallyRoom<
+  T extends RoomOptions = RoomOptions,
+  /** The room's event table (see realtime/events.ts): name → payload. */
+  E extends object = UntypedEvents,
+  /** What the room keeps per seat in `seats` (a role, a team…). */
+  D = undefined,
+> extends Room<T & { client: RallyClient }> {
   protected readonly ctx: AppContext = appContext();
-  protected readonly seats: SeatEvents;
+  /** The one registry of this room's seats: user, connection, the room's data, events. */
+  protected readonly seats: Seats<D>;
   /** Message budgets per user and room kind, shared by the user's connections in this process. */
   private static readonly userLimiters = new UserLimiters();
   /** Each seat's budget: its user's (by session id). */
@@ -120,6 +130,17 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
   }
 
   /**
+   * The RoomDirectory's routing hook, after `onAuth`: the options this join acts on, from the
+   * authenticated user and the client's options (validated, normalised, with the fields the
+   * room key is made of resolved by the server). Returned, never mutated in place; a refusal
+   * is thrown as an AppError and answered by the directory. Runs before any room is chosen,
+   * so a refused join creates nothing.
+   */
+  static async route(_user: AuthUser, options: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return options;
+  }
+
+  /**
    * The RoomDirectory's routing hook: the key of the one live room that these join options
    * (as onAuth routed them) belong to, or null when any room of the kind will do.
    */
@@ -142,16 +163,16 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
 
   constructor() {
     super();
-    this.seats = new SeatEvents(this.ctx.config.EVENT_BUFFER_SIZE, (type) =>
+    this.seats = new Seats<D>(this.ctx.config.EVENT_BUFFER_SIZE, (type) =>
       metrics.messagesOut.inc({ room: this.roomName, type }),
     );
     this.wrapLifecycle();
     this.guardReconnectingSockets();
-    this.handle("auth:refresh", AuthRefreshMessage, (client, msg) => this.refreshSeat(client, msg.token));
-    this.handle("ping", null, (client, _payload, { isRequest }) => {
+    this.handle(RoomMessage.authRefresh, AuthRefreshMessage, (client, msg) => this.refreshSeat(client, msg.token));
+    this.handle(RoomMessage.ping, null, (client, _payload, { isRequest }) => {
       const t = Date.now();
       if (isRequest) return { t };
-      this.sendTo(client, "pong", { t });
+      this.seats.send(client.sessionId, RoomEvent.pong, { t } satisfies RoomEvents[typeof RoomEvent.pong]);
     });
     this.onMessage("*", (client: RallyClient, type: unknown, third?: unknown) => {
       messagesInTally(this.roomName, "unknown").count++;
@@ -220,18 +241,25 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
   }
 
   /** Send an event to one client (buffered while its seat is held after a drop). */
-  protected sendTo(client: Client | string, type: string, payload: object = {}): void {
-    this.seats.send(typeof client === "string" ? client : client.sessionId, type, payload);
+  protected sendTo<K extends EventName<E>>(client: Client | string, type: K, payload: EventPayload<E, K>): void {
+    this.seats.send(typeof client === "string" ? client : client.sessionId, type, payload as object);
   }
 
   /** Send an event to every seat in the room, connected or held. */
-  protected broadcastEvent(type: string, payload: object = {}, except?: Client | Client[]): void {
+  protected broadcastEvent<K extends EventName<E>>(
+    type: K,
+    payload: EventPayload<E, K>,
+    except?: Client | Client[],
+  ): void {
     const skip = except === undefined ? undefined : (Array.isArray(except) ? except : [except]).map((c) => c.sessionId);
-    this.seats.broadcast(type, payload, skip);
+    this.seats.broadcast(type, payload as object, skip);
   }
 
   protected sendError(client: Client, type: string, err: AppError): void {
-    this.sendTo(client, "error", { code: err.code, message: err.message, type });
+    this.sendTo(client, RoomEvent.error, { code: err.code, message: err.message, type } as EventPayload<
+      E,
+      typeof RoomEvent.error
+    >);
   }
 
   /** Throw the typed error from rules and services; the handler wrapper answers it. */
@@ -432,7 +460,7 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
     };
     room.onJoin = async (client, options, auth) => {
       const userId = authOf(client).id;
-      this.seats.join(client);
+      this.seats.join(client, userId);
       this.limiters.set(
         client.sessionId,
         RallyRoom.userLimiters.acquire(this.roomName, userId, () => this.newLimiter()),
@@ -472,7 +500,7 @@ export abstract class RallyRoom<T extends RoomOptions = RoomOptions> extends Roo
       await onDrop?.call(this, client, code);
     };
     room.onReconnect = async (client) => {
-      this.seats.reconnect(client);
+      this.seats.reconnect(client, authOf(client).id);
       this.armExpiry(client); // the reconnect guard gave the seat its new token's expiry
       metrics.connectedClients.inc({ room: this.roomName });
       await onReconnect?.call(this, client);

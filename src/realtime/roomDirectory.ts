@@ -5,21 +5,25 @@ import { logger } from "../logger";
 import type { AuthUser } from "../auth/tokens";
 import { ConnectionLimits } from "./connectionLimits";
 import type { ReconnectionCheck } from "./RallyRoom";
+import { toServerError } from "./joinErrors";
 
 /** Verifies a reconnect's access token (the TokenService's `authenticate`). */
 export type ReconnectAuthenticator = (token: unknown) => AuthUser | Promise<AuthUser>;
 
-/** Join options as the matchmaker passes them around (the room's onAuth routes them in place). */
+/** Join options as the matchmaker passes them around (the room's static `route` returns them). */
 export type JoinOptions = Record<string, unknown>;
 
 /**
  * What the directory needs from a room class: its static hooks (RallyRoom declares both).
- * - `onAuth` authenticates and routes the options (normalises the fields the key is made of);
+ * - `onAuth` authenticates; `route` returns the options to act on (validated, with the fields
+ *   the key is made of normalised);
  * - `roomKey` names the one live room these routed options belong to, or null for "any room".
  */
 export interface RoutedRoomClass {
   onAuth(token: string, options: unknown, context: AuthContext): Promise<unknown>;
   roomKey(options: JoinOptions): string | null;
+  /** Routes a join: the options to act on, from the authenticated user and the client's options. */
+  route?(user: unknown, options: JoinOptions): Promise<JoinOptions>;
   /** Refusal when the room for a key holds as many clients as it admits. */
   fullMessage?: string;
   /** Open rooms of this kind one user may have created at once (0: no limit). */
@@ -140,8 +144,8 @@ export class RoomDirectory {
     if (!clientOptions || typeof clientOptions !== "object" || Array.isArray(clientOptions)) {
       throw new ServerError(400, "join options must be an object");
     }
-    const options = clientOptions as JoinOptions;
-    const auth = await this.authenticate(klass, options, authContext);
+    const auth = await this.authenticate(klass, clientOptions as JoinOptions, authContext);
+    const options = await this.route(klass, auth, clientOptions as JoinOptions);
     return this.seat(method as ClientMethod, roomName, klass, options, auth);
   }
 
@@ -292,6 +296,20 @@ export class RoomDirectory {
     if (result === false || result === null || result === undefined)
       throw new ServerError(ErrorCode.AUTH_FAILED, "onAuth failed");
     return result === true ? undefined : result;
+  }
+
+  /**
+   * The room's static `route(user, options)`: the options the server will act on (validated,
+   * normalised, the key fields resolved), returned rather than mutated in place. A refusal it
+   * throws (an AppError) becomes the join's error here, the one place that converts them.
+   */
+  private async route(klass: RoutedRoomClass, auth: unknown, options: JoinOptions): Promise<JoinOptions> {
+    if (!klass.route || auth === undefined) return options;
+    try {
+      return await klass.route(auth, options);
+    } catch (e) {
+      throw toServerError(e);
+    }
   }
 
   private async seat(

@@ -10,7 +10,7 @@ import * as dice from "./dice";
 import * as lobby from "./lobby";
 import * as notifications from "./notifications";
 import { lifetimeOf, me, signOut, token, updateMe, type Me } from "./session";
-import { keepSessionAlive, refreshNow } from "./refresh";
+import { keepSessionAlive, refreshNow } from "./session";
 import * as space from "./space";
 import * as trivia from "./trivia";
 import { avatar, h, showError, toast } from "./ui";

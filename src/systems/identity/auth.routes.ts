@@ -47,6 +47,15 @@ const PasswordBody = z.object({ currentPassword: z.string().min(1).max(200), new
 
 const LoginBody = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(200) }).strict();
 
+/** What register, login, refresh and a password change answer (docs/PROTOCOL.md §2). */
+export interface AuthSession {
+  token: string;
+  refreshToken: string;
+  /** The access token's lifetime as configured (JWT_EXPIRES_IN, e.g. "15m"). */
+  expiresIn: string;
+  user: User;
+}
+
 export function authRoutes(ctx: AppContext, limits: AbuseLimits): Router {
   const router = Router();
   const { users, orgs, refreshTokens } = ctx.services;
@@ -58,7 +67,7 @@ export function authRoutes(ctx: AppContext, limits: AbuseLimits): Router {
     return { token: ctx.tokens.sign({ id: user.id, username: user.username, orgId }), user: { ...user, orgId } };
   };
   /** Access token plus a refresh token: a new device (family) unless `familyToken` rotates one. */
-  const session = async (user: User, refreshToken?: string) => ({
+  const session = async (user: User, refreshToken?: string): Promise<AuthSession> => ({
     ...(await accessFor(user)),
     refreshToken: refreshToken ?? (await refreshTokens.issue(user.id)),
     expiresIn: ctx.config.JWT_EXPIRES_IN,

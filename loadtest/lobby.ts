@@ -1,6 +1,6 @@
 import { cli, type Options } from "@colyseus/loadtest";
-import type { Room } from "@colyseus/sdk";
-import { api, ignoreOthers, jitter, logErrors, pick, playDice, Rendezvous, sdk, signUp, type Session } from "./common";
+import { LobbyEvent, LobbyMessage, type LobbyRoom } from "../client/src";
+import { api, jitter, logErrors, pick, playDice, rally, Rendezvous, signUp, type Session } from "./common";
 
 /**
  * `user_lobby` bots, in pairs of friends: the odd bot of a pair sends a friend request to the
@@ -20,7 +20,7 @@ async function main(options: Options): Promise<void> {
   const { token, user } = session;
   const pair = Math.floor(options.clientId / 2);
   const isInviter = options.clientId % 2 === 0;
-  const client = sdk(options, token);
+  const client = rally(options, session);
 
   if (isInviter) {
     sessions.put(String(pair), session);
@@ -35,16 +35,14 @@ async function main(options: Options): Promise<void> {
     sessions.put(`${pair}:friend`, session);
   }
 
-  const lobby = await client.joinOrCreate("user_lobby");
+  const lobby = await client.joinLobby();
   logErrors(lobby, user.username);
-  ignoreOthers(lobby);
 
-  lobby.onMessage("game_ready", async ({ roomId }: { roomId: string }) => {
+  lobby.on(LobbyEvent.gameReady, async ({ roomId }: { roomId: string }) => {
     try {
-      const game = await client.joinById(roomId);
-      ignoreOthers(game);
+      const game = await client.joinDice({ roomId });
       await playDice(game, user.id);
-      game.onLeave.clear();
+      game.raw.onLeave.clear();
       await game.leave(true);
     } catch (e) {
       console.warn(`${user.username}: game ${roomId}: ${(e as Error).message}`);
@@ -52,9 +50,9 @@ async function main(options: Options): Promise<void> {
   });
 
   if (!isInviter) {
-    lobby.onMessage("game_invitation_received", async ({ invitationId }: { invitationId: string }) => {
+    lobby.on(LobbyEvent.invitationReceived, async ({ invitationId }: { invitationId: string }) => {
       await jitter(500, 3000);
-      const answer = Math.random() < 0.8 ? "game_invitation:accept" : "game_invitation:decline";
+      const answer = Math.random() < 0.8 ? LobbyMessage.acceptInvitation : LobbyMessage.declineInvitation;
       await lobby
         .request(answer, { invitationId })
         .catch((e) => console.warn(`${user.username}: ${answer}: ${e?.code ?? e}`));
@@ -67,20 +65,20 @@ async function main(options: Options): Promise<void> {
 
 async function lifeInTheLobby(
   options: Options,
-  lobby: Room,
+  lobby: LobbyRoom,
   session: Session,
   pair: number,
   isInviter: boolean,
 ): Promise<void> {
   const friend = isInviter ? await sessions.get(`${pair}:friend`, 10 * 60_000).catch(() => null) : null;
   let open = true;
-  lobby.onLeave(() => void (open = false));
+  lobby.raw.onLeave(() => void (open = false));
   while (open) {
     await jitter(10_000, 30_000);
     if (!open) break;
     if (friend) {
       await lobby
-        .request("game_invitation:send", { toUserId: friend.user.id, map: pick(["classic", "desert", "forest"]) })
+        .request(LobbyMessage.sendInvitation, { toUserId: friend.user.id, map: pick(["classic", "desert", "forest"]) })
         .catch((e) => console.warn(`${session.user.username}: invite: ${e?.code ?? e}`));
     }
     if (Math.random() < 0.3) {
@@ -88,7 +86,7 @@ async function lifeInTheLobby(
         token: session.token,
       });
       const ids = unread.items.slice(0, 100).map((n) => n.id);
-      if (ids.length) lobby.send("notifications:read", { ids });
+      if (ids.length) lobby.send(LobbyMessage.readNotifications, { ids });
     }
   }
 }

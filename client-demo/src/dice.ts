@@ -5,11 +5,7 @@
  */
 import { CloseCode } from "@colyseus/sdk";
 import { DiceEvent, DiceMessage, type DiceJoin, type DiceRoom } from "../../client/src";
-import type {
-  DiceGameEndedEvent,
-  DiceRolledEvent,
-  DiceRoomMetadata,
-} from "../../src/systems/biggerDice/protocol";
+import type { DiceGameEndedEvent, DiceRolledEvent, DiceRoomMetadata } from "../../src/systems/biggerDice/protocol";
 import type { DicePlayer } from "../../src/systems/biggerDice/BiggerDiceState";
 import { enc, list } from "./api";
 import { leave, watchRoom } from "./rooms";

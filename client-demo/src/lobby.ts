@@ -3,7 +3,7 @@
  * invitations, the unread count) plus friend requests and space invites over REST.
  * Every event the server forwards here becomes a toast or a refresh.
  */
-import { LobbyEvent, LobbyMessage, type LobbyRoom } from "../../client/src";
+import { LobbyEvent, LobbyMessage, type LobbyInvitation, type LobbyRoom } from "../../client/src";
 import type {
   AnswerInvitation,
   GameReadyEvent,
@@ -184,7 +184,9 @@ export async function start(h: LobbyHooks): Promise<void> {
     notifications.setUnread(joined.state.unread ?? 0);
     hooks?.onUnreadMessages(joined.state.unreadMessages ?? 0);
   });
-  notifications.useLobbyForReadAll((ids) => joined.request(LobbyMessage.readNotifications, { ids } satisfies NotificationIds));
+  notifications.useLobbyForReadAll((ids) =>
+    joined.request(LobbyMessage.readNotifications, { ids } satisfies NotificationIds),
+  );
 
   joined.on(LobbyEvent.invitationReceived, (ev) => {
     const el = toast("info", `${ev.sender_username} invites you to Bigger Dice`, {
@@ -399,7 +401,7 @@ function renderFriends(): void {
 }
 
 function renderInvitations(): void {
-  const items: Array<NonNullable<ReturnType<UserLobbyState["invitations"]["get"]>>> = [];
+  const items: LobbyInvitation[] = [];
   room?.state.invitations?.forEach((inv) => items.push(inv));
   if (items.length === 0) {
     fill(els.invitations, h("li", { class: "empty", text: "No pending invitations." }));

@@ -4,7 +4,7 @@
  *
  * A protocol file (`src/systems/<system>/protocol.ts`, `src/realtime/events.ts`) also holds zod
  * schemas and imports server modules. When a bundle imports one, this plugin hands esbuild only
- * its exported `const <Name>Event|<Name>Message = { key: "literal", … } as const` tables, the one
+ * its exported `export const <Name>Event = { key: "literal", … } as const` tables (and `…Message`), the one
  * place each name is spelled; everything else in the file (and everything it imports) never
  * reaches the bundle. A table that is not made of string literals fails the build, and so does
  * importing any other value from a protocol file (esbuild: "No matching export"). Types are
@@ -16,8 +16,11 @@ import ts from "typescript";
 import type { Plugin } from "esbuild";
 
 const repoRoot = path.resolve(__dirname, "../..");
-const PROTOCOL_FILE = /[\\/]src[\\/](systems[\\/][^\\/]+[\\/]protocol|realtime[\\/]events)\.ts$/;
+const PROTOCOL_FILE = /(^|[\\/])src[\\/](systems[\\/][^\\/]+[\\/]protocol|realtime[\\/]events)\.ts$/;
 const TABLE_NAME = /^[A-Z][A-Za-z]*(Event|Message)$/;
+
+/** A file whose name tables the plugin keeps (and nothing else). */
+export const isProtocolFile = (file: string): boolean => PROTOCOL_FILE.test(path.normalize(file));
 
 /** The `export const XEvent = {…} as const` tables of one protocol file, as plain JavaScript. */
 export function nameTables(file: string): string {

@@ -8,14 +8,7 @@
  * ```
  */
 export { connect, RallyClient } from "./client";
-export type {
-  ConnectOptions,
-  LobbyRoom,
-  DiceRoom,
-  SpaceRoom,
-  TriviaRoom,
-  ConversationRoom,
-} from "./client";
+export type { ConnectOptions, LobbyRoom, DiceRoom, SpaceRoom, TriviaRoom, ConversationRoom } from "./client";
 export { RallyRoom, newClientMessageId, rejection } from "./room";
 export type { RoomKind, RequestRejection } from "./room";
 export { RallyApiError, callApi, login, refreshSession, sessionAuth, tokenLifetime, httpBase } from "./http";

@@ -74,12 +74,16 @@ describe("@rally/client, packed and installed in a new project", function () {
 
     // `npm pack` runs the package's prepack (its build), then writes the tarball here.
     const packOutput = run("npm", ["pack", "--json", "--pack-destination", dir, "-w", "@rally/client"], repo);
-    const packed = JSON.parse(packOutput.slice(packOutput.indexOf("\n[") + 1)) as Array<{ filename: string; files: Array<{ path: string }> }>;
+    const packed = JSON.parse(packOutput.slice(packOutput.indexOf("\n[") + 1)) as Array<{
+      filename: string;
+      files: Array<{ path: string }>;
+    }>;
     const tarball = path.join(dir, packed[0]!.filename);
     const files = packed[0]!.files.map((f) => f.path);
-    for (const f of ["dist/index.js", "dist/index.cjs", "dist/index.d.ts", "package.json"]) assert.ok(files.includes(f), f);
+    for (const f of ["dist/index.mjs", "dist/index.js", "dist/index.d.mts", "dist/index.d.ts", "package.json"])
+      assert.ok(files.includes(f), f);
     // The bundle holds the protocol's name tables, never server code.
-    const bundle = fs.readFileSync(path.join(repo, "client/dist/index.js"), "utf8");
+    const bundle = fs.readFileSync(path.join(repo, "client/dist/index.mjs"), "utf8");
     assert.doesNotMatch(bundle, /from "(zod|@colyseus\/core|pg|express)"|ServerError|z\.object/);
     const packedAt = Date.now();
 
@@ -129,7 +133,10 @@ describe("@rally/client, packed and installed in a new project", function () {
     const stored = await fetch(`${BASE_URL}/api/game-invitations?direction=received`, {
       headers: { authorization: `Bearer ${bob.token}` },
     }).then((r) => r.json() as Promise<{ items: Array<{ id: string }> }>);
-    assert.ok(stored.items.some((i) => i.id === result.invitationId), "the invitation is stored");
+    assert.ok(
+      stored.items.some((i) => i.id === result.invitationId),
+      "the invitation is stored",
+    );
     console.log(
       `      pack ${((packedAt - started) / 1000).toFixed(1)} s, install + tsc + run ${((Date.now() - packedAt) / 1000).toFixed(1)} s`,
     );

@@ -101,20 +101,26 @@ export class RallyClient {
    */
   joinConversation(conversationId: string, options: { lastMessageId?: number } = {}): Promise<ConversationRoom> {
     let lastMessageId = options.lastMessageId ?? 0;
+    /** The newest message seen when the loss was noticed (events after it may be replays of the newest). */
+    let from = lastMessageId;
     const seen = (m: ChatMessage) => (lastMessageId = Math.max(lastMessageId, m.id));
     const kind: RoomKind<ConversationSpec, ConversationRecovery> = {
       idempotent: [ConversationMessage.message],
       observe(type, payload) {
         if (type === ConversationEvent.message) seen((payload as { message: ChatMessage }).message);
       },
+      mark() {
+        from = lastMessageId;
+      },
       async recover(room, base) {
         const messages: ChatMessage[] = [];
-        if (lastMessageId === 0) return { ...base, messages }; // nothing seen yet: nothing to catch up on
-        for (;;) {
-          const reply = await room.request(ConversationMessage.sync, { afterMessageId: lastMessageId });
+        if (from === 0) return { ...base, messages }; // nothing seen yet: nothing to catch up on
+        for (let after = from; ;) {
+          const reply = await room.request(ConversationMessage.sync, { afterMessageId: after });
           messages.push(...reply.messages);
           reply.messages.forEach(seen);
           if (!reply.hasMore || reply.messages.length === 0) return { ...base, messages };
+          after = reply.messages[reply.messages.length - 1]!.id;
         }
       },
     };

@@ -19,6 +19,8 @@ export interface RoomKind<S extends RoomSpec, R extends RecoveryBase> {
   idempotent?: ReadonlyArray<MessageNameOf<S>>;
   /** Sees every event before the app does (e.g. to remember the newest message id). */
   observe?(type: string, payload: unknown): void;
+  /** Called when a loss is detected, before the event that showed it is observed: where recovery starts. */
+  mark?(): void;
 }
 
 type Listener = (payload: never) => void;
@@ -149,9 +151,11 @@ export class RallyRoom<S extends RoomSpec, R extends RecoveryBase = RecoveryBase
       missed = seq - this.lastSeq - 1;
       this.lastSeq = seq;
     }
+    const lost = type === RoomEvent.eventsLost;
+    if (lost || missed > 0) this.kind.mark?.();
     this.kind.observe?.(type, payload);
     this.emit(type, payload);
-    if (type === RoomEvent.eventsLost) {
+    if (lost) {
       this.startRecovery({ reason: "events_lost", missed: (payload as { count?: number }).count ?? missed });
     } else if (missed > 0) {
       this.startRecovery({ reason: "gap", missed });

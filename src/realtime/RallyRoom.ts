@@ -21,7 +21,7 @@ import {
   type UntypedEvents,
 } from "./events";
 import { securityEvent } from "../security";
-import { ORG_MEMBERSHIP_ENDED, SIGNED_OUT, userSessionsTopic } from "../systems/identity/orgs";
+import { SessionEvent, userSessionsTopic } from "../systems/identity/protocol";
 import { releaseQuietly } from "./roomDirectory";
 
 /** Close code for a client that kept flooding past its rate limit (docs/PROTOCOL.md §1). */
@@ -310,8 +310,8 @@ export abstract class RallyRoom<
     entry.seats++;
     if (!entry.unsubscribe) {
       entry.unsubscribe = this.ctx.delivery.onTopic(userSessionsTopic(userId), (event) => {
-        if (event.type === SIGNED_OUT) this.closeSeatsOf(userId, "signed out");
-        else if (event.type === ORG_MEMBERSHIP_ENDED && event.payload.orgId === this.orgScope()) {
+        if (event.type === SessionEvent.signedOut) this.closeSeatsOf(userId, "signed out");
+        else if (event.type === SessionEvent.orgMembershipEnded && event.payload.orgId === this.orgScope()) {
           this.closeSeatsOf(userId, "removed from the organization");
         }
       });
@@ -508,6 +508,7 @@ export abstract class RallyRoom<
     room.onLeave = async (client, code) => {
       if (!this.seats.has(client.sessionId)) return;
       if (this.seats.isConnected(client.sessionId)) metrics.connectedClients.dec({ room: this.roomName });
+      this.seats.markLeaving(client.sessionId);
       try {
         await onLeave?.call(this, client, code);
       } finally {

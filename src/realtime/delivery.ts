@@ -1,12 +1,22 @@
 import type { Presence } from "@colyseus/core";
+import type { LobbyEvents } from "../systems/lobby/protocol";
 
-/** An event for a user's lobby, or for a topic's room, carried over presence pub/sub. */
-export interface DeliveredEvent {
-  type: string;
-  payload: Record<string, unknown>;
+/** One event of table `E` (name → payload) as it travels over presence pub/sub. */
+export type DeliveredEvent<E = LobbyEvents> = { [K in keyof E & string]: { type: K; payload: E[K] } }[keyof E & string];
+
+export type DeliveryHandler<E = LobbyEvents> = (event: DeliveredEvent<E>) => void;
+
+declare const topicEvents: unique symbol;
+/**
+ * A presence topic whose events are table `E`. Publisher and subscriber both name a topic
+ * through the same typed constructor (e.g. `spaceTopic(id)`), so they cannot disagree on
+ * what travels over it.
+ */
+export type Topic<E> = string & { readonly [topicEvents]?: E };
+
+export function topic<E>(name: string): Topic<E> {
+  return name as Topic<E>;
 }
-
-export type DeliveryHandler = (event: DeliveredEvent) => void;
 
 const userChannel = (userId: string) => `rally:user:${userId}`;
 const topicChannel = (topic: string) => `rally:topic:${topic}`;
@@ -29,20 +39,21 @@ export class Delivery {
     private readonly processId: () => string | undefined = () => undefined,
   ) {}
 
-  async toUser(userId: string, type: string, payload: Record<string, unknown>): Promise<void> {
-    await this.presence.publish(userChannel(userId), { type, payload } satisfies DeliveredEvent);
+  /** An event for the user's lobby: a name from `LobbyEvent` with its payload. */
+  async toUser<K extends keyof LobbyEvents>(userId: string, type: K, payload: LobbyEvents[K]): Promise<void> {
+    await this.presence.publish(userChannel(userId), { type, payload });
   }
 
-  async toTopic(topic: string, type: string, payload: Record<string, unknown>): Promise<void> {
-    await this.presence.publish(topicChannel(topic), { type, payload } satisfies DeliveredEvent);
+  async toTopic<E, K extends keyof E & string>(topic: Topic<E>, type: K, payload: E[K]): Promise<void> {
+    await this.presence.publish(topicChannel(topic), { type, payload });
   }
 
   /** Subscribe to a user's events; returns the unsubscribe function. */
-  async onUser(userId: string, handler: DeliveryHandler): Promise<() => void> {
+  async onUser(userId: string, handler: DeliveryHandler<LobbyEvents>): Promise<() => void> {
     return this.listen(userChannel(userId), handler);
   }
 
-  async onTopic(topic: string, handler: DeliveryHandler): Promise<() => void> {
+  async onTopic<E>(topic: Topic<E>, handler: DeliveryHandler<E>): Promise<() => void> {
     return this.listen(topicChannel(topic), handler);
   }
 
@@ -101,8 +112,8 @@ export class Delivery {
     return new Set(Object.keys((await this.presence.hgetall(seatedKey(topic))) ?? {}));
   }
 
-  private async listen(channel: string, handler: DeliveryHandler): Promise<() => void> {
-    const callback = (event: DeliveredEvent) => handler(event);
+  private async listen<E>(channel: string, handler: DeliveryHandler<E>): Promise<() => void> {
+    const callback = (event: DeliveredEvent<E>) => handler(event);
     await this.presence.subscribe(channel, callback);
     return () => this.presence.unsubscribe(channel, callback);
   }

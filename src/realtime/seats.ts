@@ -16,6 +16,8 @@ export interface Seat<D> {
   readonly userId: string;
   client: Client;
   connected: boolean;
+  /** Set while the room's onLeave runs: the seat is on its way out (and not connected). */
+  leaving: boolean;
   /** What the room keeps for this seat (set by the room in its onJoin), if anything. */
   data: D | undefined;
   seq: number;
@@ -40,6 +42,7 @@ export class Seats<D = undefined> {
       userId,
       client,
       connected: true,
+      leaving: false,
       data: undefined,
       seq: 0,
       buffer: [],
@@ -68,6 +71,14 @@ export class Seats<D = undefined> {
     seat.buffer = [];
     seat.lost = 0;
     for (const [type, payload] of pending) this.deliver(seat, type, payload);
+  }
+
+  /** The seat is leaving (its room's onLeave runs next): no longer connected, nor counted as held. */
+  markLeaving(sessionId: string): void {
+    const seat = this.bySession.get(sessionId);
+    if (!seat) return;
+    seat.connected = false;
+    seat.leaving = true;
   }
 
   leave(sessionId: string): void {

@@ -87,7 +87,7 @@ describe("user_lobby", () => {
       assert.equal(second.code, 409);
 
       // Events for bob reach bob's devices only.
-      await ctx().delivery.toUser(bob.id, "ping_test", { n: 1 });
+      await ctx().delivery.toUser(bob.id, "ping_test" as never, { n: 1 } as never); // any event is forwarded
       await bobs.box.next("ping_test");
       await sleep(100);
       assert.equal(spoofed.box.of("ping_test").length, 0);
@@ -97,8 +97,8 @@ describe("user_lobby", () => {
     it("forwards anything delivered to the user (space invites, matches) to every device, once each", async () => {
       const bob = await createUser();
       const [phone, laptop] = [await openLobby(bob), await openLobby(bob)];
-      await ctx().delivery.toUser(bob.id, "INVITE_RECEIVED", { invite: { id: "n1" } });
-      await ctx().delivery.toUser(bob.id, "new_match", { type: "new_match", data: { type: "new_match" } });
+      await ctx().delivery.toUser(bob.id, "INVITE_RECEIVED", { invite: { id: "n1" } } as never);
+      await ctx().delivery.toUser(bob.id, "new_match", { type: "new_match", data: { type: "new_match" } } as never);
       for (const device of [phone, laptop]) {
         assert.deepEqual(withoutSeq(await device.box.next("INVITE_RECEIVED")), { invite: { id: "n1" } });
         assert.equal((await device.box.next("new_match")).type, "new_match");
@@ -511,7 +511,7 @@ describe("user_lobby", () => {
         title: "t",
         message: "m",
       });
-      await ctx().delivery.toUser(bob.id, "INVITE_RECEIVED", { invite: { id: n.id } });
+      await ctx().delivery.toUser(bob.id, "INVITE_RECEIVED", { invite: { id: n.id } } as never);
       await b.box.next("INVITE_RECEIVED");
       assert.equal(b.room.state.unread, 1);
     });

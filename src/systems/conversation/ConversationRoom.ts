@@ -1,30 +1,27 @@
-import { ServerError, type AuthContext, type Delayed } from "@colyseus/core";
+import { ServerError, type Delayed } from "@colyseus/core";
 import type { AuthUser } from "../../auth/tokens";
 import { appContext } from "../../context";
-import {
-  authOf,
-  CLOSE_ACCESS_ENDED,
-  parseJoinOptions,
-  RallyRoom,
-  toServerError,
-  type RallyClient,
-} from "../../realtime/RallyRoom";
+import { authOf, CLOSE_ACCESS_ENDED, parseJoinOptions, RallyRoom, type RallyClient } from "../../realtime/RallyRoom";
 import type { DeliveredEvent } from "../../realtime/delivery";
 import {
+  ConversationEvent,
   ConversationJoinOptions,
+  ConversationMessage,
   conversationTopic,
+  ConversationTopicEvent,
   messagePayload,
   ReadReceiptPayload,
   SyncPayload,
   TypingPayload,
-  type MessageEvent,
+  type ConversationEvents,
+  type ConversationTopicEvents,
   type MessagePayload,
   type ReadReceiptEvent,
   type ReadReceiptPayload as ReadReceipt,
   type SyncPayload as Sync,
   type TypingPayload as Typing,
 } from "./protocol";
-import { isOnline, nextReadPosition, statusChange, type ConversationSeat } from "./rules";
+import { isOnline, nextReadPosition, statusChange } from "./rules";
 import { SYNC_LIMIT } from "./conversations";
 import { logger } from "../../logger";
 import { ConversationParticipant, ConversationState } from "./ConversationState";
@@ -39,15 +36,13 @@ import { ConversationParticipant, ConversationState } from "./ConversationState"
  * once, after it is stored, and a duplicate `clientMessageId` (never published) is not
  * broadcast at all. Typing and online status are ephemeral and stay in the room.
  */
-export class ConversationRoom extends RallyRoom<{ state: ConversationState }> {
+export class ConversationRoom extends RallyRoom<{ state: ConversationState }, ConversationEvents> {
   /** Typing falls back to false after this long without an update (tests shorten it). */
   static typingTimeoutMs = 5_000;
   /** The most messages one `sync` answers with (tests shorten it). */
   static syncLimit = SYNC_LIMIT;
 
   private conversationId = "";
-  /** Every seat, connected or held for a reconnection, by session id. */
-  private readonly roomSeats = new Map<string, ConversationSeat>();
   private readonly typingTimers = new Map<string, Delayed>();
   private unsubscribe?: () => void;
 
@@ -55,18 +50,12 @@ export class ConversationRoom extends RallyRoom<{ state: ConversationState }> {
     return typeof options.conversationId === "string" ? options.conversationId : null;
   }
 
-  static override async onAuth(token: string, options: unknown, context: AuthContext): Promise<AuthUser> {
-    const user = await super.onAuth(token, options, context);
+  static override async route(user: AuthUser, options: Record<string, unknown>): Promise<{ conversationId: string }> {
     const { conversationId } = parseJoinOptions(ConversationJoinOptions, options);
-    try {
-      // Participants only, and only while the conversation is open to them (no block, not unmatched).
-      const conversation = await appContext().services.conversations.requireOpen(conversationId, user.id);
-      // Route by the stored id (canonical spelling), never by what the client typed.
-      (options as { conversationId: string }).conversationId = conversation.id;
-    } catch (e) {
-      throw toServerError(e);
-    }
-    return user;
+    // Participants only, and only while the conversation is open to them (no block, not unmatched).
+    const conversation = await appContext().services.conversations.requireOpen(conversationId, user.id);
+    // Route by the stored id (canonical spelling), never by what the client typed.
+    return { conversationId: conversation.id };
   }
 
   async onCreate(options: { conversationId: string }): Promise<void> {
@@ -88,12 +77,16 @@ export class ConversationRoom extends RallyRoom<{ state: ConversationState }> {
       this.onStoredEvent(event),
     );
 
-    this.handle("message", messagePayload(this.ctx.config.TEXT_MAX_CHARS), (client, payload) =>
+    this.handle(ConversationMessage.message, messagePayload(this.ctx.config.TEXT_MAX_CHARS), (client, payload) =>
       this.sendMessage(client, payload),
     );
-    this.handle("typing", TypingPayload, (client, payload) => this.typing(client, payload));
-    this.handle("read_receipt", ReadReceiptPayload, (client, payload) => this.readReceipt(client, payload));
-    this.handle("sync", SyncPayload, (client, payload, { isRequest }) => this.sync(client, payload, isRequest));
+    this.handle(ConversationMessage.typing, TypingPayload, (client, payload) => this.typing(client, payload));
+    this.handle(ConversationMessage.readReceipt, ReadReceiptPayload, (client, payload) =>
+      this.readReceipt(client, payload),
+    );
+    this.handle(ConversationMessage.sync, SyncPayload, (client, payload, { isRequest }) =>
+      this.sync(client, payload, isRequest),
+    );
   }
 
   /** Stored, then broadcast through the topic; the request resolves with the stored message. */
@@ -124,7 +117,7 @@ export class ConversationRoom extends RallyRoom<{ state: ConversationState }> {
       afterMessageId,
       ConversationRoom.syncLimit,
     );
-    if (!isRequest) this.sendTo(client, "sync", reply);
+    if (!isRequest) this.sendTo(client, ConversationEvent.sync, reply);
     return reply;
   }
 
@@ -134,28 +127,20 @@ export class ConversationRoom extends RallyRoom<{ state: ConversationState }> {
       throw new ServerError(403, "You are not a participant in this conversation");
     }
     // Seated before the join resolves, so a message sent next is not also pushed to their lobby.
-    await this.changePresence(client, () =>
-      this.roomSeats.set(client.sessionId, { userId: authOf(client).id, connected: true }),
-    );
+    await this.syncPresence(client);
   }
 
   onDrop(client: RallyClient): void {
     this.allowReconnection(client, this.reconnectSeconds).catch(() => undefined);
-    this.changePresence(client, () => {
-      const seat = this.roomSeats.get(client.sessionId);
-      if (seat) seat.connected = false;
-    });
+    void this.syncPresence(client);
   }
 
   onReconnect(client: RallyClient): void {
-    this.changePresence(client, () => {
-      const seat = this.roomSeats.get(client.sessionId);
-      if (seat) seat.connected = true;
-    });
+    void this.syncPresence(client);
   }
 
   onLeave(client: RallyClient): void {
-    this.changePresence(client, () => this.roomSeats.delete(client.sessionId));
+    void this.syncPresence(client);
   }
 
   onDispose(): Promise<void> {
@@ -165,50 +150,51 @@ export class ConversationRoom extends RallyRoom<{ state: ConversationState }> {
       .catch((err) => logger.warn({ err, roomId: this.roomId }, "seats not cleared"));
   }
 
-  private get topic(): string {
+  private get topic() {
     return conversationTopic(this.conversationId);
   }
 
   /** Broadcast what the service stored (from this process or another). */
-  private onStoredEvent({ type, payload }: DeliveredEvent): void {
-    if (type === "match_removed") {
-      // Unmatched: everyone hears why, then every seat closes (a held seat cannot come back).
-      this.broadcastEvent("match_removed", payload);
-      void this.disconnect(CLOSE_ACCESS_ENDED);
-      return;
-    }
-    if (type === "access_ended") {
-      // A block now stands between participants: their seats close, silently (no reason told).
-      const userIds = new Set((payload as { userIds?: unknown }).userIds as string[]);
-      for (const client of this.clients)
-        if (userIds.has(authOf(client as RallyClient).id)) client.leave(CLOSE_ACCESS_ENDED);
-      return;
-    }
-    if (type === "message") {
-      this.broadcastEvent("message", { message: (payload as unknown as MessageEvent).message });
-    } else if (type === "read_receipt") {
-      const receipt = payload as unknown as ReadReceiptEvent;
-      const reader = this.state.participants.get(receipt.user_id);
-      if (reader) reader.lastReadMessageId = nextReadPosition(reader.lastReadMessageId, receipt.message_id);
-      this.broadcastEvent("read_receipt", receipt);
+  private onStoredEvent(event: DeliveredEvent<ConversationTopicEvents>): void {
+    switch (event.type) {
+      case ConversationTopicEvent.matchRemoved:
+        // Unmatched: everyone hears why, then every seat closes (a held seat cannot come back).
+        this.broadcastEvent(ConversationEvent.matchRemoved, event.payload);
+        void this.disconnect(CLOSE_ACCESS_ENDED);
+        return;
+      case ConversationTopicEvent.accessEnded: {
+        // A block now stands between participants: their seats close, silently (no reason told).
+        const userIds = new Set(event.payload.userIds);
+        for (const seat of this.seats.values()) if (userIds.has(seat.userId)) seat.client.leave(CLOSE_ACCESS_ENDED);
+        return;
+      }
+      case ConversationTopicEvent.message:
+        this.broadcastEvent(ConversationEvent.message, { message: event.payload.message });
+        return;
+      case ConversationTopicEvent.readReceipt: {
+        const receipt = event.payload;
+        const reader = this.state.participants.get(receipt.user_id);
+        if (reader) reader.lastReadMessageId = nextReadPosition(reader.lastReadMessageId, receipt.message_id);
+        this.broadcastEvent(ConversationEvent.readReceipt, receipt);
+      }
     }
   }
 
   /**
-   * Apply a seat change and tell the others when the participant's online status flipped
-   * (their first device came, or their last one went). Going offline also ends typing.
+   * After a seat change (the base registry already holds it), tell the others when the
+   * participant's online status flipped (their first device came, or their last one went).
+   * Going offline also ends typing.
    */
-  private changePresence(client: RallyClient, change: () => void): Promise<void> {
+  private syncPresence(client: RallyClient): Promise<void> {
     const userId = authOf(client).id;
-    const before = isOnline(this.roomSeats.values(), userId);
-    change();
-    const after = isOnline(this.roomSeats.values(), userId);
     const participant = this.state.participants.get(userId);
+    const before = participant?.online ?? false;
+    const after = isOnline(this.seats.ofUser(userId), userId);
     if (participant) participant.online = after;
     const status = statusChange(before, after);
     if (!status) return Promise.resolve();
     if (status === "offline" && participant?.typing) this.setTyping(userId, false);
-    this.broadcastEvent("user_status", { user_id: userId, status }, client);
+    this.broadcastEvent(ConversationEvent.userStatus, { user_id: userId, status }, client);
     return this.ctx.delivery.setSeated(this.topic, userId, after).catch((err) => {
       logger.warn({ err, roomId: this.roomId, userId }, "seat not recorded in presence");
     });
@@ -228,8 +214,8 @@ export class ConversationRoom extends RallyRoom<{ state: ConversationState }> {
       );
     }
     const event = { user_id: userId, username: participant.username, is_typing: typing };
-    for (const [sessionId, seat] of this.roomSeats) {
-      if (seat.userId !== userId) this.sendTo(sessionId, "typing", event);
+    for (const seat of this.seats.values()) {
+      if (seat.userId !== userId) this.sendTo(seat.sessionId, ConversationEvent.typing, event);
     }
   }
 }

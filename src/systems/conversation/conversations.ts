@@ -1,9 +1,16 @@
 import { AppError } from "../../errors";
 import type { Queryable } from "../../db";
 import { logger } from "../../logger";
-import { conversationTopic, type ChatMessage, type ReadReceiptEvent, type UserCard } from "./protocol";
+import {
+  conversationTopic,
+  ConversationTopicEvent,
+  type ChatMessage,
+  type ConversationTopicEvents,
+  type ReadReceiptEvent,
+  type UserCard,
+} from "./protocol";
 import { cappedBatch, messagePreview, newestFirstPage } from "./rules";
-import type { ConversationMessageEvent } from "../lobby/protocol";
+import { LobbyEvent, type ConversationMessageEvent } from "../lobby/protocol";
 import { pageOf, type Page } from "../../http/paging";
 import { blockedBetweenSql } from "../social/blocks";
 import type { ServiceDeps } from "../../services/deps";
@@ -395,7 +402,7 @@ export class ConversationsService {
       return { message: existing, created: false };
     }
     const message = toMessage(row);
-    await this.publish(conversationId, "message", { message });
+    await this.publish(conversationId, ConversationTopicEvent.message, { message });
     await this.notifyAway(message);
     return { message, created: true };
   }
@@ -425,10 +432,10 @@ export class ConversationsService {
       username: reader.username,
       timestamp: this.deps.now().toISOString(),
     };
-    await this.publish(conversationId, "read_receipt", { ...receipt });
+    await this.publish(conversationId, ConversationTopicEvent.readReceipt, receipt);
     // The reader's lobbies recount `unreadMessages` (every device of theirs, any process).
     await this.deps.delivery
-      .toUser(reader.id, "conversation_read", { conversationId, messageId })
+      .toUser(reader.id, LobbyEvent.conversationRead, { conversationId, messageId })
       .catch((err) => logger.warn({ err, conversationId }, "conversation_read not delivered"));
     return receipt;
   }
@@ -461,7 +468,7 @@ export class ConversationsService {
         rows
           .filter((r) => !seated.has(r.user_id))
           .map((r) =>
-            this.deps.delivery.toUser(r.user_id, "conversation_message", {
+            this.deps.delivery.toUser(r.user_id, LobbyEvent.conversationMessage, {
               ...base,
               unreadCount: r.unread,
             } satisfies ConversationMessageEvent),
@@ -480,7 +487,7 @@ export class ConversationsService {
         WHERE pa.user_id = $1`,
       [a, b],
     );
-    await Promise.all(rows.map((r) => this.publish(r.id, "access_ended", { userIds: [a, b] })));
+    await Promise.all(rows.map((r) => this.publish(r.id, ConversationTopicEvent.accessEnded, { userIds: [a, b] })));
   }
 
   /** Close a conversation (its match ended) inside the caller's transaction; returns whether it was open. */
@@ -494,7 +501,7 @@ export class ConversationsService {
 
   /** Tell a closed conversation's live room (any process): `match_removed`, then every seat is closed. */
   async announceClosed(conversationId: string, matchId: string): Promise<void> {
-    await this.publish(conversationId, "match_removed", { matchId, conversationId });
+    await this.publish(conversationId, ConversationTopicEvent.matchRemoved, { matchId, conversationId });
   }
 
   /** A sender's latest messages in a conversation, oldest first (a report's evidence). */
@@ -544,7 +551,11 @@ export class ConversationsService {
    * The message is stored whatever happens here: a failed publish is logged, and clients
    * that missed it fill the gap with `sync` or the history.
    */
-  private async publish(conversationId: string, type: string, payload: Record<string, unknown>): Promise<void> {
+  private async publish<K extends keyof ConversationTopicEvents>(
+    conversationId: string,
+    type: K,
+    payload: ConversationTopicEvents[K],
+  ): Promise<void> {
     try {
       await this.deps.delivery.toTopic(conversationTopic(conversationId), type, payload);
     } catch (err) {

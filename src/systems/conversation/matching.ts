@@ -1,4 +1,5 @@
 import { AppError } from "../../errors";
+import { LobbyEvent } from "../lobby/protocol";
 import type { Queryable } from "../../db";
 import { logger } from "../../logger";
 import type { UserCard } from "./protocol";
@@ -193,7 +194,7 @@ export class MatchingService {
     });
     const event = { matchId, conversationId: ended.conversationId };
     await Promise.all([
-      ...ended.users.map((id) => this.deps.delivery.toUser(id, "match_removed", event)),
+      ...ended.users.map((id) => this.deps.delivery.toUser(id, LobbyEvent.matchRemoved, event)),
       ended.conversationId ? this.deps.services.conversations.announceClosed(ended.conversationId, matchId) : undefined,
     ]).catch((err) => logger.warn({ err, matchId }, "unmatch stored but not every device was told"));
     return { id: matchId, conversationId: ended.conversationId };
@@ -220,9 +221,9 @@ export class MatchingService {
     ] as const) {
       const match = { id: matchId, user: card(other), created_at: createdAt };
       await this.deps.delivery
-        .toUser(me.id, "new_match", {
-          type: "new_match",
-          data: { type: "new_match", match, conversation_id: conversationId },
+        .toUser(me.id, LobbyEvent.newMatch, {
+          type: LobbyEvent.newMatch,
+          data: { type: LobbyEvent.newMatch, match, conversation_id: conversationId },
         })
         .catch((err) => logger.warn({ err, userId: me.id }, "new_match not delivered"));
     }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { topic } from "../../realtime/delivery";
 import { text, uuid } from "../../protocol/common";
 
 /**
@@ -78,11 +79,7 @@ export interface SyncReply {
   hasMore: boolean;
 }
 
-/** The topic a conversation's live room listens on (from any process). */
-export const conversationTopic = (conversationId: string) => `conversation:${conversationId}`;
-
-// ---- Event and message tables (src/realtime/events.ts; docs/PROTOCOL.md §3 `conversation`) ----
-
+/** The conversation room's messages. `sync` is a request (see SyncReply) or a send answered by a `sync` event. */
 export const ConversationMessage = {
   message: "message",
   typing: "typing",
@@ -90,6 +87,7 @@ export const ConversationMessage = {
   sync: "sync",
 } as const;
 
+/** What each message carries (the payloads' zod schemas are above). */
 export interface ConversationMessages {
   [ConversationMessage.message]: MessagePayload;
   [ConversationMessage.typing]: TypingPayload;
@@ -97,22 +95,27 @@ export interface ConversationMessages {
   [ConversationMessage.sync]: SyncPayload;
 }
 
-/** What a request of each message resolves with (the others: `{ ok: true }`). */
 export interface ConversationReplies {
   [ConversationMessage.message]: ChatMessage;
+  [ConversationMessage.typing]: { ok: true };
   [ConversationMessage.readReceipt]: ReadReceiptEvent;
   [ConversationMessage.sync]: SyncReply;
 }
 
+/** What the conversation room sends its seats. */
 export const ConversationEvent = {
   message: "message",
   typing: "typing",
   readReceipt: "read_receipt",
   userStatus: "user_status",
-  /** The reply to a `sync` sent with `room.send`. */
   sync: "sync",
   matchRemoved: "match_removed",
 } as const;
+
+export interface MatchRemovedEvent {
+  matchId: string;
+  conversationId: string;
+}
 
 export interface ConversationEvents {
   [ConversationEvent.message]: MessageEvent;
@@ -120,5 +123,25 @@ export interface ConversationEvents {
   [ConversationEvent.readReceipt]: ReadReceiptEvent;
   [ConversationEvent.userStatus]: UserStatusEvent;
   [ConversationEvent.sync]: SyncReply;
-  [ConversationEvent.matchRemoved]: { matchId: string; conversationId: string };
+  [ConversationEvent.matchRemoved]: MatchRemovedEvent;
 }
+
+/** What the service publishes to a conversation's live room (on any process). */
+export const ConversationTopicEvent = {
+  message: "message",
+  readReceipt: "read_receipt",
+  /** A block now stands between these participants: their seats close. */
+  accessEnded: "access_ended",
+  matchRemoved: "match_removed",
+} as const;
+
+export interface ConversationTopicEvents {
+  [ConversationTopicEvent.message]: MessageEvent;
+  [ConversationTopicEvent.readReceipt]: ReadReceiptEvent;
+  [ConversationTopicEvent.accessEnded]: { userIds: string[] };
+  [ConversationTopicEvent.matchRemoved]: MatchRemovedEvent;
+}
+
+/** The topic a conversation's live room listens on (from any process). */
+export const conversationTopic = (conversationId: string) =>
+  topic<ConversationTopicEvents>(`conversation:${conversationId}`);

@@ -1,4 +1,5 @@
 import crypto from "node:crypto";
+import { SessionEvent, userSessionsTopic } from "./protocol";
 import { AppError } from "../../errors";
 import type { Queryable } from "../../db";
 import { decodeCursor, pageOf, type Page } from "../../http/paging";
@@ -28,13 +29,6 @@ export interface CreatedInviteCode {
   expiresAt: string | null;
   maxUses: number | null;
 }
-
-/** The delivery topic of one user's sessions: revocations reach every seat they hold, on any process. */
-export const userSessionsTopic = (userId: string) => `sessions:${userId}`;
-/** Event on that topic: the user is no longer a member of `orgId`. */
-export const ORG_MEMBERSHIP_ENDED = "org_membership_ended";
-/** Event on that topic: every session of the user was signed out. */
-export const SIGNED_OUT = "signed_out";
 
 const hashCode = (code: string) => crypto.createHash("sha256").update(code).digest("base64url");
 
@@ -231,6 +225,6 @@ export class OrgsService {
       }
       await tx.query(`DELETE FROM org_members WHERE org_id = $1 AND user_id = $2`, [orgId, userId]);
     });
-    await this.deps.delivery.toTopic(userSessionsTopic(userId), ORG_MEMBERSHIP_ENDED, { orgId });
+    await this.deps.delivery.toTopic(userSessionsTopic(userId), SessionEvent.orgMembershipEnded, { orgId });
   }
 }

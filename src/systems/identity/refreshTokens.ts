@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import { AppError } from "../../errors";
 import type { ServiceDeps } from "../../services/deps";
-import { SIGNED_OUT, userSessionsTopic } from "./orgs";
+import { SessionEvent, userSessionsTopic } from "./protocol";
 
 interface RefreshRow {
   id: string;
@@ -66,7 +66,7 @@ export class RefreshTokensService {
   /** logout-all: no refresh token works any more, and every open seat of the user closes, on any process. */
   async signOutEverywhere(userId: string): Promise<void> {
     await this.revokeAll(userId);
-    await this.deps.delivery.toTopic(userSessionsTopic(userId), SIGNED_OUT, {});
+    await this.deps.delivery.toTopic(userSessionsTopic(userId), SessionEvent.signedOut, {});
   }
 
   private async find(token: string): Promise<RefreshRow | undefined> {

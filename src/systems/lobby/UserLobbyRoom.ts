@@ -1,7 +1,15 @@
-import { ServerError, type AuthContext } from "@colyseus/core";
+import { ServerError } from "@colyseus/core";
 import type { AuthUser } from "../../auth/tokens";
 import { logger } from "../../logger";
-import { AnswerInvitation, LobbyEvent, NotificationIds, SendInvitation, type PresenceEvent } from "./protocol";
+import {
+  AnswerInvitation,
+  LobbyEvent,
+  LobbyMessage,
+  NotificationIds,
+  SendInvitation,
+  type LobbyEvents,
+  type PresenceEvent,
+} from "./protocol";
 import { RallyRoom, type RallyClient } from "../../realtime/RallyRoom";
 import type { DeliveredEvent } from "../../realtime/delivery";
 import { isUuid } from "../identity/users";
@@ -12,8 +20,8 @@ const UNREAD_EVENTS = new Set<string>([
   LobbyEvent.notification,
   LobbyEvent.notificationsChanged,
   LobbyEvent.invitationReceived,
-  "INVITE_RECEIVED",
-  "new_match",
+  LobbyEvent.spaceInviteReceived,
+  LobbyEvent.newMatch,
 ]);
 const INVITATION_EVENTS = new Set<string>([
   LobbyEvent.invitationReceived,
@@ -44,12 +52,11 @@ const UNREAD_MESSAGE_EVENTS = new Set<string>([
  * dropped device still inside its reconnection window included (a quick reconnect does not
  * flap). Going offline tells friends and expires the owner's pending received invitations.
  */
-export class UserLobbyRoom extends RallyRoom<{ state: UserLobbyState }> {
+export class UserLobbyRoom extends RallyRoom<{ state: UserLobbyState }, LobbyEvents> {
   state = new UserLobbyState();
   private ownerId = "";
   private stopDelivery?: () => void;
-  /** Seats of the owner's devices: connected, or held for a dropped one. */
-  private readonly devices = new Set<string>();
+  private disposed = false;
   /** Whether the owner was last announced online (to presence and friends). */
   private announcedOnline = false;
   /** Delivered events and state reloads, one after another, in order. */
@@ -66,13 +73,8 @@ export class UserLobbyRoom extends RallyRoom<{ state: UserLobbyState }> {
     return typeof options.ownerId === "string" ? options.ownerId : null;
   }
 
-  static override async onAuth(token: string, options: unknown, context: AuthContext): Promise<AuthUser> {
-    const user = await super.onAuth(token, options, context);
-    if (!options || typeof options !== "object" || Array.isArray(options)) {
-      throw new ServerError(400, "join options must be an object");
-    }
-    (options as Record<string, unknown>).ownerId = user.id;
-    return user;
+  static override route(user: AuthUser): Promise<{ ownerId: string }> {
+    return Promise.resolve({ ownerId: user.id });
   }
 
   async onCreate(options: { ownerId?: unknown }): Promise<void> {
@@ -82,25 +84,25 @@ export class UserLobbyRoom extends RallyRoom<{ state: UserLobbyState }> {
     this.autoDispose = true;
 
     // Every seat here is the owner's (onJoin refuses anyone else), so handlers act as the owner.
-    this.handle("game_invitation:send", SendInvitation, async (_client, { toUserId, map }) => {
+    this.handle(LobbyMessage.sendInvitation, SendInvitation, async (_client, { toUserId, map }) => {
       const invitation = await this.ctx.services.gameInvitations.send(this.ownerId, toUserId, map);
       await this.refresh(() => this.loadInvitations());
       return { invitationId: invitation.id };
     });
-    this.handle("game_invitation:accept", AnswerInvitation, async (_client, { invitationId }) => {
+    this.handle(LobbyMessage.acceptInvitation, AnswerInvitation, async (_client, { invitationId }) => {
       const { invitation, roomId } = await this.ctx.services.gameInvitations.accept(this.ownerId, invitationId);
       await this.refresh(() => this.loadInvitations());
       return { invitationId, roomId, map: invitation.map };
     });
-    this.handle("game_invitation:decline", AnswerInvitation, async (_client, { invitationId }) => {
+    this.handle(LobbyMessage.declineInvitation, AnswerInvitation, async (_client, { invitationId }) => {
       await this.ctx.services.gameInvitations.decline(this.ownerId, invitationId);
       await this.refresh(() => this.loadInvitations());
     });
-    this.handle("notifications:read", NotificationIds, async (_client, { ids }) => {
+    this.handle(LobbyMessage.readNotifications, NotificationIds, async (_client, { ids }) => {
       await this.ctx.services.notifications.setStatus(this.ownerId, ids, "read");
       await this.refresh(() => this.loadUnread());
     });
-    this.handle("notifications:dismiss", NotificationIds, async (_client, { ids }) => {
+    this.handle(LobbyMessage.dismissNotifications, NotificationIds, async (_client, { ids }) => {
       await this.ctx.services.notifications.setStatus(this.ownerId, ids, "dismissed");
       await this.refresh(() => this.loadUnread());
     });
@@ -124,13 +126,11 @@ export class UserLobbyRoom extends RallyRoom<{ state: UserLobbyState }> {
   onJoin(client: RallyClient): Promise<void> {
     // Defence in depth: onAuth routes by token, but joinById can name any room.
     if (client.auth?.id !== this.ownerId) throw new ServerError(403, "this is another user's lobby");
-    this.devices.add(client.sessionId);
     return this.syncPresence();
   }
 
   onLeave(client: RallyClient): Promise<void> {
-    // A consented leave, or a drop whose reconnection window ran out.
-    this.devices.delete(client.sessionId);
+    // A consented leave, or a drop whose reconnection window ran out: the seat goes after this.
     return this.syncPresence();
   }
 
@@ -147,25 +147,27 @@ export class UserLobbyRoom extends RallyRoom<{ state: UserLobbyState }> {
 
   async onDispose(): Promise<void> {
     this.stopDelivery?.();
-    this.devices.clear();
+    this.disposed = true;
     await this.syncPresence();
   }
 
   /** Forward a delivered event to every device, after the state change it implies. */
-  private onDelivered({ type, payload }: DeliveredEvent): void {
-    const body = payload && typeof payload === "object" ? payload : {};
+  private onDelivered(event: DeliveredEvent<LobbyEvents>): void {
+    const { type } = event;
+    // Whatever was published is forwarded (a payload that is not an object, as `{}`).
+    const payload = (event.payload && typeof event.payload === "object" ? event.payload : {}) as typeof event.payload;
     void this.inOrder(async () => {
       try {
-        await this.applyToState(type, body);
+        await this.applyToState(type, payload);
         this.broadcastPatch();
       } catch (err) {
         logger.warn({ err, roomId: this.roomId, type }, "lobby state refresh failed");
       }
-      this.broadcastEvent(type, body);
+      this.broadcastEvent(type, payload);
     });
   }
 
-  private async applyToState(type: string, payload: Record<string, unknown>): Promise<void> {
+  private async applyToState(type: keyof LobbyEvents, payload: object): Promise<void> {
     const work: Array<Promise<void>> = [];
     if (type === LobbyEvent.presence) this.applyPresence(payload as Partial<PresenceEvent>);
     if (type === LobbyEvent.friendsChanged) work.push(this.loadFriends());
@@ -254,7 +256,7 @@ export class UserLobbyRoom extends RallyRoom<{ state: UserLobbyState }> {
   private syncPresence(): Promise<void> {
     const run = this.transitions.then(async () => {
       if (this.shuttingDown) return; // held online through the restart (beforeShutdown)
-      const online = this.devices.size > 0;
+      const online = !this.disposed && this.holdsASeat();
       if (online === this.announcedOnline) return;
       this.announcedOnline = online;
       await this.ctx.services.presence.announce(this.ownerId, online);
@@ -263,5 +265,11 @@ export class UserLobbyRoom extends RallyRoom<{ state: UserLobbyState }> {
       logger.error({ err, roomId: this.roomId, userId: this.ownerId }, "lobby presence update failed");
     });
     return this.transitions;
+  }
+
+  /** Whether the owner holds a seat here: a device connected, or held for a dropped one. */
+  private holdsASeat(): boolean {
+    for (const seat of this.seats.values()) if (!seat.leaving) return true;
+    return false;
   }
 }

@@ -2,7 +2,7 @@ import { AppError } from "../../errors";
 import type { Queryable } from "../../db";
 import { lockInviteBudget, recentInviteSends } from "./inviteBudget";
 import { decideAnswer, decideSend, statusAfter, type Answer, type InvitationStatus } from "./rules";
-import type { GameReadyEvent, InvitationReceivedEvent, InvitationUpdatedEvent } from "./protocol";
+import { LobbyEvent, type GameReadyEvent, type InvitationReceivedEvent, type InvitationUpdatedEvent } from "./protocol";
 import type { ServiceDeps } from "../../services/deps";
 import type { UserSummary } from "../social/friends";
 import type { Notification } from "./notifications";
@@ -155,7 +155,7 @@ export class GameInvitationsService {
     }
 
     const { invitation, notification } = stored;
-    await this.deps.delivery.toUser(toUserId, "game_invitation_received", {
+    await this.deps.delivery.toUser(toUserId, LobbyEvent.invitationReceived, {
       invitationId: invitation.id,
       sender_username: invitation.sender.username,
       sender_image: invitation.sender.avatarUrl,
@@ -199,7 +199,7 @@ export class GameInvitationsService {
     const ready: GameReadyEvent = { invitationId: invitation.id, roomId, map: invitation.map };
     await Promise.all(
       [invitation.sender.id, invitation.receiver.id].map((id) =>
-        this.deps.delivery.toUser(id, "game_ready", { ...ready }),
+        this.deps.delivery.toUser(id, LobbyEvent.gameReady, { ...ready }),
       ),
     );
     return { invitation, roomId };
@@ -227,7 +227,7 @@ export class GameInvitationsService {
     await Promise.all(
       rows.flatMap((r) =>
         [r.sender_id, userId].map((to) =>
-          this.deps.delivery.toUser(to, "game_invitation_updated", {
+          this.deps.delivery.toUser(to, LobbyEvent.invitationUpdated, {
             invitationId: r.id,
             status: "expired",
           } satisfies InvitationUpdatedEvent),
@@ -269,12 +269,12 @@ export class GameInvitationsService {
     await Promise.all(
       expired.flatMap((r) => [
         ...[r.sender_id, r.receiver_id].map((to) =>
-          this.deps.delivery.toUser(to, "game_invitation_updated", {
+          this.deps.delivery.toUser(to, LobbyEvent.invitationUpdated, {
             invitationId: r.id,
             status: "expired",
           } satisfies InvitationUpdatedEvent),
         ),
-        this.deps.delivery.toUser(r.receiver_id, "game_invitation_expired", { invitationId: r.id }),
+        this.deps.delivery.toUser(r.receiver_id, LobbyEvent.invitationExpired, { invitationId: r.id }),
       ]),
     );
   }
@@ -379,7 +379,7 @@ export class GameInvitationsService {
     const event: InvitationUpdatedEvent = { invitationId: invitation.id, status };
     await Promise.all(
       [invitation.sender.id, invitation.receiver.id].map((id) =>
-        this.deps.delivery.toUser(id, "game_invitation_updated", { ...event }),
+        this.deps.delivery.toUser(id, LobbyEvent.invitationUpdated, { ...event }),
       ),
     );
   }

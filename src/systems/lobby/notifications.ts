@@ -1,4 +1,5 @@
 import { AppError } from "../../errors";
+import { LobbyEvent } from "./protocol";
 import type { Queryable } from "../../db";
 import type { ServiceDeps } from "../../services/deps";
 import { pageOf, type Page } from "../../http/paging";
@@ -87,7 +88,7 @@ export class NotificationsService {
 
   /** Push a stored notification live, in the source's `notification` format. */
   async push(n: Notification, sender?: { username: string; avatarUrl: string | null }): Promise<void> {
-    await this.deps.delivery.toUser(n.userId, "notification", {
+    await this.deps.delivery.toUser(n.userId, LobbyEvent.notification, {
       id: n.id,
       type: n.kind,
       avatar: sender?.avatarUrl ?? null,
@@ -144,7 +145,7 @@ export class NotificationsService {
       );
       return rows.map(toNotification);
     });
-    await this.deps.delivery.toUser(userId, "notifications_changed", { ids, status });
+    await this.deps.delivery.toUser(userId, LobbyEvent.notificationsChanged, { ids, status });
     return updated;
   }
 
@@ -161,7 +162,7 @@ export class NotificationsService {
       [userId, kind, JSON.stringify(ref)],
     );
     const ids = rows.map((r) => r.id);
-    if (ids.length) await this.deps.delivery.toUser(userId, "notifications_changed", { ids, status: "read" });
+    if (ids.length) await this.deps.delivery.toUser(userId, LobbyEvent.notificationsChanged, { ids, status: "read" });
     return ids;
   }
 }

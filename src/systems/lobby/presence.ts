@@ -1,4 +1,4 @@
-import type { PresenceEvent } from "./protocol";
+import { LobbyEvent, type PresenceEvent } from "./protocol";
 import type { ServiceDeps } from "../../services/deps";
 
 /**
@@ -27,7 +27,7 @@ export class PresenceService {
     const lastSeenAt = online ? null : await this.stampLastSeen(userId);
     const friendIds = await services.friends.friendIds(userId);
     const event: PresenceEvent = online ? { userId, online } : { userId, online, lastSeenAt };
-    await Promise.all(friendIds.map((id) => delivery.toUser(id, "presence", { ...event })));
+    await Promise.all(friendIds.map((id) => delivery.toUser(id, LobbyEvent.presence, event)));
     if (!online) {
       // Invitations follow both their people: nobody can play one with a user who is gone.
       await services.gameInvitations.expireReceived(userId);

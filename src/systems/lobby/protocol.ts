@@ -1,8 +1,6 @@
 import { z } from "zod";
 import { name } from "../../protocol/common";
-import type { NotificationStatus } from "./notifications";
-import type { MatchView } from "../conversation/matching";
-import type { FriendshipEnd } from "../social/friends";
+import type { UserCard } from "../conversation/protocol";
 
 /** `user_lobby` client messages (docs/PROTOCOL.md §3). */
 
@@ -30,26 +28,128 @@ export const NotificationIds = z.object({
 });
 export type NotificationIds = z.infer<typeof NotificationIds>;
 
-/** Server → client event names that the lobby treats specially (every delivered event is forwarded). */
+/**
+ * Every event delivered to a user's lobby (`delivery.toUser`, from any service or process),
+ * which forwards each one to all of the user's devices. The names are the source products'
+ * (hence four spellings); this table is the only place they are written.
+ */
 export const LobbyEvent = {
   notification: "notification",
   notificationsChanged: "notifications_changed",
   presence: "presence",
+  friendRequest: "friend_request",
+  friendRequestUpdated: "friend_request_updated",
   friendsChanged: "friends_changed",
   invitationReceived: "game_invitation_received",
   invitationUpdated: "game_invitation_updated",
   gameReady: "game_ready",
   invitationExpired: "game_invitation_expired",
+  spaceInviteReceived: "INVITE_RECEIVED",
+  spaceInviteAccepted: "INVITE_ACCEPTED",
+  spaceInviteDeclined: "INVITE_DECLINED",
   conversationMessage: "conversation_message",
   conversationRead: "conversation_read",
   matchRemoved: "match_removed",
   newMatch: "new_match",
-  friendRequest: "friend_request",
-  friendRequestUpdated: "friend_request_updated",
-  spaceInviteReceived: "INVITE_RECEIVED",
-  spaceInviteAccepted: "INVITE_ACCEPTED",
-  spaceInviteDeclined: "INVITE_DECLINED",
 } as const;
+
+/** The lobby's messages (requests; see LobbyReplies). */
+export const LobbyMessage = {
+  sendInvitation: "game_invitation:send",
+  acceptInvitation: "game_invitation:accept",
+  declineInvitation: "game_invitation:decline",
+  readNotifications: "notifications:read",
+  dismissNotifications: "notifications:dismiss",
+} as const;
+
+/** What each message carries (the payloads' zod schemas are above). */
+export interface LobbyMessages {
+  [LobbyMessage.sendInvitation]: z.input<typeof SendInvitation>;
+  [LobbyMessage.acceptInvitation]: z.input<typeof AnswerInvitation>;
+  [LobbyMessage.declineInvitation]: z.input<typeof AnswerInvitation>;
+  [LobbyMessage.readNotifications]: z.input<typeof NotificationIds>;
+  [LobbyMessage.dismissNotifications]: z.input<typeof NotificationIds>;
+}
+
+export interface LobbyReplies {
+  [LobbyMessage.sendInvitation]: { invitationId: string };
+  [LobbyMessage.acceptInvitation]: { invitationId: string; roomId: string; map: string };
+  [LobbyMessage.declineInvitation]: { ok: true };
+  [LobbyMessage.readNotifications]: { ok: true };
+  [LobbyMessage.dismissNotifications]: { ok: true };
+}
+
+/** `notification`: a stored notification pushed live, in the source's format. */
+export interface NotificationEvent {
+  id: string;
+  type: string;
+  avatar: string | null;
+  message: string;
+  timestamp: string;
+  isNew: boolean;
+  senderUsername: string | null;
+}
+
+export interface NotificationsChangedEvent {
+  ids: string[];
+  status: "unread" | "read" | "dismissed";
+}
+
+export interface FriendRequestEvent {
+  id: string;
+  from: { id: string; username: string };
+}
+
+export interface FriendRequestUpdatedEvent {
+  id: string;
+  status: "declined" | "cancelled" | "removed";
+}
+
+export interface FriendsChangedEvent {
+  friendshipId: string;
+  /** Only when a friendship ended. */
+  status?: "removed";
+}
+
+export interface InvitationExpiredEvent {
+  invitationId: string;
+}
+
+interface SpaceRef {
+  id: string;
+  name: string;
+}
+
+/** `INVITE_RECEIVED`: a space invite (metaverse). */
+export interface SpaceInviteReceivedEvent {
+  invite: { id: string; fromUser: { id: string; username: string }; space: SpaceRef; expiresAt: string };
+}
+
+/** `INVITE_ACCEPTED` / `INVITE_DECLINED`, to the invite's sender. */
+export interface SpaceInviteAnsweredEvent {
+  invite: { id: string; space: SpaceRef; outcome: "accepted" | "declined" };
+  user: { id: string; username: string };
+}
+
+export interface ConversationReadEvent {
+  conversationId: string;
+  messageId: number;
+}
+
+export interface MatchRemovedEvent {
+  matchId: string;
+  conversationId: string | null;
+}
+
+/** `new_match`, in the dating product's envelope; `match.user` is the other user. */
+export interface NewMatchEvent {
+  type: "new_match";
+  data: {
+    type: "new_match";
+    match: { id: string; user: UserCard; created_at: string };
+    conversation_id: string;
+  };
+}
 
 /** `game_invitation_received`: exactly the source product's fields, plus the id to answer with. */
 export interface InvitationReceivedEvent {
@@ -89,81 +189,24 @@ export interface ConversationMessageEvent {
   unreadCount: number;
 }
 
-// ---- Message table and the rest of the event table (src/realtime/events.ts; docs/PROTOCOL.md §3 `user_lobby`) ----
-
-export const LobbyMessage = {
-  sendInvitation: "game_invitation:send",
-  acceptInvitation: "game_invitation:accept",
-  declineInvitation: "game_invitation:decline",
-  readNotifications: "notifications:read",
-  dismissNotifications: "notifications:dismiss",
-} as const;
-
-export interface LobbyMessages {
-  [LobbyMessage.sendInvitation]: z.input<typeof SendInvitation>;
-  [LobbyMessage.acceptInvitation]: z.input<typeof AnswerInvitation>;
-  [LobbyMessage.declineInvitation]: z.input<typeof AnswerInvitation>;
-  [LobbyMessage.readNotifications]: z.input<typeof NotificationIds>;
-  [LobbyMessage.dismissNotifications]: z.input<typeof NotificationIds>;
-}
-
-export interface LobbyReplies {
-  [LobbyMessage.sendInvitation]: { invitationId: string };
-  [LobbyMessage.acceptInvitation]: GameReadyEvent;
-}
-
-/** `notification`: a stored notification, pushed live in the source product's format. */
-export interface NotificationEvent {
-  id: string;
-  /** The notification's kind: game_invitation, space_invite, new_match, … */
-  type: string;
-  avatar: string | null;
-  message: string;
-  timestamp: string;
-  isNew: boolean;
-  senderUsername: string | null;
-}
-
-interface UserRef {
-  id: string;
-  username: string;
-}
-interface SpaceRef {
-  id: string;
-  name: string;
-}
-
-/** `INVITE_RECEIVED`: a space invite (its id is the notification id to accept or decline). */
-export interface SpaceInviteReceivedEvent {
-  invite: { id: string; fromUser: UserRef; space: SpaceRef; expiresAt: string };
-}
-/** `INVITE_ACCEPTED` / `INVITE_DECLINED`, to the sender; `user` answered. */
-export interface SpaceInviteAnsweredEvent {
-  invite: { id: string; space: SpaceRef; outcome: "accepted" | "declined" };
-  user: UserRef;
-}
-
-export interface NewMatchEvent {
-  type: "new_match";
-  data: { type: "new_match"; match: MatchView; conversation_id: string };
-}
-
 export interface LobbyEvents {
   [LobbyEvent.notification]: NotificationEvent;
-  [LobbyEvent.notificationsChanged]: { ids: string[]; status: NotificationStatus };
+  [LobbyEvent.notificationsChanged]: NotificationsChangedEvent;
   [LobbyEvent.presence]: PresenceEvent;
-  [LobbyEvent.friendsChanged]: { friendshipId: string; status?: "removed" };
+  [LobbyEvent.friendRequest]: FriendRequestEvent;
+  [LobbyEvent.friendRequestUpdated]: FriendRequestUpdatedEvent;
+  [LobbyEvent.friendsChanged]: FriendsChangedEvent;
   [LobbyEvent.invitationReceived]: InvitationReceivedEvent;
   [LobbyEvent.invitationUpdated]: InvitationUpdatedEvent;
   [LobbyEvent.gameReady]: GameReadyEvent;
-  [LobbyEvent.invitationExpired]: { invitationId: string };
-  [LobbyEvent.conversationMessage]: ConversationMessageEvent;
-  [LobbyEvent.conversationRead]: { conversationId: string; messageId: number };
-  [LobbyEvent.matchRemoved]: { matchId: string; conversationId: string };
-  [LobbyEvent.newMatch]: NewMatchEvent;
-  [LobbyEvent.friendRequest]: { id: string; from: UserRef };
-  [LobbyEvent.friendRequestUpdated]: { id: string; status: FriendshipEnd };
+  [LobbyEvent.invitationExpired]: InvitationExpiredEvent;
   [LobbyEvent.spaceInviteReceived]: SpaceInviteReceivedEvent;
   [LobbyEvent.spaceInviteAccepted]: SpaceInviteAnsweredEvent;
   [LobbyEvent.spaceInviteDeclined]: SpaceInviteAnsweredEvent;
+  [LobbyEvent.conversationMessage]: ConversationMessageEvent;
+  [LobbyEvent.conversationRead]: ConversationReadEvent;
+  [LobbyEvent.matchRemoved]: MatchRemovedEvent;
+  [LobbyEvent.newMatch]: NewMatchEvent;
 }
+
+export type LobbyEventName = keyof LobbyEvents;

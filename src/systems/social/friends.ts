@@ -1,4 +1,5 @@
 import { AppError } from "../../errors";
+import { LobbyEvent } from "../lobby/protocol";
 import type { Queryable } from "../../db";
 import type { ServiceDeps } from "../../services/deps";
 import { pageOf, type Page } from "../../http/paging";
@@ -105,7 +106,7 @@ export class FriendsService {
     }
     const request = (await this.getRequest(id))!;
     // The addressee's lobby hears it live (their devices can show it at once).
-    await this.deps.delivery.toUser(addressee.id, "friend_request", {
+    await this.deps.delivery.toUser(addressee.id, LobbyEvent.friendRequest, {
       id: request.id,
       from: { id: request.requester.id, username: request.requester.username },
     });
@@ -129,7 +130,7 @@ export class FriendsService {
     }
     await Promise.all(
       [accepted.requester_id, userId].map((id) =>
-        this.deps.delivery.toUser(id, "friends_changed", { friendshipId: accepted.id }),
+        this.deps.delivery.toUser(id, LobbyEvent.friendsChanged, { friendshipId: accepted.id }),
       ),
     );
     return (await this.getRequest(accepted.id))!;
@@ -200,11 +201,11 @@ export class FriendsService {
 
   /** Tell both lobbies that a friendship (`friends_changed`) or a request (`friend_request_updated`) ended. */
   async announceEnded(ended: Friendship, pair: string[], reason: FriendshipEnd = "removed"): Promise<void> {
-    const [type, payload] =
+    const tell = (id: string) =>
       ended.status === "accepted"
-        ? ["friends_changed", { friendshipId: ended.id, status: "removed" }]
-        : ["friend_request_updated", { id: ended.id, status: reason }];
-    await Promise.all(pair.map((id) => this.deps.delivery.toUser(id, type, payload)));
+        ? this.deps.delivery.toUser(id, LobbyEvent.friendsChanged, { friendshipId: ended.id, status: "removed" })
+        : this.deps.delivery.toUser(id, LobbyEvent.friendRequestUpdated, { id: ended.id, status: reason });
+    await Promise.all(pair.map(tell));
   }
 
   private async endRequest(

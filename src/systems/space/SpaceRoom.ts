@@ -23,7 +23,8 @@ import {
   SendInviteMessage,
   SpaceJoinOptions,
   spaceTopic,
-  type SpaceTopicEvent,
+  SpaceTopicEvent,
+  type SpaceTopicEvents,
 } from "./protocol";
 import { defaultPosition, moveError, seatRefusal, type Bounds, type Position } from "./rules";
 import { effectiveViewRadius, InterestGrid, type InterestListener, type Observer } from "./interest";
@@ -235,11 +236,12 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }> {
   }
 
   /** A change committed over REST (docs/PROTOCOL.md §3 `space`): apply it to the live room. */
-  private onSpaceChanged(delivered: DeliveredEvent): void {
-    const event = delivered as SpaceTopicEvent;
-    if (event.type === "MEMBER_REMOVED") return this.removeMember(event.payload.userId, event.payload.reason);
-    if (event.type === "SPACE_UPDATED") return this.applySettings(event.payload);
-    if (event.type === "SPACE_DELETED") {
+  private onSpaceChanged(event: DeliveredEvent<SpaceTopicEvents>): void {
+    if (event.type === SpaceTopicEvent.memberRemoved) {
+      return this.removeMember(event.payload.userId, event.payload.reason);
+    }
+    if (event.type === SpaceTopicEvent.spaceUpdated) return this.applySettings(event.payload);
+    if (event.type === SpaceTopicEvent.spaceDeleted) {
       this.broadcastEvent("SPACE_DELETED", { spaceId: this.spaceId });
       void this.disconnect(CLOSE_SPACE_DELETED).catch(() => undefined);
     }

@@ -3,7 +3,7 @@ import { logger } from "../../logger";
 import type { Queryable } from "../../db";
 import { decodeCursor, pageOf, type Page } from "../../http/paging";
 import { capacityRefusal, lastAdminRefusal, type Roster, type SpaceRole } from "./rules";
-import { spaceTopic, type SpaceTopicEvent, type UpdateSpaceInput } from "./protocol";
+import { spaceTopic, SpaceTopicEvent, type SpaceTopicEvents, type UpdateSpaceInput } from "./protocol";
 import type { ServiceDeps } from "../../services/deps";
 import type { Space } from "./spaces";
 import { isUuid } from "../identity/users";
@@ -79,12 +79,8 @@ export class SpaceMembersService {
       await tx.query("DELETE FROM space_members WHERE space_id = $1 AND user_id = $2", [spaceId, userId]);
       return false;
     });
-    await this.tellRoom(
-      spaceId,
-      emptied
-        ? { type: "SPACE_DELETED", payload: {} }
-        : { type: "MEMBER_REMOVED", payload: { userId, reason: "left" } },
-    );
+    if (emptied) await this.tellRoom(spaceId, SpaceTopicEvent.spaceDeleted, {});
+    else await this.tellRoom(spaceId, SpaceTopicEvent.memberRemoved, { userId, reason: "left" });
   }
 
   /** An admin removes a member: their live seat is closed and they can no longer join. */
@@ -98,7 +94,7 @@ export class SpaceMembersService {
       ]);
       if (!rowCount) throw new AppError("NOT_SPACE_MEMBER");
     });
-    await this.tellRoom(spaceId, { type: "MEMBER_REMOVED", payload: { userId, reason: "removed" } });
+    await this.tellRoom(spaceId, SpaceTopicEvent.memberRemoved, { userId, reason: "removed" });
   }
 
   /** Promote or demote a member; the last admin cannot step down while others remain. */
@@ -144,7 +140,7 @@ export class SpaceMembersService {
       return (await this.deps.services.spaces.get(spaceId, tx))!;
     });
     const { name, capacity, width, height } = space;
-    await this.tellRoom(spaceId, { type: "SPACE_UPDATED", payload: { name, capacity, width, height } });
+    await this.tellRoom(spaceId, SpaceTopicEvent.spaceUpdated, { name, capacity, width, height });
     return space;
   }
 
@@ -154,7 +150,7 @@ export class SpaceMembersService {
       await this.lockAsAdmin(tx, spaceId, adminId);
       await this.deleteLocked(tx, spaceId);
     });
-    await this.tellRoom(spaceId, { type: "SPACE_DELETED", payload: {} });
+    await this.tellRoom(spaceId, SpaceTopicEvent.spaceDeleted, {});
   }
 
   private async deleteLocked(tx: Queryable, spaceId: string): Promise<void> {
@@ -192,11 +188,15 @@ export class SpaceMembersService {
   }
 
   /** The change is committed: a failed live delivery is logged, the room catches up on the next join. */
-  private async tellRoom(spaceId: string, event: SpaceTopicEvent): Promise<void> {
+  private async tellRoom<K extends keyof SpaceTopicEvents>(
+    spaceId: string,
+    type: K,
+    payload: SpaceTopicEvents[K],
+  ): Promise<void> {
     try {
-      await this.deps.delivery.toTopic(spaceTopic(spaceId), event.type, event.payload);
+      await this.deps.delivery.toTopic(spaceTopic(spaceId), type, payload);
     } catch (err) {
-      logger.warn({ err, spaceId, type: event.type }, "space changed but its live room was not told");
+      logger.warn({ err, spaceId, type }, "space changed but its live room was not told");
     }
   }
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { name, text, uuid } from "../../protocol/common";
 import { pageQueryShape } from "../../http/paging";
+import { topic } from "../../realtime/delivery";
 import { DIRECTIONS, type Position } from "./rules";
 import type { InvitableUser, ReceivedInvite, SentInvite } from "./spaces";
 
@@ -115,12 +116,19 @@ export const MemberRoleBody = z.object({ role: z.enum(["admin", "member"]) }).st
 export const MembersQuery = z.object(pageQueryShape).strict();
 
 /** Events the REST side sends to a space's live room (over delivery topics, any process). */
-export type SpaceTopicEvent =
-  | { type: "MEMBER_REMOVED"; payload: { userId: string; reason: "removed" | "left" } }
-  | { type: "SPACE_UPDATED"; payload: { name: string; capacity: number; width: number; height: number } }
-  | { type: "SPACE_DELETED"; payload: Record<string, never> };
+export const SpaceTopicEvent = {
+  memberRemoved: "MEMBER_REMOVED",
+  spaceUpdated: "SPACE_UPDATED",
+  spaceDeleted: "SPACE_DELETED",
+} as const;
 
-export const spaceTopic = (spaceId: string) => `space:${spaceId}`;
+export interface SpaceTopicEvents {
+  [SpaceTopicEvent.memberRemoved]: { userId: string; reason: "removed" | "left" };
+  [SpaceTopicEvent.spaceUpdated]: { name: string; capacity: number; width: number; height: number };
+  [SpaceTopicEvent.spaceDeleted]: Record<string, never>;
+}
+
+export const spaceTopic = (spaceId: string) => topic<SpaceTopicEvents>(`space:${spaceId}`);
 
 // ---- Event and message tables (src/realtime/events.ts; docs/PROTOCOL.md §3 `space`) ----
 

@@ -1,4 +1,5 @@
 import { AppError, rateLimited } from "../../errors";
+import { LobbyEvent, type SpaceInviteReceivedEvent } from "../lobby/protocol";
 import { logger } from "../../logger";
 import type { Queryable } from "../../db";
 import type { ServiceDeps } from "../../services/deps";
@@ -530,11 +531,15 @@ export class SpacesService {
    */
   private async answered(userId: string, notificationId: string, toSender?: AnswerForSender): Promise<void> {
     try {
-      await this.deps.delivery.toUser(userId, "notifications_changed", { ids: [notificationId], status: "read" });
+      await this.deps.delivery.toUser(userId, LobbyEvent.notificationsChanged, {
+        ids: [notificationId],
+        status: "read",
+      });
       if (!toSender) return; // withdrawn by a block: the sender is not told
       const { notification, event, sender } = toSender;
       await this.deps.services.notifications.push(notification, sender);
-      const type = event.invite.outcome === "accepted" ? "INVITE_ACCEPTED" : "INVITE_DECLINED";
+      const type =
+        event.invite.outcome === "accepted" ? LobbyEvent.spaceInviteAccepted : LobbyEvent.spaceInviteDeclined;
       await this.deps.delivery.toUser(notification.userId, type, event);
     } catch (err) {
       logger.warn({ err, notificationId }, "space invite answered but a lobby was not told");
@@ -548,11 +553,11 @@ export class SpacesService {
   private async tellInvitee(
     notification: Notification,
     sender: { username: string; avatarUrl: string | null },
-    payload: Record<string, unknown>,
+    payload: SpaceInviteReceivedEvent,
   ): Promise<void> {
     try {
       await this.deps.services.notifications.push(notification, sender);
-      await this.deps.delivery.toUser(notification.userId, "INVITE_RECEIVED", payload);
+      await this.deps.delivery.toUser(notification.userId, LobbyEvent.spaceInviteReceived, payload);
     } catch (err) {
       logger.warn({ err, notificationId: notification.id }, "space invite stored but not delivered live");
     }

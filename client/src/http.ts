@@ -80,7 +80,7 @@ export function sessionAuth(
 /** `iat` and `exp` of a JWT in ms (readable by anyone; only the server verifies it), or null. */
 export function tokenLifetime(jwt: string): { issuedAt: number; expiresAt: number } | null {
   try {
-    const part = jwt.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/");
+    const part = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
     const payload = JSON.parse(atob(part.padEnd(part.length + ((4 - (part.length % 4)) % 4), "="))) as {
       iat?: number;
       exp?: number;

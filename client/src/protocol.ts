@@ -60,7 +60,7 @@ export interface LobbySpec {
 export interface DiceSpec {
   messages: DiceMessages;
   events: DiceEvents;
-  replies: {};
+  replies: Record<never, never>;
   state: BiggerDiceState;
 }
 export interface SpaceSpec {
@@ -72,7 +72,7 @@ export interface SpaceSpec {
 export interface TriviaSpec {
   messages: TriviaMessages;
   events: TriviaEvents;
-  replies: {};
+  replies: Record<never, never>;
   state: TriviaState;
 }
 export interface ConversationSpec {

@@ -26,9 +26,15 @@ export interface RoomKind<S extends RoomSpec, R extends RecoveryBase> {
 type Listener = (payload: never) => void;
 
 /** A failed request: the server's `{ code, message }` (see `RallyRoom.request`). */
-export interface RequestRejection {
-  code: string;
-  message: string;
+export class RequestRejection extends Error {
+  constructor(
+    /** An ErrorCode, or the framework's (`no_handler`), or UNAVAILABLE when the room was left. */
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "RequestRejection";
+  }
 }
 
 /**
@@ -46,6 +52,7 @@ export class RallyRoom<S extends RoomSpec, R extends RecoveryBase = RecoveryBase
 
   constructor(
     /** The SDK room: lifecycle hooks (`onDrop`, `onReconnect`, `onLeave`, `onError`), `connection`. */
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the SDK's own default
     readonly raw: Room<any, S["state"]>,
     private readonly kind: RoomKind<S, R>,
     private readonly onClosed: (room: RallyRoom<S, R>) => void,
@@ -91,8 +98,8 @@ export class RallyRoom<S extends RoomSpec, R extends RecoveryBase = RecoveryBase
   on<K extends EventNameOf<S>>(type: K, handler: EventHandler<EventsOf<S>[K]>): () => void {
     let set = this.listeners.get(type);
     if (!set) this.listeners.set(type, (set = new Set()));
-    set.add(handler as Listener);
-    return () => set.delete(handler as Listener);
+    set.add(handler);
+    return () => set.delete(handler);
   }
 
   /** Called after `events_lost` or a seq gap, once what could be recovered is in hand. */
@@ -118,7 +125,9 @@ export class RallyRoom<S extends RoomSpec, R extends RecoveryBase = RecoveryBase
    */
   request<K extends MessageNameOf<S>>(type: K, ...[payload]: PayloadArgs<S["messages"][K]>): Promise<ReplyOf<S, K>> {
     if (this.isIdempotent(type)) return this.reliably(type, this.withClientMessageId(payload));
-    return this.raw.request(type, payload).catch((e: unknown) => Promise.reject(rejection(e)));
+    return this.raw.request(type, payload).catch((e: unknown) => Promise.reject(rejection(e))) as Promise<
+      ReplyOf<S, K>
+    >;
   }
 
   /** Leave for good (consented: the seat is given up at once). */
@@ -197,9 +206,9 @@ export class RallyRoom<S extends RoomSpec, R extends RecoveryBase = RecoveryBase
   private async reliably<T>(type: string, payload: unknown): Promise<T> {
     for (;;) {
       if (this.connection === "dropped") await this.reconnected();
-      if (this.isLeft()) throw { code: "UNAVAILABLE", message: "the room was left" };
+      if (this.isLeft()) throw new RequestRejection("UNAVAILABLE", "the room was left");
       try {
-        return (await this.raw.request(type, payload)) as T;
+        return await this.raw.request(type, payload);
       } catch (e) {
         if (isServerRejection(e) || this.isLeft()) throw rejection(e);
         // The connection went before the reply: the server may or may not have stored it;
@@ -232,10 +241,14 @@ function isServerRejection(e: unknown): boolean {
 
 /** The server's `{ code, message }` out of the SDK's rejection (or a local one). */
 export function rejection(e: unknown): RequestRejection {
+  if (e instanceof RequestRejection) return e;
   const reason = (e as { reason?: unknown } | null)?.reason;
-  if (reason && typeof reason === "object" && "code" in reason) return reason as RequestRejection;
-  if (e && typeof e === "object" && "code" in e && "message" in e) return e as RequestRejection;
-  return { code: "UNAVAILABLE", message: e instanceof Error ? e.message : String(e) };
+  const source = reason && typeof reason === "object" ? reason : e;
+  const { code, message } = (source ?? {}) as { code?: unknown; message?: unknown };
+  return new RequestRejection(
+    typeof code === "string" ? code : "UNAVAILABLE",
+    typeof message === "string" ? message : String(e),
+  );
 }
 
 /** A `clientMessageId`: unique per sender (docs/PROTOCOL.md §3 `conversation`), at most 64 characters. */

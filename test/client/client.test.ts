@@ -19,7 +19,7 @@ import { dropHeld, setConfig, type Seat } from "../reliability/support/world";
  * idempotent sends retried across a drop, and the in-band token refresh.
  */
 const clients: RallyClient[] = [];
-function client(user: TestUser, refresh: () => Promise<string> = async () => user.token): RallyClient {
+function client(user: TestUser, refresh: () => Promise<string> = () => Promise.resolve(user.token)): RallyClient {
   const c = connect(BASE_URL, { getToken: () => user.token, refresh });
   clients.push(c);
   return c;
@@ -117,10 +117,10 @@ describe("@rally/client", () => {
     const user = await createUser();
     let refreshes = 0;
     const shortLived = { ...user, token: ctx().tokens.sign(user, 3) };
-    const c = client(shortLived, async () => {
+    const c = client(shortLived, () => {
       refreshes++;
       shortLived.token = ctx().tokens.sign(user, 60);
-      return shortLived.token;
+      return Promise.resolve(shortLived.token);
     });
     const lobby = await c.joinLobby();
     let closed: number | null = null;

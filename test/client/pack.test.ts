@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -78,8 +78,8 @@ describe("@rally/client, packed and installed in a new project", function () {
       filename: string;
       files: Array<{ path: string }>;
     }>;
-    const tarball = path.join(dir, packed[0]!.filename);
-    const files = packed[0]!.files.map((f) => f.path);
+    const tarball = path.join(dir, packed[0].filename);
+    const files = packed[0].files.map((f) => f.path);
     for (const f of ["dist/index.mjs", "dist/index.js", "dist/index.d.mts", "dist/index.d.ts", "package.json"])
       assert.ok(files.includes(f), f);
     // The bundle holds the protocol's name tables, never server code.
@@ -119,7 +119,6 @@ describe("@rally/client, packed and installed in a new project", function () {
     );
     const output = await new Promise<string>((resolve, reject) => {
       // Asynchronously: the server under test runs in this process.
-      const { execFile } = require("node:child_process") as typeof import("node:child_process");
       execFile(
         process.execPath,
         ["out/check.js", "users.json"],

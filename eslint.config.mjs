@@ -29,15 +29,6 @@ const eventNameLiteralRule = [
  */
 const EVENT_LITERAL_PENDING = [
   "src/systems/biggerDice/BiggerDiceRoom.ts",
-  "src/systems/conversation/ConversationRoom.ts",
-  "src/systems/conversation/conversations.ts",
-  "src/systems/conversation/matching.ts",
-  "src/systems/lobby/gameInvitations.ts",
-  "src/systems/lobby/notifications.ts",
-  "src/systems/lobby/presence.ts",
-  "src/systems/social/friends.ts",
-  "src/systems/space/SpaceRoom.ts",
-  "src/systems/space/spaces.ts",
   "src/systems/trivia/TriviaRoom.ts",
 ];
 

@@ -26,8 +26,9 @@ import { logger } from "./logger";
 import { metrics } from "./metrics";
 import { errorHandler, notFound, requestId, requireAuth } from "./http/middleware";
 import { basicAuth } from "./http/basicAuth";
-import { CorsPolicy, edgeGuard, guardedServer, metricsAuth, monitorGuard } from "./http/edge";
+import { CorsPolicy, edgeGuard, type MatchmakerCors, guardedServer, metricsAuth, monitorGuard } from "./http/edge";
 import { AbuseLimits } from "./http/abuseLimits";
+import { docsRoutes } from "./http/openapi";
 import { authRoutes } from "./systems/identity/auth.routes";
 import { opsRoutes } from "./http/ops.routes";
 import { friendsRoutes } from "./systems/social/friends.routes";
@@ -133,7 +134,7 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
   installContext(ctx);
   const liveConfig = () => ctx.config;
   const cors = new CorsPolicy(liveConfig);
-  cors.installOnMatchmaker();
+  cors.installOn(matchMaker.controller as unknown as MatchmakerCors);
   const limits = new AbuseLimits(presence, liveConfig);
 
   // The monitor (a React app and its server, ~18 MB resident) is loaded only when it is on.
@@ -179,24 +180,31 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
       app.set("trust proxy", cfg.TRUST_PROXY);
       app.use(requestId);
       app.use(express.json({ limit: cfg.HTTP_MAX_BODY_BYTES }));
-      app.use(opsRoutes(ctx, { redis: redisPing, metricsAuth: metricsAuth(liveConfig) }));
+      const ops = opsRoutes(ctx, { redis: redisPing, metricsAuth: metricsAuth(liveConfig) });
+      app.use(ops);
       if (monitorApp)
         app.use("/monitor", monitorGuard, basicAuth(cfg.MONITOR_USER!, cfg.MONITOR_PASSWORD!), monitorApp);
-      app.use(authRoutes(ctx, limits));
       // Every private route: the bearer token, then (for writes) the user's REST write budget.
       const auth = limits.withWriteBudget(requireAuth(ctx.tokens));
-      app.use(friendsRoutes(ctx, auth));
-      app.use(notificationsRoutes(ctx, auth));
-      app.use(gameInvitationsRoutes(ctx, auth));
-      app.use(roomsRoutes(ctx, auth));
-      app.use(gamesRoutes(ctx, auth));
-      app.use(spacesRoutes(ctx, auth));
-      app.use(metaverseInvitesRoutes(ctx, auth));
-      app.use(triviaRoutes(ctx, auth));
-      app.use(matchingRoutes(ctx, auth));
-      app.use(conversationsRoutes(ctx, auth));
-      app.use(orgsRoutes(ctx, auth));
-      app.use(safetyRoutes(ctx, auth));
+      const routers = [
+        ops,
+        authRoutes(ctx, limits),
+        friendsRoutes(ctx, auth),
+        notificationsRoutes(ctx, auth),
+        gameInvitationsRoutes(ctx, auth),
+        roomsRoutes(ctx, auth),
+        gamesRoutes(ctx, auth),
+        spacesRoutes(ctx, auth),
+        metaverseInvitesRoutes(ctx, auth),
+        triviaRoutes(ctx, auth),
+        matchingRoutes(ctx, auth),
+        conversationsRoutes(ctx, auth),
+        orgsRoutes(ctx, auth),
+        safetyRoutes(ctx, auth),
+      ];
+      for (const router of routers.slice(1)) app.use(router);
+      // The OpenAPI document of exactly these routes, and its interactive docs.
+      app.use(docsRoutes(routers));
       app.use(["/api", "/metaverse"], notFound);
       if (cfg.SERVE_DEMO || cfg.NODE_ENV !== "test") {
         app.use(express.static(path.resolve(__dirname, "../client-demo/dist")));

@@ -2,7 +2,6 @@ import crypto from "node:crypto";
 import http from "node:http";
 import type { RequestHandler } from "express";
 import helmet from "helmet";
-import { matchMaker } from "@colyseus/core";
 import type { Config } from "../config";
 import { AppError } from "../errors";
 import { securityEvent, type SecurityEvent } from "../security";
@@ -70,6 +69,12 @@ function refuse(
 }
 
 /** Origins allowed to call the API from a browser: CORS_ORIGINS, the page's own, localhost in development. */
+/** The CORS hooks of Colyseus' matchmaker controller (app.config.ts hands it over). */
+export interface MatchmakerCors {
+  DEFAULT_CORS_HEADERS: Record<string, string>;
+  getCorsHeaders(headers: Headers): Record<string, string>;
+}
+
 export class CorsPolicy {
   constructor(private readonly cfg: () => EdgeConfig) {}
 
@@ -97,15 +102,14 @@ export class CorsPolicy {
    * Colyseus answers preflights and sets CORS headers on every response in its own `request`
    * listener, by default echoing any Origin with credentials: make it use this policy.
    */
-  installOnMatchmaker(): void {
+  installOn(controller: MatchmakerCors): void {
     // Typed as carrying Allow-Origin and Allow-Credentials; without them, getCorsHeaders decides.
-    (matchMaker.controller as { DEFAULT_CORS_HEADERS: Record<string, string> }).DEFAULT_CORS_HEADERS = {
+    controller.DEFAULT_CORS_HEADERS = {
       "Access-Control-Allow-Headers": "Origin, X-Requested-With, Content-Type, Accept, Authorization",
       "Access-Control-Allow-Methods": "GET,HEAD,PUT,PATCH,POST,DELETE",
       "Access-Control-Max-Age": "600",
     };
-    matchMaker.controller.getCorsHeaders = (headers: Headers) =>
-      this.headers(headers.get("origin"), headers.get("host"));
+    controller.getCorsHeaders = (headers: Headers) => this.headers(headers.get("origin"), headers.get("host"));
   }
 }
 

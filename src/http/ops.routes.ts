@@ -1,17 +1,29 @@
-import { Router, type RequestHandler } from "express";
+import type { RequestHandler } from "express";
+import { z } from "zod";
 import type { AppContext } from "../context";
 import { registry } from "../metrics";
+import { apiRoutes, type ApiRouter } from "./api";
+
+const Health = z.object({ status: z.literal("ok") });
+const Readiness = z.object({
+  status: z.enum(["ok", "unavailable"]),
+  checks: z.record(z.string(), z.string()).meta({ description: '"ok" or why a dependency (db, redis) failed.' }),
+});
 
 /** Liveness and readiness (no authentication), and Prometheus metrics behind `metricsAuth`. */
 export function opsRoutes(
   ctx: AppContext,
   checks: { redis?: () => Promise<void>; metricsAuth: RequestHandler },
-): Router {
-  const router = Router();
-  router.get("/healthz", (_req, res) => {
+): ApiRouter {
+  const api = apiRoutes("operations", { metrics: checks.metricsAuth });
+  api.get("/healthz", "public", { summary: "Liveness", responses: { 200: Health } }, (_req, res) => {
     res.json({ status: "ok" });
   });
-  router.get("/readyz", async (_req, res) => {
+  const readyz = {
+    summary: "Readiness: the database (and Redis) answer",
+    responses: { 200: Readiness, 503: Readiness },
+  };
+  api.get("/readyz", "public", readyz, async (_req, res) => {
     const result: Record<string, string> = {};
     let ok = true;
     const check = async (name: string, fn: () => Promise<void>) => {
@@ -27,11 +39,15 @@ export function opsRoutes(
     if (checks.redis) await check("redis", checks.redis);
     res.status(ok ? 200 : 503).json({ status: ok ? "ok" : "unavailable", checks: result });
   });
-  router.get("/metrics", checks.metricsAuth, async (_req, res) => {
+  const metricsDoc = {
+    summary: "Prometheus metrics",
+    responses: { 200: { contentType: "text/plain", schema: z.string() } },
+  };
+  api.get("/metrics", "metrics", metricsDoc, async (_req, res) => {
     res.setHeader("Content-Type", registry.contentType);
     res.send(await registry.metrics());
   });
-  return router;
+  return api.router;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -25,6 +25,16 @@ export const pageQueryShape = {
 /** The paging query alone; routes with filters spread `pageQueryShape` into their own object. */
 export const PageQuery = z.object(pageQueryShape).strict();
 
+/** A page of `item` as every list answers it (the document's schema of `Page<T>`). */
+export const pageSchema = <T extends z.ZodType>(item: T) =>
+  z.object({
+    items: z.array(item),
+    nextCursor: z
+      .string()
+      .nullable()
+      .meta({ description: "Pass back as `cursor` for the next page; null on the last." }),
+  });
+
 export interface CursorKey {
   /** The sort key of the last row: a timestamp (Date or ISO string), a name, a number. */
   key: string | number | Date;

@@ -1,19 +1,36 @@
-import { Router, type RequestHandler } from "express";
+import type { RequestHandler } from "express";
 import { z } from "zod";
 import type { AppContext } from "../context";
-import { params, query } from "./middleware";
-import { decodeCursor, pageOf, PageQuery } from "./paging";
+import { apiRoutes, type ApiRouter } from "./api";
+import { decodeCursor, pageOf, PageQuery, pageSchema } from "./paging";
 
 const ROOM_NAMES = ["user_lobby", "bigger_dice", "space", "trivia", "conversation"] as const;
 /** Rooms whose listing is public to any signed-in user (lobbies and private chats are not). */
 const LISTABLE = new Set<string>(["bigger_dice"]);
 
+const RoomParams = z.object({ roomName: z.enum(ROOM_NAMES) });
+const LiveRoom = z
+  .object({
+    roomId: z.string(),
+    name: z.string(),
+    clients: z.number().int(),
+    maxClients: z.number().int(),
+    locked: z.boolean(),
+    metadata: z.record(z.string(), z.unknown()).meta({ description: "The room kind's listing metadata." }),
+  })
+  .meta({ id: "LiveRoom" });
+
 /** `GET /api/rooms/:roomName`: live public rooms of a kind, from every process (the driver). */
-export function roomsRoutes(ctx: AppContext, auth: RequestHandler): Router {
-  const router = Router();
-  router.get("/api/rooms/:roomName", auth, async (req, res) => {
-    const { roomName } = params(req, z.object({ roomName: z.enum(ROOM_NAMES) }));
-    const { limit, cursor } = query(req, PageQuery);
+export function roomsRoutes(ctx: AppContext, auth: RequestHandler): ApiRouter {
+  const api = apiRoutes("rooms", { bearer: auth });
+  const doc = {
+    summary: "Live rooms of a kind (only bigger_dice rooms are listed; other kinds answer an empty page)",
+    params: RoomParams,
+    query: PageQuery,
+    responses: { 200: pageSchema(LiveRoom) },
+  };
+  api.get("/api/rooms/:roomName", "bearer", doc, async (_req, res, { params: { roomName }, query }) => {
+    const { limit, cursor } = query;
     const after = decodeCursor(cursor);
     if (!LISTABLE.has(roomName)) {
       res.json({ items: [], nextCursor: null });
@@ -36,5 +53,5 @@ export function roomsRoutes(ctx: AppContext, auth: RequestHandler): Router {
       })),
     });
   });
-  return router;
+  return api.router;
 }

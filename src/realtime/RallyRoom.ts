@@ -52,7 +52,10 @@ export interface HandlerOptions {
 }
 
 /** `isRequest`: sent with `room.request` (the return value is the reply) rather than `room.send`. */
-type Handler<T> = (client: RallyClient, payload: T, meta: { isRequest: boolean }) => unknown | Promise<unknown>;
+/** A room's `handle`, handed to a module that registers one feature's messages on it. */
+export type Handle = <S extends z.ZodType>(type: string, schema: S | null, fn: Handler<z.infer<S>>) => void;
+
+export type Handler<T> = (client: RallyClient, payload: T, meta: { isRequest: boolean }) => unknown | Promise<unknown>;
 
 /**
  * Verify a join: the SDK's `client.auth.token`, or a `token` join option. Refuses with 401
@@ -136,7 +139,7 @@ export abstract class RallyRoom<
    * is thrown as an AppError and answered by the directory. Runs before any room is chosen,
    * so a refused join creates nothing.
    */
-  static async route(_user: AuthUser, options: Record<string, unknown>): Promise<Record<string, unknown>> {
+  static async route(_user: AuthUser, options: Record<string, unknown>): Promise<object> {
     return options;
   }
 

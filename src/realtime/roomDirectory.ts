@@ -23,7 +23,7 @@ export interface RoutedRoomClass {
   onAuth(token: string, options: unknown, context: AuthContext): Promise<unknown>;
   roomKey(options: JoinOptions): string | null;
   /** Routes a join: the options to act on, from the authenticated user and the client's options. */
-  route?(user: unknown, options: JoinOptions): Promise<JoinOptions>;
+  route?(user: unknown, options: JoinOptions): Promise<object>;
   /** Refusal when the room for a key holds as many clients as it admits. */
   fullMessage?: string;
   /** Open rooms of this kind one user may have created at once (0: no limit). */
@@ -139,14 +139,22 @@ export class RoomDirectory {
       await this.authorizeReconnect(roomName, clientOptions, authContext);
       return matchMaker.reconnect(roomName, clientOptions);
     }
-    if (method === "joinById") return matchMaker.joinById(roomName, clientOptions, authContext);
+    if (method === "joinById") return this.joinById(roomName, clientOptions, authContext);
     const klass = this.roomClass(roomName);
-    if (!clientOptions || typeof clientOptions !== "object" || Array.isArray(clientOptions)) {
-      throw new ServerError(400, "join options must be an object");
-    }
-    const auth = await this.authenticate(klass, clientOptions as JoinOptions, authContext);
+    const auth = await this.authenticate(klass, joinOptions(clientOptions), authContext);
     const options = await this.route(klass, auth, clientOptions as JoinOptions);
     return this.seat(method as ClientMethod, roomName, klass, options, auth);
+  }
+
+  /** `joinById` (the method's "room name" is the room id): routed like any join, then seated in that room. */
+  private async joinById(roomId: string, clientOptions: unknown, authContext?: AuthContext): Promise<ISeatReservation> {
+    const room = await matchMaker.getRoomById(roomId);
+    if (!room) throw new ServerError(ErrorCode.MATCHMAKE_INVALID_ROOM_ID, `room "${roomId}" not found`);
+    if (room.locked) throw new ServerError(ErrorCode.MATCHMAKE_INVALID_ROOM_ID, `room "${roomId}" is locked`);
+    const klass = this.roomClass(room.name);
+    const auth = await this.authenticate(klass, joinOptions(clientOptions), authContext);
+    const options = await this.route(klass, auth, clientOptions as JoinOptions);
+    return matchMaker.reserveSeatFor(room, options, auth);
   }
 
   /**
@@ -306,7 +314,7 @@ export class RoomDirectory {
   private async route(klass: RoutedRoomClass, auth: unknown, options: JoinOptions): Promise<JoinOptions> {
     if (!klass.route || auth === undefined) return options;
     try {
-      return await klass.route(auth, options);
+      return (await klass.route(auth, options)) as JoinOptions;
     } catch (e) {
       throw toServerError(e);
     }
@@ -496,6 +504,14 @@ function creatorOf(klass: RoutedRoomClass, auth: unknown): Creator | undefined {
 }
 
 /** The matchmaker answers with ServerError (HTTP status + message); AppErrors keep their status. */
+/** Join options must be an object (400 otherwise): routing reads fields from them. */
+function joinOptions(clientOptions: unknown): JoinOptions {
+  if (!clientOptions || typeof clientOptions !== "object" || Array.isArray(clientOptions)) {
+    throw new ServerError(400, "join options must be an object");
+  }
+  return clientOptions as JoinOptions;
+}
+
 function asServerError(e: unknown): ServerError {
   if (e instanceof ServerError) return e;
   if (isAppError(e)) return new ServerError(e.status, e.message);

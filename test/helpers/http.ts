@@ -1,4 +1,5 @@
 import { BASE_URL } from "./server";
+import { specChecker } from "./openapi";
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -6,7 +7,10 @@ export interface ApiResponse<T = any> {
   headers: Headers;
 }
 
-/** Call the REST API over real HTTP. `body` may be a string to send raw (malformed JSON tests). */
+/**
+ * Call the REST API over real HTTP. `body` may be a string to send raw (malformed JSON tests).
+ * The answer is checked against the server's /api/openapi.json (test/helpers/openapi.ts).
+ */
 export async function api<T = any>(
   method: string,
   path: string,
@@ -27,5 +31,6 @@ export async function api<T = any>(
   } catch {
     /* non-JSON body stays text */
   }
+  (await specChecker()).check(method, path.split("?")[0], res.status, res.headers.get("content-type"), body);
   return { status: res.status, body, headers: res.headers };
 }

@@ -61,17 +61,11 @@ export class ConversationRoom extends RallyRoom<{ state: ConversationState }, Co
   async onCreate(options: { conversationId: string }): Promise<void> {
     this.conversationId = options.conversationId;
     this.state = new ConversationState({ conversationId: this.conversationId });
-    for (const p of await this.ctx.services.conversations.participants(this.conversationId)) {
-      this.state.participants.set(
-        p.userId,
-        new ConversationParticipant({
-          userId: p.userId,
-          username: p.username,
-          online: false,
-          typing: false,
-          lastReadMessageId: p.lastReadMessageId,
-        }),
-      );
+    for (const { userId, username, lastReadMessageId } of await this.ctx.services.conversations.participants(
+      this.conversationId,
+    )) {
+      const participant = { userId, username, online: false, typing: false, lastReadMessageId };
+      this.state.participants.set(userId, new ConversationParticipant(participant));
     }
     this.unsubscribe = await this.ctx.delivery.onTopic(conversationTopic(this.conversationId), (event) =>
       this.onStoredEvent(event),

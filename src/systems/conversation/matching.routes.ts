@@ -1,32 +1,54 @@
-import { Router, type RequestHandler } from "express";
+import type { RequestHandler } from "express";
 import { z } from "zod";
 import type { AppContext } from "../../context";
 import { uuid } from "../../protocol/common";
-import { body, params, query, userOf } from "../../http/middleware";
-import { PageQuery } from "../../http/paging";
+import { UserCard } from "./protocol";
+import { userOf } from "../../http/middleware";
+import { apiRoutes, type ApiRouter } from "../../http/api";
+import { PageQuery, pageSchema } from "../../http/paging";
 
 const LikeBody = z.object({ userId: uuid() }).strict();
 
 const MatchParams = z.object({ id: z.string().max(64) });
 
-/** The dating product's matching: likes (a mutual one makes a match) and recent matches. */
-export function matchingRoutes(ctx: AppContext, auth: RequestHandler): Router {
-  const router = Router();
+/** A match as each of its two users sees it: `user` is the other one. */
+const Match = z.object({ id: z.string(), user: UserCard, created_at: z.iso.datetime() }).meta({ id: "Match" });
+const LikeResult = z
+  .discriminatedUnion("matched", [
+    z.object({ matched: z.literal(false) }),
+    z.object({ matched: z.literal(true), match: Match, conversationId: z.string() }),
+  ])
+  .meta({ id: "LikeResult" });
+const RecentMatch = Match.extend({ conversation_id: z.string().nullable() }).meta({ id: "RecentMatch" });
+const Unmatched = z.object({ id: z.string(), conversationId: z.string().nullable() });
 
-  router.post("/api/v1/matching/likes", auth, async (req, res) => {
-    const { userId } = body(req, LikeBody);
-    res.json(await ctx.services.matching.like(userOf(req).id, userId));
+/** The dating product's matching: likes (a mutual one makes a match) and recent matches. */
+export function matchingRoutes(ctx: AppContext, auth: RequestHandler): ApiRouter {
+  const api = apiRoutes("matching", { bearer: auth });
+
+  const likeDoc = {
+    summary: "Like a user; a mutual like makes a match",
+    body: LikeBody,
+    responses: { 200: LikeResult },
+  };
+  api.post("/api/v1/matching/likes", "bearer", likeDoc, async (req, res, { body }) => {
+    res.json(await ctx.services.matching.like(userOf(req).id, body.userId));
   });
 
-  router.get("/api/v1/matching/recent-matches", auth, async (req, res) => {
-    res.json(await ctx.services.matching.recent(userOf(req).id, query(req, PageQuery)));
+  const recentDoc = {
+    summary: "Recent matches, newest first",
+    query: PageQuery,
+    responses: { 200: pageSchema(RecentMatch) },
+  };
+  api.get("/api/v1/matching/recent-matches", "bearer", recentDoc, async (req, res, { query }) => {
+    res.json(await ctx.services.matching.recent(userOf(req).id, query));
   });
 
   // Either side ends the match (docs/PROTOCOL.md §2 "Unmatch").
-  router.delete("/api/v1/matching/matches/:id", auth, async (req, res) => {
-    const { id } = params(req, MatchParams);
-    res.json(await ctx.services.matching.unmatch(userOf(req).id, id));
+  const unmatchDoc = { summary: "Unmatch (either side)", params: MatchParams, responses: { 200: Unmatched } };
+  api.delete("/api/v1/matching/matches/:id", "bearer", unmatchDoc, async (req, res, { params }) => {
+    res.json(await ctx.services.matching.unmatch(userOf(req).id, params.id));
   });
 
-  return router;
+  return api.router;
 }

@@ -34,25 +34,25 @@ export const SyncPayload = z
 export type SyncPayload = z.infer<typeof SyncPayload>;
 
 /** A user as the dating product shows one. `profile_picture` is the user's avatarUrl. */
-export interface UserCard {
-  id: string;
-  username: string;
-  profile_picture: string | null;
-}
+export const UserCard = z
+  .object({ id: z.string(), username: z.string(), profile_picture: z.string().nullable() })
+  .meta({ id: "UserCard" });
+export type UserCard = z.output<typeof UserCard>;
 
 /** A stored message, the same over REST and WS. */
-export interface ChatMessage {
-  id: number;
-  conversation_id: string;
-  sender: UserCard;
-  content: string;
-  created_at: string;
-  /** True once every participant other than the sender has read it. */
-  is_read: boolean;
-  /** Attachments are not supported; kept for the source clients. */
-  attachment: null;
-  client_message_id: string | null;
-}
+export const ChatMessage = z
+  .object({
+    id: z.number().int(),
+    conversation_id: z.string(),
+    sender: UserCard,
+    content: z.string(),
+    created_at: z.iso.datetime(),
+    is_read: z.boolean().meta({ description: "True once every participant other than the sender has read it." }),
+    attachment: z.null().meta({ description: "Attachments are not supported; kept for the source clients." }),
+    client_message_id: z.string().nullable(),
+  })
+  .meta({ id: "ChatMessage" });
+export type ChatMessage = z.output<typeof ChatMessage>;
 
 /** Server → client events. */
 export interface MessageEvent {

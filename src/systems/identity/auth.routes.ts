@@ -1,7 +1,7 @@
-import { Router } from "express";
 import { z } from "zod";
 import type { AppContext } from "../../context";
-import { body, params, requireAuth, userOf } from "../../http/middleware";
+import { requireAuth, userOf } from "../../http/middleware";
+import { apiRoutes, type ApiRouter } from "../../http/api";
 import { AppError } from "../../errors";
 import { httpUrl, name } from "../../protocol/common";
 import type { User } from "./users";
@@ -46,28 +46,46 @@ const SwitchOrgBody = z.object({ orgId: OrgIdField }).strict();
 const PasswordBody = z.object({ currentPassword: z.string().min(1).max(200), newPassword: Password }).strict();
 
 const LoginBody = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(200) }).strict();
+const UsernameParams = z.object({ username: Username });
 
+/** The caller as `/api/users/me` and every token response show them. */
+export const UserSchema = z
+  .object({
+    id: z.string(),
+    username: z.string(),
+    displayName: z.string().nullable(),
+    avatarUrl: z.string().nullable(),
+    orgId: z.string().nullable().meta({ description: "The org the caller's tokens carry (one they belong to)." }),
+    createdAt: z.iso.datetime(),
+  })
+  .meta({ id: "User" });
+const AccessToken = z.object({ token: z.string(), user: UserSchema }).meta({ id: "AccessToken" });
+const Session = AccessToken.extend({
+  refreshToken: z.string(),
+  expiresIn: z.string().meta({ description: "The access token's lifetime: seconds, or a number with s, m, h or d." }),
+}).meta({ id: "Session" });
 /** What register, login, refresh and a password change answer (docs/PROTOCOL.md §2). */
-export interface AuthSession {
-  token: string;
-  refreshToken: string;
-  /** The access token's lifetime as configured (JWT_EXPIRES_IN, e.g. "15m"). */
-  expiresIn: string;
-  user: User;
-}
+export type AuthSession = z.infer<typeof Session>;
+const PublicProfile = z
+  .object({
+    id: z.string(),
+    username: z.string(),
+    displayName: z.string().nullable(),
+    avatarUrl: z.string().nullable(),
+  })
+  .meta({ id: "PublicProfile" });
 
-export function authRoutes(ctx: AppContext, limits: AbuseLimits): Router {
-  const router = Router();
+export function authRoutes(ctx: AppContext, limits: AbuseLimits): ApiRouter {
   const { users, orgs, refreshTokens } = ctx.services;
   // These writes spend the user's REST write budget too.
-  const auth = limits.withWriteBudget(requireAuth(ctx.tokens));
+  const api = apiRoutes("auth", { bearer: limits.withWriteBudget(requireAuth(ctx.tokens)) });
   /** An access token for `user`, carrying the org it prefers while it is still a member. */
   const accessFor = async (user: User) => {
     const orgId = await orgs.tokenOrg(user.id, user.orgId);
     return { token: ctx.tokens.sign({ id: user.id, username: user.username, orgId }), user: { ...user, orgId } };
   };
   /** Access token plus a refresh token: a new device (family) unless `familyToken` rotates one. */
-  const session = async (user: User, refreshToken?: string): Promise<AuthSession> => ({
+  const session = async (user: User, refreshToken?: string) => ({
     ...(await accessFor(user)),
     refreshToken: refreshToken ?? (await refreshTokens.issue(user.id)),
     expiresIn: ctx.config.JWT_EXPIRES_IN,
@@ -76,36 +94,41 @@ export function authRoutes(ctx: AppContext, limits: AbuseLimits): Router {
   // AUTH_MODE=external: users come from the identity provider only, so rally's own
   // register/login (and refresh tokens, which only they hand out) do not exist.
   if (ctx.config.AUTH_MODE !== "external") {
-    router.post("/api/auth/register", async (req, res) => {
-      const input = body(req, RegisterBody);
+    const registerDoc = { summary: "Register a user", body: RegisterBody, responses: { 201: Session } };
+    api.post("/api/auth/register", "public", registerDoc, async (req, res, { body: input }) => {
       const ip = req.ip ?? "unknown";
       await limits.registration(ip);
       const user = await users.register(input, ip);
       res.status(201).json(await session(user));
     });
 
-    router.post("/api/auth/login", async (req, res) => {
-      const { username, password } = body(req, LoginBody);
+    const loginDoc = {
+      summary: "Log in (a new device: a new refresh family)",
+      body: LoginBody,
+      responses: { 200: Session },
+    };
+    api.post("/api/auth/login", "public", loginDoc, async (req, res, { body: { username, password } }) => {
       const ip = req.ip ?? "unknown";
       res.json(await session(await limits.login(username, ip, () => users.login(username, password, ip))));
     });
 
-    router.post("/api/auth/refresh", async (req, res) => {
-      const { refreshToken } = body(req, RefreshBody);
+    const refreshDoc = { summary: "Rotate a refresh token", body: RefreshBody, responses: { 200: Session } };
+    api.post("/api/auth/refresh", "public", refreshDoc, async (_req, res, { body: { refreshToken } }) => {
       const rotated = await refreshTokens.rotate(refreshToken);
       const user = await users.get(rotated.userId);
       if (!user) throw new AppError("UNAUTHORIZED", "invalid token");
       res.json(await session(user, rotated.refreshToken));
     });
 
-    router.post("/api/auth/logout", async (req, res) => {
-      const { refreshToken } = body(req, RefreshBody);
+    const logoutDoc = { summary: "Revoke this device's refresh family", body: RefreshBody, responses: { 204: null } };
+    api.post("/api/auth/logout", "public", logoutDoc, async (_req, res, { body: { refreshToken } }) => {
       await refreshTokens.revokeFamilyOf(refreshToken);
       res.status(204).end();
     });
 
-    router.post("/api/auth/password", auth, async (req, res) => {
-      const { currentPassword, newPassword } = body(req, PasswordBody);
+    const passwordDoc = { summary: "Change the password", body: PasswordBody, responses: { 200: Session } };
+    api.post("/api/auth/password", "bearer", passwordDoc, async (req, res, { body }) => {
+      const { currentPassword, newPassword } = body;
       const me = userOf(req);
       await users.changePassword(me.id, currentPassword, newPassword);
       await refreshTokens.revokeAll(me.id);
@@ -113,14 +136,19 @@ export function authRoutes(ctx: AppContext, limits: AbuseLimits): Router {
     });
   }
 
-  router.post("/api/auth/logout-all", auth, async (req, res) => {
+  const logoutAllDoc = { summary: "Sign out everywhere", responses: { 204: null } };
+  api.post("/api/auth/logout-all", "bearer", logoutAllDoc, async (req, res) => {
     await refreshTokens.signOutEverywhere(userOf(req).id);
     res.status(204).end();
   });
 
   // Switch the org the access token carries; only to an org the caller belongs to.
-  router.post("/api/auth/token", auth, async (req, res) => {
-    const { orgId } = body(req, SwitchOrgBody);
+  const tokenDoc = {
+    summary: "An access token carrying another org",
+    body: SwitchOrgBody,
+    responses: { 200: AccessToken },
+  };
+  api.post("/api/auth/token", "bearer", tokenDoc, async (req, res, { body: { orgId } }) => {
     const me = userOf(req);
     await orgs.requireMember(orgId, me.id);
     await users.setTokenOrg(me.id, orgId);
@@ -128,14 +156,14 @@ export function authRoutes(ctx: AppContext, limits: AbuseLimits): Router {
   });
 
   // `orgId`: the org the caller's next token will carry (one they still belong to), or null.
-  router.get("/api/users/me", auth, async (req, res) => {
+  api.get("/api/users/me", "bearer", { summary: "The caller", responses: { 200: UserSchema } }, async (req, res) => {
     const user = await users.require(userOf(req).id);
     res.json({ ...user, orgId: await orgs.tokenOrg(user.id, user.orgId) });
   });
 
   // Public profile lookup (to like or befriend someone by name): no org or private fields.
-  router.get("/api/users/by-username/:username", auth, async (req, res) => {
-    const { username } = params(req, z.object({ username: Username }));
+  const profileDoc = { summary: "A user's public profile", params: UsernameParams, responses: { 200: PublicProfile } };
+  api.get("/api/users/by-username/:username", "bearer", profileDoc, async (req, res, { params: { username } }) => {
     const user = await ctx.services.users.byUsername(username);
     // A block either way hides the user, exactly as if the name were unknown.
     if (!user || (await ctx.services.blocks.between(userOf(req).id, user.id)))
@@ -143,5 +171,5 @@ export function authRoutes(ctx: AppContext, limits: AbuseLimits): Router {
     res.json({ id: user.id, username: user.username, displayName: user.displayName, avatarUrl: user.avatarUrl });
   });
 
-  return router;
+  return api.router;
 }

@@ -13,30 +13,8 @@ import {
 import { RallyRoom, type RallyClient } from "../../realtime/RallyRoom";
 import type { DeliveredEvent } from "../../realtime/delivery";
 import { isUuid } from "../identity/users";
-import { LobbyFriend, LobbyInvitation, UserLobbyState } from "./UserLobbyState";
-
-/** Events that may change the owner's unread count (space invites and matches write notifications too). */
-const UNREAD_EVENTS = new Set<string>([
-  LobbyEvent.notification,
-  LobbyEvent.notificationsChanged,
-  LobbyEvent.invitationReceived,
-  LobbyEvent.spaceInviteReceived,
-  LobbyEvent.newMatch,
-]);
-const INVITATION_EVENTS = new Set<string>([
-  LobbyEvent.invitationReceived,
-  LobbyEvent.invitationUpdated,
-  LobbyEvent.invitationExpired,
-  LobbyEvent.gameReady,
-]);
-/** Events after which the owner's unread conversation messages are recounted (a block ends a friendship too). */
-const UNREAD_MESSAGE_EVENTS = new Set<string>([
-  LobbyEvent.conversationMessage,
-  LobbyEvent.conversationRead,
-  LobbyEvent.matchRemoved,
-  LobbyEvent.newMatch,
-  LobbyEvent.friendsChanged,
-]);
+import { UserLobbyState } from "./UserLobbyState";
+import { applyPresence, reloadsFor, syncFriends, syncInvitations } from "./projection";
 
 /**
  * `user_lobby` (docs/PROTOCOL.md §3): each user's own real-time channel, one instance per
@@ -168,55 +146,22 @@ export class UserLobbyRoom extends RallyRoom<{ state: UserLobbyState }, LobbyEve
   }
 
   private async applyToState(type: keyof LobbyEvents, payload: object): Promise<void> {
-    const work: Array<Promise<void>> = [];
-    if (type === LobbyEvent.presence) this.applyPresence(payload as Partial<PresenceEvent>);
-    if (type === LobbyEvent.friendsChanged) work.push(this.loadFriends());
-    if (INVITATION_EVENTS.has(type)) work.push(this.loadInvitations());
-    if (UNREAD_EVENTS.has(type)) work.push(this.loadUnread());
-    if (UNREAD_MESSAGE_EVENTS.has(type)) work.push(this.loadUnreadMessages());
-    await Promise.all(work);
-  }
-
-  private applyPresence({ userId, online, lastSeenAt }: Partial<PresenceEvent>): void {
-    const friend = typeof userId === "string" ? this.state.friends.get(userId) : undefined;
-    if (!friend || typeof online !== "boolean") return;
-    friend.online = online;
-    friend.lastSeenAt = online ? "" : typeof lastSeenAt === "string" ? lastSeenAt : friend.lastSeenAt;
+    if (type === LobbyEvent.presence) applyPresence(this.state, payload as Partial<PresenceEvent>);
+    const reload = reloadsFor(type);
+    await Promise.all([
+      reload.friends && this.loadFriends(),
+      reload.invitations && this.loadInvitations(),
+      reload.unread && this.loadUnread(),
+      reload.unreadMessages && this.loadUnreadMessages(),
+    ]);
   }
 
   private async loadFriends(): Promise<void> {
-    const { items: friends } = await this.ctx.services.friends.list(this.ownerId);
-    const ids = new Set(friends.map((f) => f.user.id));
-    for (const id of [...this.state.friends.keys()]) if (!ids.has(id)) this.state.friends.delete(id);
-    for (const { user, online, lastSeenAt } of friends) {
-      const fields = { username: user.username, online, lastSeenAt: lastSeenAt ?? "" };
-      const current = this.state.friends.get(user.id);
-      if (current) Object.assign(current, fields);
-      else this.state.friends.set(user.id, new LobbyFriend(fields));
-    }
+    syncFriends(this.state, (await this.ctx.services.friends.list(this.ownerId)).items);
   }
 
-  /** The `invitations` map holds pending invitations only; answered and expired ones leave it. */
   private async loadInvitations(): Promise<void> {
-    const pending = await this.ctx.services.gameInvitations.listPending(this.ownerId);
-    const ids = new Set(pending.map((i) => i.id));
-    for (const id of [...this.state.invitations.keys()]) if (!ids.has(id)) this.state.invitations.delete(id);
-    for (const inv of pending) {
-      const fields = {
-        id: inv.id,
-        direction: inv.sender.id === this.ownerId ? "sent" : "received",
-        fromUserId: inv.sender.id,
-        fromUsername: inv.sender.username,
-        toUserId: inv.receiver.id,
-        toUsername: inv.receiver.username,
-        map: inv.map,
-        status: inv.status,
-        createdAt: inv.createdAt,
-      };
-      const current = this.state.invitations.get(inv.id);
-      if (current) Object.assign(current, fields);
-      else this.state.invitations.set(inv.id, new LobbyInvitation(fields));
-    }
+    syncInvitations(this.state, this.ownerId, await this.ctx.services.gameInvitations.listPending(this.ownerId));
   }
 
   private async loadUnread(): Promise<void> {

@@ -115,6 +115,69 @@ export const SpaceMemberParams = z.object({ id: uuid(), userId: uuid() });
 export const MemberRoleBody = z.object({ role: z.enum(["admin", "member"]) }).strict();
 export const MembersQuery = z.object(pageQueryShape).strict();
 
+/** The space room's messages (docs/PROTOCOL.md §3 `space`). */
+export const SpaceMessage = {
+  move: "MOVE",
+  action: "ACTION",
+  chat: "CHAT",
+  sendInvite: "SEND_INVITE",
+  acceptInvite: "ACCEPT_INVITE",
+  declineInvite: "DECLINE_INVITE",
+  getUsers: "GET_USERS",
+  getInvites: "GET_INVITES",
+} as const;
+
+/** What each message carries (MOVE: see rules.ts `moveError`; the others' zod schemas are above). */
+export interface SpaceMessages {
+  [SpaceMessage.move]: Position;
+  [SpaceMessage.action]: z.input<typeof ActionMessage>;
+  [SpaceMessage.chat]: z.input<ReturnType<typeof chatMessage>>;
+  [SpaceMessage.sendInvite]: z.input<typeof SendInviteMessage>;
+  [SpaceMessage.acceptInvite]: z.input<typeof InviteIdMessage>;
+  [SpaceMessage.declineInvite]: z.input<typeof InviteIdMessage>;
+  [SpaceMessage.getUsers]: z.input<typeof GetUsersMessage>;
+  [SpaceMessage.getInvites]: z.input<typeof GetInvitesMessage>;
+}
+
+/** Requests answer the REST route's `data`, not its envelope. */
+export interface SpaceReplies {
+  [SpaceMessage.sendInvite]: { invite: SentInvite };
+  [SpaceMessage.acceptInvite]: { space: { id: string; name: string } };
+  [SpaceMessage.declineInvite]: { space: { id: string; name: string } };
+  [SpaceMessage.getUsers]: { users: InvitableUser[]; count: number; nextCursor: string | null };
+  [SpaceMessage.getInvites]: { invites: ReceivedInvite[]; count: number; nextCursor: string | null };
+}
+
+/** What the space room sends its seats. */
+export const SpaceEvent = {
+  userJoined: "USER_JOINED",
+  userLeft: "USER_LEFT",
+  action: "ACTION",
+  chat: "CHAT",
+  removed: "REMOVED",
+  spaceUpdated: "SPACE_UPDATED",
+  spaceDeleted: "SPACE_DELETED",
+} as const;
+
+export interface ChatEvent {
+  spaceId: string;
+  userId: string;
+  username: string;
+  text: string;
+  scope: ChatScope;
+  timestamp: string;
+}
+
+export interface SpaceEvents {
+  [SpaceEvent.userJoined]: { spaceId: string; userId: string; username: string; position: Position };
+  [SpaceEvent.userLeft]: { spaceId: string; userId: string };
+  [SpaceEvent.action]: { spaceId: string; userId: string; username: string; action: string };
+  [SpaceEvent.chat]: ChatEvent;
+  [SpaceEvent.removed]: { spaceId: string; reason: "removed" | "left" };
+  [SpaceEvent.spaceUpdated]: { spaceId: string; name: string; capacity: number; width: number; height: number };
+  [SpaceEvent.spaceDeleted]: { spaceId: string };
+}
+
 /** Events the REST side sends to a space's live room (over delivery topics, any process). */
 export const SpaceTopicEvent = {
   memberRemoved: "MEMBER_REMOVED",
@@ -129,99 +192,3 @@ export interface SpaceTopicEvents {
 }
 
 export const spaceTopic = (spaceId: string) => topic<SpaceTopicEvents>(`space:${spaceId}`);
-
-// ---- Event and message tables (src/realtime/events.ts; docs/PROTOCOL.md §3 `space`) ----
-
-export const SpaceMessage = {
-  move: "MOVE",
-  action: "ACTION",
-  chat: "CHAT",
-  sendInvite: "SEND_INVITE",
-  acceptInvite: "ACCEPT_INVITE",
-  declineInvite: "DECLINE_INVITE",
-  getUsers: "GET_USERS",
-  getInvites: "GET_INVITES",
-} as const;
-
-export interface SpaceMessages {
-  /** Validated by `moveError` in rules.ts (no zod on the hot path). */
-  [SpaceMessage.move]: Position;
-  [SpaceMessage.action]: z.input<typeof ActionMessage>;
-  [SpaceMessage.chat]: z.input<ReturnType<typeof chatMessage>>;
-  [SpaceMessage.sendInvite]: z.input<typeof SendInviteMessage>;
-  [SpaceMessage.acceptInvite]: z.input<typeof InviteIdMessage>;
-  [SpaceMessage.declineInvite]: z.input<typeof InviteIdMessage>;
-  [SpaceMessage.getUsers]: z.input<typeof GetUsersMessage>;
-  [SpaceMessage.getInvites]: z.input<typeof GetInvitesMessage>;
-}
-
-interface SpaceRef {
-  id: string;
-  name: string;
-}
-
-/** The REST route's `data`, not its envelope. */
-export interface SpaceReplies {
-  [SpaceMessage.sendInvite]: { invite: SentInvite };
-  [SpaceMessage.acceptInvite]: { space: SpaceRef };
-  [SpaceMessage.declineInvite]: { space: SpaceRef };
-  [SpaceMessage.getUsers]: { users: InvitableUser[]; count: number; nextCursor: string | null };
-  [SpaceMessage.getInvites]: { invites: ReceivedInvite[]; count: number; nextCursor: string | null };
-}
-
-export const SpaceEvent = {
-  chat: "CHAT",
-  userJoined: "USER_JOINED",
-  userLeft: "USER_LEFT",
-  action: "ACTION",
-  removed: "REMOVED",
-  spaceUpdated: "SPACE_UPDATED",
-  spaceDeleted: "SPACE_DELETED",
-} as const;
-
-export interface SpaceChatEvent {
-  spaceId: string;
-  userId: string;
-  username: string;
-  text: string;
-  scope: ChatScope;
-  /** ISO 8601. */
-  timestamp: string;
-}
-export interface SpaceUserJoinedEvent {
-  spaceId: string;
-  userId: string;
-  username: string;
-  position: Position;
-}
-export interface SpaceUserLeftEvent {
-  spaceId: string;
-  userId: string;
-}
-export interface SpaceActionEvent {
-  spaceId: string;
-  userId: string;
-  username: string;
-  action: string;
-}
-export interface SpaceRemovedEvent {
-  spaceId: string;
-  reason: "removed" | "left";
-}
-export interface SpaceUpdatedEvent {
-  spaceId: string;
-  name: string;
-  capacity: number;
-  width: number;
-  height: number;
-}
-
-export interface SpaceEvents {
-  [SpaceEvent.chat]: SpaceChatEvent;
-  [SpaceEvent.userJoined]: SpaceUserJoinedEvent;
-  [SpaceEvent.userLeft]: SpaceUserLeftEvent;
-  [SpaceEvent.action]: SpaceActionEvent;
-  [SpaceEvent.removed]: SpaceRemovedEvent;
-  [SpaceEvent.spaceUpdated]: SpaceUpdatedEvent;
-  [SpaceEvent.spaceDeleted]: { spaceId: string };
-}

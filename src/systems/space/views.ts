@@ -1,0 +1,106 @@
+import { StateView } from "@colyseus/schema";
+import type { Client } from "@colyseus/core";
+import type { Bounds } from "./rules";
+import type { SpaceUser } from "./SpaceState";
+import { InterestGrid, type InterestListener, type Observer } from "./interest";
+
+/** A seat's avatar, and (with interest management) its place in the grid and its client's view. */
+export interface SpaceSeat {
+  sessionId: string;
+  avatar: SpaceUser;
+  /** The client's StateView; null while the seat is held for a dropped client, or when the view is unlimited. */
+  view: StateView | null;
+  /** null when the view is unlimited (no grid). */
+  observer: Observer<SpaceSeat> | null;
+}
+
+/** The grid's decisions, applied to the two clients' views (one object for all rooms: no per-move closures). */
+const applyToViews: InterestListener<SpaceSeat> = {
+  enter(a, b) {
+    a.view?.add(b.avatar);
+    b.view?.add(a.avatar);
+  },
+  leave(a, b) {
+    a.view?.remove(b.avatar);
+    b.view?.remove(a.avatar);
+  },
+};
+
+/**
+ * Who sees whom in one space room: the interest grid (interest.ts decides) applied to each
+ * client's StateView, so a client's `users` holds its own avatar and those in its view. With
+ * an unlimited view (radius 0) there is no grid and no views: everyone sees the whole state.
+ */
+export class SpaceViews {
+  private readonly grid: InterestGrid<SpaceSeat> | null;
+
+  constructor(
+    bounds: Bounds,
+    private readonly radius: number,
+  ) {
+    this.grid = radius > 0 ? new InterestGrid(bounds, radius, applyToViews) : null;
+  }
+
+  /** A new seat: in the grid at its avatar's position, with the client's first view. */
+  seat(client: Client, avatar: SpaceUser): SpaceSeat {
+    const seat: SpaceSeat = { sessionId: client.sessionId, avatar, view: null, observer: null };
+    if (this.grid) {
+      this.giveView(client, seat);
+      seat.observer = this.grid.insert(seat, avatar.x, avatar.y);
+    }
+    return seat;
+  }
+
+  /** The avatar moved (MOVE's hot path: no allocation beyond the grid's). */
+  move(seat: SpaceSeat, x: number, y: number): void {
+    if (seat.observer) this.grid!.move(seat.observer, x, y);
+  }
+
+  /** An avatar outside new bounds is brought in (and re-celled). */
+  keepInside(seat: SpaceSeat, { width, height }: Bounds): void {
+    const { avatar } = seat;
+    if (avatar.x <= width && avatar.y <= height) return;
+    avatar.x = Math.min(avatar.x, width);
+    avatar.y = Math.min(avatar.y, height);
+    this.move(seat, avatar.x, avatar.y);
+  }
+
+  /** Out of everyone's view first, then the client's view goes. */
+  remove(seat: SpaceSeat): void {
+    if (seat.observer) this.grid!.remove(seat.observer);
+    seat.view?.dispose();
+  }
+
+  /** The seat is held and its avatar stays in others' views; the client's view goes with the connection. */
+  drop(seat: SpaceSeat): void {
+    seat.view?.dispose();
+    seat.view = null;
+  }
+
+  /**
+   * A fresh view, built from the grid as it is now: the full state the reconnected client
+   * receives next holds exactly its own avatar and those in its view.
+   */
+  reconnect(client: Client, seat: SpaceSeat): void {
+    seat.sessionId = client.sessionId;
+    if (seat.observer) this.giveView(client, seat);
+  }
+
+  /** Those who see `seat` (and whom it sees), or null when everyone does. */
+  nearby(seat: SpaceSeat): Iterable<Observer<SpaceSeat>> | null {
+    return seat.observer ? seat.observer.visible : null;
+  }
+
+  /** New bounds for a live room: the grid re-cells. */
+  resize(bounds: Bounds): void {
+    this.grid?.reconfigure(bounds, this.radius);
+  }
+
+  private giveView(client: Client, seat: SpaceSeat): void {
+    const view = new StateView();
+    view.add(seat.avatar);
+    if (seat.observer) for (const other of seat.observer.visible) view.add(other.value.avatar);
+    seat.view = view;
+    client.view = view;
+  }
+}

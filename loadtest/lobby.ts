@@ -4,7 +4,7 @@ import { api, jitter, logErrors, pick, playDice, rally, Rendezvous, signUp, type
 
 /**
  * `user_lobby` bots, in pairs of friends: the odd bot of a pair sends a friend request to the
- * even one over REST, which accepts it; both sit in their lobby. Every 10–30 s the even bot
+ * even one over REST, which accepts it; both sit in their lobby. Every 10–30 s (INVITE_EVERY_SEC) the even bot
  * invites its friend to a dice game (`game_invitation:send`); the friend accepts most
  * invitations and declines some. An accepted invitation brings `game_ready` to both, and
  * they play the game in the private `bigger_dice` room, then return to waiting. Unread
@@ -14,6 +14,11 @@ import { api, jitter, logErrors, pick, playDice, rally, Rendezvous, signUp, type
  */
 
 const sessions = new Rendezvous<Session>();
+/** Seconds between a pair's invitations, "min-max" (INVITE_EVERY_SEC; the smoke run in CI shortens it). */
+const [INVITE_MIN_SEC, INVITE_MAX_SEC] = (process.env.INVITE_EVERY_SEC ?? "10-30").split("-").map(Number) as [
+  number,
+  number,
+];
 
 async function main(options: Options): Promise<void> {
   const session = await signUp(options, { prefix: "lobby" });
@@ -74,7 +79,7 @@ async function lifeInTheLobby(
   let open = true;
   lobby.raw.onLeave(() => void (open = false));
   while (open) {
-    await jitter(10_000, 30_000);
+    await jitter(INVITE_MIN_SEC * 1000, INVITE_MAX_SEC * 1000);
     if (!open) break;
     if (friend) {
       await lobby

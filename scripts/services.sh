@@ -6,7 +6,7 @@ set -euo pipefail
 
 PG_USER=rally
 PG_PASSWORD=rally
-PG_DATABASES=(rally_test rally_cluster rally_bench)
+PG_DATABASES=(rally_test rally_cluster rally_bench rally_dist)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 

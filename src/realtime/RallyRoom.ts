@@ -187,7 +187,7 @@ export abstract class RallyRoom<
       const mctx = direct?.id !== undefined ? direct : undefined;
       const name = direct ? "*" : String(type);
       if (!this.admit(client, "general", name, mctx)) return;
-      const err = new AppError("UNKNOWN_MESSAGE", `Unknown message type: ${name.slice(0, 64)}`);
+      const err = this.report(new AppError("UNKNOWN_MESSAGE", `Unknown message type: ${name.slice(0, 64)}`), name);
       if (mctx) return mctx.reject({ code: err.code, message: err.message });
       this.sendError(client, name, err);
     });

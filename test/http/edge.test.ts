@@ -275,6 +275,79 @@ describe("HTTP edge (issue 14)", () => {
       basic = `Basic ${Buffer.from(`${ctx().config.MONITOR_USER}:${ctx().config.MONITOR_PASSWORD}`).toString("base64")}`;
     });
 
+    it("logs in with basic auth and shows the live rooms and their clients", async () => {
+      const page = await fetch(`${BASE_URL}/monitor/`, { headers: { authorization: basic } });
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get("content-type") ?? "", /text\/html/);
+
+      // One user on two devices shares their lobby; another user has their own.
+      const alice = await createUser();
+      const bob = await createUser();
+      const phone = await sdk(alice.token).joinOrCreate("user_lobby");
+      const laptop = await sdk(alice.token).joinOrCreate("user_lobby");
+      const bobs = await sdk(bob.token).joinOrCreate("user_lobby");
+      assert.equal(phone.roomId, laptop.roomId);
+
+      interface Listing {
+        rooms: Array<{ roomId: string; name: string; clients: number }>;
+        connections: number;
+      }
+      const listing = async (): Promise<Listing> => {
+        const res = await fetch(`${BASE_URL}/monitor/api`, { headers: { authorization: basic } });
+        assert.equal(res.status, 200);
+        return (await res.json()) as Listing;
+      };
+      const seen = (l: Listing) =>
+        [phone.roomId, bobs.roomId].map((id) => {
+          const row = l.rooms.find((r) => r.roomId === id);
+          return row && `${row.name}:${row.clients}`;
+        });
+      // The room listing is the driver's (Redis when set), updated as clients join: poll briefly.
+      let listed = await listing();
+      await until(async () => seen((listed = await listing())).join() === "user_lobby:2,user_lobby:1", 4000, "rooms");
+      assert.ok(listed.connections >= 3, `connections: ${listed.connections}`);
+
+      const inspect = await fetch(`${BASE_URL}/monitor/api/room?roomId=${phone.roomId}`, {
+        headers: { authorization: basic },
+      });
+      assert.equal(inspect.status, 200);
+      const room = (await inspect.json()) as { clients: Array<{ sessionId: string }> };
+      assert.deepEqual(room.clients.map((c) => c.sessionId).sort(), [phone.sessionId, laptop.sessionId].sort());
+
+      await laptop.leave();
+      await until(async () => seen(await listing())[0] === "user_lobby:1", 4000, "the monitor sees the laptop leave");
+      await phone.leave();
+      await bobs.leave();
+    });
+
+    it("refuses every page and API call without the right credentials", async () => {
+      const wrong = `Basic ${Buffer.from(`${ctx().config.MONITOR_USER}:not-the-password`).toString("base64")}`;
+      for (const path of ["/monitor/", "/monitor/api", "/monitor/api/room?roomId=x"]) {
+        const none = await fetch(`${BASE_URL}${path}`);
+        assert.equal(none.status, 401, path);
+        assert.match(none.headers.get("www-authenticate") ?? "", /^Basic realm=/, path);
+        envelope(await none.json(), "UNAUTHORIZED");
+        const bad = await fetch(`${BASE_URL}${path}`, { headers: { authorization: wrong } });
+        assert.equal(bad.status, 401, path);
+        assert.doesNotMatch(await bad.text(), /"rooms"|<html/i, path);
+      }
+    });
+
+    it("refuses a request from another origin, credentials or not", async () => {
+      for (const headers of <Array<Record<string, string>>>[
+        { authorization: basic, origin: "https://evil.example" },
+        { authorization: basic, origin: "null" },
+        { origin: "https://evil.example" },
+      ]) {
+        const res = await fetch(`${BASE_URL}/monitor/api`, { headers });
+        assert.equal(res.status, 403, JSON.stringify(headers));
+        envelope(await res.json(), "FORBIDDEN");
+      }
+      // Its own page (the Host's origin) is served.
+      const own = await fetch(`${BASE_URL}/monitor/api`, { headers: { authorization: basic, origin: BASE_URL } });
+      assert.equal(own.status, 200);
+    });
+
     it("cannot be driven by another site's page, even with the browser's cached credentials", async () => {
       const own = await fetch(`${BASE_URL}/monitor/api`, {
         headers: { authorization: basic, "sec-fetch-site": "same-origin" },

@@ -1,5 +1,6 @@
 import type { Queryable } from "../../db";
-import type { EndReason, PendingTurn, RollRecord } from "./rules";
+import type { DiceGame, DiceTable, EndReason, PendingTurn, RollRecord } from "./game";
+import { logger } from "../../logger";
 import type { ServiceDeps } from "../../services/deps";
 import { decodeCursor, pageOf, timestampKey, type Page } from "../../http/paging";
 import { isUuid } from "../identity/users";
@@ -56,6 +57,20 @@ interface HistoryRow {
   ended_at: Date | string;
 }
 
+/** Storing a finished game: retried with doubling delays up to this cap, until it is stored. */
+const STORE_RETRY_FIRST_MS = 200;
+const STORE_RETRY_MAX_MS = 10_000;
+/** On shutdown the process is about to exit: a few attempts only. */
+export const SHUTDOWN_STORE_ATTEMPTS = 3;
+
+export interface StoreOptions {
+  /** Give up after this many attempts (on shutdown the process is about to exit). */
+  maxAttempts?: number;
+  /** Give up once aborted (the room is gone). */
+  signal?: AbortSignal;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 const json = <T>(v: T | string): T => (typeof v === "string" ? (JSON.parse(v) as T) : v);
 const iso = (d: Date | string) => new Date(d).toISOString();
 
@@ -108,6 +123,29 @@ export class GamesService {
     });
   }
 
+  /**
+   * Store a game's result, retrying with backoff until it is stored, or until `options` say to
+   * give up (then it is logged with the whole result). True once stored.
+   */
+  async recordUntilStored(result: GameResult, options: StoreOptions = {}): Promise<boolean> {
+    const maxAttempts = options.maxAttempts ?? Infinity;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.record(result);
+        return true;
+      } catch (err) {
+        const log = { err, roomId: result.roomId, gameId: result.id, attempt };
+        if (attempt >= maxAttempts || options.signal?.aborted) {
+          logger.error({ ...log, result }, "dice: a game result could not be stored and was not announced");
+          return false;
+        }
+        if (attempt >= 5) logger.error(log, "dice: storing a game result keeps failing; retrying");
+        else logger.warn(log, "dice: storing a game result failed; retrying");
+        await sleep(Math.min(STORE_RETRY_FIRST_MS * 2 ** (attempt - 1), STORE_RETRY_MAX_MS));
+      }
+    }
+  }
+
   /** The games `userId` played, newest first. */
   async history(userId: string, page: { limit: number; cursor?: string }): Promise<Page<GameHistoryItem>> {
     const after = decodeCursor(page.cursor);
@@ -126,6 +164,29 @@ export class GamesService {
     const paged = pageOf(rows, page.limit, (r) => ({ key: r.ended_key, id: r.id }));
     return { items: paged.items.map(toHistoryItem), nextCursor: paged.nextCursor };
   }
+}
+
+/** The history entry of the table's game, ending as `ended`. */
+export function gameResultOf(table: DiceTable, ended: DiceGame, roomId: string, endedAt: Date): GameResult {
+  return {
+    id: table.gameId,
+    roomId,
+    roomName: table.roomName,
+    invitationId: table.invitationId,
+    targetScore: ended.targetScore,
+    status: ended.status === "abandoned" ? "abandoned" : "finished",
+    reason: ended.endReason ?? "abandoned",
+    winnerId: ended.winnerId,
+    players: ended.seats.map((userId) => ({
+      userId,
+      username: table.players[userId]?.username ?? "",
+      score: ended.scores[userId] ?? 0,
+    })),
+    rolls: [...ended.rolls],
+    pendingTurn: ended.pendingTurn,
+    startedAt: new Date(table.startedAt),
+    endedAt,
+  };
 }
 
 function toHistoryItem(r: HistoryRow): GameHistoryItem {

@@ -1,16 +1,15 @@
 import { ServerError } from "@colyseus/core";
 import { z } from "zod";
+import { AppError } from "../../errors";
 import {
   DEFAULT_TARGET_SCORE,
   MAX_TARGET_SCORE,
   MAX_TURN_SECONDS,
   MIN_TARGET_SCORE,
   MIN_TURN_SECONDS,
-  type RollOutcome,
-  type Round,
-} from "./rules";
-import { parseJoinOptions } from "../../realtime/RallyRoom";
-import { name } from "../../protocol/common";
+  type EndReason,
+} from "./game";
+import { describeZodError, name } from "../../protocol/common";
 
 /** Wire shapes of the `bigger_dice` room (docs/PROTOCOL.md §3). */
 
@@ -43,13 +42,12 @@ export const DiceJoinOptions = z
   .strict();
 export type DiceJoinOptions = z.infer<typeof DiceJoinOptions>;
 
-/** Client join options, refused with 400; a bad targetScore gets the contract's exact message. */
+/** Client join options, refused with 400 naming the field; a bad targetScore gets the contract's exact message. */
 export function parseDiceJoinOptions(options: unknown): DiceJoinOptions {
   const parsed = DiceJoinOptions.safeParse(options ?? {});
-  if (!parsed.success && parsed.error.issues.some((i) => i.path[0] === "targetScore")) {
-    throw new ServerError(400, TARGET_SCORE_MESSAGE);
-  }
-  return parseJoinOptions(DiceJoinOptions, options);
+  if (parsed.success) return parsed.data;
+  const targetScore = parsed.error.issues.some((i) => i.path[0] === "targetScore");
+  throw new AppError("INVALID_MESSAGE", targetScore ? TARGET_SCORE_MESSAGE : describeZodError(parsed.error));
 }
 
 /**
@@ -66,6 +64,24 @@ export const DiceCreateOptions = z.object({
   allowedPlayerIds: z.tuple([z.string(), z.string()]).optional(),
 });
 export type DiceCreateOptions = z.infer<typeof DiceCreateOptions>;
+
+/**
+ * `onCreate`'s options, refused with 400: a quick room without a name is named after its id,
+ * and `turnSeconds` defaults to `defaultTurnSeconds` (DICE_TURN_SECONDS).
+ */
+export function parseDiceCreateOptions(
+  options: unknown,
+  roomId: string,
+  defaultTurnSeconds: number,
+): DiceCreateOptions & { turnSeconds: number } {
+  const given = (options ?? {}) as { quick?: unknown; roomName?: unknown };
+  const named =
+    given.quick === true && given.roomName === undefined ? { ...given, roomName: quickRoomName(roomId) } : given;
+  const parsed = DiceCreateOptions.safeParse(named);
+  // A ServerError: Colyseus answers a failed create with the error's own code.
+  if (!parsed.success) throw new ServerError(400, describeZodError(parsed.error));
+  return { ...parsed.data, turnSeconds: parsed.data.turnSeconds ?? defaultTurnSeconds };
+}
 
 /**
  * `ready` and `roll` carry nothing. The seed product's clients sent `user_id` and `room_id`
@@ -103,30 +119,80 @@ export interface DiceRoomMetadata {
 /** A quick-match room's name (it has none of its own). */
 export const quickRoomName = (id: string) => `Quick match ${id.slice(0, 8)}`;
 
-/** `bigger_dice.rolled`: `auto: true` when the server rolled for a player whose clock ran out. */
-export function rolledEvent(roomId: string, userId: string, username: string, outcome: RollOutcome, auto: boolean) {
-  return {
-    room_id: roomId,
-    player_id: userId,
-    player_username: username,
-    roll: outcome.roll,
-    new_score: outcome.game.scores[userId] ?? 0,
-    // Only the server's rolls are marked, so a player's own roll reads as it always has.
-    ...(auto ? { auto: true } : {}),
-  };
+/** The messages the room accepts (none takes a payload: see NoPayload). None replies with a value. */
+export const DiceMessage = {
+  ready: "ready",
+  roll: "roll",
+  /** The seed product's name for `roll`. */
+  rollAlias: "bigger_dice.roll",
+  /** After `game_ended`. */
+  rematch: "rematch",
+} as const;
+
+/** The events the room sends (docs/PROTOCOL.md §3), with the seed product's names and shapes. */
+export const DiceEvent = {
+  roomJoined: "room_joined",
+  playerLeft: "player_left",
+  playerDisconnected: "player_disconnected",
+  playerRejoined: "player_rejoined",
+  playerReady: "player_ready",
+  spectatorJoined: "spectator_joined",
+  spectatorLeft: "spectator_left",
+  gameStarted: "game_started",
+  turnChanged: "turn_changed",
+  rolled: "bigger_dice.rolled",
+  roundResult: "bigger_dice.round_result",
+  gameEnded: "game_ended",
+  rematchRequested: "rematch_requested",
+  rematchLapsed: "rematch_lapsed",
+} as const;
+
+interface RoomRef {
+  room_id: string;
+}
+interface UserRef extends RoomRef {
+  user_id: string;
+}
+interface NamedUser extends UserRef {
+  username: string;
 }
 
-/** `bigger_dice.round_result`, for the round a roll completed. */
-export function roundResultEvent(roomId: string, round: Round) {
-  return {
-    room_id: roomId,
-    player1_id: round.player1Id,
-    player1_roll: round.player1Roll,
-    player2_id: round.player2Id,
-    player2_roll: round.player2Roll,
-    winner_id: round.winnerId,
-    is_tie: round.isTie,
+export interface DiceEvents {
+  [DiceEvent.roomJoined]: RoomRef & { room_name: string; player: WirePlayer };
+  [DiceEvent.playerLeft]: NamedUser;
+  [DiceEvent.playerDisconnected]: UserRef;
+  [DiceEvent.playerRejoined]: NamedUser;
+  [DiceEvent.playerReady]: NamedUser;
+  [DiceEvent.spectatorJoined]: NamedUser;
+  [DiceEvent.spectatorLeft]: NamedUser;
+  /** The first turn is `first_turn` (no `turn_changed` at the start). */
+  [DiceEvent.gameStarted]: RoomRef & { players: WirePlayer[]; first_turn: string | null };
+  [DiceEvent.turnChanged]: RoomRef & { current_turn: string | null; turn_number: number; turn_ends_at: number | null };
+  /** `auto: true` when the server rolled for a player whose clock ran out (a player's own roll has none). */
+  [DiceEvent.rolled]: RoomRef & {
+    player_id: string;
+    player_username: string;
+    roll: number;
+    new_score: number;
+    auto?: true;
   };
+  /** For the round a roll completed. */
+  [DiceEvent.roundResult]: RoomRef & {
+    player1_id: string;
+    player1_roll: number;
+    player2_id: string;
+    player2_roll: number | null;
+    winner_id: string | null;
+    is_tie: boolean;
+  };
+  [DiceEvent.gameEnded]: RoomRef & {
+    winner_id: string | null;
+    winner_username: string | null;
+    final_scores: FinalScores;
+    reason: EndReason | null;
+  };
+  [DiceEvent.rematchRequested]: NamedUser;
+  [DiceEvent.rematchLapsed]: UserRef;
 }
 
 // ---- Event and message tables (src/realtime/events.ts; docs/PROTOCOL.md §3 `bigger_dice`) ----

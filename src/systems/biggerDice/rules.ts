@@ -1,380 +1,221 @@
-import crypto from "node:crypto";
 import { AppError } from "../../errors";
-import { mulberry32 } from "../../random";
+import {
+  MAX_SPECTATORS,
+  newGame,
+  opponentOf,
+  type DiceEffect,
+  type DiceGame,
+  type DiceTable,
+  type Env,
+  type GameEnd,
+  type Step,
+  type TablePlayer,
+} from "./game";
+import {
+  abandon,
+  armTurn,
+  markReady,
+  playerGone,
+  playerReturned,
+  requestRematch,
+  roll,
+  seat,
+  turnExpired,
+  type RollOutcome,
+} from "./match";
+
+export * from "./dice";
+export * from "./game";
+export * from "./match";
 
 /**
- * The rules of Bigger Dice, as pure functions over an immutable game value (no I/O, no
- * Colyseus). Two players ready up; a die decides who starts; turns alternate strictly, one
- * roll each; every two rolls make a round, where the bigger roll scores one point and a tie
- * scores none; the first to `targetScore` wins. Randomness comes in as a `Dice`, so tests can
- * play a known game.
+ * The rules of Bigger Dice, as pure functions over an immutable value (no I/O, no Colyseus).
+ * Two players ready up; a die decides who starts; turns alternate strictly, one roll each;
+ * every two rolls make a round, where the bigger roll scores one point and a tie scores none;
+ * the first to `targetScore` wins. Randomness and time come in as an `Env`, so tests can play
+ * a known game.
+ *
+ * The room's whole value is a `DiceTable`: the match (game.ts, played by match.ts), the
+ * players' names and connections, the spectators, the host, and the history entry of the game
+ * in play. Every transition returns the next table and the effects to announce. A transition
+ * that ends the game returns its end apart (`Step.end`): the room stores it, then `settle`s it
+ * (announcing it), or `unsettle`s when it could not be stored; meanwhile `settling` refuses moves.
  */
 
-export const DEFAULT_TARGET_SCORE = 10;
-export const MIN_TARGET_SCORE = 1;
-export const MAX_TARGET_SCORE = 100;
-export const PLAYER_SEATS = 2;
-/** A turn's clock (`turnSeconds`): DICE_TURN_SECONDS by default, per room within these bounds. */
-export const DEFAULT_TURN_SECONDS = 30;
-export const MIN_TURN_SECONDS = 5;
-export const MAX_TURN_SECONDS = 300;
-
-/** A six-sided die: an integer from 1 to 6. */
-export type Dice = () => number;
-
-/** The production die. */
-export const cryptoDice: Dice = () => crypto.randomInt(1, 7);
-
-/** A die that returns `values` in order and throws once they run out (tests). */
-export function scriptedDice(values: readonly number[]): Dice {
-  let next = 0;
-  return () => {
-    if (next >= values.length) throw new Error(`scripted dice ran out after ${values.length} rolls`);
-    return values[next++]!;
-  };
-}
-
-/** A reproducible die from a 32-bit seed (mulberry32), for tests that need many rolls. */
-export function seededDice(seed: number): Dice {
-  const unit = mulberry32(seed);
-  return () => 1 + Math.floor(unit() * 6);
-}
-
-export type GameStatus = "waiting" | "in_progress" | "finished" | "abandoned";
-/**
- * Why a game ended: `inactive` is a forfeit after too many missed turns; `server_shutdown` is
- * an abandonment caused by the server stopping.
- */
-export type EndReason = "win" | "forfeit" | "inactive" | "abandoned" | "server_shutdown";
-
-/** The turn that was open when the server stopped (kept with the stored game). */
-export interface PendingTurn {
-  userId: string;
-  turnNumber: number;
-  /** Epoch ms; null when the clock was paused (the player was away). */
-  turnEndsAt: number | null;
-}
-
-export interface RollRecord {
-  turn: number;
-  round: number;
-  userId: string;
-  roll: number;
-}
-
-/** The round in play, or the last one played: player1 is whoever rolled first in it. */
-export interface Round {
-  number: number;
-  player1Id: string;
-  player1Roll: number;
-  player2Id: string;
-  /** null until the second roll of the round. */
-  player2Roll: number | null;
-  winnerId: string | null;
-  isTie: boolean;
-  complete: boolean;
-}
-
-export interface DiceGame {
-  readonly status: GameStatus;
-  readonly targetScore: number;
-  /** Player ids in seat (join) order; at most two. */
-  readonly seats: readonly string[];
-  readonly ready: readonly string[];
-  readonly scores: Readonly<Record<string, number>>;
-  readonly currentTurn: string | null;
-  /** 1 for the first roll of the game, then one more after every roll. */
-  readonly turnNumber: number;
-  readonly round: Round | null;
-  readonly rolls: readonly RollRecord[];
-  /**
-   * Players who left for good during play while their opponent was away too. Their forfeit
-   * goes to the opponent when the opponent returns; if the opponent never does, the game is
-   * abandoned.
-   */
-  readonly gone: readonly string[];
-  readonly winnerId: string | null;
-  readonly endReason: EndReason | null;
-  /** Seconds each turn lasts before the server rolls for the player. */
-  readonly turnSeconds: number;
-  /** When the current turn runs out (epoch ms); null while no clock runs (not in play, or the player is away). */
-  readonly turnEndsAt: number | null;
-  /** Consecutive turns the server rolled for each player; a roll of their own resets it. */
-  readonly missedTurns: Readonly<Record<string, number>>;
-  /** Players who asked for a rematch of the game that just ended. */
-  readonly rematchRequests: readonly string[];
-  /** A player left after the game ended: no rematch is possible any more. */
-  readonly rematchClosed: boolean;
-  /** Set when the server stopped mid-game: the turn that was open. */
-  readonly pendingTurn: PendingTurn | null;
-}
-
-export function newGame(targetScore = DEFAULT_TARGET_SCORE, turnSeconds = DEFAULT_TURN_SECONDS): DiceGame {
-  if (!Number.isInteger(targetScore) || targetScore < MIN_TARGET_SCORE || targetScore > MAX_TARGET_SCORE) {
-    throw new AppError("INVALID_MESSAGE", `targetScore must be between ${MIN_TARGET_SCORE} and ${MAX_TARGET_SCORE}`);
-  }
-  if (!Number.isInteger(turnSeconds) || turnSeconds < MIN_TURN_SECONDS || turnSeconds > MAX_TURN_SECONDS) {
-    throw new AppError("INVALID_MESSAGE", `turnSeconds must be between ${MIN_TURN_SECONDS} and ${MAX_TURN_SECONDS}`);
-  }
+/** A new table, from the room's create options (protocol.ts `DiceCreateOptions`). */
+export function openTable(options: {
+  roomName: string;
+  targetScore: number;
+  turnSeconds: number;
+  invitationId?: string;
+  allowedPlayerIds?: readonly string[];
+  quick?: true;
+}): DiceTable {
   return {
-    status: "waiting",
-    targetScore,
-    turnSeconds,
-    turnEndsAt: null,
-    missedTurns: {},
-    rematchRequests: [],
-    rematchClosed: false,
-    pendingTurn: null,
-    seats: [],
-    ready: [],
-    scores: {},
-    currentTurn: null,
-    turnNumber: 0,
-    round: null,
-    rolls: [],
-    gone: [],
-    winnerId: null,
-    endReason: null,
+    roomName: options.roomName,
+    invitationId: options.invitationId ?? null,
+    allowedUserIds: options.allowedPlayerIds ?? null,
+    quick: options.quick === true,
+    match: newGame(options.targetScore, options.turnSeconds),
+    players: {},
+    spectators: {},
+    hostId: "",
+    gameId: "",
+    startedAt: 0,
+    settling: false,
   };
 }
 
-export const isPlayer = (game: DiceGame, userId: string): boolean => game.seats.includes(userId);
+/** A player's move: `ready`, `roll`, `rematch`. */
+export type Move = (table: DiceTable, userId: string, env: Env) => Step;
 
-export function opponentOf(game: DiceGame, userId: string): string | null {
-  return game.seats.find((id) => id !== userId) ?? null;
-}
+const step = (table: DiceTable, ...effects: DiceEffect[]): Step => ({ table, effects });
+const ending = (table: DiceTable, match: DiceGame, effects: DiceEffect[] = [], ...now: DiceEffect[]): Step => ({
+  table: { ...table, settling: true },
+  effects: now,
+  end: { match, effects },
+});
 
-export const isOver = (game: DiceGame): boolean => game.status === "finished" || game.status === "abandoned";
+export const isConnected = (table: DiceTable, userId: string | null): boolean =>
+  userId !== null && table.players[userId]?.connected === true;
 
-/** Take a player seat. Refused (409) when the user already has one, the game has begun, or it is full. */
-export function seat(game: DiceGame, userId: string): DiceGame {
-  if (isPlayer(game, userId)) throw new AppError("CONFLICT", "You already have a player seat in this game");
-  if (game.status !== "waiting") throw new AppError("CONFLICT", "The game has already started: join as a spectator");
-  if (game.seats.length >= PLAYER_SEATS) throw new AppError("CONFLICT", "This game already has two players");
-  return { ...game, seats: [...game.seats, userId], scores: { ...game.scores, [userId]: 0 } };
-}
-
-/** Both players ready → the game starts; a die decides the first turn (odd: first seat). */
-export function markReady(game: DiceGame, userId: string, dice: Dice): { game: DiceGame; started: boolean } {
-  if (!isPlayer(game, userId)) throw new AppError("SPECTATOR_CANNOT_ACT");
-  if (game.ready.includes(userId) || game.status !== "waiting") throw new AppError("ALREADY_READY");
-  const ready = [...game.ready, userId];
-  const next = { ...game, ready };
-  if (game.seats.length < PLAYER_SEATS || ready.length < PLAYER_SEATS) return { game: next, started: false };
-  const first = checkedRoll(dice) % 2 === 1 ? game.seats[0]! : game.seats[1]!;
-  return { game: { ...next, status: "in_progress", currentTurn: first, turnNumber: 1 }, started: true };
-}
-
-export interface RollOutcome {
-  game: DiceGame;
-  roll: number;
-  /** The round this roll completed, if it did. */
-  completedRound: Round | null;
-  /** True when this roll won the game. */
-  ended: boolean;
-}
-
-/** The current player rolls; the turn passes; every second roll settles a round. */
-export function roll(game: DiceGame, userId: string, dice: Dice): RollOutcome {
-  if (!isPlayer(game, userId)) throw new AppError("SPECTATOR_CANNOT_ACT");
-  if (game.status !== "in_progress") throw new AppError("GAME_NOT_IN_PROGRESS");
-  if (game.currentTurn !== userId) throw new AppError("NOT_YOUR_TURN");
-
-  const value = checkedRoll(dice);
-  const opponent = opponentOf(game, userId)!;
-  // A roll of one's own ends a run of missed turns.
-  game = { ...game, missedTurns: { ...game.missedTurns, [userId]: 0 } };
-  const openRound = game.round && !game.round.complete ? game.round : null;
-  const roundNumber = openRound ? openRound.number : (game.round?.number ?? 0) + 1;
-  const rolls = [...game.rolls, { turn: game.turnNumber, round: roundNumber, userId, roll: value }];
-
-  if (!openRound) {
-    const round: Round = {
-      number: roundNumber,
-      player1Id: userId,
-      player1Roll: value,
-      player2Id: opponent,
-      player2Roll: null,
-      winnerId: null,
-      isTie: false,
-      complete: false,
-    };
-    return { game: passTurn({ ...game, rolls, round }, opponent), roll: value, completedRound: null, ended: false };
+/** A private room admits only its two invited users, as players or spectators (403 otherwise). */
+export function checkAdmitted(table: DiceTable, userId: string): void {
+  if (table.allowedUserIds && !table.allowedUserIds.includes(userId)) {
+    throw new AppError("FORBIDDEN", "This game is reserved for its two invited players");
   }
-
-  const isTie = openRound.player1Roll === value;
-  const winnerId = isTie ? null : openRound.player1Roll > value ? openRound.player1Id : userId;
-  const round: Round = { ...openRound, player2Roll: value, winnerId, isTie, complete: true };
-  const scores = winnerId ? { ...game.scores, [winnerId]: (game.scores[winnerId] ?? 0) + 1 } : game.scores;
-  const settled = { ...game, rolls, round, scores };
-  if (winnerId && scores[winnerId] === game.targetScore) {
-    const won: DiceGame = {
-      ...settled,
-      status: "finished",
-      currentTurn: null,
-      turnEndsAt: null,
-      winnerId,
-      endReason: "win",
-    };
-    return { game: won, roll: value, completedRound: round, ended: true };
-  }
-  return { game: passTurn(settled, opponent), roll: value, completedRound: round, ended: false };
 }
 
-function passTurn(game: DiceGame, to: string): DiceGame {
-  return { ...game, currentTurn: to, turnNumber: game.turnNumber + 1 };
+/** Take a player seat (409 when the user has one, the game began, or it is full). */
+export function seatPlayer(table: DiceTable, userId: string, player: Omit<TablePlayer, "connected">): Step {
+  const match = seat(table.match, userId);
+  const players = { ...table.players, [userId]: { ...player, connected: true } };
+  return step({ ...table, match, players, hostId: table.hostId || userId }, { type: "joined", userId });
 }
 
-/**
- * A player left for good (left on purpose, or did not come back in time).
- * - Before the game: the seat is freed.
- * - During play, with the opponent present: a forfeit, the opponent wins.
- * - During play, with the opponent away too: the forfeit waits (see `gone`); if the opponent
- *   has already gone as well, nobody is left and the game is abandoned.
- * - After the game: the score stands; no rematch is possible any more.
- */
-export function playerGone(
-  game: DiceGame,
-  userId: string,
-  opponentPresent: boolean,
-): { game: DiceGame; ended: boolean } {
-  if (!isPlayer(game, userId)) return { game, ended: false };
-  if (game.status === "waiting") {
-    const { [userId]: _dropped, ...scores } = game.scores;
-    return {
-      game: {
-        ...game,
-        seats: game.seats.filter((id) => id !== userId),
-        ready: game.ready.filter((id) => id !== userId),
-        scores,
-      },
-      ended: false,
-    };
-  }
-  if (isOver(game)) return { game: { ...game, rematchRequests: [], rematchClosed: true }, ended: false };
-  if (game.status !== "in_progress" || game.gone.includes(userId)) return { game, ended: false };
-  const opponent = opponentOf(game, userId)!;
-  if (game.gone.includes(opponent)) return { game: abandon(game, "abandoned"), ended: true };
-  if (opponentPresent) return { game: forfeit(game, userId), ended: true };
-  return { game: { ...game, gone: [...game.gone, userId] }, ended: false };
+/** Watch the game; `watchingSeats` counts the spectator seats already taken (409 past MAX_SPECTATORS). */
+export function watch(table: DiceTable, userId: string, username: string, watchingSeats: number): Step {
+  if (watchingSeats >= MAX_SPECTATORS) throw new AppError("CONFLICT", "This game has as many spectators as it admits");
+  if (table.spectators[userId] !== undefined) return step(table); // another device of a spectator already here
+  const spectators = { ...table.spectators, [userId]: username };
+  return step({ ...table, spectators }, { type: "spectator_joined", userId, username });
 }
 
-/** A player is back (reconnected): if the opponent left for good meanwhile, this player wins. */
-export function playerReturned(game: DiceGame, userId: string): { game: DiceGame; ended: boolean } {
-  const opponent = opponentOf(game, userId);
-  if (game.status !== "in_progress" || !opponent || !game.gone.includes(opponent)) return { game, ended: false };
-  return { game: forfeit(game, opponent), ended: true };
+/** A spectator's seat is gone; they stop watching with their last one (`stillWatching`: another seat of theirs). */
+export function unwatch(table: DiceTable, userId: string, stillWatching: boolean): Step {
+  const username = table.spectators[userId];
+  if (stillWatching || username === undefined) return step(table);
+  const { [userId]: _gone, ...spectators } = table.spectators;
+  return step({ ...table, spectators }, { type: "spectator_left", userId, username });
 }
 
-export function forfeit(game: DiceGame, loserId: string, reason: "forfeit" | "inactive" = "forfeit"): DiceGame {
-  return {
-    ...game,
-    status: "finished",
-    currentTurn: null,
-    turnEndsAt: null,
-    winnerId: opponentOf(game, loserId),
-    endReason: reason,
+export function ready(table: DiceTable, userId: string, env: Env): Step {
+  const { game, started } = markReady(table.match, userId, env.dice);
+  const next = step({ ...table, match: game }, { type: "ready", userId });
+  return started ? begin(next, env) : next;
+}
+
+/** After the end: when both players have asked, a fresh game starts at this table. */
+export function rematch(table: DiceTable, userId: string, env: Env): Step {
+  if (table.settling) throw new AppError("REMATCH_NOT_AVAILABLE", "The game's result is still being saved");
+  const { game, started } = requestRematch(table.match, userId, env.dice);
+  const next = step({ ...table, match: game }, { type: "rematch_requested", userId });
+  return started ? begin(next, env) : next;
+}
+
+/** A game (the first, or a rematch) starts: its own history entry, and the first turn's clock. */
+function begin({ table, effects }: Step, env: Env): Step {
+  const match = armTurn(table.match, env.now, isConnected(table, table.match.currentTurn));
+  const started = { ...table, match, gameId: env.newGameId(), startedAt: env.wallNow };
+  return step(started, ...effects, { type: "started" });
+}
+
+export function rollTurn(table: DiceTable, userId: string, env: Env): Step {
+  if (table.settling) throw new AppError("GAME_NOT_IN_PROGRESS", "The game is over; its result is being saved");
+  return afterRoll(table, userId, roll(table.match, userId, env.dice), false, env.now);
+}
+
+/** The turn's clock ran out: the server rolls for the player, who forfeits after `forfeitAfter` in a row. */
+export function expire(table: DiceTable, env: Env, forfeitAfter: number): Step {
+  if (table.settling) return step(table);
+  const expiry = turnExpired(table.match, env.now, env.dice, forfeitAfter);
+  return expiry ? afterRoll(table, expiry.userId, expiry.outcome, true, env.now) : step(table);
+}
+
+/** Announce a roll (the player's own or the server's), then pass the turn, or end the game with the roll. */
+function afterRoll(table: DiceTable, userId: string, outcome: RollOutcome, auto: boolean, now: number): Step {
+  const rolled: DiceEffect = {
+    type: "rolled",
+    userId,
+    roll: outcome.roll,
+    newScore: outcome.game.scores[userId] ?? 0,
+    auto,
+    round: outcome.completedRound,
   };
+  if (outcome.game.status !== "in_progress") return ending(table, outcome.game, [rolled]);
+  const match = armTurn(outcome.game, now, isConnected(table, outcome.game.currentTurn));
+  return step({ ...table, match }, rolled, { type: "turn_changed" });
 }
 
-/** End a game in progress with no winner; a server shutdown keeps the turn that was open. */
-export function abandon(game: DiceGame, reason: "abandoned" | "server_shutdown"): DiceGame {
-  if (game.status !== "in_progress") return game;
-  const pendingTurn: PendingTurn | null =
-    reason === "server_shutdown" && game.currentTurn
-      ? { userId: game.currentTurn, turnNumber: game.turnNumber, turnEndsAt: game.turnEndsAt }
-      : null;
-  return {
-    ...game,
-    status: "abandoned",
-    currentTurn: null,
-    turnEndsAt: null,
-    winnerId: null,
-    endReason: reason,
-    pendingTurn,
-  };
+function setConnected(table: DiceTable, userId: string, connected: boolean): DiceTable {
+  const player = table.players[userId];
+  return player ? { ...table, players: { ...table.players, [userId]: { ...player, connected } } } : table;
 }
 
-// ---- the turn clock -------------------------------------------------------------------
-
-/**
- * Start (or restart) the current turn's clock at `now`. The clock runs only while the player
- * whose turn it is is connected: a player who is away is covered by the reconnection window,
- * so `present: false` pauses it.
- */
-export function armTurn(game: DiceGame, now: number, present: boolean): DiceGame {
-  if (game.status !== "in_progress" || !game.currentTurn || !present) return { ...game, turnEndsAt: null };
-  return { ...game, turnEndsAt: now + game.turnSeconds * 1000 };
+/** The clock of the player whose turn it is runs only while they are connected. */
+function withConnection(table: DiceTable, userId: string, connected: boolean, now: number): DiceTable {
+  const next = setConnected(table, userId, connected);
+  const { match } = next;
+  const rearm = match.status === "in_progress" && match.currentTurn === userId && !table.settling;
+  return rearm ? { ...next, match: armTurn(match, now, connected) } : next;
 }
 
-export interface TurnExpiry {
-  /** The server's roll for the player who let the clock run out. */
-  outcome: RollOutcome;
-  userId: string;
-  /** True when this was the player's `forfeitAfter`-th missed turn in a row: they lost (`inactive`). */
-  forfeited: boolean;
+/** A player's connection dropped: their seat is held, and their turn's clock stops. */
+export function drop(table: DiceTable, userId: string, now: number): Step {
+  return step(withConnection(table, userId, false, now), { type: "disconnected", userId });
+}
+
+/** Back in time: the turn's clock restarts in full. See `returned` for a forfeit that waited. */
+export function reconnect(table: DiceTable, userId: string, now: number): Step {
+  return step(withConnection(table, userId, true, now), { type: "rejoined", userId });
+}
+
+/** A returning player whose opponent left for good meanwhile has now won. */
+export function returned(table: DiceTable, userId: string): Step {
+  const back = playerReturned(table.match, userId);
+  return back.ended ? ending(table, back.game) : step(table);
 }
 
 /**
- * The clock ran out (`now` at or past `turnEndsAt`): the server rolls for the player. After
- * `forfeitAfter` consecutive missed turns the player forfeits with reason `inactive` — unless
- * that very roll won the game. Null when no turn is due.
+ * A player left for good (on purpose, or not back in time). Before the game the seat is freed;
+ * during or after it the player stays on the scoreboard (see match.ts `playerGone`).
  */
-export function turnExpired(game: DiceGame, now: number, dice: Dice, forfeitAfter: number): TurnExpiry | null {
-  if (game.status !== "in_progress" || !game.currentTurn || game.turnEndsAt === null || now < game.turnEndsAt)
-    return null;
-  const userId = game.currentTurn;
-  const missed = (game.missedTurns[userId] ?? 0) + 1;
-  const rolled = roll(game, userId, dice);
-  const counted = { ...rolled.game, missedTurns: { ...rolled.game.missedTurns, [userId]: missed } };
-  if (rolled.ended) return { outcome: { ...rolled, game: counted }, userId, forfeited: false };
-  if (forfeitAfter > 0 && missed >= forfeitAfter) {
-    return { outcome: { ...rolled, game: forfeit(counted, userId, "inactive") }, userId, forfeited: true };
+export function leave(table: DiceTable, userId: string): Step {
+  const username = table.players[userId]?.username ?? "";
+  const effects: DiceEffect[] = [{ type: "left", userId, username }];
+  const opponent = opponentOf(table.match, userId);
+  const { game, ended } = playerGone(table.match, userId, isConnected(table, opponent));
+  if (table.match.rematchRequests.length > 0 && game.rematchClosed) effects.push({ type: "rematch_lapsed", userId });
+  if (table.match.status === "waiting") {
+    const { [userId]: _freed, ...players } = table.players;
+    const hostId = table.hostId === userId ? (game.seats[0] ?? "") : table.hostId;
+    return step({ ...table, match: game, players, hostId }, ...effects);
   }
-  return { outcome: { ...rolled, game: counted }, userId, forfeited: false };
+  const left = setConnected(table, userId, false);
+  return ended ? ending(left, game, [], ...effects) : step({ ...left, match: game }, ...effects);
 }
 
-// ---- rematch --------------------------------------------------------------------------
-
-/**
- * After the game ended, a player asks for a rematch. When both players have, a fresh game
- * starts at once with the same seats, scores at zero and a new draw for the first turn.
- * Refused before the end and after either player left (REMATCH_NOT_AVAILABLE).
- */
-export function requestRematch(game: DiceGame, userId: string, dice: Dice): { game: DiceGame; started: boolean } {
-  if (!isPlayer(game, userId)) throw new AppError("SPECTATOR_CANNOT_ACT");
-  if (!isOver(game)) throw new AppError("REMATCH_NOT_AVAILABLE", "The game has not ended yet");
-  if (game.rematchClosed || game.seats.length < PLAYER_SEATS) {
-    throw new AppError("REMATCH_NOT_AVAILABLE", "Your opponent has left: no rematch is possible");
-  }
-  const rematchRequests = game.rematchRequests.includes(userId)
-    ? game.rematchRequests
-    : [...game.rematchRequests, userId];
-  if (rematchRequests.length < PLAYER_SEATS) return { game: { ...game, rematchRequests }, started: false };
-  const fresh = newGame(game.targetScore, game.turnSeconds);
-  const first = checkedRoll(dice) % 2 === 1 ? game.seats[0]! : game.seats[1]!;
-  const scores = Object.fromEntries(game.seats.map((id) => [id, 0]));
-  return {
-    game: {
-      ...fresh,
-      seats: game.seats,
-      ready: game.seats,
-      scores,
-      status: "in_progress",
-      currentTurn: first,
-      turnNumber: 1,
-    },
-    started: true,
-  };
+/** The server is stopping: a game in progress ends as abandoned (`server_shutdown`). */
+export function shutdown(table: DiceTable): Step {
+  return table.match.status === "in_progress" ? ending(table, abandon(table.match, "server_shutdown")) : step(table);
 }
 
-/** `[userId, score]` for each player, in seat order. */
-export function finalScores(game: DiceGame): Array<[string, number]> {
-  return game.seats.map((id) => [id, game.scores[id] ?? 0]);
+/** The end was stored: it becomes the table's match, and is announced. */
+export function settle(table: DiceTable, end: GameEnd): Step {
+  return step({ ...table, match: end.match, settling: false }, ...end.effects, { type: "ended" });
 }
 
-function checkedRoll(dice: Dice): number {
-  const value = dice();
-  if (!Number.isInteger(value) || value < 1 || value > 6) throw new Error(`a die returned ${value}`);
-  return value;
+/** The end could not be stored: nothing is announced, and the game stays as it was. */
+export function unsettle(table: DiceTable): Step {
+  return step({ ...table, settling: false });
 }

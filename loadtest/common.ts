@@ -116,7 +116,7 @@ export function playDice(
   thinkMs: [number, number] = [300, 900],
 ): Promise<string | null> {
   return new Promise((resolve, reject) => {
-    const onTurn = (turn: string) => {
+    const onTurn = (turn: string | null) => {
       if (turn === userId) void jitter(...thinkMs).then(() => room.send(DiceMessage.roll));
     };
     room.on(DiceEvent.gameStarted, (e) => onTurn(e.first_turn));

@@ -5,7 +5,7 @@
  */
 import { CloseCode } from "@colyseus/sdk";
 import { DiceEvent, DiceMessage, type DiceJoin, type DiceRoom } from "../../client/src";
-import type { DiceGameEndedEvent, DiceRolledEvent, DiceRoomMetadata } from "../../src/systems/biggerDice/protocol";
+import type { DiceEvents, DiceRoomMetadata } from "../../src/systems/biggerDice/protocol";
 import type { DicePlayer } from "../../src/systems/biggerDice/BiggerDiceState";
 import { enc, list } from "./api";
 import { leave, watchRoom } from "./rooms";
@@ -361,10 +361,10 @@ async function join(how: DiceJoin, note?: string): Promise<void> {
     // A rematch starts here too: the overlay of the last game goes.
     rematchAsked = false;
     els.winner.classList.add("hidden");
-    logLine(`Game on! ${nameOf(e.first_turn)} rolls first.`, "accent");
+    logLine(`Game on! ${nameOf(e.first_turn ?? "")} rolls first.`, "accent");
   });
   joined.on(DiceEvent.turnChanged, () => render());
-  const onRolled = (e: DiceRolledEvent) => {
+  const onRolled = (e: DiceEvents[typeof DiceEvent.rolled]) => {
     showDie(e.roll, true);
     els.lastRoll.textContent = e.auto
       ? `Time ran out: the server rolled ${e.roll} for ${e.player_username}`
@@ -536,7 +536,7 @@ function logLine(text: string, kind: "" | "good" | "accent" = ""): void {
   els.log.prepend(li);
 }
 
-function showWinner(e: DiceGameEndedEvent): void {
+function showWinner(e: DiceEvents[typeof DiceEvent.gameEnded]): void {
   const myId = me().id;
   const won = e.winner_id === myId;
   const reason = e.reason === "forfeit" ? " (the other player left)" : "";

@@ -129,6 +129,14 @@ export const DiceMessage = {
   rematch: "rematch",
 } as const;
 
+/** What each message carries: nothing (the seed product's `{user_id, room_id}` is accepted and ignored). */
+export interface DiceMessages {
+  [DiceMessage.ready]: z.input<typeof NoPayload> | undefined;
+  [DiceMessage.roll]: z.input<typeof NoPayload> | undefined;
+  [DiceMessage.rollAlias]: z.input<typeof NoPayload> | undefined;
+  [DiceMessage.rematch]: z.input<typeof NoPayload> | undefined;
+}
+
 /** The events the room sends (docs/PROTOCOL.md §3), with the seed product's names and shapes. */
 export const DiceEvent = {
   roomJoined: "room_joined",
@@ -193,91 +201,4 @@ export interface DiceEvents {
   };
   [DiceEvent.rematchRequested]: NamedUser;
   [DiceEvent.rematchLapsed]: UserRef;
-}
-
-// ---- Event and message tables (src/realtime/events.ts; docs/PROTOCOL.md §3 `bigger_dice`) ----
-
-/** Messages the room accepts. `ready`, `roll` and `rematch` carry no payload. */
-export const DiceMessage = {
-  ready: "ready",
-  roll: "roll",
-  rematch: "rematch",
-} as const;
-
-export interface DiceMessages {
-  [DiceMessage.ready]: z.input<typeof NoPayload> | undefined;
-  [DiceMessage.roll]: z.input<typeof NoPayload> | undefined;
-  [DiceMessage.rematch]: z.input<typeof NoPayload> | undefined;
-}
-
-/** Events the room sends, in the seed product's shapes, to players and spectators. */
-export const DiceEvent = {
-  roomJoined: "room_joined",
-  playerLeft: "player_left",
-  playerDisconnected: "player_disconnected",
-  playerRejoined: "player_rejoined",
-  playerReady: "player_ready",
-  spectatorJoined: "spectator_joined",
-  spectatorLeft: "spectator_left",
-  gameStarted: "game_started",
-  turnChanged: "turn_changed",
-  rolled: "bigger_dice.rolled",
-  roundResult: "bigger_dice.round_result",
-  gameEnded: "game_ended",
-  rematchRequested: "rematch_requested",
-  rematchLapsed: "rematch_lapsed",
-} as const;
-
-export interface DicePlayerEvent {
-  room_id: string;
-  user_id: string;
-  username: string;
-}
-export interface DiceRoomJoinedEvent {
-  room_id: string;
-  room_name: string;
-  player: WirePlayer;
-}
-export interface DiceGameStartedEvent {
-  room_id: string;
-  players: WirePlayer[];
-  first_turn: string;
-}
-export interface DiceTurnChangedEvent {
-  room_id: string;
-  current_turn: string;
-  turn_number: number;
-  /** Server epoch ms; 0 or null when no clock runs. */
-  turn_ends_at: number | null;
-}
-export type DiceRolledEvent = ReturnType<typeof rolledEvent> & { auto?: true };
-export type DiceRoundResultEvent = ReturnType<typeof roundResultEvent>;
-export interface DiceGameEndedEvent {
-  room_id: string;
-  winner_id: string | null;
-  winner_username: string | null;
-  final_scores: FinalScores;
-  reason: "win" | "forfeit" | "inactive" | "abandoned" | "server_shutdown";
-}
-export interface DiceRematchEvent {
-  room_id: string;
-  user_id: string;
-  username?: string;
-}
-
-export interface DiceEvents {
-  [DiceEvent.roomJoined]: DiceRoomJoinedEvent;
-  [DiceEvent.playerLeft]: DicePlayerEvent;
-  [DiceEvent.playerDisconnected]: Omit<DicePlayerEvent, "username">;
-  [DiceEvent.playerRejoined]: DicePlayerEvent;
-  [DiceEvent.playerReady]: DicePlayerEvent;
-  [DiceEvent.spectatorJoined]: DicePlayerEvent;
-  [DiceEvent.spectatorLeft]: DicePlayerEvent;
-  [DiceEvent.gameStarted]: DiceGameStartedEvent;
-  [DiceEvent.turnChanged]: DiceTurnChangedEvent;
-  [DiceEvent.rolled]: DiceRolledEvent;
-  [DiceEvent.roundResult]: DiceRoundResultEvent;
-  [DiceEvent.gameEnded]: DiceGameEndedEvent;
-  [DiceEvent.rematchRequested]: DiceRematchEvent;
-  [DiceEvent.rematchLapsed]: DiceRematchEvent;
 }

@@ -60,7 +60,7 @@ async function watchRedis(): Promise<ChildProcess> {
   ];
   const child = spawn("redis-cli", args, { stdio: ["ignore", "pipe", "inherit"] });
   children.push(child);
-  const lines = readline.createInterface({ input: child.stdout! });
+  const lines = readline.createInterface({ input: child.stdout });
   lines.on("line", (line) => {
     const m = /^\d+\.\d+ \[(\d+) [^\]]*\] "([^"]+)"/.exec(line);
     if (!m || Number(m[1]) !== redisDb) return;
@@ -76,10 +76,10 @@ async function watchRedis(): Promise<ChildProcess> {
 
 const stats = new Pool({ connectionString: databaseUrl, max: 1 });
 async function pgStats(): Promise<{ xact: number; inserted: number; updated: number; deleted: number }> {
-  const { rows } = await stats.query(
+  const { rows } = await stats.query<{ x: string; i: string; u: string; d: string }>(
     "SELECT xact_commit::bigint AS x, tup_inserted::bigint AS i, tup_updated::bigint AS u, tup_deleted::bigint AS d FROM pg_stat_database WHERE datname = current_database()",
   );
-  const r = rows[0];
+  const r = rows[0]!;
   return { xact: Number(r.x), inserted: Number(r.i), updated: Number(r.u), deleted: Number(r.d) };
 }
 
@@ -195,7 +195,7 @@ interface User {
   token: string;
 }
 let userCounter = 0;
-async function rest<T = any>(
+async function rest<T = unknown>(
   method: string,
   urlPath: string,
   token?: string,
@@ -229,10 +229,10 @@ function client(user: User, i: number): Client {
   c.auth.token = user.token;
   return c;
 }
-function nextMessage(room: Room, type: string, timeoutMs = 10_000): Promise<any> {
+function nextMessage(room: Room, type: string, timeoutMs = 10_000): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`timed out waiting for ${type}`)), timeoutMs);
-    const off = room.onMessage(type, (payload: any) => {
+    const off = room.onMessage(type, (payload: unknown) => {
       clearTimeout(timer);
       off();
       resolve(payload);

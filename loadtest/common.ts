@@ -1,33 +1,25 @@
 import crypto from "node:crypto";
-import { Client } from "@colyseus/sdk";
+import { Client, type Room } from "@colyseus/sdk";
 import type { Options } from "@colyseus/loadtest";
-import {
-  connect,
-  DiceEvent,
-  DiceMessage,
-  RoomEvent,
-  sessionAuth,
-  type AuthSession,
-  type DiceRoom,
-  type RallyClient,
-  type RallyRoom,
-} from "../client/src";
 
 /**
  * What every load-test bot shares: REST calls, registration (and login, like a returning
- * user), a @rally/client signed in with the session, and small timing helpers. The bots of one
+ * user), an SDK client signed in with the token, and small timing helpers. The bots of one
  * `@colyseus/loadtest` run live in one process, so bots that must meet (a dice pair, a space's
  * members) coordinate through the small in-process `Rendezvous` below.
  */
 
-export type Session = AuthSession;
+export interface Session {
+  token: string;
+  user: { id: string; username: string; orgId: string | null };
+}
 
 /** The REST base for a loadtest `--endpoint` (ws://host:port or http://host:port). */
 export function httpBase(endpoint: string): string {
   return endpoint.replace(/^ws(s?):\/\//, "http$1://").replace(/\/$/, "");
 }
 
-export async function api<T = any>(
+export async function api<T = unknown>(
   options: Options,
   method: string,
   path: string,
@@ -46,6 +38,13 @@ export async function api<T = any>(
   return json;
 }
 
+/** What a failure says, for the bot's log: its code (a refused room.request carries one), else its message. */
+export function failure(e: unknown): string {
+  const { code, message } = (e ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === "string" || typeof code === "number") return String(code);
+  return typeof message === "string" ? message : String(e);
+}
+
 const runTag = crypto.randomBytes(3).toString("hex");
 
 /** Register a fresh user, then log in with the password as a returning user would. */
@@ -62,10 +61,11 @@ export async function signUp(
   return api<Session>(options, "POST", "/api/auth/login", { body: { username, password } });
 }
 
-/** A rally client for the loadtest endpoint, signed in as `session` (it refreshes the token itself). */
-export function rally(options: Options, session: Session): RallyClient {
-  const base = httpBase(options.endpoint);
-  return connect(base, { ...sessionAuth(base, session), sdk: new Client(base) });
+/** An SDK client for the loadtest endpoint, signed in with `token`. */
+export function sdk(options: Options, token: string): Client {
+  const client = new Client(options.endpoint);
+  client.auth.token = token;
+  return client;
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -102,27 +102,30 @@ export class Rendezvous<T> {
 }
 
 /** Log rally `error` events (they carry `{code, message, type}`) instead of failing the bot. */
-export function logErrors(room: RallyRoom<any, any>, who: string): void {
-  room.on(RoomEvent.error, (e) => console.warn(`${who}: ${e.type} → ${e.code} ${e.message}`));
+export function logErrors(room: Room, who: string): void {
+  room.onMessage("error", (e: { code: string; message: string; type: string }) =>
+    console.warn(`${who}: ${e.type} → ${e.code} ${e.message}`),
+  );
 }
 
 /**
  * Play one `bigger_dice` game in `room` as `userId`: ready, then roll whenever the turn is
  * ours, after a human-like pause. Resolves with the winner's id when the game ends.
  */
-export function playDice(
-  room: DiceRoom,
-  userId: string,
-  thinkMs: [number, number] = [300, 900],
-): Promise<string | null> {
+export function playDice(room: Room, userId: string, thinkMs: [number, number] = [300, 900]): Promise<string | null> {
   return new Promise((resolve, reject) => {
-    const onTurn = (turn: string | null) => {
-      if (turn === userId) void jitter(...thinkMs).then(() => room.send(DiceMessage.roll));
+    const onTurn = (turn: string) => {
+      if (turn === userId) void jitter(...thinkMs).then(() => room.send("roll"));
     };
-    room.on(DiceEvent.gameStarted, (e) => onTurn(e.first_turn));
-    room.on(DiceEvent.turnChanged, (e) => onTurn(e.current_turn));
-    room.on(DiceEvent.gameEnded, (e) => resolve(e.winner_id));
-    room.raw.onLeave((code) => reject(new Error(`left the dice room (code ${code}) before the game ended`)));
-    room.send(DiceMessage.ready);
+    room.onMessage("game_started", (e: { first_turn: string }) => onTurn(e.first_turn));
+    room.onMessage("turn_changed", (e: { current_turn: string }) => onTurn(e.current_turn));
+    room.onMessage("game_ended", (e: { winner_id: string | null }) => resolve(e.winner_id));
+    room.onLeave((code) => reject(new Error(`left the dice room (code ${code}) before the game ended`)));
+    room.send("ready");
   });
+}
+
+/** Messages a bot does not look at still need a handler (the SDK warns otherwise). */
+export function ignoreOthers(room: Room): void {
+  room.onMessage("*", () => undefined);
 }

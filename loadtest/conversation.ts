@@ -1,6 +1,5 @@
 import { cli, type Options } from "@colyseus/loadtest";
-import { ConversationEvent, ConversationMessage } from "../client/src";
-import { api, jitter, logErrors, rally, Rendezvous, signUp, type Session } from "./common";
+import { api, failure, ignoreOthers, jitter, logErrors, Rendezvous, sdk, signUp, type Session } from "./common";
 
 /**
  * `conversation` bots, in pairs: both register, like each other over REST (the second like
@@ -34,33 +33,30 @@ async function main(options: Options): Promise<void> {
   }
   // The loadtest tool starts bots one after another, and the first of a pair needs the
   // second's like: joining and chatting run in the background.
-  void chat(options, session, pair).catch((e) => console.error(`${user.username}: ${(e as Error).message}`));
+  void chat(options, session, pair).catch((e: unknown) => console.error(`${user.username}: ${(e as Error).message}`));
 }
 
-async function chat(options: Options, session: Session, pair: number): Promise<void> {
-  const { user } = session;
+async function chat(options: Options, { token, user }: Session, pair: number): Promise<void> {
   const conversationId = await conversations.get(String(pair), 10 * 60_000);
-  const room = await rally(options, session).joinConversation(conversationId);
+  const room = await sdk(options, token).joinOrCreate("conversation", { conversationId });
   logErrors(room, user.username);
+  ignoreOthers(room);
   let open = true;
-  room.raw.onLeave(() => void (open = false));
-  room.on(ConversationEvent.message, ({ message }: { message: { id: number; sender: { id: string } } }) => {
+  room.onLeave(() => void (open = false));
+  room.onMessage("message", ({ message }: { message: { id: number; sender: { id: string } } }) => {
     if (message.sender.id !== user.id) {
-      void jitter(200, 1500).then(() => open && room.send(ConversationMessage.readReceipt, { message_id: message.id }));
+      void jitter(200, 1500).then(() => open && room.send("read_receipt", { message_id: message.id }));
     }
   });
   for (let n = 1; open; n++) {
     await jitter(2000, 8000);
     if (!open) break;
-    room.send(ConversationMessage.typing, { is_typing: true });
+    room.send("typing", { is_typing: true });
     await jitter(300, 1500);
     await room
-      .request(ConversationMessage.message, {
-        content: `message ${n} from ${user.username}`,
-        clientMessageId: `${user.id}-${n}`,
-      })
-      .catch((e) => console.warn(`${user.username}: message: ${e?.code ?? e}`));
-    room.send(ConversationMessage.typing, { is_typing: false });
+      .request("message", { content: `message ${n} from ${user.username}`, clientMessageId: `${user.id}-${n}` })
+      .catch((e: unknown) => console.warn(`${user.username}: message: ${failure(e)}`));
+    room.send("typing", { is_typing: false });
   }
 }
 

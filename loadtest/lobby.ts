@@ -1,6 +1,18 @@
 import { cli, type Options } from "@colyseus/loadtest";
-import { LobbyEvent, LobbyMessage, type LobbyRoom } from "../client/src";
-import { api, jitter, logErrors, pick, playDice, rally, Rendezvous, signUp, type Session } from "./common";
+import type { Room } from "@colyseus/sdk";
+import {
+  api,
+  failure,
+  ignoreOthers,
+  jitter,
+  logErrors,
+  pick,
+  playDice,
+  Rendezvous,
+  sdk,
+  signUp,
+  type Session,
+} from "./common";
 
 /**
  * `user_lobby` bots, in pairs of friends: the odd bot of a pair sends a friend request to the
@@ -25,7 +37,7 @@ async function main(options: Options): Promise<void> {
   const { token, user } = session;
   const pair = Math.floor(options.clientId / 2);
   const isInviter = options.clientId % 2 === 0;
-  const client = rally(options, session);
+  const client = sdk(options, token);
 
   if (isInviter) {
     sessions.put(String(pair), session);
@@ -40,28 +52,33 @@ async function main(options: Options): Promise<void> {
     sessions.put(`${pair}:friend`, session);
   }
 
-  const lobby = await client.joinLobby();
+  const lobby = await client.joinOrCreate("user_lobby");
   logErrors(lobby, user.username);
+  ignoreOthers(lobby);
 
-  lobby.on(LobbyEvent.gameReady, async ({ roomId }: { roomId: string }) => {
+  // Both handlers catch their own failures (logged), so they run in the background.
+  const playReadyGame = async ({ roomId }: { roomId: string }) => {
     try {
-      const game = await client.joinDice({ roomId });
+      const game = await client.joinById(roomId);
+      ignoreOthers(game);
       await playDice(game, user.id);
-      game.raw.onLeave.clear();
+      game.onLeave.clear();
       await game.leave(true);
     } catch (e) {
       console.warn(`${user.username}: game ${roomId}: ${(e as Error).message}`);
     }
-  });
+  };
+  lobby.onMessage("game_ready", (event: { roomId: string }) => void playReadyGame(event));
 
   if (!isInviter) {
-    lobby.on(LobbyEvent.invitationReceived, async ({ invitationId }: { invitationId: string }) => {
+    const answerInvitation = async ({ invitationId }: { invitationId: string }) => {
       await jitter(500, 3000);
-      const answer = Math.random() < 0.8 ? LobbyMessage.acceptInvitation : LobbyMessage.declineInvitation;
+      const answer = Math.random() < 0.8 ? "game_invitation:accept" : "game_invitation:decline";
       await lobby
         .request(answer, { invitationId })
-        .catch((e) => console.warn(`${user.username}: ${answer}: ${e?.code ?? e}`));
-    });
+        .catch((e: unknown) => console.warn(`${user.username}: ${answer}: ${failure(e)}`));
+    };
+    lobby.onMessage("game_invitation_received", (event: { invitationId: string }) => void answerInvitation(event));
   }
 
   // The loadtest tool starts bots one after another: the rest runs in the background.
@@ -70,28 +87,28 @@ async function main(options: Options): Promise<void> {
 
 async function lifeInTheLobby(
   options: Options,
-  lobby: LobbyRoom,
+  lobby: Room,
   session: Session,
   pair: number,
   isInviter: boolean,
 ): Promise<void> {
   const friend = isInviter ? await sessions.get(`${pair}:friend`, 10 * 60_000).catch(() => null) : null;
   let open = true;
-  lobby.raw.onLeave(() => void (open = false));
+  lobby.onLeave(() => void (open = false));
   while (open) {
     await jitter(INVITE_MIN_SEC * 1000, INVITE_MAX_SEC * 1000);
     if (!open) break;
     if (friend) {
       await lobby
-        .request(LobbyMessage.sendInvitation, { toUserId: friend.user.id, map: pick(["classic", "desert", "forest"]) })
-        .catch((e) => console.warn(`${session.user.username}: invite: ${e?.code ?? e}`));
+        .request("game_invitation:send", { toUserId: friend.user.id, map: pick(["classic", "desert", "forest"]) })
+        .catch((e: unknown) => console.warn(`${session.user.username}: invite: ${failure(e)}`));
     }
     if (Math.random() < 0.3) {
       const unread = await api<{ items: Array<{ id: string }> }>(options, "GET", "/api/notifications?status=unread", {
         token: session.token,
       });
       const ids = unread.items.slice(0, 100).map((n) => n.id);
-      if (ids.length) lobby.send(LobbyMessage.readNotifications, { ids });
+      if (ids.length) lobby.send("notifications:read", { ids });
     }
   }
 }

@@ -61,10 +61,10 @@ async function startServer(): Promise<{ child: ChildProcess; dataDir: string }> 
   });
   let log = "";
   const keep = (d: Buffer) => {
-    if (log.length < 20_000) log += d;
+    if (log.length < 20_000) log += d.toString("utf8");
   };
-  child.stdout!.on("data", keep); // the security log: read (a full pipe would stall the server), not kept
-  child.stderr!.on("data", keep);
+  child.stdout.on("data", keep); // the security log: read (a full pipe would stall the server), not kept
+  child.stderr.on("data", keep);
   const deadline = Date.now() + 240_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}):\n${log}`);

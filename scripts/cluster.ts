@@ -69,7 +69,7 @@ function start(index: number): void {
   children.set(index, child);
   const prefix = `[rally-${index} :${port}]`;
   console.log(`${prefix} pid ${child.pid}`);
-  for (const stream of [child.stdout!, child.stderr!]) {
+  for (const stream of [child.stdout, child.stderr]) {
     readline.createInterface({ input: stream }).on("line", (line) => console.log(`${prefix} ${line}`));
   }
   child.on("exit", (code, signal) => {

@@ -9,7 +9,7 @@ import {
   type Presence,
   type MatchMakerDriver,
 } from "@colyseus/core";
-import { WebSocketTransport } from "@colyseus/ws-transport";
+import { WebSocketTransport, type TransportOptions } from "@colyseus/ws-transport";
 import { loadConfig, type Config } from "./config";
 import { migrate, openDb, type Db } from "./db";
 import { resolveJwtSecret, TokenService } from "./auth/tokens";
@@ -23,7 +23,6 @@ import { sweepStaleProcesses } from "./realtime/staleProcesses";
 import { createServices } from "./services";
 import { installContext, type AppContext } from "./context";
 import { logger } from "./logger";
-import { metrics } from "./metrics";
 import { errorHandler, notFound, requestId, requireAuth } from "./http/middleware";
 import { basicAuth } from "./http/basicAuth";
 import { CorsPolicy, edgeGuard, type MatchmakerCors, guardedServer, metricsAuth, monitorGuard } from "./http/edge";
@@ -139,11 +138,11 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
 
   // The monitor (a React app and its server, ~18 MB resident) is loaded only when it is on.
   const monitorApp =
-    // require, not import(): a dynamic import loads the monitor's ESM build, which brings its
-    // own copy of @colyseus/core whose matchMaker never started (every /monitor/api was a 500).
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     cfg.MONITOR_USER && cfg.MONITOR_PASSWORD
-      ? ((require("@colyseus/monitor") as typeof import("@colyseus/monitor")).monitor() as express.RequestHandler)
+      ? // require, not import(): a dynamic import loads the monitor's ESM build, which brings its
+        // own copy of @colyseus/core whose matchMaker never started (every /monitor/api was a 500).
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        ((require("@colyseus/monitor") as typeof import("@colyseus/monitor")).monitor() as express.RequestHandler)
       : undefined;
 
   const options = config({
@@ -153,14 +152,14 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<R
       publicAddress: cfg.PUBLIC_ADDRESS,
       // A room is created on the process that served its matchmaking request; the proxy in
       // front spreads requests, and tests can tell where a room lives.
-      selectProcessIdToCreateRoom: async () => matchMaker.processId,
+      selectProcessIdToCreateRoom: () => Promise.resolve(matchMaker.processId),
       gracefullyShutdown: false, // src/index.ts owns signals so it can drain the pool last
       greet: false,
     },
     displayLogs: false,
     // Our own http.Server, so that every request passes the edge checks before Colyseus'
     // matchmaker or Express reads it (src/http/edge.ts).
-    initializeTransport: (opts: any) =>
+    initializeTransport: (opts: TransportOptions) =>
       new WebSocketTransport({
         ...opts,
         server: guardedServer(edgeGuard(liveConfig, cors)),

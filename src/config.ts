@@ -85,6 +85,8 @@ const EnvSchema = z.object({
   CHAT_MAX_CHARS: num(500, 1),
   /** Half the side of an avatar's square view in a space without its own; 0 = the whole space. */
   SPACE_VIEW_RADIUS: num(500, 0),
+  /** How long a live space room trusts its copy of the members for joins (0 = every join asks the database). */
+  SPACE_MEMBER_SNAPSHOT_SECONDS: num(60, 0),
   TEXT_MAX_CHARS: num(2000, 1),
   SHUTDOWN_TIMEOUT_MS: num(10_000, 100),
   STALE_PROCESS_SWEEP_MS: num(3000, 100),

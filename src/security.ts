@@ -24,7 +24,8 @@ const MAX_TRACKED = 10_000;
 
 export function securityEvent(event: SecurityEvent, reason: string, fields: Record<string, unknown> = {}): void {
   metrics.securityEvents.inc({ event, reason });
-  const key = `${event}\u0000${reason}\u0000${String(fields.userId ?? fields.username ?? fields.ip ?? "")}`;
+  const subject = fields.userId ?? fields.username ?? fields.ip;
+  const key = `${event}\u0000${reason}\u0000${typeof subject === "string" ? subject : ""}`;
   const now = Date.now();
   if (now - (lastLogged.get(key) ?? 0) < 1000) return;
   if (lastLogged.size >= MAX_TRACKED) lastLogged.clear();

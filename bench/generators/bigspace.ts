@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { announceReady, serveRpc } from "../lib/ipc";
-import { Histogram, type Sparse } from "../lib/stats";
+import { Histogram } from "../lib/stats";
 import { connectSpaceClient, pool, type Member, type ServerKind, type SpaceClient } from "./clients";
 import { mulberry32 } from "../../src/random";
 
@@ -224,7 +224,7 @@ async function run(a: { startAt: number; warmupMs: number; measureMs: number; dr
     updatesSeen,
     windowBytes,
     windowMs: a.measureMs,
-    latency: hist.toSparse() as Sparse,
+    latency: hist.toSparse(),
     loopDelayP99Ms: loop.percentile(99) / 1e6,
   };
 }

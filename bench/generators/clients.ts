@@ -78,11 +78,13 @@ async function connectColyseus(a: ConnectArgs): Promise<SpaceClient> {
   }
   let stopDiscarding: (() => void) | undefined;
   if (a.observe) {
-    room.onStateChange((state: any) => {
-      const users = state?.users;
-      if (!users) return;
-      users.forEach((u: { x: number; y: number }, id: string) => a.onPosition(id, u.x, u.y));
-    });
+    room.onStateChange(
+      (state: { users?: { forEach(fn: (u: { x: number; y: number }, id: string) => void): void } }) => {
+        const users = state?.users;
+        if (!users) return;
+        users.forEach((u: { x: number; y: number }, id: string) => a.onPosition(id, u.x, u.y));
+      },
+    );
   } else {
     // The server's transport pings every 10 s and drops clients that never answer: answer
     // in advance, since this client no longer parses the pings.
@@ -151,7 +153,7 @@ function connectWs(a: ConnectArgs): Promise<SpaceClient> {
       });
     });
     ws.on("message", (data) => {
-      const m = JSON.parse(data.toString()) as { id: string; x: number; y: number };
+      const m = JSON.parse((data as Buffer).toString("utf8")) as { id: string; x: number; y: number };
       a.onPosition(m.id, m.x, m.y);
     });
     ws.on("close", () => void (open = false));

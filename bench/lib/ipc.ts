@@ -17,7 +17,8 @@ interface Reply {
   error?: string;
 }
 
-export type Handlers = Record<string, (args: any) => unknown | Promise<unknown>>;
+/** Each handler declares its own argument type (never: any argument type fits); a returned Promise is awaited. */
+export type Handlers = Record<string, (args: never) => unknown>;
 
 /**
  * In a child: answer the orchestrator's requests, and exit when the orchestrator goes away
@@ -25,18 +26,20 @@ export type Handlers = Record<string, (args: any) => unknown | Promise<unknown>>
  */
 export function serveRpc(handlers: Handlers): void {
   if (!process.send) throw new Error("this module runs as a child of bench/run.ts (no IPC channel)");
-  process.on("message", async (msg: Request) => {
+  // Never rejects: a failure is answered to the orchestrator.
+  const answer = async (msg: Request) => {
     if (!msg || typeof msg.rpc !== "number") return;
     const handler = handlers[msg.cmd];
     let reply: Reply;
     try {
       if (!handler) throw new Error(`unknown command ${msg.cmd}`);
-      reply = { rpcReply: msg.rpc, ok: true, result: await handler(msg.args) };
+      reply = { rpcReply: msg.rpc, ok: true, result: await handler(msg.args as never) };
     } catch (e) {
       reply = { rpcReply: msg.rpc, ok: false, error: (e as Error)?.stack ?? String(e) };
     }
     if (process.connected) process.send!(reply);
-  });
+  };
+  process.on("message", (msg: Request) => void answer(msg));
   process.on("disconnect", () => process.exit(0));
 }
 
@@ -54,7 +57,8 @@ let nextId = 1;
  */
 function awaitMessage<T>(
   child: ChildProcess,
-  pick: (msg: any) => { value: T } | { error: Error } | undefined,
+  /** Declares the message shape it reads (never: any shape fits) and checks it before use. */
+  pick: (msg: never) => { value: T } | { error: Error } | undefined,
   timeoutMs: number,
   describe: { exit: (code: number | null) => string; timeout: string },
   send?: (fail: (err: Error) => void) => void,
@@ -65,7 +69,7 @@ function awaitMessage<T>(
       reject(err);
     };
     const onMessage = (msg: unknown) => {
-      const picked = pick(msg);
+      const picked = pick(msg as never);
       if (!picked) return;
       cleanup();
       if ("error" in picked) reject(picked.error);

@@ -115,7 +115,7 @@ export async function startServer(
     shared.set(key, server);
   }
   // Scenarios stop what they start; a shared server is stopped by stopSharedServers().
-  return { ...server, stop: async () => undefined };
+  return { ...server, stop: () => Promise.resolve() };
 }
 
 export async function stopSharedServers(): Promise<void> {

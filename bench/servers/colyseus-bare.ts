@@ -1,7 +1,7 @@
 import { defineRoom, LocalDriver, LocalPresence, Room, type Client } from "@colyseus/core";
 import { BroadcastSpaceState as SpaceState, SpaceUser } from "../../src/systems/space/SpaceState";
 import config from "@colyseus/tools";
-import { WebSocketTransport } from "@colyseus/ws-transport";
+import { WebSocketTransport, type TransportOptions } from "@colyseus/ws-transport";
 import { announceReady, serveRpc } from "../lib/ipc";
 import { listenOnLoopback } from "./colyseusListen";
 import { benchPort, commonCommands, exitOnSigterm } from "./common";
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     options: { presence: new LocalPresence(), driver: new LocalDriver(), greet: false, gracefullyShutdown: false },
     displayLogs: false,
     // The same transport settings as rally (src/app.config.ts), so only the room differs.
-    initializeTransport: (opts: any) =>
+    initializeTransport: (opts: TransportOptions) =>
       new WebSocketTransport({ ...opts, maxPayload: 64 * 1024, pingInterval: 10_000, pingMaxRetries: 2 }),
     rooms: { space: defineRoom(BareSpaceRoom).filterBy(["spaceId"]) },
   });

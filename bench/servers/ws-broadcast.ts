@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     ws.on("message", (data) => {
       let move: { x: number; y: number; d: string };
       try {
-        move = JSON.parse(data.toString());
+        move = JSON.parse((data as Buffer).toString("utf8")) as typeof move;
       } catch {
         return;
       }
@@ -43,8 +43,8 @@ async function main(): Promise<void> {
       }
     });
     ws.on("close", () => {
-      room!.delete(peer);
-      if (room!.size === 0) rooms.delete(key);
+      room.delete(peer);
+      if (room.size === 0) rooms.delete(key);
     });
   });
 

@@ -1,6 +1,6 @@
 /** Sign up / log in. The token is kept per tab (see session.ts). */
 import { api, ApiError } from "./api";
-import type { Problem } from "./errors";
+import { ProblemError } from "./errors";
 import { signIn, type Me } from "./session";
 import { byId, form, h, inputValue } from "./ui";
 
@@ -82,17 +82,17 @@ export function renderAuth(root: HTMLElement, onSignedIn: () => void): void {
               ...(inviteCode ? { inviteCode } : orgId ? { orgId } : {}),
             }).catch((e) => {
               if (e instanceof ApiError && e.code === "ORG_TAKEN") {
-                throw {
-                  code: e.code,
-                  title: "That organization already exists",
-                  detail: "Ask one of its members for an invite code.",
-                } satisfies Problem;
+                throw new ProblemError(
+                  e.code,
+                  "That organization already exists",
+                  "Ask one of its members for an invite code.",
+                );
               }
               throw e;
             })
           : await api<AuthReply>("POST", "/api/auth/login", { username, password }).catch((e) => {
               if (e instanceof ApiError && e.code === "UNAUTHORIZED") {
-                throw { code: e.code, title: "Wrong username or password", detail: e.message } satisfies Problem;
+                throw new ProblemError(e.code, "Wrong username or password", e.message);
               }
               throw e;
             });

@@ -2,7 +2,7 @@
  * Conversations: like someone (a mutual like is a match, announced in the lobby), then chat
  * live with typing indicators and read ticks; older history pages in as you scroll up.
  */
-import { ConversationEvent, ConversationMessage, type ConversationRoom } from "../../client/src";
+import type { Room } from "@colyseus/sdk";
 import type {
   ChatMessage,
   MessageEvent,
@@ -34,7 +34,7 @@ const REPORT_LABELS: Record<ReportReason, string> = {
 import { api, ApiError, enc, list } from "./api";
 import * as lobby from "./lobby";
 import { leave, watchRoom } from "./rooms";
-import { me, rally } from "./session";
+import { me, sdk } from "./session";
 import { actionButton, avatar, banner, fill, form, h, inputValue, showError, time, toast } from "./ui";
 
 const PAGE_SIZE = 20;
@@ -42,7 +42,7 @@ const PAGE_SIZE = 20;
 const TYPING_REFRESH_MS = 2000;
 const TYPING_IDLE_MS = 2500;
 
-let room: ConversationRoom | null = null;
+let room: Room<unknown, ConversationState> | null = null;
 let current: ConversationSummary | null = null;
 /** Messages shown, by id, oldest first in `order`. */
 const messages = new Map<number, ChatMessage>();
@@ -362,12 +362,11 @@ export async function open(conversationId: string): Promise<void> {
   els.chat.classList.remove("hidden");
   renderOlderButton();
   scrollToBottom();
-  renderConversations([...(await list<ConversationSummary>("/api/v1/conversations").catch(() => [summary!]))]);
+  renderConversations([...(await list<ConversationSummary>("/api/v1/conversations").catch(() => [summary]))]);
 
-  let joined: ConversationRoom;
+  let joined: Room<unknown, ConversationState>;
   try {
-    // A recovery (after lost events) syncs from the newest message shown.
-    joined = await rally().joinConversation(conversationId, { lastMessageId: order[order.length - 1] });
+    joined = await sdk().joinOrCreate("conversation", { conversationId });
   } catch (e) {
     showError(e, "connecting to the conversation");
     return;
@@ -384,7 +383,7 @@ export async function open(conversationId: string): Promise<void> {
       if (room === joined) room = null;
     },
   });
-  joined.raw.onStateChange(() => {
+  joined.onStateChange(() => {
     joined.state.participants?.forEach((p) => {
       if (p.userId === me().id) return;
       othersReadUpTo = Math.max(othersReadUpTo, p.lastReadMessageId);
@@ -392,7 +391,7 @@ export async function open(conversationId: string): Promise<void> {
     });
     renderTicks();
   });
-  joined.on(ConversationEvent.message, (e) => {
+  joined.onMessage("message", (e: MessageEvent) => {
     addMessages([e.message]);
     if (e.message.sender.id !== me().id) {
       typingNow.delete(e.message.sender.id);
@@ -401,28 +400,26 @@ export async function open(conversationId: string): Promise<void> {
     scrollToBottom();
     sendReadReceipt();
   });
-  joined.on(ConversationEvent.typing, (e) => {
+  joined.onMessage("typing", (e: TypingEvent) => {
     if (e.is_typing) typingNow.set(e.user_id, e.username);
     else typingNow.delete(e.user_id);
     renderTyping();
   });
-  joined.on(ConversationEvent.readReceipt, (e) => {
+  joined.onMessage("read_receipt", (e: ReadReceiptEvent) => {
     if (e.user_id === me().id) return;
     othersReadUpTo = Math.max(othersReadUpTo, e.message_id);
     renderTicks();
   });
-  joined.on(ConversationEvent.userStatus, (e) => {
+  joined.onMessage("user_status", (e: UserStatusEvent) => {
     if (e.user_id !== me().id) renderPeer(e.status === "online");
   });
-  joined.on(ConversationEvent.matchRemoved, () => {
+  joined.onMessage("sync", () => undefined);
+  joined.onMessage("match_removed", () => {
     const peer = current && peerOf(current);
     toast("warn", `The match with ${peer?.username ?? "them"} has ended`, { testid: "toast-match-removed" });
     void close().then(() => refresh());
   });
-  joined.onRecovered(({ messages }) => {
-    addMessages(messages);
-    scrollToBottom();
-  });
+  joined.onReconnect(() => void catchUp());
   sendReadReceipt();
   els.input.focus();
 }
@@ -436,6 +433,20 @@ async function close(): Promise<void> {
   banner(els.banner, null);
   els.chat.classList.add("hidden");
   els.placeholder.classList.remove("hidden");
+}
+
+/** After a reconnection, fetch anything stored since the newest message shown. */
+async function catchUp(): Promise<void> {
+  if (!room || order.length === 0) return;
+  try {
+    const reply = await room.request<{ afterMessageId: number }, { messages: ChatMessage[] }>("sync", {
+      afterMessageId: order[order.length - 1]!,
+    });
+    addMessages(reply.messages);
+    scrollToBottom();
+  } catch (e) {
+    showError(e, "catching up");
+  }
 }
 
 async function loadOlder(): Promise<void> {
@@ -481,7 +492,7 @@ async function sendMessage(): Promise<void> {
   stopTyping();
   const payload: MessagePayload = { content, clientMessageId };
   try {
-    const stored = await room.request(ConversationMessage.message, payload);
+    const stored = await room.request<MessagePayload, ChatMessage>("message", payload);
     addMessages([stored]);
   } catch (e) {
     bubble.querySelector(".meta")!.textContent = "not sent";
@@ -497,7 +508,7 @@ function onTyping(): void {
   if (now - typingSentAt > TYPING_REFRESH_MS) {
     typingSentAt = now;
     const payload: TypingPayload = { is_typing: true };
-    room.send(ConversationMessage.typing, payload);
+    room.send("typing", payload);
   }
   window.clearTimeout(typingIdle);
   typingIdle = window.setTimeout(stopTyping, TYPING_IDLE_MS);
@@ -508,7 +519,7 @@ function stopTyping(): void {
   if (!room || typingSentAt === 0) return;
   typingSentAt = 0;
   const payload: TypingPayload = { is_typing: false };
-  room.send(ConversationMessage.typing, payload);
+  room.send("typing", payload);
 }
 
 /** Tell the server I read the newest message from someone else (when this tab is visible). */
@@ -518,7 +529,7 @@ function sendReadReceipt(): void {
   if (!newestFromOthers || newestFromOthers <= lastReceiptSent) return;
   lastReceiptSent = newestFromOthers;
   const payload: ReadReceiptPayload = { message_id: newestFromOthers };
-  room.request(ConversationMessage.readReceipt, payload).then(
+  room.request("read_receipt", payload).then(
     () => void refresh(),
     (e) => {
       lastReceiptSent = 0;

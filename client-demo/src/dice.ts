@@ -3,14 +3,67 @@
  * spectator; then ready, roll, and see turns, rounds, scores and the winner. A dropped
  * connection shows a banner while the SDK reconnects, and the game carries on.
  */
-import { CloseCode } from "@colyseus/sdk";
-import { DiceEvent, DiceMessage, type DiceJoin, type DiceRoom } from "../../client/src";
-import type { DiceEvents, DiceRoomMetadata } from "../../src/systems/biggerDice/protocol";
-import type { DicePlayer } from "../../src/systems/biggerDice/BiggerDiceState";
+import { CloseCode, type Room } from "@colyseus/sdk";
+import type { DiceJoinOptions, DiceRoomMetadata, FinalScores, WirePlayer } from "../../src/systems/biggerDice/protocol";
+import type { BiggerDiceState, DicePlayer } from "../../src/systems/biggerDice/BiggerDiceState";
 import { enc, list } from "./api";
 import { leave, watchRoom } from "./rooms";
-import { me, rally } from "./session";
+import { me, sdk } from "./session";
 import { actionButton, append, avatar, banner, fill, form, h, icon, inputValue, showError, toast } from "./ui";
+
+// Server → client events (docs/PROTOCOL.md §3 bigger_dice), in the seed product's shapes.
+interface PlayerEvent {
+  room_id: string;
+  user_id: string;
+  username: string;
+}
+interface RoomJoinedEvent {
+  room_id: string;
+  room_name: string;
+  player: WirePlayer;
+}
+interface GameStartedEvent {
+  room_id: string;
+  players: WirePlayer[];
+  first_turn: string;
+}
+interface TurnChangedEvent {
+  room_id: string;
+  current_turn: string;
+  turn_number: number;
+  turn_ends_at: number | null;
+}
+interface RolledEvent {
+  room_id: string;
+  player_id: string;
+  player_username: string;
+  roll: number;
+  new_score: number;
+  /** The server rolled for a player whose turn clock ran out. */
+  auto?: true;
+}
+interface RoundResultEvent {
+  room_id: string;
+  player1_id: string;
+  player1_roll: number;
+  player2_id: string;
+  player2_roll: number;
+  winner_id: string | null;
+  is_tie: boolean;
+}
+interface GameEndedEvent {
+  room_id: string;
+  winner_id: string | null;
+  winner_username: string | null;
+  final_scores: FinalScores;
+  reason: string;
+}
+
+interface RematchEvent {
+  room_id: string;
+  user_id: string;
+  username?: string;
+}
 
 interface RoomListing {
   roomId: string;
@@ -21,7 +74,7 @@ interface RoomListing {
   metadata: Partial<DiceRoomMetadata>;
 }
 
-let room: DiceRoom | null = null;
+let room: Room<unknown, BiggerDiceState> | null = null;
 let spectating = false;
 /** The room being joined, so a second `game_ready` for it is ignored. */
 let joiningId: string | null = null;
@@ -90,7 +143,7 @@ export function mount(): HTMLElement {
     async (f) => {
       const roomName = inputValue(f, "#dice-create-name") || `${me().username}'s table`;
       const targetScore = Number(inputValue(f, "#dice-create-target") || "10");
-      await join({ create: { roomName, targetScore } });
+      await join("create", { roomName, targetScore });
     },
     h(
       "label",
@@ -116,7 +169,7 @@ export function mount(): HTMLElement {
     { class: "row", id: "dice-join-form" },
     async (f) => {
       const roomName = inputValue(f, "#dice-join-name");
-      if (roomName) await join({ roomName });
+      if (roomName) await join("join", { roomName });
     },
     h("input", { id: "dice-join-name", testid: "dice-join-name", class: "grow", placeholder: "Room name" }),
     h("button", { type: "submit", testid: "dice-join", text: "Join" }),
@@ -127,7 +180,7 @@ export function mount(): HTMLElement {
       on: {
         click: () => {
           const roomName = inputValue(document, "#dice-join-name");
-          if (roomName) void join({ roomName, spectate: true });
+          if (roomName) void join("join", { roomName, spectate: true });
         },
       },
     }),
@@ -148,7 +201,7 @@ export function mount(): HTMLElement {
           { class: "card" },
           h("h2", { text: "Quick match" }),
           h("p", { class: "muted small", text: "Play the next person who is looking for a game, or wait for one." }),
-          actionButton("Find me an opponent", () => join({ quick: true }), {
+          actionButton("Find me an opponent", () => join("joinOrCreate", { quick: true }), {
             class: "primary",
             testid: "dice-quick",
           }),
@@ -188,13 +241,13 @@ export function mount(): HTMLElement {
 
   els.ready.addEventListener("click", () => {
     if (!room) return;
-    room.request(DiceMessage.ready).catch((e) => showError(e));
+    room.request("ready").catch((e) => showError(e));
   });
   els.roll.addEventListener("click", () => {
     if (!room || els.roll.disabled) return;
     rolledAtTurn = room.state.turnNumber;
     els.roll.disabled = true;
-    room.request(DiceMessage.roll).catch((e) => {
+    room.request("roll").catch((e) => {
       rolledAtTurn = -1;
       render();
       showError(e);
@@ -257,7 +310,7 @@ export async function stop(): Promise<void> {
 /** Join the private room of an accepted game invitation (`game_ready {roomId}`). */
 export async function joinInvitationRoom(roomId: string, map: string): Promise<void> {
   if (room?.roomId === roomId || joiningId === roomId) return;
-  await join({ roomId }, `Private game from an invitation · map ${map}`);
+  await join("joinById", roomId, `Private game from an invitation · map ${map}`);
   if (room?.roomId === roomId) {
     invitationMap = map;
     render();
@@ -294,13 +347,13 @@ async function refreshRooms(): Promise<void> {
         h(
           "td",
           { attrs: { style: "text-align:right" } },
-          actionButton("Join", () => join({ roomId: r.roomId }), {
+          actionButton("Join", () => join("joinById", r.roomId), {
             class: "primary",
             testid: "dice-room-join",
             disabled: (r.metadata.players ?? 0) >= 2,
           }),
           " ",
-          actionButton("Watch", () => join({ roomId: r.roomId, spectate: true }), {
+          actionButton("Watch", () => join("joinById", r.roomId, undefined, { spectate: true }), {
             testid: "dice-room-watch",
           }),
         ),
@@ -309,12 +362,27 @@ async function refreshRooms(): Promise<void> {
   );
 }
 
-async function join(how: DiceJoin, note?: string): Promise<void> {
-  if ("roomId" in how) joiningId = how.roomId;
+async function join(how: "create" | "join" | "joinOrCreate", options: DiceJoinOptions): Promise<void>;
+async function join(how: "joinById", roomId: string, note?: string, options?: DiceJoinOptions): Promise<void>;
+async function join(
+  how: "create" | "join" | "joinOrCreate" | "joinById",
+  target: DiceJoinOptions | string,
+  note?: string,
+  byIdOptions: DiceJoinOptions = {},
+): Promise<void> {
+  if (typeof target === "string") joiningId = target;
   await exit(true);
-  let joined: DiceRoom;
+  let joined: Room<unknown, BiggerDiceState>;
+  const options = typeof target === "string" ? byIdOptions : target;
   try {
-    joined = await rally().joinDice(how);
+    joined =
+      how === "create"
+        ? await sdk().create("bigger_dice", options)
+        : how === "join"
+          ? await sdk().join("bigger_dice", options)
+          : how === "joinOrCreate"
+            ? await sdk().joinOrCreate("bigger_dice", options)
+            : await sdk().joinById(target as string, options);
   } catch (e) {
     showError(e, "joining the dice room");
     return;
@@ -323,7 +391,7 @@ async function join(how: DiceJoin, note?: string): Promise<void> {
   }
   room = joined;
   invitationMap = null;
-  spectating = "spectate" in how && how.spectate === true;
+  spectating = options.spectate === true;
   joinedAt = Date.now();
   rolledAtTurn = -1;
   rematchAsked = false;
@@ -334,7 +402,7 @@ async function join(how: DiceJoin, note?: string): Promise<void> {
   els.game.classList.remove("hidden");
   showDie(0);
   if (note) logLine(note);
-  if ("quick" in how) logLine("Quick match: waiting for an opponent…");
+  if (options.quick) logLine("Quick match: waiting for an opponent…");
   window.clearInterval(countdownTimer);
   countdownTimer = window.setInterval(renderCountdown, 250);
 
@@ -345,26 +413,26 @@ async function join(how: DiceJoin, note?: string): Promise<void> {
       if (room === joined) void exit();
     },
   });
-  joined.raw.onStateChange(() => render());
-  joined.raw.onReconnect(() => render());
-  joined.on(DiceEvent.roomJoined, (e) => logLine(`${e.player.username} took a seat`));
-  joined.on(DiceEvent.playerLeft, (e) => logLine(`${e.username} left the room`));
-  joined.on(DiceEvent.playerDisconnected, (e) =>
+  joined.onStateChange(() => render());
+  joined.onReconnect(() => render());
+  joined.onMessage("room_joined", (e: RoomJoinedEvent) => logLine(`${e.player.username} took a seat`));
+  joined.onMessage("player_left", (e: PlayerEvent) => logLine(`${e.username} left the room`));
+  joined.onMessage("player_disconnected", (e: PlayerEvent) =>
     logLine(`${nameOf(e.user_id)} lost their connection — their seat is kept`),
   );
-  joined.on(DiceEvent.playerRejoined, (e) => logLine(`${e.username} is back`));
-  joined.on(DiceEvent.playerReady, (e) => logLine(`${e.username} is ready`));
-  joined.on(DiceEvent.spectatorJoined, (e) => logLine(`${e.username} is watching`));
-  joined.on(DiceEvent.spectatorLeft, (e) => logLine(`${e.username} stopped watching`));
-  joined.on(DiceEvent.gameStarted, (e) => {
+  joined.onMessage("player_rejoined", (e: PlayerEvent) => logLine(`${e.username} is back`));
+  joined.onMessage("player_ready", (e: PlayerEvent) => logLine(`${e.username} is ready`));
+  joined.onMessage("spectator_joined", (e: PlayerEvent) => logLine(`${e.username} is watching`));
+  joined.onMessage("spectator_left", (e: PlayerEvent) => logLine(`${e.username} stopped watching`));
+  joined.onMessage("game_started", (e: GameStartedEvent) => {
     for (const p of e.players) names.set(p.user_id, p.username);
     // A rematch starts here too: the overlay of the last game goes.
     rematchAsked = false;
     els.winner.classList.add("hidden");
-    logLine(`Game on! ${nameOf(e.first_turn ?? "")} rolls first.`, "accent");
+    logLine(`Game on! ${nameOf(e.first_turn)} rolls first.`, "accent");
   });
-  joined.on(DiceEvent.turnChanged, () => render());
-  const onRolled = (e: DiceEvents[typeof DiceEvent.rolled]) => {
+  joined.onMessage("turn_changed", (_e: TurnChangedEvent) => render());
+  const onRolled = (e: RolledEvent) => {
     showDie(e.roll, true);
     els.lastRoll.textContent = e.auto
       ? `Time ran out: the server rolled ${e.roll} for ${e.player_username}`
@@ -372,22 +440,22 @@ async function join(how: DiceJoin, note?: string): Promise<void> {
     els.lastRoll.dataset.auto = String(e.auto === true);
     if (e.auto) logLine(`${e.player_username} ran out of time — rolled ${e.roll} for them`);
   };
-  joined.on(DiceEvent.rolled, onRolled);
-  joined.on(DiceEvent.roundResult, (e) => {
+  joined.onMessage("bigger_dice.rolled", onRolled);
+  joined.onMessage("bigger_dice.round_result", (e: RoundResultEvent) => {
     const a = `${nameOf(e.player1_id)} ${e.player1_roll}`;
     const b = `${nameOf(e.player2_id)} ${e.player2_roll}`;
     const outcome = e.is_tie ? "tie, no point" : `${nameOf(e.winner_id ?? "")} scores`;
     logLine(`${a} vs ${b} → ${outcome}`, e.is_tie ? "" : "good");
   });
-  joined.on(DiceEvent.gameEnded, (e) => showWinner(e));
-  joined.on(DiceEvent.rematchRequested, (e) => {
+  joined.onMessage("game_ended", (e: GameEndedEvent) => showWinner(e));
+  joined.onMessage("rematch_requested", (e: RematchEvent) => {
     const mine = e.user_id === me().id;
     if (!mine)
       toast("info", `${e.username ?? nameOf(e.user_id)} wants a rematch`, { testid: "toast-rematch-requested" });
     logLine(mine ? "You asked for a rematch" : `${e.username ?? nameOf(e.user_id)} asked for a rematch`);
     renderRematch(mine ? "asked" : "offered");
   });
-  joined.on(DiceEvent.rematchLapsed, (e) => {
+  joined.onMessage("rematch_lapsed", (e: RematchEvent) => {
     logLine(`No rematch: ${nameOf(e.user_id)} left`);
     renderRematch("lapsed");
   });
@@ -408,7 +476,7 @@ async function exit(keepJoining = false): Promise<void> {
 }
 
 /** Close the socket as a network failure would: the SDK reconnects and the seat is kept. */
-async function simulateDrop(): Promise<void> {
+function simulateDrop(): void {
   if (!room) return;
   const wait = 5000 - (Date.now() - joinedAt);
   if (wait > 0) {
@@ -416,7 +484,7 @@ async function simulateDrop(): Promise<void> {
     toast("info", `Wait ${Math.ceil(wait / 1000)} s more: a room must be up for 5 s before the SDK reconnects it`);
     return;
   }
-  room.raw.connection.close(CloseCode.MAY_TRY_RECONNECT, "simulated network drop");
+  room.connection.close(CloseCode.MAY_TRY_RECONNECT, "simulated network drop");
 }
 
 const nameOf = (id: string) => names.get(id) ?? room?.state.players?.get(id)?.username ?? "someone";
@@ -536,7 +604,7 @@ function logLine(text: string, kind: "" | "good" | "accent" = ""): void {
   els.log.prepend(li);
 }
 
-function showWinner(e: DiceEvents[typeof DiceEvent.gameEnded]): void {
+function showWinner(e: GameEndedEvent): void {
   const myId = me().id;
   const won = e.winner_id === myId;
   const reason = e.reason === "forfeit" ? " (the other player left)" : "";
@@ -598,7 +666,7 @@ function renderRematch(stage: "open" | "asked" | "offered" | "lapsed"): void {
 function askRematch(): void {
   if (!room || rematchAsked) return;
   els.rematch.disabled = true;
-  room.request(DiceMessage.rematch).catch((e) => {
+  room.request("rematch").catch((e) => {
     els.rematch.disabled = false;
     showError(e);
   });

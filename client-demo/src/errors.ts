@@ -87,6 +87,17 @@ export interface Problem {
   detail?: string;
 }
 
+/** A failure already put in words for the person, thrown as an Error (describeProblem keeps it as is). */
+export class ProblemError extends Error implements Problem {
+  constructor(
+    readonly code: string,
+    readonly title: string,
+    readonly detail?: string,
+  ) {
+    super(title);
+  }
+}
+
 export const isErrorCode = (code: unknown): code is ErrorCode =>
   typeof code === "string" && Object.prototype.hasOwnProperty.call(FRIENDLY, code);
 

@@ -10,7 +10,7 @@ import * as dice from "./dice";
 import * as lobby from "./lobby";
 import * as notifications from "./notifications";
 import { lifetimeOf, me, signOut, token, updateMe, type Me } from "./session";
-import { keepSessionAlive, refreshNow } from "./session";
+import { keepSessionAlive, refreshNow } from "./refresh";
 import * as space from "./space";
 import * as trivia from "./trivia";
 import { avatar, h, showError, toast } from "./ui";
@@ -100,7 +100,8 @@ function renderApp(user: Me): void {
   }
   root.replaceChildren(header, main, notifications.panel());
 
-  lobby.start({
+  // start() and refresh() show their own failures, so they are not awaited here.
+  void lobby.start({
     onGameReady: (ev) => {
       showTab("dice");
       void dice.joinInvitationRoom(ev.roomId, ev.map);
@@ -110,8 +111,8 @@ function renderApp(user: Me): void {
       void space.enter(spaceId);
     },
     onSpaceMembersChanged: (spaceId) => void space.refreshMembers(spaceId),
-    onNewMatch: () => chat.refresh(),
-    onConversationsChanged: () => chat.refresh(),
+    onNewMatch: () => void chat.refresh(),
+    onConversationsChanged: () => void chat.refresh(),
     onUnreadMessages: (count) => {
       chatBadge.textContent = count > 99 ? "99+" : String(count);
       chatBadge.dataset.count = String(count);

@@ -1,9 +1,8 @@
 /**
  * Who is signed in, per browser tab: sessionStorage (not localStorage) so two tabs can be two
- * users. Also the one @rally/client, carrying the token to every room join and refreshing it.
+ * users. Also the one Colyseus SDK client, carrying the token to every room join.
  */
-import { connect, type AuthSession, type RallyClient } from "../../client/src";
-import { api, ApiError } from "./api";
+import { Client } from "@colyseus/sdk";
 
 export interface Me {
   id: string;
@@ -17,8 +16,7 @@ const TOKEN_KEY = "rally.token";
 const REFRESH_KEY = "rally.refresh";
 const USER_KEY = "rally.user";
 
-let client: RallyClient | null = null;
-let onSessionLost: () => void = () => undefined;
+let client: Client | null = null;
 
 export function token(): string | null {
   return sessionStorage.getItem(TOKEN_KEY);
@@ -41,38 +39,11 @@ export function signIn(newToken: string, user: Me, newRefreshToken?: string): vo
   client = null;
 }
 
-/** A refreshed access token (and the rotated refresh token). */
-function renewTokens(newToken: string, newRefreshToken: string): void {
+/** A refreshed access token (and the rotated refresh token): the SDK client keeps working with it. */
+export function renewTokens(newToken: string, newRefreshToken: string): void {
   sessionStorage.setItem(TOKEN_KEY, newToken);
   sessionStorage.setItem(REFRESH_KEY, newRefreshToken);
-}
-
-/**
- * Silent token refresh (docs/PROTOCOL.md §1 "Tokens"): the client calls this before the access
- * token expires, then hands the new token to every open room in-band (`auth:refresh`).
- */
-async function refresh(): Promise<string> {
-  const current = refreshToken();
-  if (!current) throw new ApiError("UNAUTHORIZED", "no refresh token", 401);
-  const renewed = await api<AuthSession>("POST", "/api/auth/refresh", { refreshToken: current });
-  renewTokens(renewed.token, renewed.refreshToken);
-  return renewed.token;
-}
-
-/** `lost` runs when the refresh token is refused (the client retries anything else by itself). */
-export function keepSessionAlive(lost: () => void): void {
-  onSessionLost = lost;
-}
-
-/** Renew now: a page waking from sleep with an expired token calls it first. */
-export async function refreshNow(): Promise<boolean> {
-  if (!refreshToken()) return false;
-  return rally()
-    .refreshNow()
-    .then(
-      () => true,
-      () => false,
-    );
+  if (client) client.auth.token = newToken;
 }
 
 /** `iat` and `exp` of an access token, in ms (its payload is readable; only the server verifies it). */
@@ -97,18 +68,14 @@ export function signOut(): void {
   sessionStorage.removeItem(TOKEN_KEY);
   sessionStorage.removeItem(REFRESH_KEY);
   sessionStorage.removeItem(USER_KEY);
-  void client?.close();
   client = null;
 }
 
-/** The rally client for this page's origin, authenticated with the tab's token. */
-export function rally(): RallyClient {
-  client ??= connect(location.origin, {
-    getToken: () => token() ?? "",
-    refresh,
-    onRefreshError: (e) => {
-      if (e instanceof ApiError && e.status === 401) onSessionLost();
-    },
-  });
+/** The SDK client for this page's origin, authenticated with the tab's token. */
+export function sdk(): Client {
+  if (!client) {
+    client = new Client(location.origin);
+    client.auth.token = token() ?? "";
+  }
   return client;
 }

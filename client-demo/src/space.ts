@@ -2,7 +2,7 @@
  * Metaverse spaces: create a space, enter it, walk around with the arrow keys (MOVE, at most
  * 20 a second), see everyone else move live from the room state, act, chat, and invite users.
  */
-import { SpaceEvent, SpaceMessage, type SpaceRoom } from "../../client/src";
+import type { Room } from "@colyseus/sdk";
 import type { z } from "zod";
 import type {
   ActionMessage,
@@ -11,14 +11,44 @@ import type {
   SpaceJoinOptions,
 } from "../../src/systems/space/protocol";
 import type { Direction, Position } from "../../src/systems/space/rules";
+import type { SpaceState } from "../../src/systems/space/SpaceState";
 import type { InvitableUser, MySpace, SentInvite } from "../../src/systems/space/spaces";
 import type { SpaceMember } from "../../src/systems/space/members";
 import { api, enc, list } from "./api";
 import { leave, watchRoom } from "./rooms";
-import { me, rally } from "./session";
+import { me, sdk } from "./session";
 import { actionButton, append, avatar, banner, fill, form, h, inputValue, showError, time, toast } from "./ui";
 
 /** `CHAT` broadcast. */
+interface ChatEvent {
+  spaceId: string;
+  userId: string;
+  username: string;
+  text: string;
+  timestamp: string;
+}
+interface UserJoinedEvent {
+  spaceId: string;
+  userId: string;
+  username: string;
+  position: Position;
+}
+interface UserLeftEvent {
+  spaceId: string;
+  userId: string;
+}
+/** `REMOVED`: my membership ended (an admin removed me, or I left over REST); the seat closes. */
+interface RemovedEvent {
+  spaceId: string;
+  reason: "removed" | "left";
+}
+interface ActionEvent {
+  spaceId: string;
+  userId: string;
+  username: string;
+  action: string;
+}
+
 const MOVE_INTERVAL_MS = 50; // ≤ 20 MOVE messages a second
 const ACTIONS: Array<[string, string]> = [
   ["wave", "Wave"],
@@ -28,7 +58,7 @@ const ACTIONS: Array<[string, string]> = [
 ];
 const KEYS: Record<string, Direction> = { ArrowUp: "up", ArrowDown: "down", ArrowLeft: "left", ArrowRight: "right" };
 
-let room: SpaceRoom | null = null;
+let room: Room<unknown, SpaceState> | null = null;
 /** The space of `room` (known at join, before its first state arrives). */
 let roomSpaceId: string | null = null;
 let mySpaces: MySpace[] = [];
@@ -124,11 +154,11 @@ export function mount(): HTMLElement {
 
   const chatForm = form(
     { class: "row", id: "space-chat-form", attrs: { style: "margin-top:8px" } },
-    async (f) => {
+    (f) => {
       const input = f.querySelector<HTMLInputElement>("#space-chat-input")!;
       const text = input.value.trim();
       if (!text || !room) return;
-      room.send(SpaceMessage.chat, { text });
+      room.send("CHAT", { text });
       input.value = "";
     },
     h("input", {
@@ -271,9 +301,9 @@ export async function enter(spaceId: string): Promise<void> {
     const jitter = (side: number) => Math.round(side / 2 + (Math.random() - 0.5) * side * 0.4);
     options.initialPosition = { x: jitter(known.width), y: jitter(known.height), direction: "down" };
   }
-  let joined: SpaceRoom;
+  let joined: Room<unknown, SpaceState>;
   try {
-    joined = await rally().joinSpace(spaceId, options.initialPosition);
+    joined = await sdk().joinOrCreate("space", options);
   } catch (e) {
     showError(e, "entering the space");
     return;
@@ -292,31 +322,31 @@ export async function enter(spaceId: string): Promise<void> {
       if (room === joined) void exit();
     },
   });
-  joined.raw.onStateChange(() => {
+  joined.onStateChange(() => {
     const self = joined.state.users?.get(me().id);
     if (self && !mine) mine = { x: self.x, y: self.y, direction: self.direction as Direction };
     els.title.textContent = joined.state.name;
     renderPresent();
   });
-  joined.on(SpaceEvent.chat, (ev) => logChat(`${ev.username}`, ev.text, ev.timestamp));
-  joined.on(SpaceEvent.userJoined, (ev) => {
+  joined.onMessage("CHAT", (ev: ChatEvent) => logChat(`${ev.username}`, ev.text, ev.timestamp));
+  joined.onMessage("USER_JOINED", (ev: UserJoinedEvent) => {
     if (ev.userId !== me().id) logChat("", `${ev.username} arrived`);
     void loadMembers();
   });
-  joined.on(SpaceEvent.userLeft, (ev) => {
+  joined.onMessage("USER_LEFT", (ev: UserLeftEvent) => {
     drawn.delete(ev.userId);
     logChat("", `${names.get(ev.userId) ?? "someone"} left`);
     void loadMembers();
   });
-  joined.on(SpaceEvent.removed, (ev) => {
+  joined.onMessage("REMOVED", (ev: RemovedEvent) => {
     if (ev.reason === "removed")
       toast("warn", `You were removed from “${joined.state.name}”`, { testid: "toast-space-removed" });
     // The seat is over: go back to the list now rather than wait for the SDK to give up on it.
     if (room === joined) void exit();
   });
-  joined.on(SpaceEvent.spaceUpdated, () => void loadMembers());
-  joined.on(SpaceEvent.spaceDeleted, () => toast("warn", "This space was deleted"));
-  joined.on(SpaceEvent.action, (ev) => {
+  joined.onMessage("SPACE_UPDATED", () => void loadMembers());
+  joined.onMessage("SPACE_DELETED", () => toast("warn", "This space was deleted"));
+  joined.onMessage("ACTION", (ev: ActionEvent) => {
     if (ev.action)
       logChat("", `${ev.username} is ${ev.action === "sit" ? "sitting" : ev.action.replace(/e?$/, "ing")}`);
   });
@@ -377,19 +407,19 @@ function tickMovement(): void {
   x = Math.min(width, Math.max(0, x));
   y = Math.min(height, Math.max(0, y));
   mine = { x, y, direction };
-  room.send(SpaceMessage.move, mine);
+  room.send("MOVE", mine);
 }
 
 function act(action: string): void {
   if (!room) return;
   const payload: z.input<typeof ActionMessage> = { action };
-  room.send(SpaceMessage.action, payload);
+  room.send("ACTION", payload);
 }
 
 async function loadInvitable(): Promise<void> {
   if (!room) return;
   try {
-    const reply = await room.request(SpaceMessage.getUsers, {});
+    const reply = await room.request<object, { users: InvitableUser[] }>("GET_USERS", {});
     fill(
       els.inviteSelect,
       h("option", { value: "", text: reply.users.length ? "Choose a user…" : "Nobody left to invite" }),
@@ -408,7 +438,7 @@ async function invite(): Promise<void> {
     return;
   }
   const payload: z.input<typeof SendInviteMessage> = { toUserId };
-  const reply = await room.request(SpaceMessage.sendInvite, payload);
+  const reply = await room.request<typeof payload, { invite: SentInvite }>("SEND_INVITE", payload);
   toast("success", `Invite sent to ${reply.invite.toUser.username}`, {
     detail: `Valid until ${new Date(reply.invite.expiresAt).toLocaleString()}`,
   });

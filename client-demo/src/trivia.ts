@@ -3,21 +3,58 @@
  * through the questions; players join by id, answer against a countdown, watch the live
  * scoreboard and chat. Sessions belong to the user's organization.
  */
-import { TriviaEvent, TriviaMessage, type TriviaRoom } from "../../client/src";
+import type { Room } from "@colyseus/sdk";
 import type {
   AnswerMessage,
   ChatMessage as TriviaChat,
   CreateSessionBody,
   KickMessage,
   NewQuestion,
+  TriviaJoinOptions,
 } from "../../src/systems/trivia/protocol";
 import type { TriviaParticipant, TriviaState } from "../../src/systems/trivia/TriviaState";
 import type { TriviaResults, TriviaSession, TriviaSessionStatus } from "../../src/systems/trivia/trivia";
 import { api, enc, list } from "./api";
 import { leave, watchRoom } from "./rooms";
-import { me, rally } from "./session";
+import { me, sdk } from "./session";
 import { actionButton, append, banner, fill, form, h, inputValue, showError, time, toast } from "./ui";
 
+// Server → client events (docs/PROTOCOL.md §3 trivia).
+interface PresenceEvent {
+  user_id: string;
+  session_id: string;
+  participant_count: number;
+}
+interface QuestionStartedEvent {
+  data: { question_id: string; question_number: number; text: string; choices: string[]; time_limit_sec: number };
+}
+interface SessionUpdateEvent {
+  data: {
+    state: "lobby" | "question_active" | "question_closed" | "finished";
+    question_number: number;
+    time_remaining: number;
+  };
+}
+interface QuestionClosedEvent {
+  data: { question_id: string; correct_index: number };
+}
+interface ScoreUpdateEvent {
+  data: { user_id: string | null; team: string | null; score: number; question_id: string };
+}
+interface ChatEvent {
+  type: string;
+  user_id: string;
+  data: { text: string };
+}
+/** `kicked` (to the participant) and `participant_kicked` (to everyone). */
+interface KickedEvent {
+  session_id: string;
+  user_id: string;
+}
+interface ChatHistoryEvent {
+  session_id: string;
+  messages: Array<{ id: string; user_id: string; username: string; data: { text: string }; created_at: string }>;
+}
 interface CreatedSession {
   sessionId: string;
   title: string;
@@ -45,7 +82,7 @@ const SAMPLE: NewQuestion[] = [
 ];
 const MAX_CHOICES = 4;
 
-let room: TriviaRoom | null = null;
+let room: Room<unknown, TriviaState> | null = null;
 /** My answer to the open question: its id and the choice I picked. */
 let myAnswer: { questionId: string; choiceIndex: number } | null = null;
 let correctIndex: number | null = null;
@@ -189,18 +226,18 @@ export function mount(): HTMLElement {
   );
   els.sessionFilter.addEventListener("change", () => void refreshSessions());
 
-  els.start.addEventListener("click", () => hostAction(TriviaMessage.start));
-  els.next.addEventListener("click", () => hostAction(TriviaMessage.nextQuestion));
+  els.start.addEventListener("click", () => hostAction("start"));
+  els.next.addEventListener("click", () => hostAction("next_question"));
   append(els.hostControls, h("span", { class: "pill accent", text: "you are the host" }), els.start, els.next);
 
   const chatForm = form(
     { class: "row", attrs: { style: "margin-top:8px" } },
-    async (f) => {
+    (f) => {
       const input = f.querySelector<HTMLInputElement>("#trivia-chat-input")!;
       const text = input.value.trim();
       if (!text || !room) return;
       const payload: TriviaChat = { text };
-      room.send(TriviaMessage.chat, payload);
+      room.send("chat", payload);
       input.value = "";
     },
     h("input", {
@@ -398,9 +435,10 @@ function readQuestions(): NewQuestion[] {
 
 async function join(sessionId: string, team?: string): Promise<void> {
   await exit();
-  let joined: TriviaRoom;
+  const options: TriviaJoinOptions = team ? { sessionId, team } : { sessionId };
+  let joined: Room<unknown, TriviaState>;
   try {
-    joined = await rally().joinTrivia(sessionId, team ? { team } : {});
+    joined = await sdk().joinOrCreate("trivia", options);
   } catch (e) {
     showError(e, "joining the trivia session");
     return;
@@ -422,40 +460,42 @@ async function join(sessionId: string, team?: string): Promise<void> {
       if (room === joined) void exit();
     },
   });
-  joined.raw.onStateChange(() => render());
-  joined.on(TriviaEvent.connection, () => logChat("", "Connected to the session"));
-  joined.on(TriviaEvent.userJoined, (e) => {
+  joined.onStateChange(() => render());
+  joined.onMessage("connection", () => logChat("", "Connected to the session"));
+  joined.onMessage("user_joined", (e: PresenceEvent) => {
     // The event can arrive before the state patch that seats them: name them a moment later.
     if (e.user_id !== me().id)
       window.setTimeout(() => logChat("", `${nameOf(e.user_id)} joined · ${e.participant_count} here`), 200);
   });
-  joined.on(TriviaEvent.userLeft, (e) => logChat("", `${nameOf(e.user_id)} left · ${e.participant_count} here`));
-  joined.on(TriviaEvent.questionStarted, (e) => {
+  joined.onMessage("user_left", (e: PresenceEvent) =>
+    logChat("", `${nameOf(e.user_id)} left · ${e.participant_count} here`),
+  );
+  joined.onMessage("question_started", (e: QuestionStartedEvent) => {
     myAnswer = null;
     correctIndex = null;
     timeRemaining = e.data.time_limit_sec;
     render();
   });
-  joined.on(TriviaEvent.sessionUpdate, (e) => {
+  joined.onMessage("session_update", (e: SessionUpdateEvent) => {
     timeRemaining = e.data.time_remaining;
     renderCountdown(e.data.state);
     if (e.data.state === "finished") void showResults(sessionId);
   });
-  joined.on(TriviaEvent.questionClosed, (e) => {
+  joined.onMessage("question_closed", (e: QuestionClosedEvent) => {
     correctIndex = e.data.correct_index;
     render();
   });
-  joined.on(TriviaEvent.scoreUpdate, (_e) => render());
-  joined.on(TriviaEvent.chat, (e) => logChat(nameOf(e.user_id), e.data.text));
-  joined.on(TriviaEvent.chatHistory, (e) => {
+  joined.onMessage("score_update", (_e: ScoreUpdateEvent) => render());
+  joined.onMessage("chat", (e: ChatEvent) => logChat(nameOf(e.user_id), e.data.text));
+  joined.onMessage("chat_history", (e: ChatHistoryEvent) => {
     for (const m of e.messages) logChat(m.username, m.data.text);
   });
-  joined.on(TriviaEvent.kicked, () => {
+  joined.onMessage("kicked", () => {
     toast("warn", "The host removed you from this session", { testid: "toast-trivia-kicked" });
     // The seat is over: back to the list now rather than wait for the SDK to give up on it.
     if (room === joined) void exit();
   });
-  joined.on(TriviaEvent.participantKicked, (e) => {
+  joined.onMessage("participant_kicked", (e: KickedEvent) => {
     if (e.user_id !== me().id) logChat("", `The host removed ${nameOf(e.user_id)}`);
   });
   render();
@@ -474,10 +514,10 @@ async function exit(): Promise<void> {
 function kick(userId: string): void {
   if (!room) return;
   const payload: KickMessage = { userId };
-  room.request(TriviaMessage.kick, payload).catch((e) => showError(e));
+  room.request("kick", payload).catch((e) => showError(e));
 }
 
-function hostAction(type: typeof TriviaMessage.start | typeof TriviaMessage.nextQuestion): void {
+function hostAction(type: "start" | "next_question"): void {
   if (!room) return;
   room.request(type).catch((e) => showError(e));
 }
@@ -486,7 +526,7 @@ async function answer(choiceIndex: number): Promise<void> {
   const question = room?.state.currentQuestion;
   if (!room || !question) return;
   const payload: AnswerMessage = { questionId: question.id, choiceIndex };
-  await room.request(TriviaMessage.answer, payload);
+  await room.request("answer", payload);
   myAnswer = { questionId: question.id, choiceIndex };
   render();
 }

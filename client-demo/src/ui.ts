@@ -2,7 +2,6 @@
 import { describeProblem } from "./errors";
 
 type Child = Node | string | number | null | undefined | false;
-type Handler = (ev: any) => void;
 
 export interface Props {
   id?: string;
@@ -18,7 +17,7 @@ export interface Props {
   hidden?: boolean;
   /** Other attributes (data-*, aria-*, min, max, …). */
   attrs?: Record<string, string | number | boolean | undefined>;
-  on?: Partial<Record<keyof HTMLElementEventMap, Handler>>;
+  on?: { [E in keyof HTMLElementEventMap]?: (ev: HTMLElementEventMap[E]) => void };
 }
 
 /** Build an element: `h("button", { class: "primary", on: { click } }, "Save")`. */
@@ -45,7 +44,8 @@ export function h<K extends keyof HTMLElementTagNameMap>(
     else el.setAttribute(name, value === true ? "" : String(value));
   }
   for (const [event, handler] of Object.entries(props.on ?? {})) {
-    if (handler) el.addEventListener(event, handler);
+    // Each handler was typed for its own event name (Props.on), so the pairing holds.
+    if (handler) el.addEventListener(event, handler as EventListener);
   }
   append(el, ...children);
   return el;
@@ -88,13 +88,10 @@ export function time(iso: string | number | Date): string {
 }
 
 /** A button that shows it is busy and reports any failure of its action as a toast. */
-export function actionButton(
-  label: string,
-  run: () => Promise<unknown> | unknown,
-  props: Props = {},
-): HTMLButtonElement {
+export function actionButton(label: string, run: () => unknown, props: Props = {}): HTMLButtonElement {
   const button = h("button", { type: "button", ...props, text: label });
-  button.addEventListener("click", async () => {
+  // Never rejects: a failure is shown as a toast.
+  const onClick = async () => {
     if (button.disabled) return;
     button.disabled = true;
     try {
@@ -104,19 +101,16 @@ export function actionButton(
     } finally {
       if (button.isConnected) button.disabled = props.disabled ?? false;
     }
-  });
+  };
+  button.addEventListener("click", () => void onClick());
   return button;
 }
 
 /** A form whose submit runs `run` with failures shown as toasts. */
-export function form(
-  props: Props,
-  run: (form: HTMLFormElement) => Promise<unknown> | unknown,
-  ...children: Child[]
-): HTMLFormElement {
+export function form(props: Props, run: (form: HTMLFormElement) => unknown, ...children: Child[]): HTMLFormElement {
   const el = h("form", props, ...children);
-  el.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
+  // Never rejects: a failure is shown as a toast.
+  const onSubmit = async () => {
     const submit = el.querySelector<HTMLButtonElement>("button[type=submit]");
     if (submit) submit.disabled = true;
     try {
@@ -126,6 +120,10 @@ export function form(
     } finally {
       if (submit) submit.disabled = false;
     }
+  };
+  el.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    void onSubmit();
   });
   return el;
 }
@@ -143,7 +141,7 @@ export interface ToastAction {
   label: string;
   testid?: string;
   primary?: boolean;
-  run: () => Promise<unknown> | unknown;
+  run: () => unknown;
 }
 
 export interface ToastOptions {

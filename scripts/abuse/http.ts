@@ -21,6 +21,16 @@ function tally(answers: Array<{ status: number; code?: string } | { error: strin
   return [...counts.entries()].map(([k, n]) => `${n} × ${k}`).join(", ");
 }
 
+/** The `code` of a REST error envelope, when the body is one. */
+function envelopeCode(text: string): string | undefined {
+  try {
+    const { code } = (JSON.parse(text) ?? {}) as { code?: unknown };
+    return typeof code === "string" ? code : undefined;
+  } catch {
+    return undefined; // not JSON
+  }
+}
+
 async function call(
   target: AbuseTarget,
   method: string,
@@ -38,12 +48,7 @@ async function call(
       body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
     });
     const text = await res.text();
-    let code: string | undefined;
-    try {
-      code = JSON.parse(text)?.code;
-    } catch {
-      /* not JSON */
-    }
+    const code = envelopeCode(text);
     return { status: res.status, code: res.status >= 400 ? code : undefined, headers: res.headers };
   } catch (e) {
     return { error: (e as Error).message };
@@ -88,11 +93,7 @@ function rawBody(
       let text = "";
       res.on("data", (d) => (text += d));
       res.on("end", () => {
-        try {
-          code = JSON.parse(text)?.code;
-        } catch {
-          /* not JSON */
-        }
+        code = envelopeCode(text);
         finish(true);
       });
     });

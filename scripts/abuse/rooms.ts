@@ -18,7 +18,8 @@ function tally(answers: string[]): string {
 function refusalOf(e: unknown): string {
   const err = e as { code?: unknown; message?: string };
   const word = /^([A-Z_]{4,})\b/.exec(err.message ?? "")?.[1];
-  return `${err.code ?? "error"}${word ? ` ${word}` : ""}`;
+  const code = typeof err.code === "number" || typeof err.code === "string" ? err.code : "error";
+  return `${code}${word ? ` ${word}` : ""}`;
 }
 
 function sdk(target: AbuseTarget, user: AbuseUser): Client {
@@ -45,13 +46,20 @@ async function leaveAll(rooms: Room[]): Promise<void> {
   await Promise.all(rooms.map((r) => r.leave(true).catch(() => undefined)));
 }
 
-async function rest(target: AbuseTarget, user: AbuseUser, method: string, path: string, body?: unknown): Promise<any> {
+/** The JSON body of a REST call (undefined if it is not JSON); T is what the route answers. */
+async function rest<T>(
+  target: AbuseTarget,
+  user: AbuseUser,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<Partial<T> | undefined> {
   const res = await fetch(`${target.baseUrl}${path}`, {
     method,
     headers: { authorization: `Bearer ${user.token}`, ...(body ? { "content-type": "application/json" } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
-  return res.json().catch(() => undefined);
+  return (res.json() as Promise<Partial<T>>).catch(() => undefined);
 }
 
 const RACERS = 20;
@@ -61,9 +69,14 @@ const racingCreates: Attack = {
   sent: "20 × `create` at once for one key, for user_lobby, bigger_dice, space and conversation",
   async run(target) {
     const [alice, bob] = [await target.user("race"), await target.user("race")];
-    const space = await rest(target, alice, "POST", "/api/spaces", { name: "Abuse plaza", capacity: 2 });
+    const space = await rest<{ id: string }>(target, alice, "POST", "/api/spaces", {
+      name: "Abuse plaza",
+      capacity: 2,
+    });
     await rest(target, alice, "POST", "/api/v1/matching/likes", { userId: bob.id });
-    const liked = await rest(target, bob, "POST", "/api/v1/matching/likes", { userId: alice.id });
+    const liked = await rest<{ conversationId: string }>(target, bob, "POST", "/api/v1/matching/likes", {
+      userId: alice.id,
+    });
     const kinds: Array<[string, Record<string, unknown>]> = [
       ["user_lobby", {}],
       ["bigger_dice", { roomName: `abuse-${Date.now()}` }],
@@ -104,8 +117,13 @@ const unjoinedDiceRooms: Attack = {
       );
       answers.push(...results);
     }
-    const listed = await rest(target, user, "GET", "/api/rooms/bigger_dice?limit=100");
-    const mine = (listed?.items ?? []).filter((r: any) =>
+    const listed = await rest<{ items: Array<{ metadata?: { roomName?: string } }> }>(
+      target,
+      user,
+      "GET",
+      "/api/rooms/bigger_dice?limit=100",
+    );
+    const mine = (listed?.items ?? []).filter((r) =>
       String(r.metadata?.roomName ?? "").startsWith(`squat-${user.id.slice(0, 8)}`),
     ).length;
     return { answered: `${tally(answers)}; ${mine} listed (disposed unjoined after EMPTY_ROOM_SECONDS)` };
@@ -139,7 +157,9 @@ const floodAcrossConnections: Attack = {
       joined.flatMap((room) => Array.from({ length: 300 }, () => room.request("ping"))),
     );
     const answers = results.map((r) =>
-      r.status === "fulfilled" ? "answered" : ((r.reason as any)?.reason?.code ?? "dropped"),
+      r.status === "fulfilled"
+        ? "answered"
+        : ((r.reason as { reason?: { code?: string } } | undefined)?.reason?.code ?? "dropped"),
     );
     const closedByServer = [...closed]; // before our own leaves (4000)
     await leaveAll(joined);

@@ -121,7 +121,7 @@ export class HashQueue {
       return Promise.reject(new AppError("UNAVAILABLE", "Too many sign-ins at once: retry shortly"));
     return new Promise<T>((resolve, reject) => {
       const list = this.waiting.get(key) ?? [];
-      list.push(() => this.start(task).then(resolve, reject));
+      list.push(() => void this.start(task).then(resolve, reject));
       this.waiting.set(key, list);
       this.queued++;
     });

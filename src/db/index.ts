@@ -2,6 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import v8 from "node:v8";
 import zlib from "node:zlib";
+// The ESM declarations, the ones the dynamic import() below resolves to.
+import type { PGlite, Transaction } from "@electric-sql/pglite" with { "resolution-mode": "import" };
 import { Pool, type PoolClient } from "pg";
 import { metrics } from "../metrics";
 
@@ -12,6 +14,8 @@ export interface QueryResult<T> {
 
 /** Anything that runs SQL: the database itself, or a transaction in progress. */
 export interface Queryable {
+  // Rows are untyped unless the caller names a row type, as in the SQL they come from.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   query<T = any>(sql: string, params?: unknown[]): Promise<QueryResult<T>>;
 }
 
@@ -47,7 +51,7 @@ class PgDb implements Db {
     const tx: Queryable = {
       query: (sql, params = []) =>
         timed(this.backend, async () => {
-          const r = await conn.query(sql, params as unknown[]);
+          const r = await conn.query(sql, params);
           return { rows: r.rows, rowCount: r.rowCount ?? 0 };
         }),
     };
@@ -78,25 +82,15 @@ class PgDb implements Db {
 
 class PgliteDb implements Db {
   readonly backend = "pglite" as const;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  constructor(private readonly pg: any) {}
+  constructor(private readonly pg: PGlite) {}
 
   query<T>(sql: string, params: unknown[] = []): Promise<QueryResult<T>> {
-    return timed(this.backend, async () => {
-      const r = await this.pg.query(sql, params as any[]);
-      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
-    });
+    return timed(this.backend, () => pgliteQuery<T>(this.pg, sql, params));
   }
 
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.pg.transaction(async (t: any) =>
-      fn({
-        query: (sql, params = []) =>
-          timed(this.backend, async () => {
-            const r = await t.query(sql, params as any[]);
-            return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
-          }),
-      }),
+    return this.pg.transaction((t) =>
+      fn({ query: (sql, params = []) => timed(this.backend, () => pgliteQuery(t, sql, params)) }),
     );
   }
 
@@ -107,6 +101,11 @@ class PgliteDb implements Db {
   async close(): Promise<void> {
     await this.pg.close();
   }
+}
+
+async function pgliteQuery<T>(on: PGlite | Transaction, sql: string, params: unknown[]): Promise<QueryResult<T>> {
+  const r = await on.query<T>(sql, params);
+  return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
 }
 
 export interface DbOptions {
@@ -157,6 +156,9 @@ export async function openDb(opts: DbOptions): Promise<Db> {
   });
   return new PgliteDb(pg);
 }
+
+/** A json/jsonb column's value, whether the driver parsed it or handed back its text. */
+export const jsonColumn = <T>(value: T | string): T => (typeof value === "string" ? (JSON.parse(value) as T) : value);
 
 export const MIGRATIONS_DIR = path.join(__dirname, "migrations");
 

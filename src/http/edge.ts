@@ -247,7 +247,8 @@ export const monitorGuard: RequestHandler = (req, _res, next) => {
     securityEvent("origin_refused", "monitor", { ip: req.ip, site });
     return next(new AppError("FORBIDDEN", "the monitor is served to its own page only"));
   }
-  if (req.path === "/api/room/call" && !MONITOR_ROOM_CALLS.has(String(req.query.method))) {
+  const method = req.query.method;
+  if (req.path === "/api/room/call" && !(typeof method === "string" && MONITOR_ROOM_CALLS.has(method))) {
     return next(new AppError("FORBIDDEN", "not a monitor action"));
   }
   next();

@@ -25,7 +25,8 @@ export const requestId: RequestHandler = (req, res, next) => {
   const end = metrics.httpDuration.startTimer({ method: req.method });
   const started = Date.now();
   res.on("finish", () => {
-    const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : "unmatched";
+    const routePath = (req.route as { path?: string } | undefined)?.path;
+    const route = routePath ? `${req.baseUrl}${routePath}` : "unmatched";
     end({ route, status: String(res.statusCode) });
     logger.debug(
       { reqId: req.id, method: req.method, url: req.originalUrl, status: res.statusCode, ms: Date.now() - started },

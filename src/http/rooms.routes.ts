@@ -49,7 +49,7 @@ export function roomsRoutes(ctx: AppContext, auth: RequestHandler): ApiRouter {
         clients: r.clients,
         maxClients: r.maxClients,
         locked: r.locked,
-        metadata: r.metadata ?? {},
+        metadata: (r.metadata as Record<string, unknown> | undefined) ?? {},
       })),
     });
   });

@@ -1,5 +1,7 @@
 import type { Presence } from "@colyseus/core";
 import type { LobbyEvents } from "../systems/lobby/protocol";
+import { logger } from "../logger";
+import { presenceDel } from "./presenceDel";
 
 /** One event of table `E` (name → payload) as it travels over presence pub/sub. */
 export type DeliveredEvent<E = LobbyEvents> = { [K in keyof E & string]: { type: K; payload: E[K] } }[keyof E & string];
@@ -15,7 +17,7 @@ declare const topicEvents: unique symbol;
 export type Topic<E> = string & { readonly [topicEvents]?: E };
 
 export function topic<E>(name: string): Topic<E> {
-  return name as Topic<E>;
+  return name;
 }
 
 const userChannel = (userId: string) => `rally:user:${userId}`;
@@ -105,7 +107,7 @@ export class Delivery {
   }
 
   async clearSeated(topic: string): Promise<void> {
-    await this.presence.del(seatedKey(topic));
+    await presenceDel(this.presence, seatedKey(topic));
   }
 
   async seatedIn(topic: string): Promise<Set<string>> {
@@ -115,6 +117,11 @@ export class Delivery {
   private async listen<E>(channel: string, handler: DeliveryHandler<E>): Promise<() => void> {
     const callback = (event: DeliveredEvent<E>) => handler(event);
     await this.presence.subscribe(channel, callback);
-    return () => this.presence.unsubscribe(channel, callback);
+    return () => {
+      // Typed loosely by Colyseus; RedisPresence's is a Promise, and a failure only leaves a stale listener.
+      Promise.resolve(this.presence.unsubscribe(channel, callback) as unknown).catch((e: unknown) =>
+        logger.warn({ err: e, channel }, "presence unsubscribe failed"),
+      );
+    };
   }
 }

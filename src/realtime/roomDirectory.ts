@@ -1,4 +1,12 @@
-import { ErrorCode, matchMaker, ServerError, type AuthContext, type IRoomCache, type Presence } from "@colyseus/core";
+import {
+  ErrorCode,
+  matchMaker,
+  ServerError,
+  type AuthContext,
+  type IRoomCache,
+  type Presence,
+  type Room,
+} from "@colyseus/core";
 import type { ISeatReservation } from "@colyseus/shared-types";
 import { AppError, isAppError, toAppError } from "../errors";
 import { logger } from "../logger";
@@ -6,6 +14,7 @@ import type { AuthUser } from "../auth/tokens";
 import { ConnectionLimits } from "./connectionLimits";
 import type { ReconnectionCheck } from "./RallyRoom";
 import { toServerError } from "./joinErrors";
+import { presenceDel } from "./presenceDel";
 
 /** Verifies a reconnect's access token (the TokenService's `authenticate`). */
 export type ReconnectAuthenticator = (token: unknown) => AuthUser | Promise<AuthUser>;
@@ -57,6 +66,7 @@ const INFO_HASH = "rally:room-info";
 const PAIRING_HASH = "rally:pairing";
 const CREATED_HASH = (roomName: string, userId: string) => `rally:rooms-created:${roomName}:${userId}`;
 const LOCK = (name: string) => `rally:lock:${name}`;
+const localKey = (roomName: string, key: string) => `${roomName}\u0000${key}`;
 
 /** What the directory remembers about a room it created, to release it on dispose. */
 interface RoomInfo {
@@ -95,6 +105,8 @@ export class RoomDirectory {
   /** Connections per user and room kind, across processes (RallyRoom takes one per seat). */
   readonly connections: ConnectionLimits;
   private authenticateReconnect?: ReconnectAuthenticator;
+  /** Keyed rooms created on this process: `localKey(roomName, key)` → roomId, until disposed. */
+  private readonly localRooms = new Map<string, string>();
 
   constructor(private readonly presence: Presence) {
     this.connections = new ConnectionLimits(
@@ -223,6 +235,16 @@ export class RoomDirectory {
     return matchMaker.query(conditions);
   }
 
+  /**
+   * The live room for `key` when this process created it and still holds it, else undefined:
+   * for checks a live room can answer from memory, such as a space's members. No presence
+   * call: the directory remembers the keyed rooms it created here.
+   */
+  localRoom(roomName: string, key: string): Room | undefined {
+    const roomId = this.localRooms.get(localKey(roomName, key));
+    return roomId === undefined ? undefined : matchMaker.getLocalRoomById(roomId);
+  }
+
   /** This process's id, as the matchmaker knows it. */
   get processId(): string {
     return matchMaker.processId;
@@ -261,6 +283,8 @@ export class RoomDirectory {
     if (!raw) return;
     await this.presence.hdel(INFO_HASH, roomId);
     const info = JSON.parse(raw) as RoomInfo;
+    if (info.key !== null && this.localRooms.get(localKey(info.roomName, info.key)) === roomId)
+      this.localRooms.delete(localKey(info.roomName, info.key));
     if (info.creatorId) await this.presence.hdel(CREATED_HASH(info.roomName, info.creatorId), roomId);
     if (info.key !== null) await this.release(info.roomName, info.key, roomId);
   }
@@ -282,7 +306,7 @@ export class RoomDirectory {
     try {
       return await fn();
     } finally {
-      await this.presence.del(key);
+      await presenceDel(this.presence, key);
     }
   }
 
@@ -470,6 +494,8 @@ export class RoomDirectory {
       const info: RoomInfo = { roomName, key, creatorId: creator?.limit ? creator.userId : null };
       await this.presence.hset(INFO_HASH, room.roomId, JSON.stringify(info));
       if (key !== null) await this.presence.hset(KEYS_HASH(roomName), key, room.roomId);
+      if (key !== null && matchMaker.getLocalRoomById(room.roomId))
+        this.localRooms.set(localKey(roomName, key), room.roomId);
       if (info.creatorId) await this.presence.hset(CREATED_HASH(roomName, info.creatorId), room.roomId, "1");
       return room;
     };

@@ -12,6 +12,8 @@ interface KeyJournal {
  * stored: such entries never reach clients. A map keyed by names that users choose (trivia
  * teams) gets a prototype-less index here instead. A no-op if the library changes shape.
  */
+// any: the key journal is the same for every value type, and MapSchema<V> is invariant in V.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function withSafeKeys<M extends MapSchema<any>>(map: M): M {
   const journal = (map as unknown as { journal?: KeyJournal }).journal;
   if (!journal || typeof journal.indexByKey !== "object" || Object.getPrototypeOf(journal.indexByKey) === null)

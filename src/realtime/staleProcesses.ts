@@ -15,7 +15,8 @@ export function sweepStaleProcesses(
   onSwept: (alive: Set<string>) => Promise<unknown>,
 ): () => void {
   let running = false;
-  const timer = setInterval(async () => {
+  // Never rejects: a failed sweep is logged and the next one tries again.
+  const sweep = async () => {
     if (running) return;
     running = true;
     try {
@@ -25,7 +26,8 @@ export function sweepStaleProcesses(
     } finally {
       running = false;
     }
-  }, everyMs);
+  };
+  const timer = setInterval(() => void sweep(), everyMs);
   timer.unref();
   return () => clearInterval(timer);
 }

@@ -355,9 +355,13 @@ describe("two rally processes behind nginx, sharing Redis and PostgreSQL", funct
 
   it("kill -9 of process 2: its rooms leave the listings in bounded time, its clients' reconnects are refused promptly, its users go offline, and process 1 keeps serving", async function () {
     this.timeout(90_000);
-    const [alice, bob, carol, dave, erin] = await Promise.all(
-      ["alice", "bob", "carol", "dave", "erin"].map((p) => register(VIA.any, p)),
-    );
+    const [alice, bob, carol, dave, erin] = await Promise.all([
+      register(VIA.any, "alice"),
+      register(VIA.any, "bob"),
+      register(VIA.any, "carol"),
+      register(VIA.any, "dave"),
+      register(VIA.any, "erin"),
+    ]);
     await befriend(alice, VIA.any, bob, VIA.any);
     const a = await lobby(VIA[1], alice);
     await lobby(VIA[2], bob);

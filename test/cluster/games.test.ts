@@ -56,7 +56,7 @@ describe("games across two processes", function () {
     const hostSeat = await matchmake(VIA[2], host.token, "joinOrCreate", "trivia", { sessionId });
     hostSeat.room.reconnection.enabled = false;
     const processTwo = hostSeat.seat.processId;
-    await hostSeat.room.send("start");
+    hostSeat.room.send("start");
     const status = async () =>
       (await api(VIA[1], "GET", `/api/trivia/sessions/${sessionId}/results`, { token: host.token })).body.status;
     await eventually(async () => (await status()) === "in_progress", 10_000, "session started");
@@ -66,7 +66,6 @@ describe("games across two processes", function () {
     await cluster.launcher().waitForLine(/^\[rally-2 :\d+\] exited \(SIGKILL\)$/, 5000);
     const killedAt = Date.now();
     await eventually(async () => (await status()) === "interrupted", 30_000, "session interrupted by the survivor");
-    // eslint-disable-next-line no-console
     console.log(
       `      ↳ session of the killed process (${processTwo}) marked interrupted ${Date.now() - killedAt} ms after kill -9`,
     );

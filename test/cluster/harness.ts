@@ -346,11 +346,14 @@ export async function register(base: string, prefix = "u", extra: Record<string,
   return { id: res.body.user.id, username, token: res.body.token };
 }
 
-/** A host who owns a new organization, and `members` more users who joined it with invite codes. */
-export async function registerOrg(
+/**
+ * A host who owns a new organization, and one more user per `memberBases` entry who joined it
+ * with an invite code (`members` is a tuple as long as `memberBases`).
+ */
+export async function registerOrg<Bases extends string[]>(
   hostBase: string,
-  memberBases: string[],
-): Promise<{ orgId: string; host: User; members: User[] }> {
+  memberBases: [...Bases],
+): Promise<{ orgId: string; host: User; members: { [K in keyof Bases]: User } }> {
   const orgId = `org_${crypto.randomBytes(4).toString("hex")}`;
   const host = await register(hostBase, "host", { orgId });
   const members: User[] = [];
@@ -362,7 +365,7 @@ export async function registerOrg(
     assert.equal(invite.status, 201, JSON.stringify(invite.body));
     members.push(await register(base, "member", { inviteCode: invite.body.code }));
   }
-  return { orgId, host, members };
+  return { orgId, host, members: members as { [K in keyof Bases]: User } };
 }
 
 export interface TwoProcesses {
@@ -463,8 +466,7 @@ export async function matchmake(
   const client = sdk(base, token);
   let seat: SeatReservation;
   try {
-    seat = (await client.http.post(`/matchmake/${method}/${target}` as any, { body: options } as any))
-      .data as SeatReservation;
+    seat = (await client.http.post(`/matchmake/${method}/${target}`, { body: options })).data as SeatReservation;
   } catch (e: any) {
     throw Object.assign(new Error(e?.message ?? String(e)), { code: e?.code });
   }

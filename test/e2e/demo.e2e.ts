@@ -111,7 +111,7 @@ describe("client demo in Chromium (two users)", function () {
     const scores = await alice.page.$$eval(`#dice-players ${testid("dice-score")}`, (els) =>
       els.map((e) => Number(e.textContent)),
     );
-    assert.ok(scores.includes(10), `the winner reached the target score: ${scores}`);
+    assert.ok(scores.includes(10), `the winner reached the target score: ${JSON.stringify(scores)}`);
     await expectNoProblems(alice, bob);
 
     for (const p of [alice, bob]) await p.page.click(testid("dice-winner-close"));
@@ -125,7 +125,7 @@ describe("client demo in Chromium (two users)", function () {
     await alice.page.waitForSelector(`${testid("space-title")}:has-text("${spaceName}")`);
     await alice.page.waitForSelector(`#space-invite-user option:has-text("${bob.username}")`, { state: "attached" });
     const bobId = await alice.page.getAttribute(`#space-invite-user option:has-text("${bob.username}")`, "value");
-    await alice.page.selectOption("#space-invite-user", bobId!);
+    await alice.page.selectOption("#space-invite-user", bobId);
     await alice.page.click(testid("space-invite-send"));
 
     // Bob accepts from the lobby's INVITE_RECEIVED toast and lands in the space.

@@ -106,7 +106,7 @@ describe("client demo in Chromium: turn clock, rematch, quick match, space membe
       const scores = await p.page.$$eval(`#dice-players ${testid("dice-score")}`, (els) =>
         els.map((e) => Number(e.textContent)),
       );
-      assert.deepEqual(scores, [0, 0], `a rematch starts from zero: ${scores}`);
+      assert.deepEqual(scores, [0, 0], `a rematch starts from zero: ${JSON.stringify(scores)}`);
     }
     await shot(alice.page, "games-05-rematch-started");
     await expectNoProblems(alice, bob);
@@ -128,7 +128,7 @@ describe("client demo in Chromium: turn clock, rematch, quick match, space membe
       await alice.page.click(testid("space-invite-refresh"));
       const option = `#space-invite-user option:has-text("${to.username}")`;
       await alice.page.waitForSelector(option, { state: "attached" });
-      await alice.page.selectOption("#space-invite-user", (await alice.page.getAttribute(option, "value"))!);
+      await alice.page.selectOption("#space-invite-user", await alice.page.getAttribute(option, "value"));
       await alice.page.click(testid("space-invite-send"));
       return to.page.locator(testid("toast-space-invite")).last();
     };

@@ -3,6 +3,7 @@ import { matchMaker } from "@colyseus/core";
 import { Client, type Room } from "@colyseus/sdk";
 import { createApp, type RallyApp } from "../../src/app.config";
 import { truncateAll } from "../../src/db";
+import { presenceDel } from "../../src/realtime/presenceDel";
 
 /**
  * One real server for the whole test run, built by app.config.ts exactly as `npm start`
@@ -84,7 +85,7 @@ export async function resetState(): Promise<void> {
 }
 
 async function resetPresence(): Promise<void> {
-  await matchMaker.presence.del("rally:online");
+  await presenceDel(matchMaker.presence, "rally:online");
 }
 
 /** An SDK client signed in with `token` (the SDK's own way: client.auth.token). */

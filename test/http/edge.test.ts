@@ -378,11 +378,7 @@ describe("HTTP edge (issue 14)", () => {
         sessionId: created.body.sessionId,
       });
       const box = inbox(player);
-      await until(
-        () => Object.keys((hostRoom.state as any).participants?.toJSON?.() ?? {}).length === 1,
-        4000,
-        "player seated",
-      );
+      await until(() => Object.keys(hostRoom.state.participants?.toJSON?.() ?? {}).length === 1, 4000, "player seated");
       await hostRoom.request("start");
       await box.next("question_started");
 

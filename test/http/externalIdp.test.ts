@@ -64,7 +64,8 @@ describe("external identity provider (JWKS)", function () {
 
   const get = async (route: string, token?: string) => {
     const res = await fetch(base + route, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-    return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
+    const body: any = await res.json().catch(() => undefined);
+    return { status: res.status, body };
   };
   const post = async (route: string, body: unknown, token?: string) => {
     const res = await fetch(base + route, {
@@ -72,7 +73,8 @@ describe("external identity provider (JWKS)", function () {
       headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: JSON.stringify(body),
     });
-    return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
+    const answer: any = await res.json().catch(() => undefined);
+    return { status: res.status, body: answer };
   };
   const client = (token: string) => {
     const c = new Client(base);

@@ -160,9 +160,9 @@ describe("REST /metaverse/invites", () => {
         assert.deepEqual(event.invite.fromUser, { id: admin.id, username: admin.username });
         assert.deepEqual(event.invite.space, { id: space.id, name: space.name });
         assert.equal(typeof event.invite.expiresAt, "string");
-        await until(() => (lobby.state as any).unread === 1, 4000, "unread counts the invite");
+        await until(() => lobby.state.unread === 1, 4000, "unread counts the invite");
         assert.equal((await accept(bob, id)).status, 200);
-        await until(() => (lobby.state as any).unread === 0, 4000, "an answered invite is read");
+        await until(() => lobby.state.unread === 0, 4000, "an answered invite is read");
       } finally {
         await lobby.leave();
       }

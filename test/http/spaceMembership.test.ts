@@ -71,10 +71,10 @@ describe("space membership and settings", () => {
           [admin!, bob!, carol!].map((u) => u.username).sort(),
         );
         const byId = new Map(all.map((m: any) => [m.userId, m]));
-        assert.equal((byId.get(admin!.id) as any).role, "admin");
-        assert.equal((byId.get(bob!.id) as any).role, "member");
-        assert.equal((byId.get(bob!.id) as any).online, true);
-        assert.equal((byId.get(carol!.id) as any).online, false);
+        assert.equal(byId.get(admin!.id).role, "admin");
+        assert.equal(byId.get(bob!.id).role, "member");
+        assert.equal(byId.get(bob!.id).online, true);
+        assert.equal(byId.get(carol!.id).online, false);
       } finally {
         await lobby.leave();
       }

@@ -28,7 +28,7 @@ async function race(joins: Array<() => Promise<Room>>): Promise<RaceResult> {
   const refused: RaceResult["refused"] = [];
   for (const s of settled) {
     if (s.status === "fulfilled") joined.push(s.value);
-    else refused.push({ code: (s.reason as any)?.code, message: (s.reason as any)?.message });
+    else refused.push({ code: s.reason?.code, message: s.reason?.message });
   }
   return { joined, refused };
 }

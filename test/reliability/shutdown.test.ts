@@ -153,7 +153,7 @@ describe("graceful shutdown", () => {
     // The sender comes back too (an invitation whose sender is gone expires as well).
     watch(await client(url, alice.token).joinOrCreate("user_lobby"), codes, "alice again");
     await until(
-      () => (bobsLobby.state as any)?.invitations?.get?.(toBob)?.status === "pending",
+      () => bobsLobby.state?.invitations?.get?.(toBob)?.status === "pending",
       8000,
       "bob's pending invitation",
     );

@@ -505,6 +505,7 @@ describe("bigger_dice room", () => {
     it("retries a failed write and announces game_ended only once it is stored", async () => {
       const { a, b } = await started({ targetScore: 1 }, 6, 1);
       const games = ctx().services.games;
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- kept to restore it after the test, never called
       const original = games.record;
       let calls = 0;
       games.record = async (result) => {

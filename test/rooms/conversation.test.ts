@@ -91,7 +91,7 @@ describe("conversation room", () => {
       const a = await join(alice, conversationId);
       const b = await join(bob, conversationId.toUpperCase());
       assert.equal(a.room.roomId, b.room.roomId);
-      const state: any = await until(() => (b.room.state as any)?.participants?.size === 2 && b.room.state);
+      const state: any = await until(() => b.room.state?.participants?.size === 2 && b.room.state);
       assert.equal(state.conversationId, conversationId);
       const me = state.participants.get(bob.id);
       assert.deepEqual(
@@ -216,10 +216,9 @@ describe("conversation room", () => {
     it("rejects the request and broadcasts nothing when the message cannot be stored", async () => {
       const { a, b } = await chat();
       const service = ctx().services.conversations;
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- kept to restore it after the test, never called
       const original = service.send;
-      service.send = async () => {
-        throw new Error("connection to the database lost");
-      };
+      service.send = () => Promise.reject(new Error("connection to the database lost"));
       try {
         const err = await refusal(a.room.request("message", { content: "lost?" }));
         assert.deepEqual(err, { code: "INTERNAL", message: "Internal server error" });
@@ -250,14 +249,14 @@ describe("conversation room", () => {
         username: alice.username,
         is_typing: true,
       });
-      await until(() => (b.room.state as any).participants.get(alice.id).typing === true);
+      await until(() => b.room.state.participants.get(alice.id).typing === true);
       a.room.send("typing", { is_typing: false });
       assert.deepEqual(withoutSeq(await b.box.next("typing")), {
         user_id: alice.id,
         username: alice.username,
         is_typing: false,
       });
-      await until(() => (b.room.state as any).participants.get(alice.id).typing === false);
+      await until(() => b.room.state.participants.get(alice.id).typing === false);
 
       b.room.send("typing", { is_typing: true });
       assert.equal((await a.box.next("typing")).user_id, bob.id);
@@ -273,7 +272,7 @@ describe("conversation room", () => {
       await b.box.next("typing", 4000, (t) => t.is_typing);
       const fallback = await b.box.next("typing", 4000, (t) => !t.is_typing);
       assert.deepEqual(withoutSeq(fallback), { user_id: alice.id, username: alice.username, is_typing: false });
-      await until(() => (b.room.state as any).participants.get(alice.id).typing === false);
+      await until(() => b.room.state.participants.get(alice.id).typing === false);
       await sleep(400);
       assert.equal(b.box.of("typing").length, 2, "one fallback, no more");
     });
@@ -305,13 +304,13 @@ describe("conversation room", () => {
         );
         assert.ok(!Number.isNaN(Date.parse(receipt.timestamp)));
       }
-      await until(() => (a.room.state as any).participants.get(bob.id).lastReadMessageId === m2.id);
+      await until(() => a.room.state.participants.get(bob.id).lastReadMessageId === m2.id);
 
       // Marking an older message keeps the newer position.
       await b.room.request("read_receipt", { message_id: m1.id });
       assert.equal(await lastRead(conversationId, bob.id), m2.id);
       await a.box.next("read_receipt", 4000, (r) => r.message_id === m1.id);
-      assert.equal((a.room.state as any).participants.get(bob.id).lastReadMessageId, m2.id);
+      assert.equal(a.room.state.participants.get(bob.id).lastReadMessageId, m2.id);
 
       // is_read from each reader's point of view: alice's messages are read by bob; bob's reply is not yet read by alice.
       const m3 = await b.room.request("message", { content: "three" });
@@ -356,7 +355,7 @@ describe("conversation room", () => {
   describe("presence", () => {
     it("broadcasts user_status online and offline as participants join, drop, reconnect and leave", async () => {
       const { bob, a, b } = await chat();
-      const bobState = () => (a.room.state as any).participants.get(bob.id);
+      const bobState = () => a.room.state.participants.get(bob.id);
       await until(() => bobState()?.online === true);
 
       await drop(b);
@@ -380,7 +379,7 @@ describe("conversation room", () => {
       await a.room.request("ping");
       await sleep(100);
       assert.equal(a.box.of("user_status").filter((s) => s.status === "offline").length, 0);
-      assert.equal((a.room.state as any).participants.get(bob.id).online, true);
+      assert.equal(a.room.state.participants.get(bob.id).online, true);
     });
   });
 
@@ -490,7 +489,7 @@ describe("conversation room", () => {
       assert.ok(a.room.connection.isOpen, "still connected");
       assert.equal(await count("messages"), 1);
       assert.equal(await lastRead(conversationId, alice.id), 0);
-      const state = (b.room.state as any).participants.get(alice.id);
+      const state = b.room.state.participants.get(alice.id);
       assert.equal(state.typing, false);
       assert.equal(b.box.of("typing").length + b.box.of("read_receipt").length, 0);
       const marker = await a.room.request("message", { content: "still works" });

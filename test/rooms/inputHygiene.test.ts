@@ -115,7 +115,7 @@ describe("input hygiene", () => {
       const room = await sdk(user.token).joinOrCreate("trivia", { sessionId, team });
       players.push({ user, room, box: inbox(room) });
     }
-    await until(() => (host.state as any).participants?.size === TEAMS.length, 4000, "participants");
+    await until(() => host.state.participants?.size === TEAMS.length, 4000, "participants");
     await host.request("start");
     const { data } = await hostBox.next("question_started");
     for (const p of players) await p.room.request("answer", { questionId: data.question_id, choiceIndex: 1 });
@@ -139,7 +139,7 @@ describe("input hygiene", () => {
     const clientTeams = new Map<string, number>();
     await until(
       () => {
-        (host.state as any).teams?.forEach((score: number, team: string) => clientTeams.set(team, score));
+        host.state.teams?.forEach((score: number, team: string) => clientTeams.set(team, score));
         return TEAMS.every((t) => clientTeams.get(t) === scored);
       },
       4000,
@@ -151,10 +151,6 @@ describe("input hygiene", () => {
     for (const team of TEAMS) assert.equal(clientTeams.get(team), scored, `state.teams.${team}`);
     // And a late joiner, who gets the full state rather than patches, sees the same.
     const late = await sdk((await createUser({ orgId: "acme" })).token).joinOrCreate("trivia", { sessionId });
-    await until(
-      () => TEAMS.every((t) => (late.state as any).teams?.get(t) === scored),
-      4000,
-      "the late joiner's teams",
-    );
+    await until(() => TEAMS.every((t) => late.state.teams?.get(t) === scored), 4000, "the late joiner's teams");
   });
 });

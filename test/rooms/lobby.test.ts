@@ -36,8 +36,8 @@ function drop(room: Room): void {
   room.connection.close(4500, "test drop"); // any code but CONSENTED (4000)
 }
 
-const invite = (from: Device, to: TestUser, map = "desert") =>
-  from.room.request("game_invitation:send", { toUserId: to.id, map }) as Promise<{ invitationId: string }>;
+const invite = (from: Device, to: TestUser, map = "desert"): Promise<{ invitationId: string }> =>
+  from.room.request("game_invitation:send", { toUserId: to.id, map });
 
 async function invitations(): Promise<
   Array<{ id: string; status: string; sender_id: string; receiver_id: string; room_id: string | null }>
@@ -715,7 +715,7 @@ describe("user_lobby", () => {
         b.room.request("game_invitation:accept", { invitationId }),
       ]);
       const ok = [first, second].filter((r) => r.status === "fulfilled");
-      const failed = [first, second].filter((r) => r.status === "rejected") as PromiseRejectedResult[];
+      const failed = [first, second].filter((r): r is PromiseRejectedResult => r.status === "rejected");
       assert.equal(ok.length, 1);
       assert.equal(reasonOf(failed[0]!.reason).code, "INVITATION_NOT_PENDING");
       await a.box.next("game_ready");

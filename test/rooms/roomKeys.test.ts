@@ -26,7 +26,7 @@ async function race(calls: Array<() => Promise<Room>>): Promise<Raced> {
   const refused: Raced["refused"] = [];
   for (const s of settled) {
     if (s.status === "fulfilled") joined.push(s.value);
-    else refused.push({ code: (s.reason as any)?.code, message: (s.reason as any)?.message });
+    else refused.push({ code: s.reason?.code, message: s.reason?.message });
   }
   return { joined, refused };
 }

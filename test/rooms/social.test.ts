@@ -44,8 +44,8 @@ async function matched(a: TestUser, b: TestUser): Promise<{ matchId: string; con
   return { matchId: res.body.match.id, conversationId: res.body.conversationId };
 }
 
-const invite = (from: Device, to: TestUser) =>
-  from.room.request("game_invitation:send", { toUserId: to.id, map: "desert" }) as Promise<{ invitationId: string }>;
+const invite = (from: Device, to: TestUser): Promise<{ invitationId: string }> =>
+  from.room.request("game_invitation:send", { toUserId: to.id, map: "desert" });
 
 const gameInvitationStatus = async (id: string) =>
   (await ctx().db.query<{ status: string }>("SELECT status FROM game_invitations WHERE id = $1", [id])).rows[0]!.status;

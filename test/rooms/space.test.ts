@@ -3,6 +3,7 @@ import { matchMaker } from "@colyseus/core";
 import { ctx, h, sdk, type Room } from "../helpers/server";
 import { befriend, createUser, createUsers, type TestUser } from "../helpers/users";
 import { inbox, refusal, sleep, until } from "../helpers/room";
+import { api } from "../helpers/http";
 import type { SpaceRoom } from "../../src/systems/space/SpaceRoom";
 
 interface SpaceOpts {
@@ -31,9 +32,24 @@ async function makeSpace(owner: TestUser, opts: SpaceOpts = {}) {
 const join = (user: TestUser, spaceId: string, initialPosition?: unknown) =>
   sdk(user.token).joinOrCreate("space", initialPosition === undefined ? { spaceId } : { spaceId, initialPosition });
 
+/** Count the database queries whose SQL contains `fragment` until `stop()`. */
+function countQueries(fragment: string): { count: number; stop(): void } {
+  const db = ctx().db as { query: (sql: string, params?: unknown[]) => Promise<unknown> };
+  const original = db.query;
+  const counter = {
+    count: 0,
+    stop: () => void (db.query = original),
+  };
+  db.query = function (this: unknown, sql: string, params?: unknown[]) {
+    if (sql.includes(fragment)) counter.count++;
+    return original.call(this, sql, params);
+  };
+  return counter;
+}
+
 const serverRoom = (room: Room) => h().colyseus.getRoomById(room.roomId) as unknown as SpaceRoom;
 const position = (room: Room, userId: string) => {
-  const u = (room.state as any)?.users?.get(userId);
+  const u = room.state?.users?.get(userId);
   return u && { x: u.x, y: u.y, direction: u.direction, action: u.action };
 };
 
@@ -44,8 +60,8 @@ describe("space room", () => {
       const space = await makeSpace(admin!, { members: [bob!], width: 640, height: 480 });
       const a = await join(admin!, space.id, { x: 10, y: 20, direction: "left" });
       const boxA = inbox(a);
-      await until(() => (a.state as any)?.users?.size === 1, 4000, "own avatar");
-      const state = a.state as any;
+      await until(() => a.state?.users?.size === 1, 4000, "own avatar");
+      const state = a.state;
       assert.equal(state.spaceId, space.id);
       assert.equal(state.name, "Plaza");
       assert.equal(state.capacity, 10);
@@ -67,7 +83,7 @@ describe("space room", () => {
       );
       assert.equal(b.roomId, a.roomId, "one room per space");
       await until(() => position(a, bob!.id), 4000, "bob in alice's state");
-      assert.equal((a.state as any).users.get(bob!.id).username, bob!.username);
+      assert.equal(a.state.users.get(bob!.id).username, bob!.username);
       await Promise.all([a.leave(), b.leave()]);
     });
 
@@ -98,7 +114,7 @@ describe("space room", () => {
         [{ spaceId: space.id, initialPosition: "center" }, /initialPosition/],
       ];
       for (const [options, field] of cases) {
-        const err = await refusal(sdk(admin.token).joinOrCreate("space", options as any));
+        const err = await refusal(sdk(admin.token).joinOrCreate("space", options));
         assert.equal(err.code, 400, JSON.stringify(options));
         assert.match(err.message, field, JSON.stringify(options));
       }
@@ -114,11 +130,59 @@ describe("space room", () => {
       assert.equal(byId.code, 409);
       await sleep(50);
       assert.equal(serverRoom(first).clients.length, 1);
-      assert.equal((first.state as any).users.size, 1);
+      assert.equal(first.state.users.size, 1);
       assert.ok(first.connection.isOpen, "the first seat is untouched");
       first.send("MOVE", { x: 5, y: 5, direction: "up" });
       await until(() => position(first, admin.id)?.x === 5, 4000, "the first seat still moves");
       await first.leave();
+    });
+
+    it("answers joins into a live room from its copy of the members: a member added since gets in, a removed one does not", async () => {
+      const [admin, bob, carol, dave] = await createUsers(4);
+      const space = await makeSpace(admin!, { members: [bob!, carol!] });
+      const a = await join(admin!, space.id);
+      const lookups = countQueries("LEFT JOIN space_members");
+      try {
+        const b = await join(bob!, space.id);
+        const c = await join(carol!, space.id);
+        assert.equal(lookups.count, 0, "members of a live room's space are not looked up one by one");
+        // Dave became a member after the room took its copy: the database answers for him.
+        await ctx().db.query("INSERT INTO space_members (space_id, user_id, role) VALUES ($1, $2, 'member')", [
+          space.id,
+          dave!.id,
+        ]);
+        const d = await join(dave!, space.id);
+        assert.equal(lookups.count, 1);
+        assert.equal(d.roomId, a.roomId);
+        // Carol is removed: the room hears it, and her next join is refused.
+        const closed = new Promise<number>((resolve) => c.onLeave((code) => resolve(code)));
+        const res = await api("DELETE", `/api/spaces/${space.id}/members/${carol!.id}`, { token: admin!.token });
+        assert.equal(res.status, 204);
+        assert.equal(await closed, 4403);
+        assert.equal((await refusal(join(carol!, space.id))).code, 403);
+        await Promise.all([b.leave(), d.leave()]);
+      } finally {
+        lookups.stop();
+        await a.leave();
+      }
+    });
+
+    it("still refuses a member removed without the live room hearing of it, once its copy is SPACE_MEMBER_SNAPSHOT_SECONDS old", async () => {
+      const config = ctx().config;
+      const before = config.SPACE_MEMBER_SNAPSHOT_SECONDS;
+      config.SPACE_MEMBER_SNAPSHOT_SECONDS = 1;
+      try {
+        const [admin, bob] = await createUsers(2);
+        const space = await makeSpace(admin!, { members: [bob!] });
+        const a = await join(admin!, space.id);
+        // Straight in the table: no MEMBER_REMOVED reaches the room (as when a live delivery fails).
+        await ctx().db.query("DELETE FROM space_members WHERE space_id = $1 AND user_id = $2", [space.id, bob!.id]);
+        await sleep(1100);
+        assert.equal((await refusal(join(bob!, space.id))).code, 403);
+        await a.leave();
+      } finally {
+        config.SPACE_MEMBER_SNAPSHOT_SECONDS = before;
+      }
     });
 
     it("refuses joinById into a space the caller is not a member of (403), whatever spaceId is sent", async () => {
@@ -145,7 +209,8 @@ describe("space room", () => {
       // Watch every room of this space while the joins race: seats granted, and clients.
       let maxUsers = 0;
       let maxClients = 0;
-      const watch = setInterval(async () => {
+      let sampleError: unknown;
+      const sample = async () => {
         const rooms = await matchMaker.query({ name: "space" });
         const local = rooms.map((r) => matchMaker.getLocalRoomById(r.roomId) as unknown as SpaceRoom | undefined);
         const sum = (f: (r: SpaceRoom) => number) => local.reduce((n, r) => n + (r ? f(r) : 0), 0);
@@ -157,10 +222,12 @@ describe("space room", () => {
           maxClients,
           sum((r) => r.clients.length),
         );
-      }, 2);
+      };
+      const watch = setInterval(() => void sample().catch((e: unknown) => (sampleError ??= e)), 2);
       const results = await Promise.allSettled(members.map((m) => join(m, space.id)));
       await sleep(100);
       clearInterval(watch);
+      assert.equal(sampleError, undefined, "every sample of the rooms was read");
 
       const joined = results
         .filter((r): r is PromiseFulfilledResult<Room> => r.status === "fulfilled")
@@ -368,7 +435,7 @@ describe("space room", () => {
     const left = await box.next("USER_LEFT");
     assert.equal(left.spaceId, space.id);
     assert.equal(left.userId, bob!.id);
-    await until(() => !(a.state as any).users.has(bob!.id), 4000, "bob gone from state");
+    await until(() => !a.state.users.has(bob!.id), 4000, "bob gone from state");
     await a.leave();
   });
 
@@ -429,7 +496,7 @@ describe("space room", () => {
       assert.deepEqual((await b.request("GET_INVITES", { includeExpired: true })).invites, []);
 
       const inSpace = await join(bob!, space.id);
-      await until(() => (a.state as any).users.has(bob!.id), 4000, "bob present");
+      await until(() => a.state.users.has(bob!.id), 4000, "bob present");
       await Promise.all([a.leave(), b.leave(), inSpace.leave()]);
     });
 

@@ -21,10 +21,10 @@ const join = (user: TestUser, spaceId: string, x: number, y: number) =>
   sdk(user.token).joinOrCreate("space", { spaceId, initialPosition: { x, y, direction: "down" } });
 
 /** The userIds in a client's state, sorted. */
-const seen = (room: Room): string[] => [...((room.state as any)?.users?.keys() ?? [])].sort();
+const seen = (room: Room): string[] => [...(room.state?.users?.keys() ?? [])].sort();
 const sorted = (...users: TestUser[]) => users.map((u) => u.id).sort();
 const positionIn = (room: Room, user: TestUser) => {
-  const u = (room.state as any)?.users?.get(user.id);
+  const u = room.state?.users?.get(user.id);
   return u && { x: u.x, y: u.y };
 };
 
@@ -40,7 +40,7 @@ describe("space interest management", () => {
     assert.deepEqual(seen(a), sorted(alice!, bob!));
     assert.deepEqual(seen(b), sorted(alice!, bob!));
     assert.deepEqual(seen(c), [carol!.id], "carol is alone in her corner");
-    assert.equal((a.state as any).viewRadius, 100);
+    assert.equal(a.state.viewRadius, 100);
 
     // In view, moves arrive as usual.
     b.send("MOVE", { x: 190, y: 120, direction: "right" });
@@ -61,7 +61,7 @@ describe("space interest management", () => {
     await until(() => positionIn(a, bob!)?.x === 200, 4000, "bob back in alice's view");
     assert.deepEqual(positionIn(a, bob!), { x: 200, y: 200 });
     assert.deepEqual(seen(b), sorted(alice!, bob!));
-    assert.equal((a.state as any).users.get(bob!.id).username, bob!.username);
+    assert.equal(a.state.users.get(bob!.id).username, bob!.username);
 
     // Alice walks to Carol: Bob leaves her view, Carol enters it.
     a.send("MOVE", { x: 850, y: 850, direction: "up" });
@@ -95,6 +95,51 @@ describe("space interest management", () => {
     b.send("MOVE", { x: 110, y: 30, direction: "left" });
     await until(() => positionIn(a, bob!)?.y === 30, 4000, "bob's move inside the new bounds");
     await Promise.all([a.leave(), b.leave()]);
+  });
+
+  it("a space its view covers whole shows everyone to everyone, and a resize moves it to and from per-client views", async () => {
+    const [alice, bob, carol] = await createUsers(3);
+    const space = await makeSpace(alice!, [bob!, carol!], { viewRadius: 100, width: 1000, height: 1000 });
+    const resize = async (side: number) => {
+      const res = await api("PATCH", `/api/spaces/${space.id}`, {
+        token: alice!.token,
+        body: { width: side, height: side },
+      });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+    };
+    const a = await join(alice!, space.id, 0, 0);
+    const b = await join(bob!, space.id, 900, 900);
+    await until(() => seen(a).length === 1 && seen(b).length === 1, 4000, "apart at first");
+
+    // 100 × 100 with a view of 100: Bob is brought to (100, 100), and everyone sees everyone.
+    await resize(100);
+    await until(() => positionIn(a, bob!)?.x === 100, 4000, "bob in alice's state");
+    assert.deepEqual(seen(b), sorted(alice!, bob!));
+    const c = await join(carol!, space.id, 50, 0);
+    await until(() => [a, b, c].every((r) => seen(r).length === 3), 4000, "carol joins everyone's state");
+    b.send("MOVE", { x: 0, y: 100, direction: "left" });
+    await until(() => positionIn(c, bob!)?.x === 0 && positionIn(a, bob!)?.x === 0, 4000, "bob's move seen by all");
+    // A reconnect gets the whole space too.
+    c.reconnection.enabled = false;
+    await c.leave(false);
+    const back = await sdk(carol!.token).reconnect(c.reconnectionToken);
+    await until(() => seen(back).length === 3, 4000, "carol's state after reconnecting");
+    assert.deepEqual(positionIn(back, bob!), { x: 0, y: 100 });
+
+    // Grown past the view: each state narrows to its own view as avatars walk apart.
+    await resize(1000);
+    await until(() => (a.state as any).width === 1000, 4000, "alice sees the new width");
+    b.send("MOVE", { x: 500, y: 500, direction: "down" });
+    await until(
+      () => seen(a).join() === sorted(alice!, carol!).join() && seen(back).join() === sorted(alice!, carol!).join(),
+      4000,
+      "bob out of alice's and carol's views",
+    );
+    assert.deepEqual(seen(b), [bob!.id]);
+    b.send("MOVE", { x: 120, y: 60, direction: "up" });
+    await until(() => seen(back).length === 3 && seen(a).length === 2, 4000, "bob back in carol's view only");
+    assert.deepEqual(seen(b), sorted(bob!, carol!));
+    await Promise.all([a.leave(), b.leave(), back.leave()]);
   });
 
   it("after a reconnect the client's state is its view as it is now, and keeps following", async () => {
@@ -199,7 +244,7 @@ describe("space interest management", () => {
     assert.equal(space.viewRadius, null);
     const a = await join(alice!, space.id, 1, 1);
     await until(() => seen(a).length === 1, 4000, "own avatar");
-    assert.equal((a.state as any).viewRadius, ctx().config.SPACE_VIEW_RADIUS);
+    assert.equal(a.state.viewRadius, ctx().config.SPACE_VIEW_RADIUS);
     await a.leave();
   });
 
@@ -223,7 +268,7 @@ describe("space interest management", () => {
     assert.deepEqual(rows, [{ capacity: 1000 }], "nothing else was stored");
     // The room takes the 1,000-seat space's first member like any other.
     const a = await join(owner!, big.body.id, 5, 5);
-    await until(() => (a.state as any)?.capacity === 1000, 4000, "the room's capacity");
+    await until(() => a.state?.capacity === 1000, 4000, "the room's capacity");
     assert.equal((await refusal(join(owner!, big.body.id, 5, 5))).code, 409);
     await a.leave();
   });

@@ -232,10 +232,9 @@ describe("trivia room", () => {
     await host.box.next("question_closed");
 
     const service = ctx().services.trivia;
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- kept to restore it after the test, never called
     const original = service.saveOutcome;
-    service.saveOutcome = async () => {
-      throw new Error("database is down");
-    };
+    service.saveOutcome = () => Promise.reject(new Error("database is down"));
     try {
       const err = await rejected(host, "next_question");
       assert.equal(err.code, "INTERNAL");
@@ -422,7 +421,7 @@ describe("trivia room", () => {
         const types = messages.map((m) => m.type);
         assert.ok(
           !types.includes("question_closed") && !types.includes("score_update"),
-          `nothing scored yet: ${types}`,
+          `nothing scored yet: ${types.join(", ")}`,
         );
         for (const s of [...states, last]) {
           assert.equal(s.revealedAnswerIndex, -1);

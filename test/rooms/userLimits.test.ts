@@ -19,7 +19,7 @@ async function settle(
   return {
     joined: settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : [])),
     refused: settled.flatMap((s) =>
-      s.status === "rejected" ? [{ code: (s.reason as any)?.code, message: (s.reason as any)?.message }] : [],
+      s.status === "rejected" ? [{ code: s.reason?.code, message: s.reason?.message }] : [],
     ),
   };
 }
@@ -37,7 +37,7 @@ describe("per-user limits in rooms", () => {
       assert.equal(r.code, 429, JSON.stringify(r));
       assert.match(r.message, /^TOO_MANY_CONNECTIONS/);
     }
-    const lobby = matchMaker.getLocalRoomById(joined[0]!.roomId)!;
+    const lobby = matchMaker.getLocalRoomById(joined[0]!.roomId);
     assert.equal(lobby.clients.length, 5, "the server holds five connections");
 
     // A device that leaves frees its place for another.
@@ -90,9 +90,7 @@ describe("per-user limits in rooms", () => {
       const results = await Promise.allSettled(
         devices.flatMap((d) => Array.from({ length: 10 }, () => d.request("ping"))),
       );
-      const limited = results.filter(
-        (r) => r.status === "rejected" && (r.reason as any)?.reason?.code === "RATE_LIMITED",
-      );
+      const limited = results.filter((r) => r.status === "rejected" && r.reason?.reason?.code === "RATE_LIMITED");
       const answered = results.filter((r) => r.status === "fulfilled");
       assert.ok(answered.length <= 11, `at most the user's burst (+1 refilled) was answered, got ${answered.length}`);
       assert.ok(limited.length >= 19, `the rest were RATE_LIMITED, got ${limited.length}`);

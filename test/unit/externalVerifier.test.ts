@@ -27,9 +27,9 @@ const token = (alg: string, key: CryptoKey, claims: Record<string, unknown> = {}
 /** JWT_PUBLIC_KEY (PEM) verification and claim mapping, without a server. */
 describe("ExternalVerifier with JWT_PUBLIC_KEY", () => {
   const seen: ExternalIdentity[] = [];
-  const provision = async (identity: ExternalIdentity) => {
+  const provision = (identity: ExternalIdentity) => {
     seen.push(identity);
-    return { id: `user-for-${identity.subject}`, username: identity.username, orgId: identity.orgId };
+    return Promise.resolve({ id: `user-for-${identity.subject}`, username: identity.username, orgId: identity.orgId });
   };
 
   for (const alg of ["RS256", "ES256"] as const) {

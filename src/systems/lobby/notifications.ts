@@ -1,6 +1,6 @@
 import { AppError } from "../../errors";
 import { LobbyEvent } from "./protocol";
-import type { Queryable } from "../../db";
+import { jsonColumn, type Queryable } from "../../db";
 import type { ServiceDeps } from "../../services/deps";
 import { pageOf, type Page } from "../../http/paging";
 import { timeCursor, type PageRequest } from "../../http/keyset";
@@ -61,7 +61,7 @@ export const toNotification = (r: Row): Notification => ({
   kind: r.kind,
   title: r.title,
   message: r.message,
-  data: typeof r.data === "string" ? JSON.parse(r.data) : r.data,
+  data: jsonColumn(r.data),
   status: r.status,
   isActive: r.is_active,
   createdAt: iso(r.created_at),

@@ -45,7 +45,7 @@ export class BlocksService {
   async block(blockerId: string, blockedId: string): Promise<{ block: BlockedUser; created: boolean }> {
     if (blockerId.toLowerCase() === blockedId.toLowerCase())
       throw new AppError("INVALID_REQUEST", "userId: you cannot block yourself");
-    const { services, delivery } = this.deps;
+    const { services } = this.deps;
     const outcome = await this.deps.db.transaction(async (tx) => {
       const blocked = await services.users.require(blockedId, tx);
       const inserted = await tx.query<{ created_at: Date | string }>(

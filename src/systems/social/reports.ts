@@ -1,3 +1,4 @@
+import { jsonColumn } from "../../db";
 import { AppError, rateLimited } from "../../errors";
 import { pageOf, type Page } from "../../http/paging";
 import type { ChatMessage } from "../conversation/protocol";
@@ -76,7 +77,7 @@ const toReport = (r: Row): Report => ({
   note: r.note,
   conversationId: r.conversation_id,
   messageId: r.message_id === null ? null : Number(r.message_id),
-  evidence: typeof r.evidence === "string" ? JSON.parse(r.evidence) : r.evidence,
+  evidence: jsonColumn(r.evidence),
   status: r.status,
   resolutionNote: r.resolution_note,
   resolvedBy: r.resolved_by,

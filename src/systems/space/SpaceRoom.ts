@@ -27,6 +27,12 @@ import { defaultPosition, moveError, seatRefusal, type Bounds, type Position } f
 import { effectiveViewRadius } from "./interest";
 import { SpaceViews, type SpaceSeat } from "./views";
 import { handleInviteMessages } from "./inviteMessages";
+import { MemberSnapshot } from "./memberSnapshot";
+
+/** The room's registered name (src/app.config.ts). */
+export const SPACE_ROOM = "space";
+/** A space with more members than this is not copied: its joins ask the database. */
+const MAX_SNAPSHOT_MEMBERS = 5000;
 
 /**
  * A metaverse space (docs/PROTOCOL.md §3 `space`): the members present, their avatars'
@@ -46,6 +52,12 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }, SpaceEvents, Spa
   private readonly removed = new Set<string>();
   private stopListening?: () => void;
   private views!: SpaceViews;
+  /** Who may join without a database query; loaded once the room listens to its topic. */
+  private readonly members = new MemberSnapshot(
+    (max) => this.ctx.services.spaces.memberIds(this.spaceId, max),
+    this.ctx.config.SPACE_MEMBER_SNAPSHOT_SECONDS * 1000,
+    MAX_SNAPSHOT_MEMBERS,
+  );
 
   static override roomKey(options: Record<string, unknown>): string | null {
     return typeof options.spaceId === "string" ? options.spaceId : null;
@@ -54,10 +66,22 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }, SpaceEvents, Spa
   /** Members only; a starting position must be inside the space. */
   static override async route(user: AuthUser, options: Record<string, unknown>): Promise<SpaceJoin> {
     const { spaceId, initialPosition } = parseJoinOptions(SpaceJoinOptions, options);
-    const { space } = await appContext().services.spaces.requireMember(spaceId, user.id);
+    const space =
+      (await SpaceRoom.liveBoundsFor(spaceId, user.id)) ??
+      (await appContext().services.spaces.requireMember(spaceId, user.id)).space;
     const problem = initialPosition ? moveError(initialPosition, space) : null;
     if (problem) throw new AppError("INVALID_REQUEST", `initialPosition.${problem}`);
     return { spaceId, initialPosition };
+  }
+
+  /**
+   * The space's bounds when its live room is in this process and knows `userId` is a member
+   * (see MemberSnapshot); null means "ask the database".
+   */
+  private static async liveBoundsFor(spaceId: string, userId: string): Promise<Bounds | null> {
+    const room = appContext().rooms.localRoom(SPACE_ROOM, spaceId);
+    if (!(room instanceof SpaceRoom) || !(await room.members.has(userId))) return null;
+    return room.bounds;
   }
 
   async onCreate(options: SpaceJoin): Promise<void> {
@@ -85,6 +109,7 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }, SpaceEvents, Spa
 
     // Membership and settings change over REST, on any process: the room hears it here.
     this.stopListening = await this.ctx.delivery.onTopic(spaceTopic(space.id), (event) => this.onSpaceChanged(event));
+    this.members.prefetch(); // listening now: the copy may be taken (the members who follow the creator)
 
     this.handle(SpaceMessage.move, null, (client, payload) => this.move(client, payload), { bucket: "move" });
     this.handle(SpaceMessage.action, ActionMessage, (client, { action }) => {
@@ -151,6 +176,7 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }, SpaceEvents, Spa
     }
     if (event.type === SpaceTopicEvent.spaceUpdated) return this.applySettings(event.payload);
     if (event.type === SpaceTopicEvent.spaceDeleted) {
+      this.members.close();
       this.broadcastEvent(SpaceEvent.spaceDeleted, { spaceId: this.spaceId });
       void this.disconnect(CLOSE_SPACE_DELETED).catch(() => undefined);
     }
@@ -158,6 +184,7 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }, SpaceEvents, Spa
 
   private removeMember(userId: string, reason: "removed" | "left"): void {
     this.removed.add(userId);
+    this.members.removed(userId);
     for (const seat of [...this.seats.ofUser(userId)]) {
       this.sendTo(seat.sessionId, SpaceEvent.removed, { spaceId: this.spaceId, reason });
       seat.client.leave(CLOSE_ACCESS_ENDED, reason === "left" ? "you left this space" : "removed from this space");

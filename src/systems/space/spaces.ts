@@ -1,7 +1,7 @@
 import { AppError, rateLimited } from "../../errors";
 import { LobbyEvent, type SpaceInviteReceivedEvent } from "../lobby/protocol";
 import { logger } from "../../logger";
-import type { Queryable } from "../../db";
+import { jsonColumn, type Queryable } from "../../db";
 import type { ServiceDeps } from "../../services/deps";
 import type { Notification } from "../lobby/notifications";
 import { isUuid } from "../identity/users";
@@ -126,7 +126,7 @@ const toSpace = (r: SpaceRow): Space => ({
   createdAt: iso(r.created_at),
 });
 
-const inviteData = (r: InviteRow): InviteData => (typeof r.data === "string" ? JSON.parse(r.data) : r.data);
+const inviteData = (r: InviteRow): InviteData => jsonColumn(r.data);
 
 const inviteNotFound = () => new AppError("INVITATION_NOT_FOUND", "Invite not found");
 
@@ -186,6 +186,15 @@ export class SpacesService {
     if (!isUuid(spaceId)) return null;
     const { rows } = await db.query<SpaceRow>(`SELECT ${SPACE_COLUMNS} FROM spaces s WHERE s.id = $1`, [spaceId]);
     return rows[0] ? toSpace(rows[0]) : null;
+  }
+
+  /** The ids of the space's members, or null when it has more than `max` (a live room's MemberSnapshot). */
+  async memberIds(spaceId: string, max: number): Promise<string[] | null> {
+    const { rows } = await this.deps.db.query<{ user_id: string }>(
+      "SELECT user_id FROM space_members WHERE space_id = $1 LIMIT $2",
+      [spaceId, max + 1],
+    );
+    return rows.length > max ? null : rows.map((r) => r.user_id);
   }
 
   /** The space, if the user is one of its members: SPACE_NOT_FOUND, else NO_ACCESS. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { name, text, uuid } from "../../protocol/common";
+import type { TriviaStatus } from "./rules";
 
 /** Limits of a trivia session (docs/PROTOCOL.md §2 and §3 `trivia`). */
 export const TRIVIA_LIMITS = {
@@ -85,16 +86,28 @@ export type KickMessage = z.infer<typeof KickMessage>;
 /** Messages a late joiner gets in `chat_history`. */
 export const CHAT_HISTORY_SIZE = 50;
 
-// ---- Event and message tables (src/realtime/events.ts; docs/PROTOCOL.md §3 `trivia`) ----
+/** A stored chat message, as `chat_history` carries it. */
+export interface TriviaChatMessage {
+  id: string;
+  user_id: string;
+  username: string;
+  data: { text: string };
+  created_at: string;
+}
 
+/** Client → server messages of the `trivia` room (docs/PROTOCOL.md §3). */
 export const TriviaMessage = {
+  /** Host only: from the lobby, opens the first question. */
   start: "start",
+  /** Host only: after a close, the next question, or the finish after the last. */
   nextQuestion: "next_question",
   answer: "answer",
   chat: "chat",
+  /** Host only. */
   kick: "kick",
 } as const;
 
+/** What each message carries (the payloads' zod schemas are above). */
 export interface TriviaMessages {
   [TriviaMessage.start]: undefined;
   [TriviaMessage.nextQuestion]: undefined;
@@ -103,6 +116,16 @@ export interface TriviaMessages {
   [TriviaMessage.kick]: z.input<typeof KickMessage>;
 }
 
+/** What a `room.request` of each message resolves to: trivia's requests only acknowledge. */
+export interface TriviaReplies {
+  [TriviaMessage.start]: { ok: true };
+  [TriviaMessage.nextQuestion]: { ok: true };
+  [TriviaMessage.answer]: { ok: true };
+  [TriviaMessage.chat]: { ok: true };
+  [TriviaMessage.kick]: { ok: true };
+}
+
+/** Server → client events of the `trivia` room: the only place their names are spelled. */
 export const TriviaEvent = {
   connection: "connection",
   chatHistory: "chat_history",
@@ -117,50 +140,43 @@ export const TriviaEvent = {
   participantKicked: "participant_kicked",
 } as const;
 
-export type TriviaSessionState = "lobby" | "question_active" | "question_closed" | "finished";
-
-export interface TriviaPresenceEvent {
+export interface TriviaPresence {
   user_id: string;
   session_id: string;
+  /** Seats, the host's included. */
   participant_count: number;
 }
-export interface TriviaQuestionStartedEvent {
-  data: { question_id: string; question_number: number; text: string; choices: string[]; time_limit_sec: number };
-}
-export interface TriviaSessionUpdateEvent {
-  data: { state: TriviaSessionState; question_number: number; time_remaining: number };
-}
-export interface TriviaQuestionClosedEvent {
-  data: { question_id: string; correct_index: number };
-}
-export interface TriviaScoreUpdateEvent {
-  /** `user_id` null: a team's total. */
-  data: { user_id: string | null; team: string | null; score: number; question_id: string };
-}
-export interface TriviaChatEvent {
-  type: string;
-  user_id: string;
-  data: { text: string };
-}
-export interface TriviaKickedEvent {
+
+/** The participant removed by the host. */
+export interface TriviaKick {
   session_id: string;
   user_id: string;
-}
-export interface TriviaChatHistoryEvent {
-  session_id: string;
-  messages: Array<{ id: string; user_id: string; username: string; data: { text: string }; created_at: string }>;
 }
 
 export interface TriviaEvents {
   [TriviaEvent.connection]: { message: string; session_id: string; user_id: string };
-  [TriviaEvent.chatHistory]: TriviaChatHistoryEvent;
-  [TriviaEvent.userJoined]: TriviaPresenceEvent;
-  [TriviaEvent.userLeft]: TriviaPresenceEvent;
-  [TriviaEvent.questionStarted]: TriviaQuestionStartedEvent;
-  [TriviaEvent.sessionUpdate]: TriviaSessionUpdateEvent;
-  [TriviaEvent.questionClosed]: TriviaQuestionClosedEvent;
-  [TriviaEvent.scoreUpdate]: TriviaScoreUpdateEvent;
-  [TriviaEvent.chat]: TriviaChatEvent;
-  [TriviaEvent.kicked]: TriviaKickedEvent;
-  [TriviaEvent.participantKicked]: TriviaKickedEvent;
+  [TriviaEvent.chatHistory]: { session_id: string; messages: TriviaChatMessage[] };
+  [TriviaEvent.userJoined]: TriviaPresence;
+  [TriviaEvent.userLeft]: TriviaPresence;
+  [TriviaEvent.questionStarted]: {
+    data: {
+      question_id: string;
+      question_number: number;
+      text: string;
+      choices: readonly string[];
+      time_limit_sec: number;
+    };
+  };
+  [TriviaEvent.sessionUpdate]: { data: { state: TriviaStatus; question_number: number; time_remaining: number } };
+  [TriviaEvent.questionClosed]: { data: { question_id: string; correct_index: number } };
+  /** A player's running total, or (user_id null) a team's. */
+  [TriviaEvent.scoreUpdate]: {
+    data: { user_id: string | null; team: string | null; score: number; question_id: string };
+  };
+  [TriviaEvent.chat]: { type: typeof TriviaEvent.chat; user_id: string; data: { text: string } };
+  [TriviaEvent.kicked]: TriviaKick;
+  [TriviaEvent.participantKicked]: TriviaKick;
 }
+
+/** One event to every seat, as the projection lists them. */
+export type TriviaBroadcast = { [K in keyof TriviaEvents]: [K, TriviaEvents[K]] }[keyof TriviaEvents];

@@ -1,14 +1,17 @@
 import { AppError } from "../../errors";
+import { scoreAnswer } from "./scoring";
+
+export * from "./scoring";
 
 /**
- * The trivia game as a pure state machine (no I/O, no Colyseus):
+ * The trivia game as a pure value and its transitions (no I/O, no Colyseus):
  *
  *   lobby --start--> question_active --(time out | everyone answered)--> question_closed
  *   question_closed --next_question--> question_active (next question) | finished (after the last)
  *
- * Every transition returns a new game; invalid moves throw AppError with the contract's code.
- * The answer and the scores stay here until a question closes: the room publishes only what
- * `closeQuestion` returns.
+ * The game is the whole session: host, players, removed users, question, deadline, answers,
+ * scores. Every transition returns a new game; invalid moves throw AppError with the
+ * contract's code. Answers and scores stay here until a question closes.
  */
 export type TriviaStatus = "lobby" | "question_active" | "question_closed" | "finished";
 
@@ -35,6 +38,15 @@ export interface ScoredAnswer extends SubmittedAnswer {
   elapsedMs: number;
 }
 
+/** Someone scored in this session (everyone who joined but the host); kept after they leave. */
+export interface TriviaPlayer {
+  readonly userId: string;
+  readonly username: string;
+  /** "" without a team; the first team chosen stays. */
+  readonly team: string;
+  readonly connected: boolean;
+}
+
 export interface TriviaGame {
   readonly hostId: string;
   readonly questions: readonly TriviaQuestion[];
@@ -50,11 +62,11 @@ export interface TriviaGame {
   readonly answers: readonly ScoredAnswer[];
   /** Score totals of the closed questions by user id (only users who ever answered). */
   readonly scores: Readonly<Record<string, number>>;
+  /** In join order. */
+  readonly players: readonly TriviaPlayer[];
+  /** Users the host removed: they may not join again. */
+  readonly kicked: readonly string[];
 }
-
-/** Points for a correct answer: a base plus a speed bonus scaled by the time left. */
-export const BASE_POINTS = 500;
-export const SPEED_BONUS = 500;
 
 export function newGame(hostId: string, questions: readonly TriviaQuestion[]): TriviaGame {
   if (questions.length === 0) throw new Error("a trivia game needs at least one question");
@@ -68,6 +80,8 @@ export function newGame(hostId: string, questions: readonly TriviaQuestion[]): T
     pending: {},
     answers: [],
     scores: {},
+    players: [],
+    kicked: [],
   };
 }
 
@@ -76,29 +90,62 @@ export const currentQuestion = (game: TriviaGame): TriviaQuestion | undefined =>
 
 export const isLastQuestion = (game: TriviaGame): boolean => game.index === game.questions.length - 1;
 
-/** Correct: BASE_POINTS + up to SPEED_BONUS, in proportion to the time left. Wrong: 0. */
-export function scoreAnswer(correct: boolean, elapsedMs: number, timeLimitMs: number): number {
-  if (!correct) return 0;
-  const left = Math.min(timeLimitMs, Math.max(0, timeLimitMs - elapsedMs));
-  return BASE_POINTS + Math.round((SPEED_BONUS * left) / timeLimitMs);
+export const playerOf = (game: TriviaGame, userId: string): TriviaPlayer | undefined =>
+  game.players.find((p) => p.userId === userId);
+
+/** A player's published score: the closed questions' total. */
+export const scoreOf = (game: TriviaGame, userId: string): number => game.scores[userId] ?? 0;
+
+/** Whether the player answered the open question, or (once closed) the last closed one. */
+export function hasAnswered(game: TriviaGame, userId: string): boolean {
+  if (game.status === "question_active") return game.pending[userId] !== undefined;
+  const id = currentQuestion(game)?.id;
+  // The closed question's answers are the last ones stored.
+  for (let i = game.answers.length - 1; i >= 0 && game.answers[i].questionId === id; i--) {
+    if (game.answers[i].userId === userId) return true;
+  }
+  return false;
 }
 
 function requireHost(game: TriviaGame, userId: string): void {
   if (userId !== game.hostId) throw new AppError("NOT_HOST");
 }
 
+// ---- players ----------------------------------------------------------------------------
+
 /**
- * The host removes a participant (`kick {userId}`): only the host may, and only someone who
- * has joined this session (the host cannot remove themselves).
+ * A user takes a seat: refused once the session has finished or after the host removed them.
+ * A new player is added with the team asked for; one coming back keeps score and first team.
+ * The host is not a player.
  */
-export function checkKick(game: TriviaGame, actorId: string, targetId: string, isParticipant: boolean): void {
-  requireHost(game, actorId);
-  if (targetId === game.hostId || !isParticipant)
-    throw new AppError("NOT_PARTICIPANT", "That user is not a participant of this session");
+export function join(game: TriviaGame, user: { id: string; username: string }, team = ""): TriviaGame {
+  if (game.status === "finished") throw new AppError("SESSION_NOT_ACTIVE", "The session has finished");
+  if (game.kicked.includes(user.id)) throw new AppError("FORBIDDEN", "The host removed you from this session");
+  if (user.id === game.hostId) return game;
+  if (playerOf(game, user.id)) return setConnected(game, user.id, true);
+  const player: TriviaPlayer = { userId: user.id, username: user.username, team, connected: true };
+  return { ...game, players: [...game.players, player] };
 }
 
+/** A player's connection changed (a drop, a return, a leave for good); their score stays. */
+export function setConnected(game: TriviaGame, userId: string, connected: boolean): TriviaGame {
+  const player = playerOf(game, userId);
+  if (!player || player.connected === connected) return game;
+  return { ...game, players: game.players.map((p) => (p === player ? { ...p, connected } : p)) };
+}
+
+/** `kick {userId}`: only the host, and only of someone who joined (never the host themselves). They stay scored. */
+export function kick(game: TriviaGame, actorId: string, targetId: string): TriviaGame {
+  requireHost(game, actorId);
+  if (targetId === game.hostId || !playerOf(game, targetId))
+    throw new AppError("NOT_PARTICIPANT", "That user is not a participant of this session");
+  return game.kicked.includes(targetId) ? game : { ...game, kicked: [...game.kicked, targetId] };
+}
+
+// ---- questions --------------------------------------------------------------------------
+
 function open(game: TriviaGame, index: number, now: number): TriviaGame {
-  const question = game.questions[index]!;
+  const question = game.questions[index];
   return {
     ...game,
     status: "question_active",
@@ -134,13 +181,13 @@ export function nextQuestion(game: TriviaGame, userId: string, now: number): Tri
   }
 }
 
+export interface AnswerInput {
+  questionId: string;
+  choiceIndex: number;
+}
+
 /** A participant's answer to the open question: accepted once, kept unscored until the close. */
-export function answer(
-  game: TriviaGame,
-  userId: string,
-  input: { questionId: string; choiceIndex: number },
-  now: number,
-): TriviaGame {
+export function answer(game: TriviaGame, userId: string, input: AnswerInput, now: number): TriviaGame {
   if (userId === game.hostId) throw new AppError("HOST_CANNOT_ANSWER");
   const question = currentQuestion(game);
   if (game.status !== "question_active" || !question) throw new AppError("SESSION_NOT_ACTIVE");
@@ -196,36 +243,4 @@ export function closeQuestion(game: TriviaGame): {
     question,
     scored,
   };
-}
-
-export interface ScoreboardEntry {
-  userId: string;
-  username: string;
-  team: string | null;
-  score: number;
-}
-
-/**
- * Highest score first; equal scores share a rank and the next rank skips ("1, 2, 2, 4").
- * Ties are listed by username so the order is stable.
- */
-export function rankScoreboard<E extends ScoreboardEntry>(entries: readonly E[]): Array<E & { rank: number }> {
-  const sorted = [...entries].sort((a, b) => b.score - a.score || a.username.localeCompare(b.username));
-  let rank = 0;
-  return sorted.map((e, i) => {
-    if (i === 0 || e.score !== sorted[i - 1]!.score) rank = i + 1;
-    return { ...e, rank };
-  });
-}
-
-/**
- * Team totals: the sum of each named team's members' scores. A Map, so that any name a
- * player picks (`constructor`, `__proto__`, `toString`) is a team like any other.
- */
-export function teamTotals(entries: readonly Pick<ScoreboardEntry, "team" | "score">[]): Map<string, number> {
-  const totals = new Map<string, number>();
-  for (const e of entries) {
-    if (e.team) totals.set(e.team, (totals.get(e.team) ?? 0) + e.score);
-  }
-  return totals;
 }

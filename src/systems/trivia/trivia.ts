@@ -1,7 +1,7 @@
 import { AppError } from "../../errors";
 import type { AuthUser } from "../../auth/tokens";
-import type { Queryable } from "../../db";
-import type { CreateSessionBody } from "./protocol";
+import { jsonColumn, type Queryable } from "../../db";
+import type { CreateSessionBody, TriviaChatMessage } from "./protocol";
 import { teamTotals, type ScoredAnswer, type TriviaQuestion } from "./rules";
 import type { ServiceDeps } from "../../services/deps";
 import { isUuid } from "../identity/users";
@@ -71,15 +71,6 @@ const toSession = (r: SessionRow): TriviaSession => ({
   questionCount: Number(r.question_count),
   createdAt: new Date(r.created_at).toISOString(),
 });
-
-/** A stored trivia chat message, as `chat_history` carries it. */
-export interface TriviaChatMessage {
-  id: string;
-  user_id: string;
-  username: string;
-  data: { text: string };
-  created_at: string;
-}
 
 interface ChatRow {
   id: string | number;
@@ -167,7 +158,7 @@ export class TriviaService {
     const questions = rows.map((r) => ({
       id: r.id,
       text: r.text,
-      choices: typeof r.choices === "string" ? (JSON.parse(r.choices) as string[]) : r.choices,
+      choices: jsonColumn(r.choices),
       answerIndex: r.answer_index,
       timeLimitSec: r.time_limit_sec,
     }));

@@ -61,8 +61,8 @@ export async function spawnServer(opts: {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (out += d));
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (out += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal })),
   );
@@ -566,7 +566,7 @@ export async function triviaDropScenario(players: number, chats: number): Promis
   const seats = await Promise.all(
     Array.from({ length: players }, async () => join(await quickUser({ orgId }), "trivia", { sessionId: session.id })),
   );
-  await until(() => (h.room.state as any).participants?.size === players, 5000, "seated");
+  await until(() => h.room.state.participants?.size === players, 5000, "seated");
   await h.room.request("start");
   const q = await seats[0]!.box.next("question_started");
   const [away, ...present] = seats;
@@ -592,7 +592,7 @@ export async function triviaDropScenario(players: number, chats: number): Promis
   await away!.box.next("chat", 10_000, (p) => p.data.text === `chat ${chats - 1}`);
   const got = away!.box.all.slice(from);
   await h.room.request("next_question");
-  await until(() => (h.room.state as any).status === "question_active", 5000, "question 2");
+  await until(() => h.room.state.status === "question_active", 5000, "question 2");
   // The session is still running: its answers are written when it ends. End it to count them.
   for (const s of seats) await s.room.leave().catch(() => undefined);
   await h.room.leave().catch(() => undefined);

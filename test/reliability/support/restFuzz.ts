@@ -338,7 +338,7 @@ export function requests(route: RouteSpec, w: RestWorld): fc.Arbitrary<FuzzReque
           },
         ),
       ]),
-    ) as Record<string, fc.Arbitrary<{ value: string; raw: boolean }>>,
+    ),
   );
   const knownKeys = route.query ?? [];
   const queryKey = fc.oneof(

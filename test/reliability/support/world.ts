@@ -97,7 +97,7 @@ export function serverRoom<T extends ServerRoom = ServerRoom>(roomId: string): T
 
 /** The server room's whole state as a string, for before/after comparisons. */
 export function stateOf(roomId: string): string {
-  const room = serverRoom(roomId) as ServerRoom & { state: { toJSON(): unknown } };
+  const room: ServerRoom & { state: { toJSON(): unknown } } = serverRoom(roomId);
   return JSON.stringify(room.state.toJSON());
 }
 

@@ -10,10 +10,11 @@
  * - dist/pglite-seed.tar.gz: an empty, migrated PGlite database, which a first start on
  *   embedded defaults unpacks instead of running initdb (src/db openDb's pgliteSeed).
  * - client-demo/dist/ (client-demo/build.ts: type-checked, then bundled).
+ * - client/dist/: the @rally/client package (ESM + CJS + .d.ts; its own `npm run build`, tsup).
  * - dist/build-info.json: what was built, when; scripts/start.cjs compares the sources'
  *   modification times with it to decide whether the build is current.
  *
- * `--server-only` skips the demo.
+ * `--server-only` skips the demo and the client package.
  */
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
       stdio: "inherit",
       cwd: root,
     });
+    execFileSync("npm", ["run", "build", "--silent", "-w", "@rally/client"], { stdio: "inherit", cwd: root });
   }
   fs.writeFileSync(
     path.join(dist, "build-info.json"),

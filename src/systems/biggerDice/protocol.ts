@@ -129,6 +129,14 @@ export const DiceMessage = {
   rematch: "rematch",
 } as const;
 
+/** What each message carries: nothing (the seed product's `{user_id, room_id}` is accepted and ignored). */
+export interface DiceMessages {
+  [DiceMessage.ready]: z.input<typeof NoPayload> | undefined;
+  [DiceMessage.roll]: z.input<typeof NoPayload> | undefined;
+  [DiceMessage.rollAlias]: z.input<typeof NoPayload> | undefined;
+  [DiceMessage.rematch]: z.input<typeof NoPayload> | undefined;
+}
+
 /** The events the room sends (docs/PROTOCOL.md §3), with the seed product's names and shapes. */
 export const DiceEvent = {
   roomJoined: "room_joined",

@@ -87,6 +87,14 @@ export const ConversationMessage = {
   sync: "sync",
 } as const;
 
+/** What each message carries (the payloads' zod schemas are above). */
+export interface ConversationMessages {
+  [ConversationMessage.message]: MessagePayload;
+  [ConversationMessage.typing]: TypingPayload;
+  [ConversationMessage.readReceipt]: ReadReceiptPayload;
+  [ConversationMessage.sync]: SyncPayload;
+}
+
 export interface ConversationReplies {
   [ConversationMessage.message]: ChatMessage;
   [ConversationMessage.typing]: { ok: true };

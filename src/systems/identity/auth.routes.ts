@@ -64,6 +64,8 @@ const Session = AccessToken.extend({
   refreshToken: z.string(),
   expiresIn: z.string().meta({ description: "The access token's lifetime: seconds, or a number with s, m, h or d." }),
 }).meta({ id: "Session" });
+/** What register, login, refresh and a password change answer (docs/PROTOCOL.md §2). */
+export type AuthSession = z.infer<typeof Session>;
 const PublicProfile = z
   .object({
     id: z.string(),

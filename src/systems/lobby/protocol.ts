@@ -62,6 +62,15 @@ export const LobbyMessage = {
   dismissNotifications: "notifications:dismiss",
 } as const;
 
+/** What each message carries (the payloads' zod schemas are above). */
+export interface LobbyMessages {
+  [LobbyMessage.sendInvitation]: z.input<typeof SendInvitation>;
+  [LobbyMessage.acceptInvitation]: z.input<typeof AnswerInvitation>;
+  [LobbyMessage.declineInvitation]: z.input<typeof AnswerInvitation>;
+  [LobbyMessage.readNotifications]: z.input<typeof NotificationIds>;
+  [LobbyMessage.dismissNotifications]: z.input<typeof NotificationIds>;
+}
+
 export interface LobbyReplies {
   [LobbyMessage.sendInvitation]: { invitationId: string };
   [LobbyMessage.acceptInvitation]: { invitationId: string; roomId: string; map: string };

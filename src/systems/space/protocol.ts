@@ -3,6 +3,7 @@ import { name, text, uuid } from "../../protocol/common";
 import { pageQueryShape } from "../../http/paging";
 import { topic } from "../../realtime/topic";
 import { DIRECTIONS, type Position } from "./rules";
+import type { InvitableUser, ReceivedInvite, SentInvite } from "./inviteRecords";
 
 /**
  * Wire shapes of metaverse spaces (docs/PROTOCOL.md §2 `/api/spaces`, `/metaverse/invites/*`,
@@ -125,6 +126,27 @@ export const SpaceMessage = {
   getUsers: "GET_USERS",
   getInvites: "GET_INVITES",
 } as const;
+
+/** What each message carries (MOVE: see rules.ts `moveError`; the others' zod schemas are above). */
+export interface SpaceMessages {
+  [SpaceMessage.move]: Position;
+  [SpaceMessage.action]: z.input<typeof ActionMessage>;
+  [SpaceMessage.chat]: z.input<ReturnType<typeof chatMessage>>;
+  [SpaceMessage.sendInvite]: z.input<typeof SendInviteMessage>;
+  [SpaceMessage.acceptInvite]: z.input<typeof InviteIdMessage>;
+  [SpaceMessage.declineInvite]: z.input<typeof InviteIdMessage>;
+  [SpaceMessage.getUsers]: z.input<typeof GetUsersMessage>;
+  [SpaceMessage.getInvites]: z.input<typeof GetInvitesMessage>;
+}
+
+/** Requests answer the REST route's `data`, not its envelope. */
+export interface SpaceReplies {
+  [SpaceMessage.sendInvite]: { invite: SentInvite };
+  [SpaceMessage.acceptInvite]: { space: { id: string; name: string } };
+  [SpaceMessage.declineInvite]: { space: { id: string; name: string } };
+  [SpaceMessage.getUsers]: { users: InvitableUser[]; count: number; nextCursor: string | null };
+  [SpaceMessage.getInvites]: { invites: ReceivedInvite[]; count: number; nextCursor: string | null };
+}
 
 /** What the space room sends its seats. */
 export const SpaceEvent = {

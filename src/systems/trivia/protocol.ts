@@ -107,6 +107,15 @@ export const TriviaMessage = {
   kick: "kick",
 } as const;
 
+/** What each message carries (the payloads' zod schemas are above). */
+export interface TriviaMessages {
+  [TriviaMessage.start]: undefined;
+  [TriviaMessage.nextQuestion]: undefined;
+  [TriviaMessage.answer]: z.input<typeof AnswerMessage>;
+  [TriviaMessage.chat]: z.input<ReturnType<typeof chatMessage>>;
+  [TriviaMessage.kick]: z.input<typeof KickMessage>;
+}
+
 /** What a `room.request` of each message resolves to: trivia's requests only acknowledge. */
 export interface TriviaReplies {
   [TriviaMessage.start]: { ok: true };

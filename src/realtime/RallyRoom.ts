@@ -55,7 +55,7 @@ export interface HandlerOptions {
 /** A room's `handle`, handed to a module that registers one feature's messages on it. */
 export type Handle = <S extends z.ZodType>(type: string, schema: S | null, fn: Handler<z.infer<S>>) => void;
 
-export type Handler<T> = (client: RallyClient, payload: T, meta: { isRequest: boolean }) => unknown | Promise<unknown>;
+export type Handler<T> = (client: RallyClient, payload: T, meta: { isRequest: boolean }) => unknown;
 
 /**
  * Verify a join: the SDK's `client.auth.token`, or a `token` join option. Refuses with 401
@@ -136,8 +136,8 @@ export abstract class RallyRoom<
    * is thrown as an AppError and answered by the directory. Runs before any room is chosen,
    * so a refused join creates nothing.
    */
-  static async route(_user: AuthUser, options: Record<string, unknown>): Promise<object> {
-    return options;
+  static route(_user: AuthUser, options: Record<string, unknown>): Promise<object> {
+    return Promise.resolve(options);
   }
 
   /**
@@ -221,7 +221,7 @@ export abstract class RallyRoom<
       try {
         const result = fn(client, payload as z.infer<S>, isRequest ? REQUEST : SEND);
         if (result instanceof Promise) {
-          return result.then(
+          return (result as Promise<unknown>).then(
             (value) => (isRequest ? (value ?? { ok: true }) : undefined),
             (e) => this.answerError(client, type, mctx, e),
           );

@@ -70,13 +70,7 @@ describe("MemberSnapshot (a live space room's copy of its members)", () => {
     assert.equal(await big.has("a"), false);
     assert.equal(large.calls.count, 1, "a miss does not reload before maxAgeMs");
 
-    const failing = new MemberSnapshot(
-      async () => {
-        throw new Error("database down");
-      },
-      60_000,
-      100,
-    );
+    const failing = new MemberSnapshot(() => Promise.reject(new Error("database down")), 60_000, 100);
     assert.equal(await failing.has("a"), false);
   });
 });

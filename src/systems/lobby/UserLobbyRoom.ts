@@ -107,7 +107,7 @@ export class UserLobbyRoom extends RallyRoom<{ state: UserLobbyState }, LobbyEve
     return this.syncPresence();
   }
 
-  onLeave(client: RallyClient): Promise<void> {
+  onLeave(_client: RallyClient): Promise<void> {
     // A consented leave, or a drop whose reconnection window ran out: the seat goes after this.
     return this.syncPresence();
   }

@@ -1,22 +1,15 @@
 import { appContext } from "../../context";
 import { AppError } from "../../errors";
 import type { AuthUser } from "../../auth/tokens";
-import {
-  authOf,
-  CLOSE_ACCESS_ENDED,
-  CLOSE_SPACE_DELETED,
-  parseJoinOptions,
-  RallyRoom,
-  type RallyClient,
-} from "../../realtime/RallyRoom";
+import { authOf, CLOSE_ACCESS_ENDED, CLOSE_SPACE_DELETED, RallyRoom, type RallyClient } from "../../realtime/RallyRoom";
 import type { DeliveredEvent } from "../../realtime/delivery";
 import { BroadcastSpaceState, SpaceState, SpaceUser } from "./SpaceState";
 import {
   ActionMessage,
   chatMessage,
   SpaceEvent,
-  SpaceJoinOptions,
   SpaceMessage,
+  SPACE_ROOM,
   spaceTopic,
   SpaceTopicEvent,
   type SpaceEvents,
@@ -28,11 +21,7 @@ import { effectiveViewRadius } from "./interest";
 import { SpaceViews, type SpaceSeat } from "./views";
 import { handleInviteMessages } from "./inviteMessages";
 import { MemberSnapshot } from "./memberSnapshot";
-
-/** The room's registered name (src/app.config.ts). */
-export const SPACE_ROOM = "space";
-/** A space with more members than this is not copied: its joins ask the database. */
-const MAX_SNAPSHOT_MEMBERS = 5000;
+import { routeSpaceJoin } from "./access";
 
 /**
  * A metaverse space (docs/PROTOCOL.md §3 `space`): the members present, their avatars'
@@ -56,32 +45,22 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }, SpaceEvents, Spa
   private readonly members = new MemberSnapshot(
     (max) => this.ctx.services.spaces.memberIds(this.spaceId, max),
     this.ctx.config.SPACE_MEMBER_SNAPSHOT_SECONDS * 1000,
-    MAX_SNAPSHOT_MEMBERS,
   );
 
   static override roomKey(options: Record<string, unknown>): string | null {
     return typeof options.spaceId === "string" ? options.spaceId : null;
   }
 
-  /** Members only; a starting position must be inside the space. */
-  static override async route(user: AuthUser, options: Record<string, unknown>): Promise<SpaceJoin> {
-    const { spaceId, initialPosition } = parseJoinOptions(SpaceJoinOptions, options);
-    const space =
-      (await SpaceRoom.liveBoundsFor(spaceId, user.id)) ??
-      (await appContext().services.spaces.requireMember(spaceId, user.id)).space;
-    const problem = initialPosition ? moveError(initialPosition, space) : null;
-    if (problem) throw new AppError("INVALID_REQUEST", `initialPosition.${problem}`);
-    return { spaceId, initialPosition };
+  static override route(user: AuthUser, options: Record<string, unknown>): Promise<SpaceJoin> {
+    return routeSpaceJoin(user, options, (spaceId) => {
+      const room = appContext().rooms.localRoom(SPACE_ROOM, spaceId);
+      return room instanceof SpaceRoom ? room : null;
+    });
   }
 
-  /**
-   * The space's bounds when its live room is in this process and knows `userId` is a member
-   * (see MemberSnapshot); null means "ask the database".
-   */
-  private static async liveBoundsFor(spaceId: string, userId: string): Promise<Bounds | null> {
-    const room = appContext().rooms.localRoom(SPACE_ROOM, spaceId);
-    if (!(room instanceof SpaceRoom) || !(await room.members.has(userId))) return null;
-    return room.bounds;
+  /** The bounds when `userId` is a member for sure (the room's member copy); null: ask the database. */
+  async boundsForMember(userId: string): Promise<Bounds | null> {
+    return (await this.members.has(userId)) ? this.bounds : null;
   }
 
   async onCreate(options: SpaceJoin): Promise<void> {
@@ -100,7 +79,7 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }, SpaceEvents, Spa
     const fields = { spaceId: space.id, name, capacity, width, height, viewRadius };
     // Same fields and wire shape either way; the room only reads and writes what both declare.
     this.state = viewRadius > 0 ? new SpaceState(fields) : (new BroadcastSpaceState(fields) as unknown as SpaceState);
-    this.setMetadata({ spaceId: space.id, name, capacity });
+    void this.setMetadata({ spaceId: space.id, name, capacity });
     this.rateLimits.move = {
       perSecond: config.MOVE_RATE_LIMIT_PER_SECOND,
       burst: config.MOVE_RATE_LIMIT_BURST,
@@ -199,7 +178,7 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }, SpaceEvents, Spa
     this.capacity = capacity;
     Object.assign(this.state, { name, capacity, width, height });
     for (const { data: seat } of this.seats.values()) if (seat) this.views.keepInside(seat, { width, height });
-    this.setMetadata({ spaceId: this.spaceId, name, capacity });
+    void this.setMetadata({ spaceId: this.spaceId, name, capacity });
     this.broadcastEvent(SpaceEvent.spaceUpdated, { spaceId: this.spaceId, name, capacity, width, height });
   }
 

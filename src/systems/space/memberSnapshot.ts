@@ -11,6 +11,9 @@
  * loaded. The copy is trusted for `maxAgeMs` at most, then reloaded on the next join, so a
  * removal whose live delivery failed (the service logs it) still takes effect by then.
  */
+/** A space with more members than this is not copied: its joins ask the database. */
+export const MAX_SNAPSHOT_MEMBERS = 5000;
+
 export class MemberSnapshot {
   private members: Set<string> | null = null;
   private loadedAt = -Infinity;
@@ -22,7 +25,7 @@ export class MemberSnapshot {
     /** The space's member ids, or null when it has more than `maxMembers` (not worth a copy). */
     private readonly load: (maxMembers: number) => Promise<string[] | null>,
     private readonly maxAgeMs: number,
-    private readonly maxMembers: number,
+    private readonly maxMembers: number = MAX_SNAPSHOT_MEMBERS,
     private readonly now: () => number = Date.now,
   ) {}
 

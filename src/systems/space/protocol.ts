@@ -115,6 +115,9 @@ export const SpaceMemberParams = z.object({ id: uuid(), userId: uuid() });
 export const MemberRoleBody = z.object({ role: z.enum(["admin", "member"]) }).strict();
 export const MembersQuery = z.object(pageQueryShape).strict();
 
+/** The room's registered name (src/app.config.ts). */
+export const SPACE_ROOM = "space";
+
 /** The space room's messages (docs/PROTOCOL.md §3 `space`). */
 export const SpaceMessage = {
   move: "MOVE",

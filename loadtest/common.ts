@@ -40,7 +40,9 @@ export async function api<T = unknown>(
 
 /** What a failure says, for the bot's log: its code (a refused room.request carries one), else its message. */
 export function failure(e: unknown): string {
-  const { code, message } = (e ?? {}) as { code?: unknown; message?: unknown };
+  const { code, message, reason } = (e ?? {}) as { code?: unknown; message?: unknown; reason?: { code?: unknown } };
+  // A request the server refused on purpose (ctx.reject) carries its error code in `reason`.
+  if (typeof reason?.code === "string") return reason.code;
   if (typeof code === "string" || typeof code === "number") return String(code);
   return typeof message === "string" ? message : String(e);
 }

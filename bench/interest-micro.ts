@@ -4,6 +4,7 @@ Encoder.BUFFER_SIZE = 128 * 1024; // a 1,000-avatar full state does not fit the 
 import { InterestGrid, type Observer } from "../src/systems/space/interest";
 import { BroadcastSpaceState, SpaceState, SpaceUser } from "../src/systems/space/SpaceState";
 import { mulberry32 } from "../src/random";
+import { applyToViews } from "../src/systems/space/views";
 
 /**
  * Server-side cost of one big space without the network: `npx tsx bench/interest-micro.ts [N…]`.
@@ -52,18 +53,7 @@ function run(
   const state = filtered ? new SpaceState(fields) : new BroadcastSpaceState(fields);
   const encoder = new Encoder(state);
   const grid =
-    mode === "interest management"
-      ? new InterestGrid<Seat>({ width: side, height: side }, RADIUS, {
-          enter(a, b) {
-            a.view?.add(b.avatar);
-            b.view?.add(a.avatar);
-          },
-          leave(a, b) {
-            a.view?.remove(b.avatar);
-            b.view?.remove(a.avatar);
-          },
-        })
-      : null;
+    mode === "interest management" ? new InterestGrid<Seat>({ width: side, height: side }, RADIUS, applyToViews) : null;
   const rand = mulberry32(n);
   const seats: Seat[] = [];
   for (let i = 0; i < n; i++) {

@@ -15,7 +15,7 @@ export interface SpaceSeat {
 }
 
 /** The grid's decisions, applied to the two clients' views (one object for all rooms: no per-move closures). */
-const applyToViews: InterestListener<SpaceSeat> = {
+export const applyToViews: InterestListener<Pick<SpaceSeat, "avatar" | "view">> = {
   enter(a, b) {
     a.view?.add(b.avatar);
     b.view?.add(a.avatar);
@@ -38,7 +38,7 @@ export class SpaceViews {
     bounds: Bounds,
     private readonly radius: number,
   ) {
-    this.grid = radius > 0 ? new InterestGrid(bounds, radius, applyToViews) : null;
+    this.grid = radius > 0 ? new InterestGrid<SpaceSeat>(bounds, radius, applyToViews) : null;
   }
 
   /** A new seat: in the grid at its avatar's position, with the client's first view. */

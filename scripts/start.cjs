@@ -14,8 +14,16 @@ const { spawnSync } = require("node:child_process");
 const root = path.resolve(__dirname, "..");
 const info = path.join(root, "dist", "build-info.json");
 const buildOnly = process.argv.includes("--build-if-stale");
-/** What the build reads: the server's and the demo's sources, and how they are built. */
-const inputs = ["src", "client-demo/src", "client-demo/build.ts", "scripts/build.ts", "package-lock.json"];
+/** What the build reads: the server's, the demo's and @rally/client's sources, and how they are built. */
+const inputs = [
+  "src",
+  "client-demo/src",
+  "client-demo/build.ts",
+  "client/src",
+  "client/build",
+  "scripts/build.ts",
+  "package-lock.json",
+];
 
 function newestMtime(p) {
   let stat;

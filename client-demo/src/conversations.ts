@@ -2,18 +2,13 @@
  * Conversations: like someone (a mutual like is a match, announced in the lobby), then chat
  * live with typing indicators and read ticks; older history pages in as you scroll up.
  */
-import type { Room } from "@colyseus/sdk";
+import { ConversationEvent, ConversationMessage, type ConversationRoom } from "@rally/client";
 import type {
   ChatMessage,
-  MessageEvent,
   MessagePayload,
-  ReadReceiptEvent,
   ReadReceiptPayload,
-  TypingEvent,
   TypingPayload,
-  UserStatusEvent,
 } from "../../src/systems/conversation/protocol";
-import type { ConversationState } from "../../src/systems/conversation/ConversationState";
 import type { ConversationSummary } from "../../src/systems/conversation/conversationLists";
 import type { MessagePage } from "../../src/systems/conversation/messages";
 import type { Friend } from "../../src/systems/social/friendships";
@@ -35,7 +30,7 @@ const REPORT_LABELS: Record<ReportReason, string> = {
 import { api, ApiError, enc, list } from "./api";
 import * as lobby from "./lobby";
 import { leave, watchRoom } from "./rooms";
-import { me, sdk } from "./session";
+import { me, rally } from "./session";
 import { actionButton, avatar, banner, fill, form, h, inputValue, showError, time, toast } from "./ui";
 
 const PAGE_SIZE = 20;
@@ -43,7 +38,7 @@ const PAGE_SIZE = 20;
 const TYPING_REFRESH_MS = 2000;
 const TYPING_IDLE_MS = 2500;
 
-let room: Room<unknown, ConversationState> | null = null;
+let room: ConversationRoom | null = null;
 let current: ConversationSummary | null = null;
 /** Messages shown, by id, oldest first in `order`. */
 const messages = new Map<number, ChatMessage>();
@@ -365,9 +360,10 @@ export async function open(conversationId: string): Promise<void> {
   scrollToBottom();
   renderConversations([...(await list<ConversationSummary>("/api/v1/conversations").catch(() => [summary]))]);
 
-  let joined: Room<unknown, ConversationState>;
+  let joined: ConversationRoom;
   try {
-    joined = await sdk().joinOrCreate("conversation", { conversationId });
+    // A recovery (after lost events) syncs from the newest message shown.
+    joined = await rally().joinConversation(conversationId, { lastMessageId: order[order.length - 1] });
   } catch (e) {
     showError(e, "connecting to the conversation");
     return;
@@ -384,7 +380,7 @@ export async function open(conversationId: string): Promise<void> {
       if (room === joined) room = null;
     },
   });
-  joined.onStateChange(() => {
+  joined.raw.onStateChange(() => {
     joined.state.participants?.forEach((p) => {
       if (p.userId === me().id) return;
       othersReadUpTo = Math.max(othersReadUpTo, p.lastReadMessageId);
@@ -392,7 +388,7 @@ export async function open(conversationId: string): Promise<void> {
     });
     renderTicks();
   });
-  joined.onMessage("message", (e: MessageEvent) => {
+  joined.on(ConversationEvent.message, (e) => {
     addMessages([e.message]);
     if (e.message.sender.id !== me().id) {
       typingNow.delete(e.message.sender.id);
@@ -401,26 +397,28 @@ export async function open(conversationId: string): Promise<void> {
     scrollToBottom();
     sendReadReceipt();
   });
-  joined.onMessage("typing", (e: TypingEvent) => {
+  joined.on(ConversationEvent.typing, (e) => {
     if (e.is_typing) typingNow.set(e.user_id, e.username);
     else typingNow.delete(e.user_id);
     renderTyping();
   });
-  joined.onMessage("read_receipt", (e: ReadReceiptEvent) => {
+  joined.on(ConversationEvent.readReceipt, (e) => {
     if (e.user_id === me().id) return;
     othersReadUpTo = Math.max(othersReadUpTo, e.message_id);
     renderTicks();
   });
-  joined.onMessage("user_status", (e: UserStatusEvent) => {
+  joined.on(ConversationEvent.userStatus, (e) => {
     if (e.user_id !== me().id) renderPeer(e.status === "online");
   });
-  joined.onMessage("sync", () => undefined);
-  joined.onMessage("match_removed", () => {
+  joined.on(ConversationEvent.matchRemoved, () => {
     const peer = current && peerOf(current);
     toast("warn", `The match with ${peer?.username ?? "them"} has ended`, { testid: "toast-match-removed" });
     void close().then(() => refresh());
   });
-  joined.onReconnect(() => void catchUp());
+  joined.onRecovered(({ messages }) => {
+    addMessages(messages);
+    scrollToBottom();
+  });
   sendReadReceipt();
   els.input.focus();
 }
@@ -434,20 +432,6 @@ async function close(): Promise<void> {
   banner(els.banner, null);
   els.chat.classList.add("hidden");
   els.placeholder.classList.remove("hidden");
-}
-
-/** After a reconnection, fetch anything stored since the newest message shown. */
-async function catchUp(): Promise<void> {
-  if (!room || order.length === 0) return;
-  try {
-    const reply = await room.request<{ afterMessageId: number }, { messages: ChatMessage[] }>("sync", {
-      afterMessageId: order[order.length - 1]!,
-    });
-    addMessages(reply.messages);
-    scrollToBottom();
-  } catch (e) {
-    showError(e, "catching up");
-  }
 }
 
 async function loadOlder(): Promise<void> {
@@ -493,7 +477,7 @@ async function sendMessage(): Promise<void> {
   stopTyping();
   const payload: MessagePayload = { content, clientMessageId };
   try {
-    const stored = await room.request<MessagePayload, ChatMessage>("message", payload);
+    const stored = await room.request(ConversationMessage.message, payload);
     addMessages([stored]);
   } catch (e) {
     bubble.querySelector(".meta")!.textContent = "not sent";
@@ -509,7 +493,7 @@ function onTyping(): void {
   if (now - typingSentAt > TYPING_REFRESH_MS) {
     typingSentAt = now;
     const payload: TypingPayload = { is_typing: true };
-    room.send("typing", payload);
+    room.send(ConversationMessage.typing, payload);
   }
   window.clearTimeout(typingIdle);
   typingIdle = window.setTimeout(stopTyping, TYPING_IDLE_MS);
@@ -520,7 +504,7 @@ function stopTyping(): void {
   if (!room || typingSentAt === 0) return;
   typingSentAt = 0;
   const payload: TypingPayload = { is_typing: false };
-  room.send("typing", payload);
+  room.send(ConversationMessage.typing, payload);
 }
 
 /** Tell the server I read the newest message from someone else (when this tab is visible). */
@@ -530,7 +514,7 @@ function sendReadReceipt(): void {
   if (!newestFromOthers || newestFromOthers <= lastReceiptSent) return;
   lastReceiptSent = newestFromOthers;
   const payload: ReadReceiptPayload = { message_id: newestFromOthers };
-  room.request("read_receipt", payload).then(
+  room.request(ConversationMessage.readReceipt, payload).then(
     () => void refresh(),
     (e) => {
       lastReceiptSent = 0;

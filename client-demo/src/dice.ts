@@ -3,67 +3,17 @@
  * spectator; then ready, roll, and see turns, rounds, scores and the winner. A dropped
  * connection shows a banner while the SDK reconnects, and the game carries on.
  */
-import { CloseCode, type Room } from "@colyseus/sdk";
-import type { DiceJoinOptions, DiceRoomMetadata, FinalScores, WirePlayer } from "../../src/systems/biggerDice/protocol";
-import type { BiggerDiceState, DicePlayer } from "../../src/systems/biggerDice/BiggerDiceState";
+import { CloseCode } from "@colyseus/sdk";
+import { DiceEvent, DiceMessage, type DiceJoin, type DiceRoom } from "@rally/client";
+import type { DiceEvents, DiceRoomMetadata } from "../../src/systems/biggerDice/protocol";
+import type { DicePlayer } from "../../src/systems/biggerDice/BiggerDiceState";
 import { enc, list } from "./api";
 import { leave, watchRoom } from "./rooms";
-import { me, sdk } from "./session";
+import { me, rally } from "./session";
 import { actionButton, append, avatar, banner, fill, form, h, icon, inputValue, showError, toast } from "./ui";
 
-// Server → client events (docs/PROTOCOL.md §3 bigger_dice), in the seed product's shapes.
-interface PlayerEvent {
-  room_id: string;
-  user_id: string;
-  username: string;
-}
-interface RoomJoinedEvent {
-  room_id: string;
-  room_name: string;
-  player: WirePlayer;
-}
-interface GameStartedEvent {
-  room_id: string;
-  players: WirePlayer[];
-  first_turn: string;
-}
-interface TurnChangedEvent {
-  room_id: string;
-  current_turn: string;
-  turn_number: number;
-  turn_ends_at: number | null;
-}
-interface RolledEvent {
-  room_id: string;
-  player_id: string;
-  player_username: string;
-  roll: number;
-  new_score: number;
-  /** The server rolled for a player whose turn clock ran out. */
-  auto?: true;
-}
-interface RoundResultEvent {
-  room_id: string;
-  player1_id: string;
-  player1_roll: number;
-  player2_id: string;
-  player2_roll: number;
-  winner_id: string | null;
-  is_tie: boolean;
-}
-interface GameEndedEvent {
-  room_id: string;
-  winner_id: string | null;
-  winner_username: string | null;
-  final_scores: FinalScores;
-  reason: string;
-}
-
-interface RematchEvent {
-  room_id: string;
-  user_id: string;
-  username?: string;
-}
+type RolledEvent = DiceEvents[typeof DiceEvent.rolled];
+type GameEndedEvent = DiceEvents[typeof DiceEvent.gameEnded];
 
 interface RoomListing {
   roomId: string;
@@ -74,7 +24,7 @@ interface RoomListing {
   metadata: Partial<DiceRoomMetadata>;
 }
 
-let room: Room<unknown, BiggerDiceState> | null = null;
+let room: DiceRoom | null = null;
 let spectating = false;
 /** The room being joined, so a second `game_ready` for it is ignored. */
 let joiningId: string | null = null;
@@ -143,7 +93,7 @@ export function mount(): HTMLElement {
     async (f) => {
       const roomName = inputValue(f, "#dice-create-name") || `${me().username}'s table`;
       const targetScore = Number(inputValue(f, "#dice-create-target") || "10");
-      await join("create", { roomName, targetScore });
+      await join({ create: { roomName, targetScore } });
     },
     h(
       "label",
@@ -169,7 +119,7 @@ export function mount(): HTMLElement {
     { class: "row", id: "dice-join-form" },
     async (f) => {
       const roomName = inputValue(f, "#dice-join-name");
-      if (roomName) await join("join", { roomName });
+      if (roomName) await join({ roomName });
     },
     h("input", { id: "dice-join-name", testid: "dice-join-name", class: "grow", placeholder: "Room name" }),
     h("button", { type: "submit", testid: "dice-join", text: "Join" }),
@@ -180,7 +130,7 @@ export function mount(): HTMLElement {
       on: {
         click: () => {
           const roomName = inputValue(document, "#dice-join-name");
-          if (roomName) void join("join", { roomName, spectate: true });
+          if (roomName) void join({ roomName, spectate: true });
         },
       },
     }),
@@ -201,7 +151,7 @@ export function mount(): HTMLElement {
           { class: "card" },
           h("h2", { text: "Quick match" }),
           h("p", { class: "muted small", text: "Play the next person who is looking for a game, or wait for one." }),
-          actionButton("Find me an opponent", () => join("joinOrCreate", { quick: true }), {
+          actionButton("Find me an opponent", () => join({ quick: true }), {
             class: "primary",
             testid: "dice-quick",
           }),
@@ -241,13 +191,13 @@ export function mount(): HTMLElement {
 
   els.ready.addEventListener("click", () => {
     if (!room) return;
-    room.request("ready").catch((e) => showError(e));
+    room.request(DiceMessage.ready).catch((e) => showError(e));
   });
   els.roll.addEventListener("click", () => {
     if (!room || els.roll.disabled) return;
     rolledAtTurn = room.state.turnNumber;
     els.roll.disabled = true;
-    room.request("roll").catch((e) => {
+    room.request(DiceMessage.roll).catch((e) => {
       rolledAtTurn = -1;
       render();
       showError(e);
@@ -310,7 +260,7 @@ export async function stop(): Promise<void> {
 /** Join the private room of an accepted game invitation (`game_ready {roomId}`). */
 export async function joinInvitationRoom(roomId: string, map: string): Promise<void> {
   if (room?.roomId === roomId || joiningId === roomId) return;
-  await join("joinById", roomId, `Private game from an invitation · map ${map}`);
+  await join({ roomId }, `Private game from an invitation · map ${map}`);
   if (room?.roomId === roomId) {
     invitationMap = map;
     render();
@@ -347,13 +297,13 @@ async function refreshRooms(): Promise<void> {
         h(
           "td",
           { attrs: { style: "text-align:right" } },
-          actionButton("Join", () => join("joinById", r.roomId), {
+          actionButton("Join", () => join({ roomId: r.roomId }), {
             class: "primary",
             testid: "dice-room-join",
             disabled: (r.metadata.players ?? 0) >= 2,
           }),
           " ",
-          actionButton("Watch", () => join("joinById", r.roomId, undefined, { spectate: true }), {
+          actionButton("Watch", () => join({ roomId: r.roomId, spectate: true }), {
             testid: "dice-room-watch",
           }),
         ),
@@ -362,27 +312,12 @@ async function refreshRooms(): Promise<void> {
   );
 }
 
-async function join(how: "create" | "join" | "joinOrCreate", options: DiceJoinOptions): Promise<void>;
-async function join(how: "joinById", roomId: string, note?: string, options?: DiceJoinOptions): Promise<void>;
-async function join(
-  how: "create" | "join" | "joinOrCreate" | "joinById",
-  target: DiceJoinOptions | string,
-  note?: string,
-  byIdOptions: DiceJoinOptions = {},
-): Promise<void> {
-  if (typeof target === "string") joiningId = target;
+async function join(how: DiceJoin, note?: string): Promise<void> {
+  if ("roomId" in how) joiningId = how.roomId;
   await exit(true);
-  let joined: Room<unknown, BiggerDiceState>;
-  const options = typeof target === "string" ? byIdOptions : target;
+  let joined: DiceRoom;
   try {
-    joined =
-      how === "create"
-        ? await sdk().create("bigger_dice", options)
-        : how === "join"
-          ? await sdk().join("bigger_dice", options)
-          : how === "joinOrCreate"
-            ? await sdk().joinOrCreate("bigger_dice", options)
-            : await sdk().joinById(target as string, options);
+    joined = await rally().joinDice(how);
   } catch (e) {
     showError(e, "joining the dice room");
     return;
@@ -391,7 +326,7 @@ async function join(
   }
   room = joined;
   invitationMap = null;
-  spectating = options.spectate === true;
+  spectating = "spectate" in how && how.spectate === true;
   joinedAt = Date.now();
   rolledAtTurn = -1;
   rematchAsked = false;
@@ -402,7 +337,7 @@ async function join(
   els.game.classList.remove("hidden");
   showDie(0);
   if (note) logLine(note);
-  if (options.quick) logLine("Quick match: waiting for an opponent…");
+  if ("quick" in how) logLine("Quick match: waiting for an opponent…");
   window.clearInterval(countdownTimer);
   countdownTimer = window.setInterval(renderCountdown, 250);
 
@@ -413,25 +348,25 @@ async function join(
       if (room === joined) void exit();
     },
   });
-  joined.onStateChange(() => render());
-  joined.onReconnect(() => render());
-  joined.onMessage("room_joined", (e: RoomJoinedEvent) => logLine(`${e.player.username} took a seat`));
-  joined.onMessage("player_left", (e: PlayerEvent) => logLine(`${e.username} left the room`));
-  joined.onMessage("player_disconnected", (e: PlayerEvent) =>
+  joined.raw.onStateChange(() => render());
+  joined.raw.onReconnect(() => render());
+  joined.on(DiceEvent.roomJoined, (e) => logLine(`${e.player.username} took a seat`));
+  joined.on(DiceEvent.playerLeft, (e) => logLine(`${e.username} left the room`));
+  joined.on(DiceEvent.playerDisconnected, (e) =>
     logLine(`${nameOf(e.user_id)} lost their connection — their seat is kept`),
   );
-  joined.onMessage("player_rejoined", (e: PlayerEvent) => logLine(`${e.username} is back`));
-  joined.onMessage("player_ready", (e: PlayerEvent) => logLine(`${e.username} is ready`));
-  joined.onMessage("spectator_joined", (e: PlayerEvent) => logLine(`${e.username} is watching`));
-  joined.onMessage("spectator_left", (e: PlayerEvent) => logLine(`${e.username} stopped watching`));
-  joined.onMessage("game_started", (e: GameStartedEvent) => {
+  joined.on(DiceEvent.playerRejoined, (e) => logLine(`${e.username} is back`));
+  joined.on(DiceEvent.playerReady, (e) => logLine(`${e.username} is ready`));
+  joined.on(DiceEvent.spectatorJoined, (e) => logLine(`${e.username} is watching`));
+  joined.on(DiceEvent.spectatorLeft, (e) => logLine(`${e.username} stopped watching`));
+  joined.on(DiceEvent.gameStarted, (e) => {
     for (const p of e.players) names.set(p.user_id, p.username);
     // A rematch starts here too: the overlay of the last game goes.
     rematchAsked = false;
     els.winner.classList.add("hidden");
-    logLine(`Game on! ${nameOf(e.first_turn)} rolls first.`, "accent");
+    logLine(`Game on! ${nameOf(e.first_turn ?? "")} rolls first.`, "accent");
   });
-  joined.onMessage("turn_changed", (_e: TurnChangedEvent) => render());
+  joined.on(DiceEvent.turnChanged, () => render());
   const onRolled = (e: RolledEvent) => {
     showDie(e.roll, true);
     els.lastRoll.textContent = e.auto
@@ -440,22 +375,22 @@ async function join(
     els.lastRoll.dataset.auto = String(e.auto === true);
     if (e.auto) logLine(`${e.player_username} ran out of time — rolled ${e.roll} for them`);
   };
-  joined.onMessage("bigger_dice.rolled", onRolled);
-  joined.onMessage("bigger_dice.round_result", (e: RoundResultEvent) => {
+  joined.on(DiceEvent.rolled, onRolled);
+  joined.on(DiceEvent.roundResult, (e) => {
     const a = `${nameOf(e.player1_id)} ${e.player1_roll}`;
     const b = `${nameOf(e.player2_id)} ${e.player2_roll}`;
     const outcome = e.is_tie ? "tie, no point" : `${nameOf(e.winner_id ?? "")} scores`;
     logLine(`${a} vs ${b} → ${outcome}`, e.is_tie ? "" : "good");
   });
-  joined.onMessage("game_ended", (e: GameEndedEvent) => showWinner(e));
-  joined.onMessage("rematch_requested", (e: RematchEvent) => {
+  joined.on(DiceEvent.gameEnded, (e) => showWinner(e));
+  joined.on(DiceEvent.rematchRequested, (e) => {
     const mine = e.user_id === me().id;
     if (!mine)
       toast("info", `${e.username ?? nameOf(e.user_id)} wants a rematch`, { testid: "toast-rematch-requested" });
     logLine(mine ? "You asked for a rematch" : `${e.username ?? nameOf(e.user_id)} asked for a rematch`);
     renderRematch(mine ? "asked" : "offered");
   });
-  joined.onMessage("rematch_lapsed", (e: RematchEvent) => {
+  joined.on(DiceEvent.rematchLapsed, (e) => {
     logLine(`No rematch: ${nameOf(e.user_id)} left`);
     renderRematch("lapsed");
   });
@@ -484,7 +419,7 @@ function simulateDrop(): void {
     toast("info", `Wait ${Math.ceil(wait / 1000)} s more: a room must be up for 5 s before the SDK reconnects it`);
     return;
   }
-  room.connection.close(CloseCode.MAY_TRY_RECONNECT, "simulated network drop");
+  room.raw.connection.close(CloseCode.MAY_TRY_RECONNECT, "simulated network drop");
 }
 
 const nameOf = (id: string) => names.get(id) ?? room?.state.players?.get(id)?.username ?? "someone";
@@ -666,7 +601,7 @@ function renderRematch(stage: "open" | "asked" | "offered" | "lapsed"): void {
 function askRematch(): void {
   if (!room || rematchAsked) return;
   els.rematch.disabled = true;
-  room.request("rematch").catch((e) => {
+  room.request(DiceMessage.rematch).catch((e) => {
     els.rematch.disabled = false;
     showError(e);
   });

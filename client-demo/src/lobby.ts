@@ -3,26 +3,22 @@
  * invitations, the unread count) plus friend requests and space invites over REST.
  * Every event the server forwards here becomes a toast or a refresh.
  */
-import type { Room } from "@colyseus/sdk";
+import { LobbyEvent, LobbyMessage, type LobbyInvitation, type LobbyRoom } from "@rally/client";
 import type {
   AnswerInvitation,
-  ConversationMessageEvent,
   GameReadyEvent,
-  InvitationReceivedEvent,
-  InvitationUpdatedEvent,
+  NewMatchEvent,
   NotificationIds,
-  PresenceEvent,
   SendInvitation,
+  SpaceInviteAnsweredEvent,
 } from "../../src/systems/lobby/protocol";
-import type { UserLobbyState } from "../../src/systems/lobby/UserLobbyState";
 import type { FriendRequest } from "../../src/systems/social/friendships";
 import type { BlockedUser } from "../../src/systems/social/blocks";
-import type { MatchView } from "../../src/systems/conversation/matching";
 import type { ReceivedInvite } from "../../src/systems/space/inviteRecords";
 import { api, enc, list } from "./api";
 import * as notifications from "./notifications";
 import { leave, watchRoom } from "./rooms";
-import { me, sdk } from "./session";
+import { me, rally } from "./session";
 import { actionButton, avatar, banner, fill, form, h, inputValue, showError, time, toast } from "./ui";
 
 export interface LobbyHooks {
@@ -39,21 +35,7 @@ export interface LobbyHooks {
 }
 
 /** `new_match` (docs/PROTOCOL.md §3 user_lobby); `match.user` is the other user. */
-export interface NewMatchEvent {
-  type: "new_match";
-  data: { type: "new_match"; match: MatchView; conversation_id: string };
-}
-
-/** `INVITE_RECEIVED` (space invites). */
-export interface InviteReceivedEvent {
-  invite: Pick<ReceivedInvite, "id" | "fromUser" | "space" | "expiresAt">;
-}
-
-/** `INVITE_ACCEPTED` / `INVITE_DECLINED`: the answer to a space invite I sent (`user` answered). */
-export interface InviteAnsweredEvent {
-  invite: { id: string; space: { id: string; name: string }; outcome: "accepted" | "declined" };
-  user: { id: string; username: string };
-}
+export type { NewMatchEvent };
 
 interface MetaverseEnvelope<T> {
   status: "success";
@@ -63,7 +45,7 @@ interface MetaverseEnvelope<T> {
 
 export const MAPS = ["Classic table", "Neon casino", "Beach boardwalk"];
 
-let room: Room<unknown, UserLobbyState> | null = null;
+let room: LobbyRoom | null = null;
 let hooks: LobbyHooks | null = null;
 let poll: number | undefined;
 /** Open invitation toasts by invitation id: they go away once it is answered anywhere. */
@@ -182,7 +164,7 @@ export async function start(h: LobbyHooks): Promise<void> {
   renderFriends();
   renderInvitations();
   try {
-    room = await sdk().joinOrCreate("user_lobby", {});
+    room = await rally().joinLobby();
   } catch (e) {
     banner(els.banner, "warn", "Could not connect to your lobby — reload the page to try again.");
     showError(e, "joining your lobby");
@@ -190,7 +172,7 @@ export async function start(h: LobbyHooks): Promise<void> {
   }
   const joined = room;
   watchRoom(joined, { label: "your lobby", banner: els.banner, onGone: () => (room = null) });
-  joined.onStateChange(() => {
+  joined.raw.onStateChange(() => {
     for (const [id, el] of invitationToasts) {
       if (!joined.state.invitations?.has(id)) {
         el.remove();
@@ -202,9 +184,11 @@ export async function start(h: LobbyHooks): Promise<void> {
     notifications.setUnread(joined.state.unread ?? 0);
     hooks?.onUnreadMessages(joined.state.unreadMessages ?? 0);
   });
-  notifications.useLobbyForReadAll((ids) => joined.request("notifications:read", { ids } satisfies NotificationIds));
+  notifications.useLobbyForReadAll((ids) =>
+    joined.request(LobbyMessage.readNotifications, { ids } satisfies NotificationIds),
+  );
 
-  joined.onMessage("game_invitation_received", (ev: InvitationReceivedEvent) => {
+  joined.on(LobbyEvent.invitationReceived, (ev) => {
     const el = toast("info", `${ev.sender_username} invites you to Bigger Dice`, {
       detail: `Map: ${ev.map}`,
       testid: "toast-game-invitation",
@@ -221,15 +205,15 @@ export async function start(h: LobbyHooks): Promise<void> {
     invitationToasts.set(ev.invitationId, el);
     void notifications.refresh();
   });
-  joined.onMessage("game_invitation_updated", (ev: InvitationUpdatedEvent) => {
+  joined.on(LobbyEvent.invitationUpdated, (ev) => {
     invitationToasts.get(ev.invitationId)?.remove();
     invitationToasts.delete(ev.invitationId);
     if (answeredHere.has(ev.invitationId)) return;
     const words = { accepted: "was accepted", declined: "was declined", expired: "expired" } as const;
     toast(ev.status === "accepted" ? "success" : "warn", `A game invitation ${words[ev.status] ?? ev.status}`);
   });
-  joined.onMessage("game_ready", (ev: GameReadyEvent) => hooks?.onGameReady(ev));
-  joined.onMessage("notification", (ev: { type: string; message: string; senderUsername: string | null }) => {
+  joined.on(LobbyEvent.gameReady, (ev) => hooks?.onGameReady(ev));
+  joined.on(LobbyEvent.notification, (ev) => {
     // Invitations and matches have their own toasts; others are announced here.
     if (
       ![
@@ -245,13 +229,13 @@ export async function start(h: LobbyHooks): Promise<void> {
     }
     void notifications.refresh();
   });
-  joined.onMessage("notifications_changed", () => void notifications.refresh());
-  joined.onMessage("presence", (_ev: PresenceEvent) => renderFriends());
-  joined.onMessage("friends_changed", () => void loadRequests());
-  joined.onMessage("friend_request", () => void loadRequests());
-  joined.onMessage("friend_request_updated", () => void loadRequests());
-  joined.onMessage("game_invitation_expired", () => undefined); // game_invitation_updated says it
-  joined.onMessage("conversation_message", (ev: ConversationMessageEvent) => {
+  joined.on(LobbyEvent.notificationsChanged, () => void notifications.refresh());
+  joined.on(LobbyEvent.presence, () => renderFriends());
+  joined.on(LobbyEvent.friendsChanged, () => void loadRequests());
+  joined.on(LobbyEvent.friendRequest, () => void loadRequests());
+  joined.on(LobbyEvent.friendRequestUpdated, () => void loadRequests());
+  joined.on(LobbyEvent.invitationExpired, () => undefined); // game_invitation_updated says it
+  joined.on(LobbyEvent.conversationMessage, (ev) => {
     toast("info", `${ev.from.username}: ${ev.preview}`, {
       testid: "toast-conversation-message",
       detail: `${ev.unreadCount} unread in this conversation`,
@@ -266,9 +250,9 @@ export async function start(h: LobbyHooks): Promise<void> {
     });
     hooks?.onConversationsChanged();
   });
-  joined.onMessage("conversation_read", () => undefined); // the badge follows the state
-  joined.onMessage("match_removed", () => hooks?.onConversationsChanged());
-  joined.onMessage("INVITE_RECEIVED", (ev: InviteReceivedEvent) => {
+  joined.on(LobbyEvent.conversationRead, () => undefined); // the badge follows the state
+  joined.on(LobbyEvent.matchRemoved, () => hooks?.onConversationsChanged());
+  joined.on(LobbyEvent.spaceInviteReceived, (ev) => {
     const { invite } = ev;
     toast("info", `${invite.fromUser.username} invites you to the space “${invite.space.name}”`, {
       testid: "toast-space-invite",
@@ -280,7 +264,7 @@ export async function start(h: LobbyHooks): Promise<void> {
     void loadSpaceInvites();
     void notifications.refresh();
   });
-  const onInviteAnswered = (ev: InviteAnsweredEvent) => {
+  const onInviteAnswered = (ev: SpaceInviteAnsweredEvent) => {
     const accepted = ev.invite.outcome === "accepted";
     toast(
       accepted ? "success" : "warn",
@@ -291,9 +275,9 @@ export async function start(h: LobbyHooks): Promise<void> {
     );
     hooks?.onSpaceMembersChanged(ev.invite.space.id);
   };
-  joined.onMessage("INVITE_ACCEPTED", onInviteAnswered);
-  joined.onMessage("INVITE_DECLINED", onInviteAnswered);
-  joined.onMessage("new_match", (ev: NewMatchEvent) => {
+  joined.on(LobbyEvent.spaceInviteAccepted, onInviteAnswered);
+  joined.on(LobbyEvent.spaceInviteDeclined, onInviteAnswered);
+  joined.on(LobbyEvent.newMatch, (ev) => {
     const { match, conversation_id } = ev.data;
     toast("success", `It's a match with ${match.user.username}!`, {
       testid: "toast-new-match",
@@ -339,14 +323,11 @@ async function answer(invitationId: string, how: "accept" | "decline"): Promise<
   const payload: AnswerInvitation = { invitationId };
   answeredHere.add(invitationId);
   if (how === "accept") {
-    const reply = await room.request<AnswerInvitation, { roomId: string; map: string }>(
-      "game_invitation:accept",
-      payload,
-    );
+    const reply = await room.request(LobbyMessage.acceptInvitation, payload);
     // game_ready also arrives as an event; joining is idempotent in dice.ts.
     hooks?.onGameReady({ invitationId, roomId: reply.roomId, map: reply.map });
   } else {
-    await room.request("game_invitation:decline", payload);
+    await room.request(LobbyMessage.declineInvitation, payload);
     toast("info", "Invitation declined");
   }
 }
@@ -354,7 +335,7 @@ async function answer(invitationId: string, how: "accept" | "decline"): Promise<
 async function sendInvitation(toUserId: string, username: string, map: string): Promise<void> {
   if (!room) throw new Error("Your lobby is not connected");
   const payload: SendInvitation = { toUserId, map };
-  await room.request<SendInvitation, { invitationId: string }>("game_invitation:send", payload);
+  await room.request(LobbyMessage.sendInvitation, payload);
   toast("success", `Invitation sent to ${username}`, { detail: `Map: ${map}` });
 }
 
@@ -420,7 +401,7 @@ function renderFriends(): void {
 }
 
 function renderInvitations(): void {
-  const items: Array<NonNullable<ReturnType<UserLobbyState["invitations"]["get"]>>> = [];
+  const items: LobbyInvitation[] = [];
   room?.state.invitations?.forEach((inv) => items.push(inv));
   if (items.length === 0) {
     fill(els.invitations, h("li", { class: "empty", text: "No pending invitations." }));

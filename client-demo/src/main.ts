@@ -3,14 +3,14 @@
  * trivia, chat). The user_lobby connection lives for the whole signed-in session and feeds
  * the other screens (game_ready → dice, INVITE_RECEIVED → spaces, new_match → chat).
  */
+import { tokenLifetime } from "@rally/client";
 import { api, whenUnauthorized } from "./api";
 import { renderAuth } from "./auth";
 import * as chat from "./conversations";
 import * as dice from "./dice";
 import * as lobby from "./lobby";
 import * as notifications from "./notifications";
-import { lifetimeOf, me, signOut, token, updateMe, type Me } from "./session";
-import { keepSessionAlive, refreshNow } from "./refresh";
+import { keepSessionAlive, me, refreshNow, signOut, token, updateMe, type Me } from "./session";
 import * as space from "./space";
 import * as trivia from "./trivia";
 import { avatar, h, showError, toast } from "./ui";
@@ -168,7 +168,7 @@ async function boot(): Promise<void> {
     return;
   }
   // A tab reopened after its access token expired renews it before anything else.
-  const life = lifetimeOf(token());
+  const life = tokenLifetime(token() ?? "");
   if (life && life.expiresAt < Date.now() + 2000) await refreshNow();
   keepSessionAlive(sessionLost);
   try {

@@ -1,10 +1,10 @@
 /**
  * What every room connection in the demo shares: server `error` events and lost events shown
  * as toasts, a disconnect banner while the SDK reconnects by itself, and a clear word when
- * the connection ends for good.
+ * the connection ends for good. Token refresh, seq tracking and recovery are @rally/client's.
  */
+import { RoomEvent, type RallyRoom, type RecoveryBase, type RoomSpec } from "@rally/client";
 import { describeClose } from "./errors";
-import { trackRoom, type AnyRoom } from "./refresh";
 import { banner, showError, toast } from "./ui";
 
 export interface WatchOptions {
@@ -16,28 +16,21 @@ export interface WatchOptions {
   onGone?: (code: number) => void;
 }
 
-export interface ErrorEvent {
-  code: string;
-  message: string;
-  type?: string;
-}
-
-export function watchRoom(room: AnyRoom, opts: WatchOptions): void {
-  trackRoom(room);
-  room.onMessage("error", (e: ErrorEvent) => {
+export function watchRoom<S extends RoomSpec, R extends RecoveryBase>(room: RallyRoom<S, R>, opts: WatchOptions): void {
+  room.on(RoomEvent.error, (e) => {
     showError(e, e.type ? `while sending “${e.type}”` : undefined);
   });
-  room.onMessage("events_lost", (e: { count?: number }) => {
+  room.on(RoomEvent.eventsLost, (e) => {
     toast("warn", "Some updates were missed while you were away", {
       detail: `${e.count ?? "Some"} events could not be kept`,
     });
   });
-  room.onMessage("pong", () => undefined);
-  room.onDrop((code) => {
+  const raw = room.raw;
+  raw.onDrop((code) => {
     if (opts.banner) banner(opts.banner, "warn", `Connection lost — reconnecting to ${opts.label}…`);
     console.info("[rally] dropped", opts.label, code);
   });
-  room.onReconnect(() => {
+  raw.onReconnect(() => {
     if (!opts.banner) return;
     const el = opts.banner;
     banner(el, "good", "Reconnected — you kept your seat");
@@ -45,23 +38,18 @@ export function watchRoom(room: AnyRoom, opts: WatchOptions): void {
       if (el.textContent?.startsWith("Reconnected")) banner(el, null);
     }, 2500);
   });
-  room.onLeave((code, reason) => {
+  raw.onLeave((code, reason) => {
     if (opts.banner) banner(opts.banner, null);
     const problem = describeClose(code, reason);
     if (problem) showError(problem, opts.label);
     opts.onGone?.(code);
   });
-  room.onError((code, message) => {
+  raw.onError((code, message) => {
     showError({ code, message }, opts.label);
   });
 }
 
 /** Leave quietly (a consented leave; no toast). */
-export async function leave(room: AnyRoom | null): Promise<void> {
-  if (!room) return;
-  try {
-    await room.leave(true);
-  } catch {
-    // already gone
-  }
+export async function leave<S extends RoomSpec, R extends RecoveryBase>(room: RallyRoom<S, R> | null): Promise<void> {
+  await room?.leave(true);
 }

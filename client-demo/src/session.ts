@@ -1,8 +1,9 @@
 /**
  * Who is signed in, per browser tab: sessionStorage (not localStorage) so two tabs can be two
- * users. Also the one Colyseus SDK client, carrying the token to every room join.
+ * users. Also the one @rally/client, carrying the token to every room join and refreshing it.
  */
-import { Client } from "@colyseus/sdk";
+import { connect, type AuthSession, type RallyClient } from "@rally/client";
+import { api, ApiError } from "./api";
 
 export interface Me {
   id: string;
@@ -16,7 +17,8 @@ const TOKEN_KEY = "rally.token";
 const REFRESH_KEY = "rally.refresh";
 const USER_KEY = "rally.user";
 
-let client: Client | null = null;
+let client: RallyClient | null = null;
+let onSessionLost: () => void = () => undefined;
 
 export function token(): string | null {
   return sessionStorage.getItem(TOKEN_KEY);
@@ -39,25 +41,38 @@ export function signIn(newToken: string, user: Me, newRefreshToken?: string): vo
   client = null;
 }
 
-/** A refreshed access token (and the rotated refresh token): the SDK client keeps working with it. */
-export function renewTokens(newToken: string, newRefreshToken: string): void {
+/** A refreshed access token (and the rotated refresh token). */
+function renewTokens(newToken: string, newRefreshToken: string): void {
   sessionStorage.setItem(TOKEN_KEY, newToken);
   sessionStorage.setItem(REFRESH_KEY, newRefreshToken);
-  if (client) client.auth.token = newToken;
 }
 
-/** `iat` and `exp` of an access token, in ms (its payload is readable; only the server verifies it). */
-export function lifetimeOf(jwt: string | null): { issuedAt: number; expiresAt: number } | null {
-  try {
-    const payload = JSON.parse(atob(jwt!.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))) as {
-      iat?: number;
-      exp?: number;
-    };
-    if (typeof payload.exp !== "number") return null;
-    return { issuedAt: (payload.iat ?? payload.exp - 60) * 1000, expiresAt: payload.exp * 1000 };
-  } catch {
-    return null;
-  }
+/**
+ * Silent token refresh (docs/PROTOCOL.md §1 "Tokens"): the client calls this before the access
+ * token expires, then hands the new token to every open room in-band (`auth:refresh`).
+ */
+async function refresh(): Promise<string> {
+  const current = refreshToken();
+  if (!current) throw new ApiError("UNAUTHORIZED", "no refresh token", 401);
+  const renewed = await api<AuthSession>("POST", "/api/auth/refresh", { refreshToken: current });
+  renewTokens(renewed.token, renewed.refreshToken);
+  return renewed.token;
+}
+
+/** `lost` runs when the refresh token is refused (the client retries anything else by itself). */
+export function keepSessionAlive(lost: () => void): void {
+  onSessionLost = lost;
+}
+
+/** Renew now: a page waking from sleep with an expired token calls it first. */
+export async function refreshNow(): Promise<boolean> {
+  if (!refreshToken()) return false;
+  return rally()
+    .refreshNow()
+    .then(
+      () => true,
+      () => false,
+    );
 }
 
 export function updateMe(user: Me): void {
@@ -68,14 +83,18 @@ export function signOut(): void {
   sessionStorage.removeItem(TOKEN_KEY);
   sessionStorage.removeItem(REFRESH_KEY);
   sessionStorage.removeItem(USER_KEY);
+  void client?.close();
   client = null;
 }
 
-/** The SDK client for this page's origin, authenticated with the tab's token. */
-export function sdk(): Client {
-  if (!client) {
-    client = new Client(location.origin);
-    client.auth.token = token() ?? "";
-  }
+/** The rally client for this page's origin, authenticated with the tab's token. */
+export function rally(): RallyClient {
+  client ??= connect(location.origin, {
+    getToken: () => token() ?? "",
+    refresh,
+    onRefreshError: (e) => {
+      if (e instanceof ApiError && e.status === 401) onSessionLost();
+    },
+  });
   return client;
 }

@@ -2,7 +2,7 @@
  * Metaverse spaces: create a space, enter it, walk around with the arrow keys (MOVE, at most
  * 20 a second), see everyone else move live from the room state, act, chat, and invite users.
  */
-import type { Room } from "@colyseus/sdk";
+import { SpaceEvent, SpaceMessage, type SpaceRoom } from "@rally/client";
 import type { z } from "zod";
 import type {
   ActionMessage,
@@ -11,45 +11,14 @@ import type {
   SpaceJoinOptions,
 } from "../../src/systems/space/protocol";
 import type { Direction, Position } from "../../src/systems/space/rules";
-import type { SpaceState } from "../../src/systems/space/SpaceState";
 import type { MySpace } from "../../src/systems/space/spaces";
-import type { InvitableUser, SentInvite } from "../../src/systems/space/inviteRecords";
 import type { SpaceMember } from "../../src/systems/space/members";
 import { api, enc, list } from "./api";
 import { leave, watchRoom } from "./rooms";
-import { me, sdk } from "./session";
+import { me, rally } from "./session";
 import { actionButton, append, avatar, banner, fill, form, h, inputValue, showError, time, toast } from "./ui";
 
 /** `CHAT` broadcast. */
-interface ChatEvent {
-  spaceId: string;
-  userId: string;
-  username: string;
-  text: string;
-  timestamp: string;
-}
-interface UserJoinedEvent {
-  spaceId: string;
-  userId: string;
-  username: string;
-  position: Position;
-}
-interface UserLeftEvent {
-  spaceId: string;
-  userId: string;
-}
-/** `REMOVED`: my membership ended (an admin removed me, or I left over REST); the seat closes. */
-interface RemovedEvent {
-  spaceId: string;
-  reason: "removed" | "left";
-}
-interface ActionEvent {
-  spaceId: string;
-  userId: string;
-  username: string;
-  action: string;
-}
-
 const MOVE_INTERVAL_MS = 50; // ≤ 20 MOVE messages a second
 const ACTIONS: Array<[string, string]> = [
   ["wave", "Wave"],
@@ -59,7 +28,7 @@ const ACTIONS: Array<[string, string]> = [
 ];
 const KEYS: Record<string, Direction> = { ArrowUp: "up", ArrowDown: "down", ArrowLeft: "left", ArrowRight: "right" };
 
-let room: Room<unknown, SpaceState> | null = null;
+let room: SpaceRoom | null = null;
 /** The space of `room` (known at join, before its first state arrives). */
 let roomSpaceId: string | null = null;
 let mySpaces: MySpace[] = [];
@@ -159,7 +128,7 @@ export function mount(): HTMLElement {
       const input = f.querySelector<HTMLInputElement>("#space-chat-input")!;
       const text = input.value.trim();
       if (!text || !room) return;
-      room.send("CHAT", { text });
+      room.send(SpaceMessage.chat, { text });
       input.value = "";
     },
     h("input", {
@@ -302,9 +271,9 @@ export async function enter(spaceId: string): Promise<void> {
     const jitter = (side: number) => Math.round(side / 2 + (Math.random() - 0.5) * side * 0.4);
     options.initialPosition = { x: jitter(known.width), y: jitter(known.height), direction: "down" };
   }
-  let joined: Room<unknown, SpaceState>;
+  let joined: SpaceRoom;
   try {
-    joined = await sdk().joinOrCreate("space", options);
+    joined = await rally().joinSpace(spaceId, options.initialPosition);
   } catch (e) {
     showError(e, "entering the space");
     return;
@@ -323,31 +292,31 @@ export async function enter(spaceId: string): Promise<void> {
       if (room === joined) void exit();
     },
   });
-  joined.onStateChange(() => {
+  joined.raw.onStateChange(() => {
     const self = joined.state.users?.get(me().id);
     if (self && !mine) mine = { x: self.x, y: self.y, direction: self.direction as Direction };
     els.title.textContent = joined.state.name;
     renderPresent();
   });
-  joined.onMessage("CHAT", (ev: ChatEvent) => logChat(`${ev.username}`, ev.text, ev.timestamp));
-  joined.onMessage("USER_JOINED", (ev: UserJoinedEvent) => {
+  joined.on(SpaceEvent.chat, (ev) => logChat(`${ev.username}`, ev.text, ev.timestamp));
+  joined.on(SpaceEvent.userJoined, (ev) => {
     if (ev.userId !== me().id) logChat("", `${ev.username} arrived`);
     void loadMembers();
   });
-  joined.onMessage("USER_LEFT", (ev: UserLeftEvent) => {
+  joined.on(SpaceEvent.userLeft, (ev) => {
     drawn.delete(ev.userId);
     logChat("", `${names.get(ev.userId) ?? "someone"} left`);
     void loadMembers();
   });
-  joined.onMessage("REMOVED", (ev: RemovedEvent) => {
+  joined.on(SpaceEvent.removed, (ev) => {
     if (ev.reason === "removed")
       toast("warn", `You were removed from “${joined.state.name}”`, { testid: "toast-space-removed" });
     // The seat is over: go back to the list now rather than wait for the SDK to give up on it.
     if (room === joined) void exit();
   });
-  joined.onMessage("SPACE_UPDATED", () => void loadMembers());
-  joined.onMessage("SPACE_DELETED", () => toast("warn", "This space was deleted"));
-  joined.onMessage("ACTION", (ev: ActionEvent) => {
+  joined.on(SpaceEvent.spaceUpdated, () => void loadMembers());
+  joined.on(SpaceEvent.spaceDeleted, () => toast("warn", "This space was deleted"));
+  joined.on(SpaceEvent.action, (ev) => {
     if (ev.action)
       logChat("", `${ev.username} is ${ev.action === "sit" ? "sitting" : ev.action.replace(/e?$/, "ing")}`);
   });
@@ -408,19 +377,19 @@ function tickMovement(): void {
   x = Math.min(width, Math.max(0, x));
   y = Math.min(height, Math.max(0, y));
   mine = { x, y, direction };
-  room.send("MOVE", mine);
+  room.send(SpaceMessage.move, mine);
 }
 
 function act(action: string): void {
   if (!room) return;
   const payload: z.input<typeof ActionMessage> = { action };
-  room.send("ACTION", payload);
+  room.send(SpaceMessage.action, payload);
 }
 
 async function loadInvitable(): Promise<void> {
   if (!room) return;
   try {
-    const reply = await room.request<object, { users: InvitableUser[] }>("GET_USERS", {});
+    const reply = await room.request(SpaceMessage.getUsers, {});
     fill(
       els.inviteSelect,
       h("option", { value: "", text: reply.users.length ? "Choose a user…" : "Nobody left to invite" }),
@@ -439,7 +408,7 @@ async function invite(): Promise<void> {
     return;
   }
   const payload: z.input<typeof SendInviteMessage> = { toUserId };
-  const reply = await room.request<typeof payload, { invite: SentInvite }>("SEND_INVITE", payload);
+  const reply = await room.request(SpaceMessage.sendInvite, payload);
   toast("success", `Invite sent to ${reply.invite.toUser.username}`, {
     detail: `Valid until ${new Date(reply.invite.expiresAt).toLocaleString()}`,
   });

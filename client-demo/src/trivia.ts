@@ -3,59 +3,22 @@
  * through the questions; players join by id, answer against a countdown, watch the live
  * scoreboard and chat. Sessions belong to the user's organization.
  */
-import type { Room } from "@colyseus/sdk";
+import { TriviaEvent, TriviaMessage, type TriviaRoom } from "@rally/client";
 import type {
   AnswerMessage,
   ChatMessage as TriviaChat,
   CreateSessionBody,
   KickMessage,
   NewQuestion,
-  TriviaJoinOptions,
 } from "../../src/systems/trivia/protocol";
 import type { TriviaParticipant, TriviaState } from "../../src/systems/trivia/TriviaState";
 import type { TriviaSession, TriviaSessionStatus } from "../../src/systems/trivia/trivia";
 import type { TriviaResults } from "../../src/systems/trivia/triviaResults";
 import { api, enc, list } from "./api";
 import { leave, watchRoom } from "./rooms";
-import { me, sdk } from "./session";
+import { me, rally } from "./session";
 import { actionButton, append, banner, fill, form, h, inputValue, showError, time, toast } from "./ui";
 
-// Server → client events (docs/PROTOCOL.md §3 trivia).
-interface PresenceEvent {
-  user_id: string;
-  session_id: string;
-  participant_count: number;
-}
-interface QuestionStartedEvent {
-  data: { question_id: string; question_number: number; text: string; choices: string[]; time_limit_sec: number };
-}
-interface SessionUpdateEvent {
-  data: {
-    state: "lobby" | "question_active" | "question_closed" | "finished";
-    question_number: number;
-    time_remaining: number;
-  };
-}
-interface QuestionClosedEvent {
-  data: { question_id: string; correct_index: number };
-}
-interface ScoreUpdateEvent {
-  data: { user_id: string | null; team: string | null; score: number; question_id: string };
-}
-interface ChatEvent {
-  type: string;
-  user_id: string;
-  data: { text: string };
-}
-/** `kicked` (to the participant) and `participant_kicked` (to everyone). */
-interface KickedEvent {
-  session_id: string;
-  user_id: string;
-}
-interface ChatHistoryEvent {
-  session_id: string;
-  messages: Array<{ id: string; user_id: string; username: string; data: { text: string }; created_at: string }>;
-}
 interface CreatedSession {
   sessionId: string;
   title: string;
@@ -83,7 +46,7 @@ const SAMPLE: NewQuestion[] = [
 ];
 const MAX_CHOICES = 4;
 
-let room: Room<unknown, TriviaState> | null = null;
+let room: TriviaRoom | null = null;
 /** My answer to the open question: its id and the choice I picked. */
 let myAnswer: { questionId: string; choiceIndex: number } | null = null;
 let correctIndex: number | null = null;
@@ -227,8 +190,8 @@ export function mount(): HTMLElement {
   );
   els.sessionFilter.addEventListener("change", () => void refreshSessions());
 
-  els.start.addEventListener("click", () => hostAction("start"));
-  els.next.addEventListener("click", () => hostAction("next_question"));
+  els.start.addEventListener("click", () => hostAction(TriviaMessage.start));
+  els.next.addEventListener("click", () => hostAction(TriviaMessage.nextQuestion));
   append(els.hostControls, h("span", { class: "pill accent", text: "you are the host" }), els.start, els.next);
 
   const chatForm = form(
@@ -238,7 +201,7 @@ export function mount(): HTMLElement {
       const text = input.value.trim();
       if (!text || !room) return;
       const payload: TriviaChat = { text };
-      room.send("chat", payload);
+      room.send(TriviaMessage.chat, payload);
       input.value = "";
     },
     h("input", {
@@ -436,10 +399,9 @@ function readQuestions(): NewQuestion[] {
 
 async function join(sessionId: string, team?: string): Promise<void> {
   await exit();
-  const options: TriviaJoinOptions = team ? { sessionId, team } : { sessionId };
-  let joined: Room<unknown, TriviaState>;
+  let joined: TriviaRoom;
   try {
-    joined = await sdk().joinOrCreate("trivia", options);
+    joined = await rally().joinTrivia(sessionId, team ? { team } : {});
   } catch (e) {
     showError(e, "joining the trivia session");
     return;
@@ -461,42 +423,40 @@ async function join(sessionId: string, team?: string): Promise<void> {
       if (room === joined) void exit();
     },
   });
-  joined.onStateChange(() => render());
-  joined.onMessage("connection", () => logChat("", "Connected to the session"));
-  joined.onMessage("user_joined", (e: PresenceEvent) => {
+  joined.raw.onStateChange(() => render());
+  joined.on(TriviaEvent.connection, () => logChat("", "Connected to the session"));
+  joined.on(TriviaEvent.userJoined, (e) => {
     // The event can arrive before the state patch that seats them: name them a moment later.
     if (e.user_id !== me().id)
       window.setTimeout(() => logChat("", `${nameOf(e.user_id)} joined · ${e.participant_count} here`), 200);
   });
-  joined.onMessage("user_left", (e: PresenceEvent) =>
-    logChat("", `${nameOf(e.user_id)} left · ${e.participant_count} here`),
-  );
-  joined.onMessage("question_started", (e: QuestionStartedEvent) => {
+  joined.on(TriviaEvent.userLeft, (e) => logChat("", `${nameOf(e.user_id)} left · ${e.participant_count} here`));
+  joined.on(TriviaEvent.questionStarted, (e) => {
     myAnswer = null;
     correctIndex = null;
     timeRemaining = e.data.time_limit_sec;
     render();
   });
-  joined.onMessage("session_update", (e: SessionUpdateEvent) => {
+  joined.on(TriviaEvent.sessionUpdate, (e) => {
     timeRemaining = e.data.time_remaining;
     renderCountdown(e.data.state);
     if (e.data.state === "finished") void showResults(sessionId);
   });
-  joined.onMessage("question_closed", (e: QuestionClosedEvent) => {
+  joined.on(TriviaEvent.questionClosed, (e) => {
     correctIndex = e.data.correct_index;
     render();
   });
-  joined.onMessage("score_update", (_e: ScoreUpdateEvent) => render());
-  joined.onMessage("chat", (e: ChatEvent) => logChat(nameOf(e.user_id), e.data.text));
-  joined.onMessage("chat_history", (e: ChatHistoryEvent) => {
+  joined.on(TriviaEvent.scoreUpdate, (_e) => render());
+  joined.on(TriviaEvent.chat, (e) => logChat(nameOf(e.user_id), e.data.text));
+  joined.on(TriviaEvent.chatHistory, (e) => {
     for (const m of e.messages) logChat(m.username, m.data.text);
   });
-  joined.onMessage("kicked", () => {
+  joined.on(TriviaEvent.kicked, () => {
     toast("warn", "The host removed you from this session", { testid: "toast-trivia-kicked" });
     // The seat is over: back to the list now rather than wait for the SDK to give up on it.
     if (room === joined) void exit();
   });
-  joined.onMessage("participant_kicked", (e: KickedEvent) => {
+  joined.on(TriviaEvent.participantKicked, (e) => {
     if (e.user_id !== me().id) logChat("", `The host removed ${nameOf(e.user_id)}`);
   });
   render();
@@ -515,10 +475,10 @@ async function exit(): Promise<void> {
 function kick(userId: string): void {
   if (!room) return;
   const payload: KickMessage = { userId };
-  room.request("kick", payload).catch((e) => showError(e));
+  room.request(TriviaMessage.kick, payload).catch((e) => showError(e));
 }
 
-function hostAction(type: "start" | "next_question"): void {
+function hostAction(type: typeof TriviaMessage.start | typeof TriviaMessage.nextQuestion): void {
   if (!room) return;
   room.request(type).catch((e) => showError(e));
 }
@@ -527,7 +487,7 @@ async function answer(choiceIndex: number): Promise<void> {
   const question = room?.state.currentQuestion;
   if (!room || !question) return;
   const payload: AnswerMessage = { questionId: question.id, choiceIndex };
-  await room.request("answer", payload);
+  await room.request(TriviaMessage.answer, payload);
   myAnswer = { questionId: question.id, choiceIndex };
   render();
 }

@@ -1,23 +1,29 @@
 import crypto from "node:crypto";
-import { Client, type Room } from "@colyseus/sdk";
+import { Client } from "@colyseus/sdk";
 import type { Options } from "@colyseus/loadtest";
+import {
+  connect,
+  DiceEvent,
+  DiceMessage,
+  httpBase,
+  RoomEvent,
+  sessionAuth,
+  type AuthSession,
+  type DiceRoom,
+  type RallyClient,
+  type RallyRoom,
+  type RecoveryBase,
+  type RoomSpec,
+} from "@rally/client";
 
 /**
  * What every load-test bot shares: REST calls, registration (and login, like a returning
- * user), an SDK client signed in with the token, and small timing helpers. The bots of one
+ * user), a @rally/client signed in with the session, and small timing helpers. The bots of one
  * `@colyseus/loadtest` run live in one process, so bots that must meet (a dice pair, a space's
  * members) coordinate through the small in-process `Rendezvous` below.
  */
 
-export interface Session {
-  token: string;
-  user: { id: string; username: string; orgId: string | null };
-}
-
-/** The REST base for a loadtest `--endpoint` (ws://host:port or http://host:port). */
-export function httpBase(endpoint: string): string {
-  return endpoint.replace(/^ws(s?):\/\//, "http$1://").replace(/\/$/, "");
-}
+export type Session = AuthSession;
 
 export async function api<T = unknown>(
   options: Options,
@@ -63,11 +69,10 @@ export async function signUp(
   return api<Session>(options, "POST", "/api/auth/login", { body: { username, password } });
 }
 
-/** An SDK client for the loadtest endpoint, signed in with `token`. */
-export function sdk(options: Options, token: string): Client {
-  const client = new Client(options.endpoint);
-  client.auth.token = token;
-  return client;
+/** A rally client for the loadtest endpoint, signed in as `session` (it refreshes the token itself). */
+export function rally(options: Options, session: Session): RallyClient {
+  const base = httpBase(options.endpoint);
+  return connect(base, { ...sessionAuth(base, session), sdk: new Client(base) });
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -104,30 +109,27 @@ export class Rendezvous<T> {
 }
 
 /** Log rally `error` events (they carry `{code, message, type}`) instead of failing the bot. */
-export function logErrors(room: Room, who: string): void {
-  room.onMessage("error", (e: { code: string; message: string; type: string }) =>
-    console.warn(`${who}: ${e.type} → ${e.code} ${e.message}`),
-  );
+export function logErrors<S extends RoomSpec, R extends RecoveryBase>(room: RallyRoom<S, R>, who: string): void {
+  room.on(RoomEvent.error, (e) => console.warn(`${who}: ${e.type} → ${e.code} ${e.message}`));
 }
 
 /**
  * Play one `bigger_dice` game in `room` as `userId`: ready, then roll whenever the turn is
  * ours, after a human-like pause. Resolves with the winner's id when the game ends.
  */
-export function playDice(room: Room, userId: string, thinkMs: [number, number] = [300, 900]): Promise<string | null> {
+export function playDice(
+  room: DiceRoom,
+  userId: string,
+  thinkMs: [number, number] = [300, 900],
+): Promise<string | null> {
   return new Promise((resolve, reject) => {
-    const onTurn = (turn: string) => {
-      if (turn === userId) void jitter(...thinkMs).then(() => room.send("roll"));
+    const onTurn = (turn: string | null) => {
+      if (turn === userId) void jitter(...thinkMs).then(() => room.send(DiceMessage.roll));
     };
-    room.onMessage("game_started", (e: { first_turn: string }) => onTurn(e.first_turn));
-    room.onMessage("turn_changed", (e: { current_turn: string }) => onTurn(e.current_turn));
-    room.onMessage("game_ended", (e: { winner_id: string | null }) => resolve(e.winner_id));
-    room.onLeave((code) => reject(new Error(`left the dice room (code ${code}) before the game ended`)));
-    room.send("ready");
+    room.on(DiceEvent.gameStarted, (e) => onTurn(e.first_turn));
+    room.on(DiceEvent.turnChanged, (e) => onTurn(e.current_turn));
+    room.on(DiceEvent.gameEnded, (e) => resolve(e.winner_id));
+    room.raw.onLeave((code) => reject(new Error(`left the dice room (code ${code}) before the game ended`)));
+    room.send(DiceMessage.ready);
   });
-}
-
-/** Messages a bot does not look at still need a handler (the SDK warns otherwise). */
-export function ignoreOthers(room: Room): void {
-  room.onMessage("*", () => undefined);
 }

@@ -1,5 +1,6 @@
 import { cli, type Options } from "@colyseus/loadtest";
-import { api, failure, ignoreOthers, jitter, logErrors, Rendezvous, sdk, signUp, type Session } from "./common";
+import { ConversationEvent, ConversationMessage } from "@rally/client";
+import { api, failure, jitter, logErrors, rally, Rendezvous, signUp, type Session } from "./common";
 
 /**
  * `conversation` bots, in pairs: both register, like each other over REST (the second like
@@ -36,27 +37,30 @@ async function main(options: Options): Promise<void> {
   void chat(options, session, pair).catch((e: unknown) => console.error(`${user.username}: ${(e as Error).message}`));
 }
 
-async function chat(options: Options, { token, user }: Session, pair: number): Promise<void> {
+async function chat(options: Options, session: Session, pair: number): Promise<void> {
+  const { user } = session;
   const conversationId = await conversations.get(String(pair), 10 * 60_000);
-  const room = await sdk(options, token).joinOrCreate("conversation", { conversationId });
+  const room = await rally(options, session).joinConversation(conversationId);
   logErrors(room, user.username);
-  ignoreOthers(room);
   let open = true;
-  room.onLeave(() => void (open = false));
-  room.onMessage("message", ({ message }: { message: { id: number; sender: { id: string } } }) => {
+  room.raw.onLeave(() => void (open = false));
+  room.on(ConversationEvent.message, ({ message }: { message: { id: number; sender: { id: string } } }) => {
     if (message.sender.id !== user.id) {
-      void jitter(200, 1500).then(() => open && room.send("read_receipt", { message_id: message.id }));
+      void jitter(200, 1500).then(() => open && room.send(ConversationMessage.readReceipt, { message_id: message.id }));
     }
   });
   for (let n = 1; open; n++) {
     await jitter(2000, 8000);
     if (!open) break;
-    room.send("typing", { is_typing: true });
+    room.send(ConversationMessage.typing, { is_typing: true });
     await jitter(300, 1500);
     await room
-      .request("message", { content: `message ${n} from ${user.username}`, clientMessageId: `${user.id}-${n}` })
+      .request(ConversationMessage.message, {
+        content: `message ${n} from ${user.username}`,
+        clientMessageId: `${user.id}-${n}`,
+      })
       .catch((e: unknown) => console.warn(`${user.username}: message: ${failure(e)}`));
-    room.send("typing", { is_typing: false });
+    room.send(ConversationMessage.typing, { is_typing: false });
   }
 }
 

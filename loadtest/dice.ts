@@ -1,6 +1,6 @@
 import { cli, type Options } from "@colyseus/loadtest";
-import type { Client } from "@colyseus/sdk";
-import { failure, ignoreOthers, jitter, logErrors, playDice, Rendezvous, sdk, signUp } from "./common";
+import { DiceEvent, type RallyClient } from "@rally/client";
+import { failure, jitter, logErrors, playDice, rally, Rendezvous, signUp } from "./common";
 
 /**
  * `bigger_dice` bots, in pairs: the even bot of a pair creates a room with a fresh name (a
@@ -16,8 +16,9 @@ const TARGET_SCORE = Number(process.env.TARGET_SCORE ?? 3);
 const roomNames = new Rendezvous<string>();
 
 async function main(options: Options): Promise<void> {
-  const { token, user } = await signUp(options, { prefix: "dice" });
-  const client = sdk(options, token);
+  const session = await signUp(options, { prefix: "dice" });
+  const { user } = session;
+  const client = rally(options, session);
   const pair = Math.floor(options.clientId / 2);
   const isHost = options.clientId % 2 === 0;
   const spectator = isHost && options.clientId === options.numClients - 1;
@@ -28,7 +29,7 @@ async function main(options: Options): Promise<void> {
 }
 
 async function play(
-  client: Client,
+  client: RallyClient,
   user: { id: string; username: string },
   pair: number,
   isHost: boolean,
@@ -37,33 +38,31 @@ async function play(
     const key = `${pair}:${game}`;
     const roomName = `lt-${process.pid}-${key}`;
     const room = isHost
-      ? await client.create("bigger_dice", { roomName, targetScore: TARGET_SCORE })
-      : await client.join("bigger_dice", { roomName: await roomNames.get(key) });
+      ? await client.joinDice({ create: { roomName, targetScore: TARGET_SCORE } })
+      : await client.joinDice({ roomName: await roomNames.get(key) });
     if (isHost) roomNames.put(key, roomName);
     logErrors(room, user.username);
-    ignoreOthers(room);
     const winner = await playDice(room, user.id);
     if (winner === user.id) console.log(`${user.username} won game ${game}`);
-    room.onLeave.clear();
+    room.raw.onLeave.clear();
     await room.leave(true).catch(() => undefined);
     roomNames.delete(key);
     await jitter(500, 2000);
   }
 }
 
-async function spectate(client: Client): Promise<void> {
+async function spectate(client: RallyClient): Promise<void> {
   for (let game = 1; ; game++) {
     // A game that ended before the spectator got to it is skipped.
     const roomName = await roomNames.get(`0:${game}`, 30_000).catch(() => null);
     if (!roomName) continue;
-    const room = await client.join("bigger_dice", { roomName, spectate: true }).catch(() => null);
+    const room = await client.joinDice({ roomName, spectate: true }).catch(() => null);
     if (!room) continue;
-    ignoreOthers(room);
     await new Promise<void>((resolve) => {
-      room.onMessage("game_ended", () => resolve());
-      room.onLeave(() => resolve());
+      room.on(DiceEvent.gameEnded, () => resolve());
+      room.raw.onLeave(() => resolve());
     });
-    await room.leave(true).catch(() => undefined);
+    await room.leave(true);
   }
 }
 

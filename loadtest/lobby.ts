@@ -1,18 +1,6 @@
 import { cli, type Options } from "@colyseus/loadtest";
-import type { Room } from "@colyseus/sdk";
-import {
-  api,
-  failure,
-  ignoreOthers,
-  jitter,
-  logErrors,
-  pick,
-  playDice,
-  Rendezvous,
-  sdk,
-  signUp,
-  type Session,
-} from "./common";
+import { LobbyEvent, LobbyMessage, type LobbyRoom } from "@rally/client";
+import { api, failure, jitter, logErrors, pick, playDice, rally, Rendezvous, signUp, type Session } from "./common";
 
 /**
  * `user_lobby` bots, in pairs of friends: the odd bot of a pair sends a friend request to the
@@ -37,7 +25,7 @@ async function main(options: Options): Promise<void> {
   const { token, user } = session;
   const pair = Math.floor(options.clientId / 2);
   const isInviter = options.clientId % 2 === 0;
-  const client = sdk(options, token);
+  const client = rally(options, session);
 
   if (isInviter) {
     sessions.put(String(pair), session);
@@ -52,33 +40,31 @@ async function main(options: Options): Promise<void> {
     sessions.put(`${pair}:friend`, session);
   }
 
-  const lobby = await client.joinOrCreate("user_lobby");
+  const lobby = await client.joinLobby();
   logErrors(lobby, user.username);
-  ignoreOthers(lobby);
 
   // Both handlers catch their own failures (logged), so they run in the background.
   const playReadyGame = async ({ roomId }: { roomId: string }) => {
     try {
-      const game = await client.joinById(roomId);
-      ignoreOthers(game);
+      const game = await client.joinDice({ roomId });
       await playDice(game, user.id);
-      game.onLeave.clear();
+      game.raw.onLeave.clear();
       await game.leave(true);
     } catch (e) {
       console.warn(`${user.username}: game ${roomId}: ${(e as Error).message}`);
     }
   };
-  lobby.onMessage("game_ready", (event: { roomId: string }) => void playReadyGame(event));
+  lobby.on(LobbyEvent.gameReady, (event) => void playReadyGame(event));
 
   if (!isInviter) {
     const answerInvitation = async ({ invitationId }: { invitationId: string }) => {
       await jitter(500, 3000);
-      const answer = Math.random() < 0.8 ? "game_invitation:accept" : "game_invitation:decline";
+      const answer = Math.random() < 0.8 ? LobbyMessage.acceptInvitation : LobbyMessage.declineInvitation;
       await lobby
         .request(answer, { invitationId })
         .catch((e: unknown) => console.warn(`${user.username}: ${answer}: ${failure(e)}`));
     };
-    lobby.onMessage("game_invitation_received", (event: { invitationId: string }) => void answerInvitation(event));
+    lobby.on(LobbyEvent.invitationReceived, (event) => void answerInvitation(event));
   }
 
   // The loadtest tool starts bots one after another: the rest runs in the background.
@@ -90,20 +76,20 @@ const EXPECTED_INVITE_REFUSALS = new Set(["DUPLICATE_INVITATION", "USER_OFFLINE"
 
 async function lifeInTheLobby(
   options: Options,
-  lobby: Room,
+  lobby: LobbyRoom,
   session: Session,
   pair: number,
   isInviter: boolean,
 ): Promise<void> {
   const friend = isInviter ? await sessions.get(`${pair}:friend`, 10 * 60_000).catch(() => null) : null;
   let open = true;
-  lobby.onLeave(() => void (open = false));
+  lobby.raw.onLeave(() => void (open = false));
   while (open) {
     await jitter(INVITE_MIN_SEC * 1000, INVITE_MAX_SEC * 1000);
     if (!open) break;
     if (friend) {
       await lobby
-        .request("game_invitation:send", { toUserId: friend.user.id, map: pick(["classic", "desert", "forest"]) })
+        .request(LobbyMessage.sendInvitation, { toUserId: friend.user.id, map: pick(["classic", "desert", "forest"]) })
         .catch((e: unknown) => {
           // The protocol's own answers to a send that came too soon are part of lobby life, not faults.
           if (!EXPECTED_INVITE_REFUSALS.has(failure(e)))
@@ -115,7 +101,7 @@ async function lifeInTheLobby(
         token: session.token,
       });
       const ids = unread.items.slice(0, 100).map((n) => n.id);
-      if (ids.length) lobby.send("notifications:read", { ids });
+      if (ids.length) lobby.send(LobbyMessage.readNotifications, { ids });
     }
   }
 }

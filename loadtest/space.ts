@@ -1,5 +1,6 @@
 import { cli, type Options } from "@colyseus/loadtest";
-import { api, ignoreOthers, jitter, logErrors, pick, Rendezvous, sdk, signUp, type Session } from "./common";
+import { SpaceMessage } from "@rally/client";
+import { api, jitter, logErrors, pick, rally, Rendezvous, signUp, type Session } from "./common";
 
 /**
  * `space` bots, in groups of SPACE_SIZE (default 20): the group's first bot creates a space
@@ -55,14 +56,10 @@ async function main(options: Options): Promise<void> {
   let x = Math.floor(Math.random() * space.width);
   let y = Math.floor(Math.random() * space.height);
   let direction: (typeof DIRECTIONS)[number] = pick(DIRECTIONS);
-  const room = await sdk(options, session.token).joinOrCreate("space", {
-    spaceId: space.spaceId,
-    initialPosition: { x, y, direction },
-  });
+  const room = await rally(options, session).joinSpace(space.spaceId, { x, y, direction });
   logErrors(room, session.user.username);
-  ignoreOthers(room);
   let open = true;
-  room.onLeave((code) => {
+  room.raw.onLeave((code) => {
     open = false;
     console.warn(`${session.user.username} left the space (code ${code})`);
   });
@@ -74,7 +71,7 @@ async function main(options: Options): Promise<void> {
     x = Math.min(space.width, Math.max(0, x + dx));
     y = Math.min(space.height, Math.max(0, y + dy));
     if (x === 0 || y === 0 || x === space.width || y === space.height) direction = pick(DIRECTIONS);
-    room.send("MOVE", { x, y, direction });
+    room.send(SpaceMessage.move, { x, y, direction });
   }, 1000 / MOVE_HZ);
 
   // The loadtest tool starts bots one after another: the social part runs in the background.
@@ -82,8 +79,8 @@ async function main(options: Options): Promise<void> {
     while (open) {
       await jitter(5_000, 40_000);
       if (!open) break;
-      if (Math.random() < 0.5) room.send("ACTION", { action: pick(["wave", "dance", "sit", ""]) });
-      else room.send("CHAT", { text: `hello from ${session.user.username} at ${x},${y}` });
+      if (Math.random() < 0.5) room.send(SpaceMessage.action, { action: pick(["wave", "dance", "sit", ""]) });
+      else room.send(SpaceMessage.chat, { text: `hello from ${session.user.username} at ${x},${y}` });
     }
   })();
 }

@@ -1,6 +1,6 @@
 import { cli, type Options } from "@colyseus/loadtest";
-import type { Client } from "@colyseus/sdk";
-import { api, ignoreOthers, jitter, logErrors, pick, Rendezvous, sdk, signUp, sleep } from "./common";
+import { TriviaEvent, TriviaMessage, type RallyClient } from "@rally/client";
+import { api, jitter, logErrors, pick, rally, Rendezvous, signUp, sleep } from "./common";
 
 /**
  * `trivia` bots, in groups of GROUP_SIZE (default 25) that share an organization: the
@@ -22,17 +22,14 @@ const sessions = new Rendezvous<string>();
 /** group → an invite code to the org its host created (registration cannot claim an org). */
 const inviteCodes = new Rendezvous<string>();
 
-interface QuestionStarted {
-  data: { question_id: string; choices: string[] };
-}
-
 async function main(options: Options): Promise<void> {
   const group = Math.floor(options.clientId / GROUP_SIZE);
   const isHost = options.clientId % GROUP_SIZE === 0;
   const orgId = `lt-org-${process.pid}-${group}`;
-  const { token, user } = isHost
+  const session = isHost
     ? await signUp(options, { prefix: "trivia", orgId })
     : await signUp(options, { prefix: "trivia", inviteCode: await inviteCodes.get(String(group)) });
+  const { token, user } = session;
   if (isHost) {
     const { code } = await api<{ code: string }>(options, "POST", `/api/orgs/${orgId}/invite-codes`, {
       token,
@@ -40,7 +37,7 @@ async function main(options: Options): Promise<void> {
     });
     inviteCodes.put(String(group), code);
   }
-  const client = sdk(options, token);
+  const client = rally(options, session);
   const members = Math.min(GROUP_SIZE, options.numClients - group * GROUP_SIZE);
   // The loadtest tool starts bots one after another: the rounds run in the background.
   void (async () => {
@@ -56,7 +53,7 @@ async function main(options: Options): Promise<void> {
   })();
 }
 
-async function host(options: Options, client: Client, token: string, key: string, members: number): Promise<void> {
+async function host(options: Options, client: RallyClient, token: string, key: string, members: number): Promise<void> {
   const questions = Array.from({ length: QUESTIONS }, (_, i) => ({
     text: `Question ${i + 1}: which is the answer?`,
     choices: ["red", "green", "blue", "yellow"],
@@ -67,49 +64,47 @@ async function host(options: Options, client: Client, token: string, key: string
     token,
     body: { title: `Load test ${key}`, questions },
   });
-  const room = await client.joinOrCreate("trivia", { sessionId: created.sessionId });
+  const room = await client.joinTrivia(created.sessionId);
   logErrors(room, `host ${key}`);
-  ignoreOthers(room);
   let present = 1;
-  room.onMessage("user_joined", (e: { participant_count: number }) => void (present = e.participant_count));
+  room.on(TriviaEvent.userJoined, (e) => void (present = e.participant_count));
   sessions.put(key, created.sessionId);
 
   const finished = new Promise<void>((resolve) => {
-    room.onMessage("session_update", (e: { data: { state: string } }) => {
+    room.on(TriviaEvent.sessionUpdate, (e) => {
       if (e.data.state === "finished") resolve();
     });
   });
-  room.onMessage("question_closed", () => {
-    void sleep(2000).then(() => room.send("next_question"));
+  room.on(TriviaEvent.questionClosed, () => {
+    void sleep(2000).then(() => room.send(TriviaMessage.nextQuestion));
   });
   const deadline = Date.now() + 20_000;
   while (present < members && Date.now() < deadline) await sleep(250);
-  room.send("start");
+  room.send(TriviaMessage.start);
   await finished;
   sessions.delete(key);
   await room.leave(true).catch(() => undefined);
   await sleep(3000);
 }
 
-async function play(client: Client, userId: string, key: string, team: string): Promise<void> {
+async function play(client: RallyClient, userId: string, key: string, team: string): Promise<void> {
   const sessionId = await sessions.get(key, 120_000);
-  const room = await client.joinOrCreate("trivia", { sessionId, team });
+  const room = await client.joinTrivia(sessionId, { team });
   logErrors(room, userId);
-  ignoreOthers(room);
-  room.onMessage("question_started", ({ data }: QuestionStarted) => {
+  room.on(TriviaEvent.questionStarted, ({ data }) => {
     void jitter(1000, Math.min(4000, TIME_LIMIT_SEC * 800)).then(() =>
-      room.send("answer", {
+      room.send(TriviaMessage.answer, {
         questionId: data.question_id,
         choiceIndex: Math.floor(Math.random() * data.choices.length),
       }),
     );
-    if (Math.random() < 0.1) room.send("chat", { text: pick(["easy!", "no idea", "go team " + team]) });
+    if (Math.random() < 0.1) room.send(TriviaMessage.chat, { text: pick(["easy!", "no idea", "go team " + team]) });
   });
   await new Promise<void>((resolve) => {
-    room.onMessage("session_update", (e: { data: { state: string } }) => {
+    room.on(TriviaEvent.sessionUpdate, (e) => {
       if (e.data.state === "finished") resolve();
     });
-    room.onLeave(() => resolve());
+    room.raw.onLeave(() => resolve());
   });
   await room.leave(true).catch(() => undefined);
 }

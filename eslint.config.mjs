@@ -23,6 +23,19 @@ const eventNameLiteralRule = [
   },
 ];
 
+/**
+ * The demo and the load-test bots talk to rooms through @rally/client, whose typed `on`, `send`
+ * and `request` take names from the same tables (`LobbyEvent.x`, `DiceMessage.y`): a raw string
+ * as the name (the first argument of `.on`/`.onMessage`/`.send`/`.request`) is refused there.
+ */
+const clientNameLiteralRule = [
+  "error",
+  {
+    selector: `CallExpression[callee.property.name=/^(on|onMessage|send|request)$/] > ${RAW_STRING}:first-child`,
+    message: "Event and message names come from @rally/client's typed tables (e.g. LobbyEvent.x), not a raw string.",
+  },
+];
+
 export default tseslint.config(
   {
     ignores: [
@@ -89,6 +102,10 @@ export default tseslint.config(
   {
     files: ["src/**/*.ts"],
     rules: { "no-restricted-syntax": eventNameLiteralRule },
+  },
+  {
+    files: ["client-demo/src/**/*.ts", "loadtest/**/*.ts"],
+    rules: { "no-restricted-syntax": clientNameLiteralRule },
   },
   {
     files: ["**/*.cjs", "**/*.mjs", "**/*.js"],

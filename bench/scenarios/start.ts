@@ -77,14 +77,22 @@ async function npmStart(
     ? spawn(pin, ["-c", ctx.serverCores!, "npm", "start", "--silent"], {
         cwd: ROOT,
         env: fullEnv,
-        stdio: "ignore",
+        stdio: ["ignore", "ignore", "pipe"],
         detached: true,
       })
-    : spawn("npm", ["start", "--silent"], { cwd: ROOT, env: fullEnv, stdio: "ignore", detached: true });
+    : spawn("npm", ["start", "--silent"], {
+        cwd: ROOT,
+        env: fullEnv,
+        stdio: ["ignore", "ignore", "pipe"],
+        detached: true,
+      });
+  // The end of stderr, to say why a start failed.
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-400)));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   try {
     while (!(await healthy(port))) {
-      if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}`);
+      if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}: ${stderr.trim()}`);
       if (performance.now() - t0 > 120_000) throw new Error("no /healthz within 120 s");
       await sleep(20);
     }

@@ -21,18 +21,13 @@ import {
   type UntypedEvents,
 } from "./events";
 import { securityEvent } from "../security";
-import { SessionEvent, userSessionsTopic } from "../systems/identity/protocol";
 import { releaseQuietly, type ReconnectionCheck } from "./roomDirectory";
+import { authenticateJoin, authOf, SeatAccess } from "./seatAccess";
+
+export { authenticateJoin, authOf, CLOSE_ACCESS_ENDED, CLOSE_TOKEN_EXPIRED } from "./seatAccess";
 
 /** Close code for a client that kept flooding past its rate limit (docs/PROTOCOL.md §1). */
 export const CLOSE_FLOODING = 4008;
-/** Close code for a seat whose access token expired without an in-band `auth:refresh`. */
-export const CLOSE_TOKEN_EXPIRED = 4401;
-/**
- * Close code for a seat whose access ended, whatever ended it: signed out everywhere, removed
- * from the room's organization or space, kicked by a trivia host, unmatched or blocked.
- */
-export const CLOSE_ACCESS_ENDED = 4403;
 
 /** Close code of every room when the server shuts down (SIGTERM/SIGINT; docs/PROTOCOL.md §1). */
 export const CLOSE_SERVER_SHUTDOWN = CloseCode.SERVER_SHUTDOWN;
@@ -42,9 +37,6 @@ export const CLOSE_SPACE_DELETED = 4404;
 const AuthRefreshMessage = z.object({ token: z.string().min(1).max(8192) }).strict();
 
 export type RallyClient = Client<{ auth: AuthUser }>;
-
-/** The user behind a seat: every seat passed onAuth, so its AuthUser is always there. */
-export const authOf = (client: Client): AuthUser => client.auth as AuthUser;
 
 export interface HandlerOptions {
   /** The rate-limit bucket this message spends; "general" unless it has its own budget. */
@@ -56,21 +48,6 @@ export interface HandlerOptions {
 export type Handle = <S extends z.ZodType>(type: string, schema: S | null, fn: Handler<z.infer<S>>) => void;
 
 export type Handler<T> = (client: RallyClient, payload: T, meta: { isRequest: boolean }) => unknown;
-
-/**
- * Verify a join: the SDK's `client.auth.token`, or a `token` join option. Refuses with 401
- * naming the reason, before the client gets a seat.
- */
-export async function authenticateJoin(token: unknown, options: unknown): Promise<AuthUser> {
-  const fromOptions = options && typeof options === "object" ? (options as { token?: unknown }).token : undefined;
-  try {
-    return await appContext().tokens.authenticate(token || fromOptions);
-  } catch (e) {
-    const err = toServerError(e);
-    securityEvent("join_refused", err.message); // "missing token", "invalid token", "token expired"
-    throw err;
-  }
-}
 
 /** Parse join options with a zod schema; a bad value refuses the join with 400 naming the field. */
 export function parseJoinOptions<S extends z.ZodType>(schema: S, options: unknown): z.infer<S> {
@@ -104,10 +81,8 @@ export abstract class RallyRoom<
   private static readonly userLimiters = new UserLimiters();
   /** Each seat's budget: its user's (by session id). */
   private readonly limiters = new Map<string, ClientLimiter>();
-  /** Per seat: the timer that closes it with 4401 when its token expires. */
-  private readonly expiryTimers = new Map<string, { clear(): void }>();
-  /** Per user seated here: the unsubscribe of their sessions topic, and how many seats they hold. */
-  private readonly revocations = new Map<string, { seats: number; unsubscribe?: Promise<() => void> }>();
+  /** Token expiry and revocations of the seats (seatAccess.ts). */
+  private readonly access: SeatAccess;
   /**
    * A room nobody has joined this many seconds after its creation is disposed (and its key
    * freed). 0 turns it off: e.g. an invitation's private room waits for its players longer.
@@ -166,9 +141,14 @@ export abstract class RallyRoom<
     this.seats = new Seats<D>(this.ctx.config.EVENT_BUFFER_SIZE, (type) =>
       metrics.messagesOut.inc({ room: this.roomName, type }),
     );
+    this.access = new SeatAccess({
+      room: this,
+      ctx: this.ctx,
+      seats: this.seats as Seats<unknown>,
+      orgScope: () => this.orgScope(),
+    });
     this.wrapLifecycle();
-    this.guardReconnectingSockets();
-    this.handle(RoomMessage.authRefresh, AuthRefreshMessage, (client, msg) => this.refreshSeat(client, msg.token));
+    this.handle(RoomMessage.authRefresh, AuthRefreshMessage, (client, msg) => this.access.refresh(client, msg.token));
     this.handle(RoomMessage.ping, null, (client, _payload, { isRequest }) => {
       const t = Date.now();
       if (isRequest) return { t };
@@ -276,106 +256,13 @@ export abstract class RallyRoom<
   }
 
   /**
-   * `auth:refresh {token}`: a new access token for the same user moves the seat's expiry.
-   * The seat's identity (and org) stays what it joined with.
-   */
-  private async refreshSeat(client: RallyClient, token: string): Promise<{ expiresAt: number | null }> {
-    const seat = authOf(client);
-    const next = await this.ctx.tokens.authenticate(token);
-    if (next.id !== seat.id) throw new AppError("UNAUTHORIZED", "token is for another user");
-    seat.expiresAt = next.expiresAt;
-    this.armExpiry(client);
-    return { expiresAt: seat.expiresAt ?? null };
-  }
-
-  /** (Re)start the timer that closes the seat with 4401 when its token expires. */
-  private armExpiry(client: RallyClient): void {
-    this.expiryTimers.get(client.sessionId)?.clear();
-    const expiresAt = authOf(client).expiresAt;
-    if (expiresAt === undefined) return;
-    // setTimeout's delay is a 32-bit int: a far expiry is re-armed when the first timer fires.
-    const delay = Math.min(Math.max(expiresAt - Date.now(), 0), 2 ** 31 - 1);
-    const timer = this.clock.setTimeout(() => {
-      this.expiryTimers.delete(client.sessionId);
-      if ((authOf(client).expiresAt ?? Infinity) > Date.now()) return this.armExpiry(client);
-      // A held seat is not closed here: its reconnect needs a fresh token anyway.
-      if (this.seats.isConnected(client.sessionId)) client.leave(CLOSE_TOKEN_EXPIRED, "token expired");
-    }, delay);
-    this.expiryTimers.set(client.sessionId, timer);
-  }
-
-  /** Listen for the user's revocations (logout-all, org removal) while they hold a seat here. */
-  private watchRevocations(userId: string): void {
-    const entry = this.revocations.get(userId) ?? { seats: 0 };
-    entry.seats++;
-    if (!entry.unsubscribe) {
-      entry.unsubscribe = this.ctx.delivery.onTopic(userSessionsTopic(userId), (event) => {
-        if (event.type === SessionEvent.signedOut) this.closeSeatsOf(userId, "signed out");
-        else if (event.type === SessionEvent.orgMembershipEnded && event.payload.orgId === this.orgScope()) {
-          this.closeSeatsOf(userId, "removed from the organization");
-        }
-      });
-    }
-    this.revocations.set(userId, entry);
-  }
-
-  private unwatchRevocations(userId: string): void {
-    const entry = this.revocations.get(userId);
-    if (!entry || --entry.seats > 0) return;
-    this.revocations.delete(userId);
-    void entry.unsubscribe?.then((unsubscribe) => unsubscribe()).catch(() => undefined);
-  }
-
-  private closeSeatsOf(userId: string, reason: string): void {
-    for (const client of this.clients) {
-      if (authOf(client).id === userId) client.leave(CLOSE_ACCESS_ENDED, reason);
-    }
-  }
-
-  /**
    * Called across processes (remoteRoomCall) before a reconnect is allowed: is the held seat
    * of `reconnectionToken` this user's? If so it takes the new token's expiry.
    */
   authorizeReconnection(reconnectionToken: string, userId: string, expiresAt: number | null): ReconnectionCheck {
-    const internals = this as unknown as {
-      _reconnections: Record<string, [string, unknown] | undefined>;
-      _reservedSeats: Record<string, [unknown, AuthUser | undefined] | undefined>;
-    };
-    const sessionId = internals._reconnections[reconnectionToken]?.[0];
-    const auth = sessionId
-      ? internals._reservedSeats[sessionId]?.[1]
-      : (this.clients.find((c) => c.reconnectionToken === reconnectionToken)?.auth as AuthUser | undefined);
-    if (!auth) return "unknown";
-    if (auth.id !== userId) return "other user";
-    auth.expiresAt = expiresAt ?? undefined;
-    return "ok";
+    return this.access.authorizeReconnection(reconnectionToken, userId, expiresAt);
   }
 
-  /**
-   * A socket that reconnects to a held seat (the SDK's automatic reconnection goes straight
-   * to the WebSocket with the reconnection token, never through the matchmaker) must carry a
-   * valid access token of the seat's user: Colyseus asks for none. The seat then takes the
-   * new token's expiry.
-   */
-  private guardReconnectingSockets(): void {
-    type JoinFn = (
-      client: Client,
-      auth: AuthContext | undefined,
-      options?: { reconnectionToken?: string | null },
-    ) => Promise<unknown>;
-    const room = this as unknown as { _onJoin: JoinFn };
-    const onJoin = room._onJoin.bind(this);
-    room._onJoin = async (client, authContext, options) => {
-      const reconnectionToken = options?.reconnectionToken;
-      if (reconnectionToken) {
-        const user = await authenticateJoin(authContext?.token, undefined);
-        if (this.authorizeReconnection(reconnectionToken, user.id, user.expiresAt ?? null) === "other user") {
-          throw new ServerError(401, "token is for another user");
-        }
-      }
-      return onJoin(client, authContext, options);
-    };
-  }
   /** True once the server has begun shutting down this room. */
   protected shuttingDown = false;
 
@@ -451,10 +338,7 @@ export abstract class RallyRoom<
     };
     room.onDispose = () => {
       metrics.rooms.dec({ room: this.roomName });
-      for (const userId of [...this.revocations.keys()]) {
-        this.revocations.get(userId)!.seats = 1;
-        this.unwatchRevocations(userId);
-      }
+      this.access.dispose();
       void releaseQuietly(this.ctx.rooms, this.roomId);
       return onDispose?.call(this);
     };
@@ -469,6 +353,7 @@ export abstract class RallyRoom<
       const refuse = (e: unknown) => {
         // A refused join never held a seat: the drop/leave hooks below skip it.
         this.seats.leave(client.sessionId);
+        this.access.ended(client);
         this.releaseConnection(client);
         metrics.connectedClients.dec({ room: this.roomName });
         const refusal = e instanceof ServerError ? String(e.code) : toAppError(e).code;
@@ -490,8 +375,7 @@ export abstract class RallyRoom<
         throw refuse(e);
       }
       this.everJoined = true;
-      this.armExpiry(client);
-      this.watchRevocations(authOf(client).id);
+      this.access.granted(client);
     };
     room.onDrop = async (client, code) => {
       if (!this.seats.has(client.sessionId)) return;
@@ -501,7 +385,7 @@ export abstract class RallyRoom<
     };
     room.onReconnect = async (client) => {
       this.seats.reconnect(client, authOf(client).id);
-      this.armExpiry(client); // the reconnect guard gave the seat its new token's expiry
+      this.access.reconnected(client);
       metrics.connectedClients.inc({ room: this.roomName });
       await onReconnect?.call(this, client);
     };
@@ -513,10 +397,8 @@ export abstract class RallyRoom<
         await onLeave?.call(this, client, code);
       } finally {
         this.seats.leave(client.sessionId);
+        this.access.ended(client);
         this.releaseConnection(client);
-        this.expiryTimers.get(client.sessionId)?.clear();
-        this.expiryTimers.delete(client.sessionId);
-        this.unwatchRevocations(authOf(client).id);
       }
     };
   }

@@ -5,6 +5,7 @@ import { InterestGrid, type Observer } from "../src/systems/space/interest";
 import { BroadcastSpaceState, SpaceState, SpaceUser } from "../src/systems/space/SpaceState";
 import { mulberry32 } from "../src/random";
 import { applyToViews } from "../src/systems/space/views";
+import { encodeViewsFromVisible } from "../src/systems/space/viewEncoding";
 
 /**
  * Server-side cost of one big space without the network: `npx tsx bench/interest-micro.ts [N…]`.
@@ -31,7 +32,11 @@ interface Seat {
   observer: Observer<Seat> | null;
 }
 
-type Mode = "interest management" | "broadcast" | "one shared view";
+/**
+ * "interest management" encodes each view the way SpaceRoom does (viewEncoding.ts: a queue of
+ * just the trees the view holds); "… (schema's full walk)" lets the encoder walk every change.
+ */
+type Mode = "interest management" | "interest management (schema's full walk)" | "broadcast" | "one shared view";
 
 function run(
   n: number,
@@ -52,8 +57,22 @@ function run(
   };
   const state = filtered ? new SpaceState(fields) : new BroadcastSpaceState(fields);
   const encoder = new Encoder(state);
-  const grid =
-    mode === "interest management" ? new InterestGrid<Seat>({ width: side, height: side }, RADIUS, applyToViews) : null;
+  const grid = mode.startsWith("interest management")
+    ? new InterestGrid<Seat>({ width: side, height: side }, RADIUS, applyToViews)
+    : null;
+  const seatOfView = new Map<StateView, Seat>();
+  if (mode === "interest management")
+    encodeViewsFromVisible(
+      encoder,
+      (ref) => ref instanceof SpaceUser,
+      (view, each) => {
+        const seat = seatOfView.get(view);
+        if (!seat?.observer) return false;
+        each(seat.avatar);
+        for (const other of seat.observer.visible) each(other.value.avatar);
+        return true;
+      },
+    );
   const rand = mulberry32(n);
   const seats: Seat[] = [];
   for (let i = 0; i < n; i++) {
@@ -72,6 +91,7 @@ function run(
       shared.add(avatar);
     } else if (grid) {
       seat.view = new StateView();
+      seatOfView.set(seat.view, seat);
       seat.view.add(avatar);
       seat.observer = grid.insert(seat, avatar.x, avatar.y);
       for (const other of seat.observer.visible) seat.view.add(other.value.avatar);
@@ -127,7 +147,7 @@ const covered = args.includes("--covered");
 const sizes = args.map(Number).filter((x) => x > 0);
 const modes: Mode[] = covered
   ? ["interest management", "one shared view", "broadcast"]
-  : ["interest management", "broadcast"];
+  : ["interest management", "interest management (schema's full walk)", "broadcast"];
 console.log(`| avatars | mode | in view | server CPU ms per second | encoded bytes / client / s |`);
 console.log("|---|---|---|---|---|");
 for (const n of sizes.length ? sizes : covered ? [20, 50] : [50, 200, 500, 1000]) {

@@ -1,8 +1,9 @@
 import { StateView } from "@colyseus/schema";
-import type { Client } from "@colyseus/core";
+import type { Client, Room } from "@colyseus/core";
 import type { Bounds } from "./rules";
-import type { SpaceUser } from "./SpaceState";
+import { SpaceUser } from "./SpaceState";
 import { InterestGrid, type InterestListener, type Observer } from "./interest";
+import { encodeViewsFromVisible } from "./viewEncoding";
 
 /** A seat's avatar, and (with interest management) its place in the grid and its client's view. */
 export interface SpaceSeat {
@@ -33,12 +34,34 @@ export const applyToViews: InterestListener<Pick<SpaceSeat, "avatar" | "view">> 
  */
 export class SpaceViews {
   private readonly grid: InterestGrid<SpaceSeat> | null;
+  /** Each live client view's seat: who that view holds is its seat's avatar and those it sees. */
+  private readonly seatOfView = new Map<StateView, SpaceSeat>();
 
   constructor(
     bounds: Bounds,
     private readonly radius: number,
   ) {
     this.grid = radius > 0 ? new InterestGrid<SpaceSeat>(bounds, radius, applyToViews) : null;
+  }
+
+  /**
+   * Encode each client's patch from what its view holds (viewEncoding.ts) rather than by
+   * walking every change of the tick. Call once the room's state is set.
+   */
+  encodeFromViews(room: Room): void {
+    if (!this.grid) return;
+    const encoder = (room as unknown as { _serializer?: { encoder?: unknown } })._serializer?.encoder;
+    encodeViewsFromVisible(
+      encoder,
+      (ref) => ref instanceof SpaceUser,
+      (view, each) => {
+        const seat = this.seatOfView.get(view);
+        if (!seat?.observer) return false;
+        each(seat.avatar);
+        for (const other of seat.observer.visible) each(other.value.avatar);
+        return true;
+      },
+    );
   }
 
   /** A new seat: in the grid at its avatar's position, with the client's first view. */
@@ -68,13 +91,12 @@ export class SpaceViews {
   /** Out of everyone's view first, then the client's view goes. */
   remove(seat: SpaceSeat): void {
     if (seat.observer) this.grid!.remove(seat.observer);
-    seat.view?.dispose();
+    this.dropView(seat);
   }
 
   /** The seat is held and its avatar stays in others' views; the client's view goes with the connection. */
   drop(seat: SpaceSeat): void {
-    seat.view?.dispose();
-    seat.view = null;
+    this.dropView(seat);
   }
 
   /**
@@ -97,10 +119,19 @@ export class SpaceViews {
   }
 
   private giveView(client: Client, seat: SpaceSeat): void {
+    this.dropView(seat);
     const view = new StateView();
     view.add(seat.avatar);
     if (seat.observer) for (const other of seat.observer.visible) view.add(other.value.avatar);
     seat.view = view;
     client.view = view;
+    this.seatOfView.set(view, seat);
+  }
+
+  private dropView(seat: SpaceSeat): void {
+    if (!seat.view) return;
+    this.seatOfView.delete(seat.view);
+    seat.view.dispose();
+    seat.view = null;
   }
 }

@@ -95,6 +95,12 @@ const EnvSchema = z.object({
   CHAT_MAX_CHARS: num(500, 1),
   /** Half the side of an avatar's square view in a space without its own; 0 = the whole space. */
   SPACE_VIEW_RADIUS: num(500, 0),
+  /**
+   * How often a space with a limited view sends each client its patch, in ms. 100 (10 Hz, the
+   * pace avatars move at) rather than Colyseus' 50: half the per-client frames and encodes,
+   * which is what lets one core hold a 1,000-avatar space (bench E).
+   */
+  SPACE_PATCH_MS: num(100, 10),
   /** How long a live space room trusts its copy of the members for joins (0 = every join asks the database). */
   SPACE_MEMBER_SNAPSHOT_SECONDS: num(60, 0),
   TEXT_MAX_CHARS: num(2000, 1),

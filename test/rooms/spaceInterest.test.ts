@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { matchMaker } from "@colyseus/core";
+import { withConfig } from "../helpers/config";
 import { ctx, sdk, type Room } from "../helpers/server";
 import { api } from "../helpers/http";
 import { createUsers, type TestUser } from "../helpers/users";
@@ -271,5 +273,24 @@ describe("space interest management", () => {
     await until(() => a.state?.capacity === 1000, 4000, "the room's capacity");
     assert.equal((await refusal(join(owner!, big.body.id, 5, 5))).code, 409);
     await a.leave();
+  });
+
+  it("a space with a limited view patches every SPACE_PATCH_MS; one with viewRadius 0 keeps Colyseus' 50 ms", async () => {
+    const [alice] = await createUsers(1);
+    const limited = await makeSpace(alice!, [], { viewRadius: 100 });
+    const unlimited = await makeSpace(alice!, [], { viewRadius: 0 });
+    const a = await join(alice!, limited.id, 10, 10);
+    const b = await sdk(alice!.token).joinOrCreate("space", { spaceId: unlimited.id });
+    await withConfig({ SPACE_PATCH_MS: 40 }, async () => {
+      const c = await sdk(alice!.token).joinOrCreate("space", {
+        spaceId: (await makeSpace(alice!, [], { viewRadius: 50 })).id,
+      });
+      assert.equal(matchMaker.getLocalRoomById(c.roomId)?.patchRate, 40);
+      await c.leave();
+    });
+    assert.equal(matchMaker.getLocalRoomById(a.roomId)?.patchRate, ctx().config.SPACE_PATCH_MS);
+    assert.equal(ctx().config.SPACE_PATCH_MS, 100, "the default");
+    assert.equal(matchMaker.getLocalRoomById(b.roomId)?.patchRate, 50);
+    await Promise.all([a.leave(), b.leave()]);
   });
 });

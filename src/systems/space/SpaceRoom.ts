@@ -79,7 +79,7 @@ export class SpaceRoom extends RallyRoom<{ state: SpaceState }, SpaceEvents, Spa
     const fields = { spaceId: space.id, name, capacity, width, height, viewRadius };
     // Same fields and wire shape either way; the room only reads and writes what both declare.
     this.state = viewRadius > 0 ? new SpaceState(fields) : (new BroadcastSpaceState(fields) as unknown as SpaceState);
-    this.views.encodeFromViews(this);
+    this.views.encodeFromViews(this, config.SPACE_PATCH_MS);
     void this.setMetadata({ spaceId: space.id, name, capacity });
     this.rateLimits.move = {
       perSecond: config.MOVE_RATE_LIMIT_PER_SECOND,

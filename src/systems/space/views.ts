@@ -45,11 +45,13 @@ export class SpaceViews {
   }
 
   /**
-   * Encode each client's patch from what its view holds (viewEncoding.ts) rather than by
-   * walking every change of the tick. Call once the room's state is set.
+   * With a grid: patches every `patchMs`, each client's encoded from what its view holds
+   * (viewEncoding.ts) rather than by walking every change of the tick. Call once the room's
+   * state is set.
    */
-  encodeFromViews(room: Room): void {
+  encodeFromViews(room: Room, patchMs: number): void {
     if (!this.grid) return;
+    room.setPatchRate(patchMs);
     const encoder = (room as unknown as { _serializer?: { encoder?: unknown } })._serializer?.encoder;
     encodeViewsFromVisible(
       encoder,

@@ -135,11 +135,13 @@ export async function openDb(opts: DbOptions): Promise<Db> {
     await db.ping();
     return db;
   }
-  // PGlite's WebAssembly (Postgres) compiled by the baseline compiler only: the optimizing
-  // tier recompiled most of the 9 MB module in the background and left ~40 MB resident for no
-  // measurable gain in query time (bench/README.md, scenario F). Wasm flags are read when a
-  // module is compiled, so setting this before PGlite loads is enough; only PGlite uses wasm.
-  v8.setFlagsFromString("--liftoff-only");
+  // PGlite's WebAssembly (Postgres) moves to V8's optimizing compiler only where it runs a lot:
+  // tiering up at V8's default budget recompiled most of the 9 MB module during the start and
+  // left ~47 MB resident on an idle server, while the baseline compiler alone (`--liftoff-only`)
+  // made chat on PGlite fail bench B at 100 msg/s. At 8× the budget an idle server stays at
+  // ~173 MB and chat passes 250 msg/s (bench/README.md, scenarios B and F). Wasm flags are read
+  // when a module is compiled, so setting this before PGlite loads is enough; only PGlite uses wasm.
+  v8.setFlagsFromString("--wasm-tiering-budget=104000000");
   const { PGlite } = await import("@electric-sql/pglite");
   if (!opts.pgliteDir.startsWith("memory://")) fs.mkdirSync(opts.pgliteDir, { recursive: true });
   // `-c` settings go after PGlite's own start parameters (which startParams replaces).

@@ -135,13 +135,15 @@ export async function openDb(opts: DbOptions): Promise<Db> {
     await db.ping();
     return db;
   }
-  // PGlite's WebAssembly (Postgres) moves to V8's optimizing compiler only where it runs a lot:
-  // tiering up at V8's default budget recompiled most of the 9 MB module during the start and
-  // left ~47 MB resident on an idle server, while the baseline compiler alone (`--liftoff-only`)
-  // made chat on PGlite fail bench B at 100 msg/s. At 8× the budget an idle server stays at
-  // ~173 MB and chat passes 250 msg/s (bench/README.md, scenarios B and F). Wasm flags are read
-  // when a module is compiled, so setting this before PGlite loads is enough; only PGlite uses wasm.
-  v8.setFlagsFromString("--wasm-tiering-budget=104000000");
+  // PGlite's WebAssembly (Postgres) compiled by the baseline compiler only. V8's optimizing tier
+  // recompiled most of the 9 MB module during the start and left ~47 MB resident on an idle
+  // server; letting it tier up only where code runs a lot (8× the budget) kept the idle server
+  // at ~173 MB and chat on PGlite at 250 msg/s instead of 100, but its background compiles
+  // then ran on the server's core in the middle of bench E and cost the 1,000-avatar space its
+  // pass. The embedded database is for development and small deployments; PostgreSQL is for
+  // load (bench B: 500 msg/s). Wasm flags are read when a module is compiled, so setting this
+  // before PGlite loads is enough; only PGlite uses wasm.
+  v8.setFlagsFromString("--liftoff-only");
   const { PGlite } = await import("@electric-sql/pglite");
   if (!opts.pgliteDir.startsWith("memory://")) fs.mkdirSync(opts.pgliteDir, { recursive: true });
   // `-c` settings go after PGlite's own start parameters (which startParams replaces).

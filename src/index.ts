@@ -13,7 +13,9 @@ async function main(): Promise<void> {
     { port, db: app.ctx.db.backend, presence: app.ctx.config.REDIS_URL ? "redis" : "local" },
     "rally listening",
   );
-  setImmediate(releaseStartupMemory);
+  // Not at once: the collection pauses the process (about a second on PGlite), and the first
+  // health checks and joins arrive right after the listen.
+  setTimeout(releaseStartupMemory, STARTUP_SETTLE_MS).unref();
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -38,6 +40,9 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
 }
+
+/** How long after the listen the start's garbage is collected (see releaseStartupMemory). */
+const STARTUP_SETTLE_MS = 2000;
 
 /**
  * Starting allocates far more than an idle server keeps (module code, route tables, the

@@ -14,8 +14,9 @@ import { $changes, type StateView } from "@colyseus/schema";
  * still runs on each, so the bytes are the same as with the full queue, only the walk shrinks.
  *
  * It relies on the encoder's per-tick queue (`root.changes`, a linked list of nodes holding a
- * `changeTree`, whose `changesNode` is set while it is queued) and on `encodeView` and
- * `discardChanges`; test/rooms/spaceInterest.test.ts checks what clients receive through it.
+ * `changeTree`, whose `changesNode` is set while it is queued), on `encodeView`, and on the
+ * shared pass (`encode` without a view) opening every tick that has changes;
+ * test/rooms/spaceInterest.test.ts checks what clients receive through it.
  */
 interface QueueNode {
   changeTree: ChangeTree;
@@ -37,7 +38,6 @@ interface EncoderInternals {
   root: { changes: ChangeQueue };
   encode(it?: { offset: number }, view?: StateView, ...rest: unknown[]): Uint8Array;
   encodeView(view: StateView, sharedOffset: number, it: { offset: number }, bytes?: Uint8Array): Uint8Array;
-  discardChanges(): void;
 }
 
 /**
@@ -56,7 +56,6 @@ export function encodeViewsFromVisible(
   if (typeof internals?.encodeView !== "function" || !internals.root?.changes) return; // not the encoder this knows
   const encode = internals.encode.bind(internals);
   const encodeView = internals.encodeView.bind(internals);
-  const discardChanges = internals.discardChanges.bind(internals);
   /** This tick's changed trees that are not avatars, in queue order (null until a view asks). */
   let shared: QueueNode[] | null = null;
   /** One node per avatar tree, relinked for each view (views are encoded one at a time). */
@@ -95,13 +94,10 @@ export function encodeViewsFromVisible(
       internals.root.changes = full;
     }
   };
-  // A new tick's shared pass, or its end: the non-avatar trees are collected again.
+  // A tick with changes opens with the shared pass: the non-avatar trees are collected again.
+  // (A tick without changes walks at most the last tick's, which no longer hold changes.)
   internals.encode = (it, view, ...rest) => {
     if (view === undefined) shared = null;
     return encode(it, view, ...rest);
-  };
-  internals.discardChanges = () => {
-    shared = null;
-    discardChanges();
   };
 }

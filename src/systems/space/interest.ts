@@ -161,7 +161,7 @@ export class InterestGrid<T> {
         const cell = this.cells.get(row * this.cols + col);
         if (!cell) continue;
         for (const p of cell) {
-          if (p === o || o.visible.has(p) || !inView(o.x, o.y, p.x, p.y, r)) continue;
+          if (p === o || !inView(o.x, o.y, p.x, p.y, r) || o.visible.has(p)) continue;
           o.visible.add(p);
           p.visible.add(o);
           this.listener.enter(o.value, p.value);

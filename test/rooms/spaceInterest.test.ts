@@ -289,7 +289,7 @@ describe("space interest management", () => {
       await c.leave();
     });
     assert.equal(matchMaker.getLocalRoomById(a.roomId)?.patchRate, ctx().config.SPACE_PATCH_MS);
-    assert.equal(ctx().config.SPACE_PATCH_MS, 100, "the default");
+    assert.equal(ctx().config.SPACE_PATCH_MS, 125, "the default");
     assert.equal(matchMaker.getLocalRoomById(b.roomId)?.patchRate, 50);
     await Promise.all([a.leave(), b.leave()]);
   });

@@ -34,7 +34,14 @@ function mulberry32(seed: number): () => number {
 }
 
 function space(side: number, hooked: boolean) {
-  const state = new SpaceState({ spaceId: "s", name: "s", capacity: 1000, width: side, height: side, viewRadius: RADIUS });
+  const state = new SpaceState({
+    spaceId: "s",
+    name: "s",
+    capacity: 1000,
+    width: side,
+    height: side,
+    viewRadius: RADIUS,
+  });
   const encoder = new Encoder(state);
   const grid = new InterestGrid<Seat>({ width: side, height: side }, RADIUS, applyToViews);
   const seatOfView = new Map<StateView, Seat>();
@@ -55,7 +62,14 @@ function space(side: number, hooked: boolean) {
 
   /** A client joins: its avatar enters the state and the grid; its first full state comes at the next sync. */
   const join = (x: number, y: number): Seat => {
-    const avatar = new SpaceUser({ userId: `u${next}`, username: `user${next++}`, x, y, direction: "down", action: "" });
+    const avatar = new SpaceUser({
+      userId: `u${next}`,
+      username: `user${next++}`,
+      x,
+      y,
+      direction: "down",
+      action: "",
+    });
     state.users.set(avatar.userId, avatar);
     const view = new StateView();
     view.add(avatar);
@@ -82,7 +96,8 @@ function space(side: number, hooked: boolean) {
   const fullSync = (newcomers: Seat[]): void => {
     const it = { offset: 1 };
     encoder.encodeAll(it);
-    for (const seat of newcomers) seat.decoder.decode(encoder.encodeAllView(seat.view, it.offset, { ...it }), { offset: 1 });
+    for (const seat of newcomers)
+      seat.decoder.decode(encoder.encodeAllView(seat.view, it.offset, { ...it }), { offset: 1 });
   };
   /** One patch to everyone, as SchemaSerializer.applyPatches with views. */
   const patch = (except: Set<Seat>): void => {
@@ -101,7 +116,11 @@ function space(side: number, hooked: boolean) {
       const expected = new Map<string, SpaceUser>([[seat.avatar.userId, seat.avatar]]);
       for (const other of seat.observer!.visible) expected.set(other.value.avatar.userId, other.value.avatar);
       const decoded = seat.decoder.state.users;
-      assert.deepEqual([...decoded.keys()].sort(), [...expected.keys()].sort(), `${when}: ${seat.avatar.userId}'s users`);
+      assert.deepEqual(
+        [...decoded.keys()].sort(),
+        [...expected.keys()].sort(),
+        `${when}: ${seat.avatar.userId}'s users`,
+      );
       for (const [id, truth] of expected) {
         const got = decoded.get(id)!;
         assert.deepEqual(
@@ -130,8 +149,13 @@ function simulate(hooked: boolean, seed: number, avatars: number, ticks: number)
       const roll = rand();
       if (roll < 0.6) {
         const step = () => Math.round((rand() * 2 - 1) * 8);
-        s.move(seat, Math.min(side, Math.max(0, seat.avatar.x + step())), Math.min(side, Math.max(0, seat.avatar.y + step())));
-      } else if (roll < 0.65) s.move(seat, at(), at()); // a jump: many views change at once
+        s.move(
+          seat,
+          Math.min(side, Math.max(0, seat.avatar.x + step())),
+          Math.min(side, Math.max(0, seat.avatar.y + step())),
+        );
+      } else if (roll < 0.65)
+        s.move(seat, at(), at()); // a jump: many views change at once
       else if (roll < 0.7) seat.avatar.action = rand() < 0.5 ? "" : `wave${tick}`;
       if (rand() < 0.3) seat.avatar.direction = (["up", "down", "left", "right"] as const)[tick % 4]!;
     }

@@ -4,7 +4,7 @@ Encoder.BUFFER_SIZE = 128 * 1024; // a 1,000-avatar full state does not fit the 
 import { InterestGrid, type Observer } from "../src/systems/space/interest";
 import { BroadcastSpaceState, SpaceState, SpaceUser } from "../src/systems/space/SpaceState";
 import { mulberry32 } from "../src/random";
-import { applyToViews } from "../src/systems/space/views";
+import { applyToViews, visitSeatsOf } from "../src/systems/space/views";
 import { encodeViewsFromVisible } from "../src/systems/space/viewEncoding";
 
 /**
@@ -62,17 +62,7 @@ function run(
     : null;
   const seatOfView = new Map<StateView, Seat>();
   if (mode === "interest management")
-    encodeViewsFromVisible(
-      encoder,
-      (ref) => ref instanceof SpaceUser,
-      (view, each) => {
-        const seat = seatOfView.get(view);
-        if (!seat?.observer) return false;
-        each(seat.avatar);
-        for (const other of seat.observer.visible) each(other.value.avatar);
-        return true;
-      },
-    );
+    encodeViewsFromVisible(encoder, (ref) => ref instanceof SpaceUser, visitSeatsOf(seatOfView));
   const rand = mulberry32(n);
   const seats: Seat[] = [];
   for (let i = 0; i < n; i++) {

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { Decoder, Encoder, StateView } from "@colyseus/schema";
 import { SpaceState, SpaceUser } from "../../src/systems/space/SpaceState";
 import { InterestGrid, type Observer } from "../../src/systems/space/interest";
-import { applyToViews } from "../../src/systems/space/views";
+import { applyToViews, visitSeatsOf } from "../../src/systems/space/views";
+import { mulberry32 } from "../../src/random";
 import { encodeViewsFromVisible } from "../../src/systems/space/viewEncoding";
 
 /**
@@ -21,18 +22,6 @@ interface Seat {
 
 const RADIUS = 100;
 
-/** A small deterministic PRNG, so a failure replays. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function space(side: number, hooked: boolean) {
   const state = new SpaceState({
     spaceId: "s",
@@ -45,18 +34,7 @@ function space(side: number, hooked: boolean) {
   const encoder = new Encoder(state);
   const grid = new InterestGrid<Seat>({ width: side, height: side }, RADIUS, applyToViews);
   const seatOfView = new Map<StateView, Seat>();
-  if (hooked)
-    encodeViewsFromVisible(
-      encoder,
-      (ref) => ref instanceof SpaceUser,
-      (view, each) => {
-        const seat = seatOfView.get(view);
-        if (!seat?.observer) return false;
-        each(seat.avatar);
-        for (const other of seat.observer.visible) each(other.value.avatar);
-        return true;
-      },
-    );
+  if (hooked) encodeViewsFromVisible(encoder, (ref) => ref instanceof SpaceUser, visitSeatsOf(seatOfView));
   const seats: Seat[] = [];
   let next = 0;
 

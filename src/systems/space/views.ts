@@ -3,7 +3,7 @@ import type { Client, Room } from "@colyseus/core";
 import type { Bounds } from "./rules";
 import { SpaceUser } from "./SpaceState";
 import { InterestGrid, type InterestListener, type Observer } from "./interest";
-import { encodeViewsFromVisible } from "./viewEncoding";
+import { encodeViewsFromVisible, type VisitVisible } from "./viewEncoding";
 
 /** A seat's avatar, and (with interest management) its place in the grid and its client's view. */
 export interface SpaceSeat {
@@ -26,6 +26,26 @@ export const applyToViews: InterestListener<Pick<SpaceSeat, "avatar" | "view">> 
     b.view?.remove(a.avatar);
   },
 };
+
+/** What viewEncoding needs of a seat: its avatar and, with a grid, who it sees. */
+interface VisibleSeat<S> {
+  avatar: object;
+  observer: Observer<S> | null;
+}
+
+/**
+ * viewEncoding's visit for views whose seats are in `seatOfView`: a seat's own avatar, then
+ * those it sees; false for a view it does not know.
+ */
+export function visitSeatsOf<S extends VisibleSeat<S>>(seatOfView: ReadonlyMap<StateView, S>): VisitVisible {
+  return (view, each) => {
+    const seat = seatOfView.get(view);
+    if (!seat?.observer) return false;
+    each(seat.avatar);
+    for (const other of seat.observer.visible) each(other.value.avatar);
+    return true;
+  };
+}
 
 /**
  * Who sees whom in one space room: the interest grid (interest.ts decides) applied to each
@@ -53,17 +73,7 @@ export class SpaceViews {
     if (!this.grid) return;
     room.setPatchRate(patchMs);
     const encoder = (room as unknown as { _serializer?: { encoder?: unknown } })._serializer?.encoder;
-    encodeViewsFromVisible(
-      encoder,
-      (ref) => ref instanceof SpaceUser,
-      (view, each) => {
-        const seat = this.seatOfView.get(view);
-        if (!seat?.observer) return false;
-        each(seat.avatar);
-        for (const other of seat.observer.visible) each(other.value.avatar);
-        return true;
-      },
-    );
+    encodeViewsFromVisible(encoder, (ref) => ref instanceof SpaceUser, visitSeatsOf(this.seatOfView));
   }
 
   /** A new seat: in the grid at its avatar's position, with the client's first view. */

@@ -98,9 +98,10 @@ const EnvSchema = z.object({
   /**
    * How often a space with a limited view sends each client its patch, in ms. 125 (8 Hz)
    * rather than Colyseus' 50: the per-client frames and encodes are most of a crowded space's
-   * cost. Bench E at 1,000 avatars: every 100 ms took 75–100 % of a core from run to run and
-   * failed p99 now and then; every 125 ms, 65–68 % and p99 160–190 ms; every 150 ms, no less
-   * CPU and p99 near 230 ms (the wait for the next patch dominates).
+   * cost. Bench E at 1,000 avatars, interleaved runs: every 100 ms took ≈ 88 % of a core on
+   * average, every 125 ms ≈ 80 % (both drift 65–100 % from run to run on the bench VM), with
+   * p99 160–190 ms when the core is not saturated; every 150 ms saved no more CPU and pushed
+   * p99 near 230 ms (the wait for the next patch dominates).
    */
   SPACE_PATCH_MS: num(125, 10),
   /** How long a live space room trusts its copy of the members for joins (0 = every join asks the database). */

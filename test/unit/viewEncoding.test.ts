@@ -160,7 +160,7 @@ describe("space view encoding (decoded by every client)", () => {
     simulate(false, 1, 200, 40);
   });
 
-  it("an avatar that changes every other tick: each change arrives, and nothing between", () => {
+  it("an avatar that changes every other tick is current in its watcher's state after every tick", () => {
     // Two avatars side by side: A moves on even ticks only; B watches.
     const s = space(400, true);
     const a = s.join(100, 100);

@@ -16,7 +16,8 @@ import { $changes, type StateView } from "@colyseus/schema";
  * It relies on the encoder's per-tick queue (`root.changes`, a linked list of nodes holding a
  * `changeTree`, whose `changesNode` is set while it is queued), on `encodeView`, and on the
  * shared pass (`encode` without a view) opening every tick that has changes;
- * test/rooms/spaceInterest.test.ts checks what clients receive through it.
+ * test/unit/viewEncoding.test.ts decodes every client's patches against the grid's truth, and
+ * test/rooms/spaceInterest.test.ts checks what real clients receive through it.
  */
 interface QueueNode {
   changeTree: ChangeTree;
